@@ -1,0 +1,143 @@
+//! DynamoDB: the case tables and the config table.
+use crate::config::RawConfigItem;
+use crate::ports::{CaseStore, CaseStoreError, ConfigSource, IoError};
+use crate::record::{CaseRecord, StatusRecord};
+use crate::tables::{CASES_KEY, CONFIG_KEY, STATUSES_PARTITION_KEY, STATUSES_SORT_KEY};
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::DisplayErrorContext;
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde_json::Value;
+use std::collections::HashMap;
+
+type Item = HashMap<String, AttributeValue>;
+
+/// An SDK item as JSON (numbers stay numbers).
+pub fn item_to_json(item: Item) -> Result<Value, serde_dynamo::Error> {
+    serde_dynamo::from_item(item)
+}
+
+pub struct DynamoCaseStore {
+    client: Client,
+    cases_table: String,
+    statuses_table: String,
+}
+
+impl DynamoCaseStore {
+    pub fn new(client: Client, cases_table: String, statuses_table: String) -> Self {
+        DynamoCaseStore {
+            client,
+            cases_table,
+            statuses_table,
+        }
+    }
+}
+
+#[async_trait]
+impl CaseStore for DynamoCaseStore {
+    async fn case(&self, guid: &str) -> Result<Option<CaseRecord>, CaseStoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.cases_table)
+            .key(CASES_KEY, AttributeValue::S(guid.to_owned()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| {
+                IoError::new(
+                    format!("GetItem {} {guid}", self.cases_table),
+                    DisplayErrorContext(e),
+                )
+            })?;
+        let Some(item) = out.item else {
+            return Ok(None);
+        };
+        let json = item_to_json(item).map_err(|e| {
+            CaseStoreError::Malformed(format!("case `{guid}` in {}: {e}", self.cases_table))
+        })?;
+        CaseRecord::from_json(json).map(Some).map_err(|e| {
+            CaseStoreError::Malformed(format!("case `{guid}` in {}: {e}", self.cases_table))
+        })
+    }
+
+    async fn previous_statuses(
+        &self,
+        case_id: i64,
+        before_id: i64,
+    ) -> Result<Vec<StatusRecord>, CaseStoreError> {
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.statuses_table)
+            .key_condition_expression("#c = :c AND #i < :i")
+            .expression_attribute_names("#c", STATUSES_PARTITION_KEY)
+            .expression_attribute_names("#i", STATUSES_SORT_KEY)
+            .expression_attribute_values(":c", AttributeValue::N(case_id.to_string()))
+            .expression_attribute_values(":i", AttributeValue::N(before_id.to_string()))
+            .scan_index_forward(false)
+            .consistent_read(true)
+            .into_paginator()
+            .send();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| {
+                IoError::new(
+                    format!("Query {} caseId={case_id}", self.statuses_table),
+                    DisplayErrorContext(e),
+                )
+            })?;
+            for item in page.items.unwrap_or_default() {
+                let json =
+                    item_to_json(item).map_err(|e| CaseStoreError::Malformed(e.to_string()))?;
+                let id = json.get("id").cloned().unwrap_or(Value::Null);
+                let status = StatusRecord::from_json(json).map_err(|e| {
+                    CaseStoreError::Malformed(format!("earlier status {id} of case {case_id}: {e}"))
+                })?;
+                out.push(status);
+            }
+        }
+        Ok(out)
+    }
+}
+
+pub struct DynamoConfigSource {
+    client: Client,
+    table: String,
+}
+
+impl DynamoConfigSource {
+    pub fn new(client: Client, table: String) -> Self {
+        DynamoConfigSource { client, table }
+    }
+}
+
+#[async_trait]
+impl ConfigSource for DynamoConfigSource {
+    async fn load(&self) -> Result<Vec<RawConfigItem>, IoError> {
+        let mut pages = self
+            .client
+            .scan()
+            .table_name(&self.table)
+            .into_paginator()
+            .send();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| {
+                IoError::new(format!("Scan {}", self.table), DisplayErrorContext(e))
+            })?;
+            for item in page.items.unwrap_or_default() {
+                let id = match item.get(CONFIG_KEY) {
+                    Some(AttributeValue::S(s)) => s.clone(),
+                    other => format!("<item without string id: {other:?}>"),
+                };
+                // A value serde_dynamo cannot read still becomes an item, so
+                // validation reports it by id instead of it vanishing.
+                let value = item_to_json(item)
+                    .unwrap_or_else(|e| Value::String(format!("unreadable item: {e}")));
+                out.push(RawConfigItem { id, value });
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,204 @@
+//! SQS: the delivery queue and the dead-letter queues.
+use crate::delivery::Delivery;
+use crate::ports::{DeadLetter, DeadLetters, DeliveryQueue, IoError};
+use async_trait::async_trait;
+use aws_sdk_sqs::Client;
+use aws_sdk_sqs::error::DisplayErrorContext;
+use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
+use futures::stream::{self, StreamExt};
+
+/// SQS limits: 10 entries and 256 KiB per SendMessageBatch, 256 KiB a message.
+pub const MAX_BATCH_ENTRIES: usize = 10;
+pub const MAX_PAYLOAD_BYTES: usize = 262_144;
+/// Room kept for message attributes in the size budget.
+const ATTRIBUTE_ALLOWANCE: usize = 512;
+/// SendMessageBatch calls in flight at once.
+const CONCURRENT_CALLS: usize = 8;
+
+/// Message attributes put on every delivery message, for filtering DLQ
+/// contents without parsing bodies.
+pub const ATTR_DELIVERY_ID: &str = "deliveryId";
+pub const ATTR_SUBSCRIPTION_ID: &str = "subscriptionId";
+pub const ATTR_EVENT_TYPE: &str = "eventType";
+pub const ATTR_REASON: &str = "hubhooksReason";
+pub const ATTR_ORIGIN: &str = "hubhooksOrigin";
+
+fn string_attr(value: &str) -> MessageAttributeValue {
+    MessageAttributeValue::builder()
+        .data_type("String")
+        .string_value(value)
+        .build()
+        .expect("data_type is set")
+}
+
+pub struct SqsDeliveryQueue {
+    client: Client,
+    queue_url: String,
+}
+
+impl SqsDeliveryQueue {
+    pub fn new(client: Client, queue_url: String) -> Self {
+        SqsDeliveryQueue { client, queue_url }
+    }
+}
+
+/// Groups message sizes into SendMessageBatch calls: at most 10 entries and
+/// 256 KiB each. Returns index groups; a message too large on its own is
+/// returned separately.
+pub fn pack(sizes: &[usize]) -> (Vec<Vec<usize>>, Vec<usize>) {
+    let mut batches: Vec<Vec<usize>> = Vec::new();
+    let mut too_large = Vec::new();
+    let mut current: Vec<usize> = Vec::new();
+    let mut current_bytes = 0;
+    for (i, &size) in sizes.iter().enumerate() {
+        let size = size + ATTRIBUTE_ALLOWANCE;
+        if size > MAX_PAYLOAD_BYTES {
+            too_large.push(i);
+            continue;
+        }
+        if current.len() == MAX_BATCH_ENTRIES || current_bytes + size > MAX_PAYLOAD_BYTES {
+            batches.push(std::mem::take(&mut current));
+            current_bytes = 0;
+        }
+        current.push(i);
+        current_bytes += size;
+    }
+    if !current.is_empty() {
+        batches.push(current);
+    }
+    (batches, too_large)
+}
+
+#[async_trait]
+impl DeliveryQueue for SqsDeliveryQueue {
+    async fn enqueue(&self, deliveries: &[Delivery]) -> Vec<Result<(), IoError>> {
+        let mut results: Vec<Result<(), IoError>> = (0..deliveries.len()).map(|_| Ok(())).collect();
+        let mut bodies = Vec::with_capacity(deliveries.len());
+        for d in deliveries {
+            bodies.push(serde_json::to_string(d).unwrap_or_default());
+        }
+        let sizes: Vec<usize> = bodies.iter().map(String::len).collect();
+        let (batches, too_large) = pack(&sizes);
+        for i in too_large {
+            results[i] = Err(IoError::new(
+                "SendMessageBatch",
+                format!(
+                    "delivery {} is {} bytes, over the {MAX_PAYLOAD_BYTES}-byte SQS message limit",
+                    deliveries[i].id, sizes[i]
+                ),
+            ));
+        }
+        let calls = batches.into_iter().map(|group| {
+            let entries: Vec<SendMessageBatchRequestEntry> = group
+                .iter()
+                .map(|&i| {
+                    let d = &deliveries[i];
+                    SendMessageBatchRequestEntry::builder()
+                        .id(i.to_string())
+                        .message_body(&bodies[i])
+                        .message_attributes(ATTR_DELIVERY_ID, string_attr(&d.id))
+                        .message_attributes(ATTR_SUBSCRIPTION_ID, string_attr(&d.subscription_id))
+                        .message_attributes(ATTR_EVENT_TYPE, string_attr(d.event_type.as_str()))
+                        .build()
+                        .expect("id and body are set")
+                })
+                .collect();
+            let request = self
+                .client
+                .send_message_batch()
+                .queue_url(&self.queue_url)
+                .set_entries(Some(entries));
+            async move { (group, request.send().await) }
+        });
+        let mut outcomes = stream::iter(calls).buffer_unordered(CONCURRENT_CALLS);
+        while let Some((group, outcome)) = outcomes.next().await {
+            match outcome {
+                Ok(out) => {
+                    for failed in out.failed {
+                        if let Ok(i) = failed.id.parse::<usize>()
+                            && i < results.len()
+                        {
+                            results[i] = Err(IoError::new(
+                                "SendMessageBatch entry",
+                                format!("{}: {}", failed.code, failed.message.unwrap_or_default()),
+                            ));
+                        }
+                    }
+                }
+                Err(e) => {
+                    let message = DisplayErrorContext(&e).to_string();
+                    for i in group {
+                        results[i] = Err(IoError::new("SendMessageBatch", &message));
+                    }
+                }
+            }
+        }
+        results
+    }
+}
+
+/// A queue where things that cannot be processed are set aside, with the
+/// reason and origin as message attributes and the original body unchanged.
+pub struct SqsDeadLetters {
+    client: Client,
+    queue_url: String,
+}
+
+impl SqsDeadLetters {
+    pub fn new(client: Client, queue_url: String) -> Self {
+        SqsDeadLetters { client, queue_url }
+    }
+}
+
+/// SQS attribute values are limited in practice; reasons are short anyway.
+fn clip(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+#[async_trait]
+impl DeadLetters for SqsDeadLetters {
+    async fn park(&self, letter: DeadLetter) -> Result<(), IoError> {
+        let body = if letter.body.is_empty() {
+            "<empty>".to_owned()
+        } else {
+            letter.body
+        };
+        self.client
+            .send_message()
+            .queue_url(&self.queue_url)
+            .message_body(body)
+            .message_attributes(ATTR_REASON, string_attr(clip(&letter.reason, 4096)))
+            .message_attributes(ATTR_ORIGIN, string_attr(clip(&letter.origin, 1024)))
+            .send()
+            .await
+            .map_err(|e| {
+                IoError::new(
+                    format!("SendMessage {}", self.queue_url),
+                    DisplayErrorContext(e),
+                )
+            })?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packs_by_count_and_by_size() {
+        let (b, big) = pack(&[10; 23]);
+        assert_eq!(b.iter().map(Vec::len).collect::<Vec<_>>(), vec![10, 10, 3]);
+        assert!(big.is_empty());
+        let (b, big) = pack(&[100_000, 100_000, 100_000, 300_000, 10]);
+        assert_eq!(b, vec![vec![0, 1], vec![2, 4]]);
+        assert_eq!(big, vec![3]);
+    }
+}

@@ -1,0 +1,161 @@
+//! Where a subscription's webhooks go.
+use reqwest::header::{HeaderName, HeaderValue};
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// Longest per-request timeout a destination may ask for; the sender Lambda's
+/// own timeout leaves room for a full batch at this value.
+pub const MAX_TIMEOUT_MS: u64 = 30_000;
+pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
+
+/// A delivery target. `transport` selects the variant and defaults to `http`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "transport", rename_all = "camelCase")]
+pub enum Destination {
+    Http(HttpDestination),
+}
+
+impl<'de> Deserialize<'de> for Destination {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut value = Value::deserialize(d)?;
+        let transport = match value.as_object_mut().map(|m| m.remove("transport")) {
+            None => return Err(D::Error::custom("destination must be a map")),
+            Some(None) => "http".to_owned(),
+            Some(Some(Value::String(s))) => s,
+            Some(Some(other)) => {
+                return Err(D::Error::custom(format!(
+                    "transport must be a string, got {other}"
+                )));
+            }
+        };
+        match transport.as_str() {
+            "http" => serde_path_to_error::deserialize(value)
+                .map(Destination::Http)
+                .map_err(|e| {
+                    D::Error::custom(nested_error(
+                        &e.path().to_string(),
+                        &e.into_inner().to_string(),
+                    ))
+                }),
+            other => Err(D::Error::custom(format!(
+                "unknown transport `{other}` (known: http)"
+            ))),
+        }
+    }
+}
+
+/// Marks an error raised below `destination`, so that
+/// [`crate::config::ConfigItem::parse`] can report the full field path even
+/// though the transport dispatch goes through a buffered value.
+pub(crate) const NESTED_PATH_MARK: char = '\u{1}';
+
+fn nested_error(path: &str, message: &str) -> String {
+    format!("{NESTED_PATH_MARK}{path}{NESTED_PATH_MARK}{message}")
+}
+
+/// Splits an error made by `nested_error` into (path, message).
+pub(crate) fn split_nested(message: &str) -> Option<(&str, &str)> {
+    let rest = message.strip_prefix(NESTED_PATH_MARK)?;
+    rest.split_once(NESTED_PATH_MARK)
+}
+
+impl Destination {
+    /// Checks what serde cannot: a usable URL, sendable headers, sane limits.
+    /// Errors carry the field path below `destination`.
+    pub fn validate(&self) -> Result<(), (String, String)> {
+        match self {
+            Destination::Http(h) => h.validate(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum HttpMethod {
+    Get,
+    Post,
+    Put,
+    /// Seeds 000/001 spell it "PATH"; both spellings are accepted.
+    #[serde(alias = "PATH")]
+    Patch,
+    Delete,
+}
+
+impl HttpMethod {
+    pub fn as_reqwest(self) -> reqwest::Method {
+        match self {
+            HttpMethod::Get => reqwest::Method::GET,
+            HttpMethod::Post => reqwest::Method::POST,
+            HttpMethod::Put => reqwest::Method::PUT,
+            HttpMethod::Patch => reqwest::Method::PATCH,
+            HttpMethod::Delete => reqwest::Method::DELETE,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HttpDestination {
+    pub method: HttpMethod,
+    pub url: String,
+    /// Constant headers sent with every request.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    /// Per-request timeout; default 10 s, at most 30 s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<u64>,
+}
+
+impl HttpDestination {
+    pub fn timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS))
+    }
+
+    fn validate(&self) -> Result<(), (String, String)> {
+        let err = |field: &str, msg: String| Err((field.to_owned(), msg));
+        match reqwest::Url::parse(&self.url) {
+            Err(e) => return err("url", format!("not a valid URL: {e}")),
+            Ok(u) if u.scheme() != "http" && u.scheme() != "https" => {
+                return err(
+                    "url",
+                    format!("scheme must be http or https, got `{}`", u.scheme()),
+                );
+            }
+            Ok(u) if u.host_str().is_none_or(str::is_empty) => {
+                return err("url", "has no host".into());
+            }
+            Ok(_) => {}
+        }
+        for (name, value) in &self.headers {
+            let field = format!("headers.{name}");
+            let Ok(parsed) = HeaderName::from_bytes(name.as_bytes()) else {
+                return err(&field, "not a valid HTTP header name".into());
+            };
+            if crate::delivery::headers::is_reserved(&parsed) {
+                return err(
+                    &field,
+                    "is set by hubhooks itself and cannot be overridden".into(),
+                );
+            }
+            if value.chars().any(|c| c.is_control() && c != '\t')
+                || HeaderValue::from_str(value).is_err()
+            {
+                return err(
+                    &field,
+                    "value must not contain CR, LF or other control characters".into(),
+                );
+            }
+        }
+        if let Some(ms) = self.timeout_ms
+            && !(1..=MAX_TIMEOUT_MS).contains(&ms)
+        {
+            return err(
+                "timeoutMs",
+                format!("must be between 1 and {MAX_TIMEOUT_MS}"),
+            );
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,114 @@
+//! All valid config items, indexed for the router.
+use super::{
+    BlackList, ConfigError, ConfigItem, MappedStatus, RawConfigItem, StatusMapping, Subscription,
+};
+use crate::party::Party;
+use std::collections::{BTreeMap, HashMap};
+
+#[derive(Debug, Default)]
+pub struct ConfigSet {
+    subscriptions: HashMap<Party, Vec<Subscription>>,
+    /// (partner, provider or None for "any provider") → provider key → mapped.
+    mappings: HashMap<(i64, Option<i64>), BTreeMap<String, MappedStatus>>,
+    black_lists: HashMap<Party, BlackList>,
+    /// Items that were refused; the loader logs them, routing ignores them.
+    pub errors: Vec<ConfigError>,
+}
+
+impl ConfigSet {
+    /// Builds the set from raw items. Invalid items land in `errors`; a
+    /// conflicting duplicate (same mapping key or black list for a party
+    /// twice) is refused in favour of the item with the smaller id, so the
+    /// outcome does not depend on scan order.
+    pub fn from_raw(mut raw: Vec<RawConfigItem>) -> ConfigSet {
+        raw.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut set = ConfigSet::default();
+        for r in &raw {
+            match ConfigItem::parse(r) {
+                Ok(item) => set.insert(item),
+                Err(e) => set.errors.push(e),
+            }
+        }
+        for subs in set.subscriptions.values_mut() {
+            subs.sort_by(|a, b| a.id.cmp(&b.id));
+        }
+        set
+    }
+
+    pub fn from_items(items: impl IntoIterator<Item = ConfigItem>) -> ConfigSet {
+        let mut set = ConfigSet::default();
+        for item in items {
+            set.insert(item);
+        }
+        set
+    }
+
+    fn insert(&mut self, item: ConfigItem) {
+        match item {
+            ConfigItem::Subscription(s) => self.subscriptions.entry(s.party).or_default().push(s),
+            ConfigItem::StatusMapping(m) => self.insert_mapping(m),
+            ConfigItem::BlackList(b) => {
+                if let Some(existing) = self.black_lists.get(&b.party) {
+                    self.errors.push(ConfigError::new(
+                        &b.id,
+                        "party",
+                        format!("{} already has black list `{}`", b.party, existing.id),
+                    ));
+                } else {
+                    self.black_lists.insert(b.party, b);
+                }
+            }
+        }
+    }
+
+    fn insert_mapping(&mut self, m: StatusMapping) {
+        let table = self
+            .mappings
+            .entry((m.partner_id, m.provider_id))
+            .or_default();
+        for (from, to) in m.statuses {
+            if table.contains_key(&from) {
+                self.errors.push(ConfigError::new(
+                    &m.id,
+                    format!("statuses.{from}"),
+                    "is already mapped by another item for the same partner and provider",
+                ));
+            } else {
+                table.insert(from, to);
+            }
+        }
+    }
+
+    pub fn subscriptions_for(&self, party: Party) -> &[Subscription] {
+        self.subscriptions
+            .get(&party)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    pub fn subscriptions(&self) -> impl Iterator<Item = &Subscription> {
+        self.subscriptions.values().flatten()
+    }
+
+    /// The partner's mapping of a provider key: provider-specific first,
+    /// then the partner's mapping for any provider.
+    pub fn mapped_status(
+        &self,
+        partner_id: i64,
+        provider_id: i64,
+        provider_key: &str,
+    ) -> Option<&MappedStatus> {
+        self.mappings
+            .get(&(partner_id, Some(provider_id)))
+            .and_then(|t| t.get(provider_key))
+            .or_else(|| {
+                self.mappings
+                    .get(&(partner_id, None))
+                    .and_then(|t| t.get(provider_key))
+            })
+    }
+
+    pub fn black_list(&self, party: Party) -> Option<&BlackList> {
+        self.black_lists.get(&party)
+    }
+}

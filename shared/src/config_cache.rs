@@ -1,0 +1,84 @@
+//! Config cached in the warm Lambda for a short TTL, so the router reads the
+//! config table once per TTL, never once per record.
+use crate::config::ConfigSet;
+use crate::ports::{ConfigSource, IoError};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::Mutex;
+
+pub struct ConfigCache<S> {
+    source: S,
+    ttl: Duration,
+    state: Mutex<Option<(Instant, Arc<ConfigSet>)>>,
+}
+
+impl<S: ConfigSource> ConfigCache<S> {
+    pub fn new(source: S, ttl: Duration) -> Self {
+        ConfigCache {
+            source,
+            ttl,
+            state: Mutex::new(None),
+        }
+    }
+
+    /// The current config. On a failed refresh a stale copy is used (and
+    /// logged) rather than failing the batch; with no copy at all the error
+    /// is returned and the batch is retried.
+    pub async fn get(&self) -> Result<Arc<ConfigSet>, IoError> {
+        let mut state = self.state.lock().await;
+        if let Some((at, set)) = state.as_ref()
+            && at.elapsed() < self.ttl
+        {
+            return Ok(set.clone());
+        }
+        match self.source.load().await {
+            Ok(raw) => {
+                let set = Arc::new(ConfigSet::from_raw(raw));
+                for e in &set.errors {
+                    tracing::error!(item = %e.item, field = %e.field, error = %e, "config item refused; other items keep working");
+                }
+                *state = Some((Instant::now(), set.clone()));
+                Ok(set)
+            }
+            Err(e) => match state.as_ref() {
+                Some((_, stale)) => {
+                    tracing::warn!(error = %e, "config refresh failed; using the previous config");
+                    Ok(stale.clone())
+                }
+                None => Err(e),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::RawConfigItem;
+    use async_trait::async_trait;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    struct Counting(AtomicUsize);
+
+    #[async_trait]
+    impl ConfigSource for Counting {
+        async fn load(&self) -> Result<Vec<RawConfigItem>, IoError> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            Ok(vec![])
+        }
+    }
+
+    #[tokio::test]
+    async fn reads_once_per_ttl() {
+        let cache = ConfigCache::new(Counting(AtomicUsize::new(0)), Duration::from_secs(60));
+        for _ in 0..5 {
+            cache.get().await.unwrap();
+        }
+        assert_eq!(cache.source.0.load(Ordering::SeqCst), 1);
+        let cache = ConfigCache::new(Counting(AtomicUsize::new(0)), Duration::ZERO);
+        for _ in 0..3 {
+            cache.get().await.unwrap();
+        }
+        assert_eq!(cache.source.0.load(Ordering::SeqCst), 3);
+    }
+}

@@ -1,0 +1,26 @@
+//! hubhooks: webhook delivery for a service order hub.
+//!
+//! The domain (`event`, `party`, `record`, `config`, `mapping`, `blacklist`,
+//! `transition`, `payload`, `routing`, `delivery`) knows nothing of AWS. The
+//! Lambda handlers in [`lambda`] translate AWS events into the domain and talk
+//! to the outside world only through the small traits in [`ports`], which the
+//! [`adapters`] implement for DynamoDB, SQS and HTTP.
+
+pub mod adapters;
+pub mod blacklist;
+pub mod config;
+pub mod config_cache;
+pub mod delivery;
+pub mod event;
+pub mod lambda;
+pub mod mapping;
+pub mod party;
+pub mod payload;
+pub mod ports;
+pub mod record;
+pub mod routing;
+pub mod settings;
+pub mod tables;
+pub mod telemetry;
+pub mod timestamp;
+pub mod transition;

@@ -1,0 +1,41 @@
+//! Status mapping: how a party sees a provider's status.
+//!
+//! Partners see their own keys after mapping; an unmapped key passes as is.
+//! Providers see their own statuses unchanged.
+use crate::config::ConfigSet;
+use crate::party::{Party, PartyKind};
+use crate::record::{CaseRecord, StatusRecord};
+
+/// A status as one party sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusView<'a> {
+    /// The provider's own key (what black lists may also name).
+    pub provider_key: &'a str,
+    pub key: &'a str,
+    pub name: &'a str,
+}
+
+pub fn view<'a>(
+    config: &'a ConfigSet,
+    party: Party,
+    case: &CaseRecord,
+    status: &'a StatusRecord,
+) -> StatusView<'a> {
+    let provider_key = status.key.as_str();
+    let unchanged = StatusView {
+        provider_key,
+        key: provider_key,
+        name: &status.name,
+    };
+    if party.kind != PartyKind::Partner {
+        return unchanged;
+    }
+    match config.mapped_status(party.id, case.service_provider_id, provider_key) {
+        Some(m) => StatusView {
+            provider_key,
+            key: &m.key,
+            name: m.name.as_deref().unwrap_or(&status.name),
+        },
+        None => unchanged,
+    }
+}
