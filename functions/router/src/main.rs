@@ -1,1 +1,17 @@
-fn main() {}
+//! Router Lambda: DynamoDB stream batches of the case tables → delivery queue.
+use hubhooks::lambda::router::AwsRouter;
+use hubhooks::settings::RouterSettings;
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    hubhooks::telemetry::init();
+    let settings = RouterSettings::from_env()?;
+    let sdk = hubhooks::adapters::aws_sdk_config().await;
+    let router = AwsRouter::from_aws(&sdk, settings);
+    let router = &router;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<_>| async move {
+        router.handle(event.payload).await
+    }))
+    .await
+}

@@ -273,3 +273,36 @@ fn dead_letter(record: &EventRecord, reason: &str) -> DeadLetter {
             .unwrap_or_else(|e| format!("<unserializable record: {e}>")),
     }
 }
+
+/// The router as deployed: DynamoDB, SQS.
+pub type AwsRouter = Router<
+    crate::adapters::dynamo::DynamoCaseStore,
+    crate::adapters::dynamo::DynamoConfigSource,
+    crate::adapters::sqs::SqsDeliveryQueue,
+    crate::adapters::sqs::SqsDeadLetters,
+>;
+
+impl AwsRouter {
+    pub fn from_aws(
+        sdk: &aws_config::SdkConfig,
+        settings: crate::settings::RouterSettings,
+    ) -> Self {
+        use crate::adapters::{dynamo, sqs};
+        let ddb = aws_sdk_dynamodb::Client::new(sdk);
+        let sqs_client = aws_sdk_sqs::Client::new(sdk);
+        Router {
+            cases: dynamo::DynamoCaseStore::new(
+                ddb.clone(),
+                settings.tables.cases.clone(),
+                settings.tables.case_statuses.clone(),
+            ),
+            config: ConfigCache::new(
+                dynamo::DynamoConfigSource::new(ddb, settings.tables.config.clone()),
+                settings.config_ttl,
+            ),
+            queue: sqs::SqsDeliveryQueue::new(sqs_client.clone(), settings.delivery_queue_url),
+            failures: sqs::SqsDeadLetters::new(sqs_client, settings.failure_queue_url),
+            tables: settings.tables,
+        }
+    }
+}

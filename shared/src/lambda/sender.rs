@@ -115,3 +115,22 @@ fn parse(message: &SqsMessage) -> Result<Delivery, String> {
     }
     Ok(delivery)
 }
+
+/// The sender as deployed: HTTP out, SQS DLQ.
+pub type AwsSender =
+    Sender<crate::adapters::http::HttpTransport, crate::adapters::sqs::SqsDeadLetters>;
+
+impl AwsSender {
+    pub fn from_aws(
+        sdk: &aws_config::SdkConfig,
+        settings: crate::settings::SenderSettings,
+    ) -> Result<Self, lambda_runtime::Error> {
+        Ok(Sender {
+            transport: crate::adapters::http::HttpTransport::new()?,
+            dead_letters: crate::adapters::sqs::SqsDeadLetters::new(
+                aws_sdk_sqs::Client::new(sdk),
+                settings.dead_letter_queue_url,
+            ),
+        })
+    }
+}

@@ -1,0 +1,33 @@
+//! SDK config for the CLI: AWS's usual chain, or a local endpoint (moto).
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_dynamodb::config::Credentials;
+
+/// With an endpoint (the local stack), region and credentials default to
+/// harmless local values unless the environment sets them.
+pub async fn sdk_config(endpoint: Option<&str>) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(endpoint) = endpoint {
+        loader = loader.endpoint_url(endpoint);
+        if std::env::var_os("AWS_REGION").is_none()
+            && std::env::var_os("AWS_DEFAULT_REGION").is_none()
+        {
+            loader = loader.region(Region::new("us-east-1"));
+        }
+        if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
+            loader = loader.credentials_provider(Credentials::new(
+                "local",
+                "local",
+                None,
+                None,
+                "hubhooks-local",
+            ));
+        }
+    }
+    loader.load().await
+}
+
+/// An SDK error with its whole cause chain (the SDK's Display shows only
+/// "service error").
+pub fn sdk_err<E: std::error::Error>(e: E) -> anyhow::Error {
+    anyhow::anyhow!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(e))
+}

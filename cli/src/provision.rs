@@ -1,0 +1,187 @@
+//! Creates the tables and queues of a local stack, as template.yaml does in
+//! AWS (same key schemas, streams and redrive).
+use anyhow::{Context, Result};
+use aws_config::SdkConfig;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    StreamSpecification, StreamViewType,
+};
+use aws_sdk_sqs::types::QueueAttributeName;
+use hubhooks::tables::{
+    CASES_KEY, CONFIG_KEY, STATUSES_PARTITION_KEY, STATUSES_SORT_KEY, TableNames,
+};
+
+/// Everything a local stack consists of.
+#[derive(Debug, Clone)]
+pub struct LocalStack {
+    pub tables: TableNames,
+    pub delivery_queue_url: String,
+    pub delivery_dlq_url: String,
+    pub router_failure_queue_url: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct QueueSettings {
+    /// Seconds a received delivery stays invisible; a failed one comes back
+    /// after this. Lambda's default is 30 s; tests use 1 s.
+    pub visibility_timeout_secs: u32,
+    /// Receives before SQS moves a delivery to the DLQ.
+    pub max_receive_count: u32,
+}
+
+impl Default for QueueSettings {
+    fn default() -> Self {
+        QueueSettings {
+            visibility_timeout_secs: 30,
+            max_receive_count: 5,
+        }
+    }
+}
+
+fn key(name: &str, kind: KeyType) -> Result<KeySchemaElement> {
+    Ok(KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(kind)
+        .build()?)
+}
+
+fn attr(name: &str, kind: ScalarAttributeType) -> Result<AttributeDefinition> {
+    Ok(AttributeDefinition::builder()
+        .attribute_name(name)
+        .attribute_type(kind)
+        .build()?)
+}
+
+async fn create_table(
+    client: &aws_sdk_dynamodb::Client,
+    name: &str,
+    keys: Vec<KeySchemaElement>,
+    attrs: Vec<AttributeDefinition>,
+    stream: bool,
+) -> Result<()> {
+    let mut req = client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .set_key_schema(Some(keys))
+        .set_attribute_definitions(Some(attrs));
+    if stream {
+        req = req.stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::NewAndOldImages)
+                .build()?,
+        );
+    }
+    match req.send().await {
+        Ok(_) => Ok(()),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_in_use_exception()) =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(crate::aws::sdk_err(e)).context(format!("creating table {name}")),
+    }
+}
+
+async fn create_queue(
+    client: &aws_sdk_sqs::Client,
+    name: &str,
+    attributes: Vec<(QueueAttributeName, String)>,
+) -> Result<String> {
+    let mut req = client.create_queue().queue_name(name);
+    for (k, v) in attributes {
+        req = req.attributes(k, v);
+    }
+    let out = req
+        .send()
+        .await
+        .map_err(crate::aws::sdk_err)
+        .with_context(|| format!("creating queue {name}"))?;
+    out.queue_url.context("CreateQueue returned no URL")
+}
+
+/// Creates (or finds) every table and queue of the stack named `prefix`.
+pub async fn provision(
+    sdk: &SdkConfig,
+    prefix: &str,
+    queues: &QueueSettings,
+) -> Result<LocalStack> {
+    let ddb = aws_sdk_dynamodb::Client::new(sdk);
+    let sqs = aws_sdk_sqs::Client::new(sdk);
+    let tables = TableNames::with_prefix(prefix);
+    create_table(
+        &ddb,
+        &tables.cases,
+        vec![key(CASES_KEY, KeyType::Hash)?],
+        vec![attr(CASES_KEY, ScalarAttributeType::S)?],
+        true,
+    )
+    .await?;
+    create_table(
+        &ddb,
+        &tables.case_statuses,
+        vec![
+            key(STATUSES_PARTITION_KEY, KeyType::Hash)?,
+            key(STATUSES_SORT_KEY, KeyType::Range)?,
+        ],
+        vec![
+            attr(STATUSES_PARTITION_KEY, ScalarAttributeType::N)?,
+            attr(STATUSES_SORT_KEY, ScalarAttributeType::N)?,
+        ],
+        true,
+    )
+    .await?;
+    create_table(
+        &ddb,
+        &tables.config,
+        vec![key(CONFIG_KEY, KeyType::Hash)?],
+        vec![attr(CONFIG_KEY, ScalarAttributeType::S)?],
+        false,
+    )
+    .await?;
+
+    let delivery_dlq_url = create_queue(
+        &sqs,
+        &format!("{prefix}-deliveries-dlq"),
+        vec![(QueueAttributeName::MessageRetentionPeriod, "1209600".into())],
+    )
+    .await?;
+    let dlq_arn = sqs
+        .get_queue_attributes()
+        .queue_url(&delivery_dlq_url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .map_err(crate::aws::sdk_err)
+        .context("reading the DLQ's ARN")?
+        .attributes
+        .and_then(|mut a| a.remove(&QueueAttributeName::QueueArn))
+        .context("the DLQ has no ARN")?;
+    let redrive = serde_json::json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": queues.max_receive_count});
+    let delivery_queue_url = create_queue(
+        &sqs,
+        &format!("{prefix}-deliveries"),
+        vec![
+            (QueueAttributeName::RedrivePolicy, redrive.to_string()),
+            (
+                QueueAttributeName::VisibilityTimeout,
+                queues.visibility_timeout_secs.to_string(),
+            ),
+        ],
+    )
+    .await?;
+    let router_failure_queue_url = create_queue(
+        &sqs,
+        &format!("{prefix}-router-failures"),
+        vec![(QueueAttributeName::MessageRetentionPeriod, "1209600".into())],
+    )
+    .await?;
+    Ok(LocalStack {
+        tables,
+        delivery_queue_url,
+        delivery_dlq_url,
+        router_failure_queue_url,
+    })
+}

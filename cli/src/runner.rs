@@ -1,0 +1,378 @@
+//! The local runner: plays Lambda's event source mappings against the local
+//! stack. It polls each case table's stream and the delivery queue and calls
+//! the very handlers the Lambda binaries run, honouring batch sizes and the
+//! batchItemFailures contract.
+use crate::provision::LocalStack;
+use anyhow::{Context, Result};
+use aws_config::SdkConfig;
+use aws_lambda_events::event::dynamodb::EventRecord;
+use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use aws_sdk_dynamodbstreams::types::ShardIteratorType;
+use hubhooks::lambda::router::AwsRouter;
+use hubhooks::lambda::sender::AwsSender;
+use hubhooks::ports::{DeadLetter, DeadLetters};
+use hubhooks::settings::{RouterSettings, SenderSettings};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::task::JoinHandle;
+
+#[derive(Debug, Clone)]
+pub struct RunnerOptions {
+    /// Stream records per router invocation (template: BatchSize 100).
+    pub stream_batch_size: i32,
+    /// Messages per sender invocation (template: BatchSize 10).
+    pub queue_batch_size: i32,
+    /// Retries of a failing stream record before it goes to the failure
+    /// queue, as MaximumRetryAttempts does (template: 5).
+    pub max_record_retries: u32,
+    pub idle_poll: Duration,
+    pub config_ttl: Duration,
+}
+
+impl Default for RunnerOptions {
+    fn default() -> Self {
+        RunnerOptions {
+            stream_batch_size: 100,
+            queue_batch_size: 10,
+            max_record_retries: 5,
+            idle_poll: Duration::from_millis(200),
+            config_ttl: Duration::from_secs(1),
+        }
+    }
+}
+
+/// The running pollers; dropping it stops them.
+pub struct Runner {
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Drop for Runner {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+impl Runner {
+    /// Starts one poller per case table stream and one for the delivery queue.
+    /// Streams are read from their start (TRIM_HORIZON), like a new mapping
+    /// with StartingPosition TRIM_HORIZON.
+    pub async fn start(
+        sdk: &SdkConfig,
+        stack: &LocalStack,
+        options: RunnerOptions,
+    ) -> Result<Runner> {
+        let router = Arc::new(AwsRouter::from_aws(
+            sdk,
+            RouterSettings {
+                tables: stack.tables.clone(),
+                delivery_queue_url: stack.delivery_queue_url.clone(),
+                failure_queue_url: stack.router_failure_queue_url.clone(),
+                config_ttl: options.config_ttl,
+            },
+        ));
+        let sender = Arc::new(
+            AwsSender::from_aws(
+                sdk,
+                SenderSettings {
+                    dead_letter_queue_url: stack.delivery_dlq_url.clone(),
+                },
+            )
+            .map_err(|e| anyhow::anyhow!("building the sender: {e}"))?,
+        );
+        let ddb = aws_sdk_dynamodb::Client::new(sdk);
+        let streams = aws_sdk_dynamodbstreams::Client::new(sdk);
+        let sqs = aws_sdk_sqs::Client::new(sdk);
+        let mut tasks = Vec::new();
+        for table in [&stack.tables.cases, &stack.tables.case_statuses] {
+            let arn = ddb
+                .describe_table()
+                .table_name(table)
+                .send()
+                .await
+                .map_err(crate::aws::sdk_err)
+                .with_context(|| format!("describing {table}"))?
+                .table
+                .and_then(|t| t.latest_stream_arn)
+                .with_context(|| format!("{table} has no stream"))?;
+            let shards = streams
+                .describe_stream()
+                .stream_arn(&arn)
+                .send()
+                .await
+                .map_err(crate::aws::sdk_err)
+                .with_context(|| format!("describing the stream of {table}"))?
+                .stream_description
+                .and_then(|d| d.shards)
+                .unwrap_or_default();
+            for shard in shards {
+                let Some(shard_id) = shard.shard_id else {
+                    continue;
+                };
+                let poller = StreamPoller {
+                    streams: streams.clone(),
+                    router: router.clone(),
+                    stream_arn: arn.clone(),
+                    shard_id,
+                    options: options.clone(),
+                };
+                tasks.push(tokio::spawn(poller.run()));
+            }
+        }
+        let queue = QueuePoller {
+            sqs,
+            sender,
+            queue_url: stack.delivery_queue_url.clone(),
+            options,
+        };
+        tasks.push(tokio::spawn(queue.run()));
+        Ok(Runner { tasks })
+    }
+
+    /// Runs until Ctrl-C.
+    pub async fn run_until_interrupted(self) -> Result<()> {
+        tokio::signal::ctrl_c()
+            .await
+            .context("waiting for Ctrl-C")?;
+        Ok(())
+    }
+}
+
+struct StreamPoller {
+    streams: aws_sdk_dynamodbstreams::Client,
+    router: Arc<AwsRouter>,
+    stream_arn: String,
+    shard_id: String,
+    options: RunnerOptions,
+}
+
+impl StreamPoller {
+    async fn iterator(&self, kind: ShardIteratorType, sequence: Option<&str>) -> Option<String> {
+        let mut req = self
+            .streams
+            .get_shard_iterator()
+            .stream_arn(&self.stream_arn)
+            .shard_id(&self.shard_id)
+            .shard_iterator_type(kind);
+        if let Some(s) = sequence {
+            req = req.sequence_number(s);
+        }
+        match req.send().await {
+            Ok(out) => out.shard_iterator,
+            Err(e) => {
+                tracing::error!(error = %aws_sdk_dynamodbstreams::error::DisplayErrorContext(e), "GetShardIterator failed");
+                None
+            }
+        }
+    }
+
+    async fn run(self) {
+        let mut iterator = None;
+        // (sequence number, failures so far) of the record being retried.
+        let mut retrying: Option<(String, u32)> = None;
+        loop {
+            if iterator.is_none() {
+                iterator = self.iterator(ShardIteratorType::TrimHorizon, None).await;
+                if iterator.is_none() {
+                    tokio::time::sleep(self.options.idle_poll).await;
+                    continue;
+                }
+            }
+            let out = match self
+                .streams
+                .get_records()
+                .shard_iterator(iterator.clone().unwrap_or_default())
+                .limit(self.options.stream_batch_size)
+                .send()
+                .await
+            {
+                Ok(out) => out,
+                Err(e) => {
+                    tracing::warn!(error = %aws_sdk_dynamodbstreams::error::DisplayErrorContext(e), "GetRecords failed; polling again");
+                    tokio::time::sleep(self.options.idle_poll).await;
+                    continue;
+                }
+            };
+            let records: Vec<EventRecord> = out
+                .records
+                .unwrap_or_default()
+                .into_iter()
+                .map(|r| to_lambda_record(r, &self.stream_arn))
+                .collect();
+            if records.is_empty() {
+                iterator = out.next_shard_iterator;
+                tokio::time::sleep(self.options.idle_poll).await;
+                continue;
+            }
+            let mut event = aws_lambda_events::event::dynamodb::Event::default();
+            event.records = records;
+            let failed = match self.router.handle(event.clone()).await {
+                Ok(response) => response
+                    .batch_item_failures
+                    .first()
+                    .and_then(|f| f.item_identifier.clone()),
+                // A failed invocation retries the whole batch.
+                Err(_) => event
+                    .records
+                    .first()
+                    .and_then(|r| r.change.sequence_number.clone()),
+            };
+            let records = event.records;
+            match failed {
+                None => {
+                    retrying = None;
+                    iterator = out.next_shard_iterator;
+                }
+                Some(seq) => {
+                    let count = match &retrying {
+                        Some((s, n)) if *s == seq => n + 1,
+                        _ => 1,
+                    };
+                    if count > self.options.max_record_retries {
+                        // As the OnFailure destination: the record is set aside
+                        // with its reason and the shard moves on.
+                        let record = records
+                            .iter()
+                            .find(|r| r.change.sequence_number.as_deref() == Some(&seq));
+                        let letter = DeadLetter {
+                            reason: format!("retries exhausted ({} attempts)", count),
+                            origin: format!("{}/{seq}", self.stream_arn),
+                            body: record
+                                .and_then(|r| serde_json::to_string(r).ok())
+                                .unwrap_or_default(),
+                        };
+                        if let Err(e) = self.router.failures.park(letter).await {
+                            tracing::error!(error = %e, "could not park the exhausted record; retrying it");
+                            iterator = self
+                                .iterator(ShardIteratorType::AtSequenceNumber, Some(&seq))
+                                .await;
+                            continue;
+                        }
+                        retrying = None;
+                        iterator = self
+                            .iterator(ShardIteratorType::AfterSequenceNumber, Some(&seq))
+                            .await;
+                    } else {
+                        retrying = Some((seq.clone(), count));
+                        tokio::time::sleep(self.options.idle_poll).await;
+                        iterator = self
+                            .iterator(ShardIteratorType::AtSequenceNumber, Some(&seq))
+                            .await;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A DynamoDB Streams API record in the shape Lambda delivers it.
+fn to_lambda_record(r: aws_sdk_dynamodbstreams::types::Record, stream_arn: &str) -> EventRecord {
+    let mut out = EventRecord::default();
+    out.aws_region = r.aws_region.unwrap_or_default();
+    out.event_id = r.event_id.unwrap_or_default();
+    out.event_name = r
+        .event_name
+        .map(|n| n.as_str().to_owned())
+        .unwrap_or_default();
+    out.event_source = r.event_source.or(Some("aws:dynamodb".into()));
+    out.event_version = r.event_version;
+    // moto leaves eventSourceARN out; Lambda always sets it.
+    out.event_source_arn = Some(stream_arn.to_owned());
+    if let Some(s) = r.dynamodb {
+        if let Some(t) = s.approximate_creation_date_time
+            && let Some(dt) = chrono::DateTime::from_timestamp(t.secs(), t.subsec_nanos())
+        {
+            out.change.approximate_creation_date_time = dt;
+        }
+        out.change.keys = s.keys.unwrap_or_default().into();
+        out.change.new_image = s.new_image.unwrap_or_default().into();
+        out.change.old_image = s.old_image.unwrap_or_default().into();
+        out.change.sequence_number = s.sequence_number;
+        out.change.size_bytes = s.size_bytes.unwrap_or_default();
+    }
+    out
+}
+
+struct QueuePoller {
+    sqs: aws_sdk_sqs::Client,
+    sender: Arc<AwsSender>,
+    queue_url: String,
+    options: RunnerOptions,
+}
+
+impl QueuePoller {
+    async fn run(self) {
+        loop {
+            let out = match self
+                .sqs
+                .receive_message()
+                .queue_url(&self.queue_url)
+                .max_number_of_messages(self.options.queue_batch_size)
+                .wait_time_seconds(1)
+                .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
+                .message_attribute_names("All")
+                .send()
+                .await
+            {
+                Ok(out) => out,
+                Err(e) => {
+                    tracing::warn!(error = %aws_sdk_sqs::error::DisplayErrorContext(e), "ReceiveMessage failed; polling again");
+                    tokio::time::sleep(self.options.idle_poll).await;
+                    continue;
+                }
+            };
+            let messages = out.messages.unwrap_or_default();
+            if messages.is_empty() {
+                continue;
+            }
+            let mut event = SqsEvent::default();
+            event.records = messages.iter().map(to_lambda_message).collect();
+            let failed: Vec<String> = match self.sender.handle(event).await {
+                Ok(r) => r
+                    .batch_item_failures
+                    .into_iter()
+                    .map(|f| f.item_identifier)
+                    .collect(),
+                // A failed invocation fails the whole batch.
+                Err(_) => messages
+                    .iter()
+                    .filter_map(|m| m.message_id.clone())
+                    .collect(),
+            };
+            for m in &messages {
+                if failed.iter().any(|f| Some(f) == m.message_id.as_ref()) {
+                    continue; // comes back after the visibility timeout
+                }
+                if let Some(handle) = &m.receipt_handle
+                    && let Err(e) = self
+                        .sqs
+                        .delete_message()
+                        .queue_url(&self.queue_url)
+                        .receipt_handle(handle)
+                        .send()
+                        .await
+                {
+                    tracing::warn!(error = %aws_sdk_sqs::error::DisplayErrorContext(e), "DeleteMessage failed; the message will be delivered again");
+                }
+            }
+        }
+    }
+}
+
+/// An SQS API message in the shape Lambda delivers it.
+fn to_lambda_message(m: &aws_sdk_sqs::types::Message) -> SqsMessage {
+    let mut out = SqsMessage::default();
+    out.message_id = m.message_id.clone();
+    out.receipt_handle = m.receipt_handle.clone();
+    out.body = m.body.clone();
+    out.md5_of_body = m.md5_of_body.clone();
+    out.event_source = Some("aws:sqs".into());
+    out.attributes = m
+        .attributes
+        .iter()
+        .flatten()
+        .map(|(k, v)| (k.as_str().to_owned(), v.clone()))
+        .collect();
+    out
+}
