@@ -1,1 +1,194 @@
+//! Test support: a moto server per test, the local stack on it, and helpers
+//! to write case data and read queues. Everything is real: moto speaks the
+//! AWS APIs, receivers are real HTTP servers, the handlers are the Lambdas'.
+use anyhow::{Context, Result, bail};
+use aws_config::SdkConfig;
+use hubhooks_cli::provision::{LocalStack, QueueSettings, provision};
+use serde_json::Value;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
+pub use hubhooks_cli::configure::put_json;
+pub use hubhooks_cli::receiver::{Received, TestReceiver};
+pub use hubhooks_cli::runner::{Runner, RunnerOptions};
+
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A moto server on a free port, killed on drop.
+pub struct Moto {
+    child: Child,
+    pub endpoint: String,
+}
+
+impl Moto {
+    pub fn start() -> Result<Moto> {
+        let exe = std::env::var_os("MOTO_SERVER")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| workspace_root().join(".venv/bin/moto_server"));
+        if !exe.exists() {
+            bail!(
+                "{} not found: run scripts/bootstrap.sh (make test does)",
+                exe.display()
+            );
+        }
+        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let child = Command::new(&exe)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .with_context(|| format!("starting {}", exe.display()))?;
+        let mut moto = Moto {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if Instant::now() > deadline {
+                bail!("moto server did not start on port {port}");
+            }
+            if let Some(status) = moto.child.try_wait()? {
+                bail!("moto server exited: {status}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(moto)
+    }
+
+    pub async fn sdk(&self) -> SdkConfig {
+        hubhooks_cli::aws::sdk_config(Some(&self.endpoint)).await
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A provisioned stack on its own moto server.
+pub struct Stack {
+    pub moto: Moto,
+    pub sdk: SdkConfig,
+    pub stack: LocalStack,
+    pub ddb: aws_sdk_dynamodb::Client,
+    pub sqs: aws_sdk_sqs::Client,
+}
+
+impl Stack {
+    pub async fn start(queues: QueueSettings) -> Result<Stack> {
+        let moto = Moto::start()?;
+        let sdk = moto.sdk().await;
+        let stack = provision(&sdk, "t", &queues).await?;
+        Ok(Stack {
+            ddb: aws_sdk_dynamodb::Client::new(&sdk),
+            sqs: aws_sdk_sqs::Client::new(&sdk),
+            moto,
+            sdk,
+            stack,
+        })
+    }
+
+    /// Writes config items given as JSON (validated like `hubhooks config put`).
+    pub async fn put_config(&self, items: &[Value]) -> Result<()> {
+        for v in items {
+            put_json(&self.ddb, &self.stack.tables.config, v).await?;
+        }
+        Ok(())
+    }
+
+    pub async fn put_case(&self, case: &Value) -> Result<()> {
+        put_json(&self.ddb, &self.stack.tables.cases, case).await
+    }
+
+    pub async fn put_status(&self, status: &Value) -> Result<()> {
+        put_json(&self.ddb, &self.stack.tables.case_statuses, status).await
+    }
+
+    pub async fn run(&self) -> Result<Runner> {
+        Runner::start(&self.sdk, &self.stack, RunnerOptions::default()).await
+    }
+
+    /// Drains a queue: every message's body and string message attributes.
+    pub async fn drain(&self, queue_url: &str) -> Result<Vec<(String, Vec<(String, String)>)>> {
+        let mut out = Vec::new();
+        loop {
+            let got = self
+                .sqs
+                .receive_message()
+                .queue_url(queue_url)
+                .max_number_of_messages(10)
+                .message_attribute_names("All")
+                .wait_time_seconds(0)
+                .send()
+                .await?;
+            let messages = got.messages.unwrap_or_default();
+            if messages.is_empty() {
+                return Ok(out);
+            }
+            for m in messages {
+                let mut attrs: Vec<(String, String)> = m
+                    .message_attributes
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(k, v)| (k, v.string_value.unwrap_or_default()))
+                    .collect();
+                attrs.sort();
+                out.push((m.body.unwrap_or_default(), attrs));
+                if let Some(h) = m.receipt_handle {
+                    self.sqs
+                        .delete_message()
+                        .queue_url(queue_url)
+                        .receipt_handle(h)
+                        .send()
+                        .await?;
+                }
+            }
+        }
+    }
+
+    /// Approximate visible + in-flight count of a queue.
+    pub async fn depth(&self, queue_url: &str) -> Result<u64> {
+        use aws_sdk_sqs::types::QueueAttributeName as A;
+        let attrs = self
+            .sqs
+            .get_queue_attributes()
+            .queue_url(queue_url)
+            .attribute_names(A::ApproximateNumberOfMessages)
+            .attribute_names(A::ApproximateNumberOfMessagesNotVisible)
+            .send()
+            .await?
+            .attributes
+            .unwrap_or_default();
+        let n = |k: &A| {
+            attrs
+                .get(k)
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        Ok(n(&A::ApproximateNumberOfMessages) + n(&A::ApproximateNumberOfMessagesNotVisible))
+    }
+}
+
+/// Polls `check` until it returns Some or `timeout` passes.
+pub async fn eventually<T, F, Fut>(timeout: Duration, mut check: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = check().await {
+            return Some(v);
+        }
+        if Instant::now() > deadline {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
