@@ -113,7 +113,7 @@ fn parse_fields<T: serde::de::DeserializeOwned>(id: &str, value: Value) -> Resul
         let path = e.path().to_string();
         let message = e.into_inner().to_string();
         let (path, message) = match destination::split_nested(&message) {
-            Some((inner, msg)) if inner == "." => (path, msg.to_owned()),
+            Some((".", msg)) => (path, msg.to_owned()),
             Some((inner, msg)) => (format!("{path}.{inner}"), msg.to_owned()),
             None => (path, message),
         };

@@ -3,6 +3,7 @@ use super::{
     BlackList, ConfigError, ConfigItem, MappedStatus, RawConfigItem, StatusMapping, Subscription,
 };
 use crate::party::Party;
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 
 #[derive(Debug, Default)]
@@ -67,14 +68,15 @@ impl ConfigSet {
             .entry((m.partner_id, m.provider_id))
             .or_default();
         for (from, to) in m.statuses {
-            if table.contains_key(&from) {
-                self.errors.push(ConfigError::new(
+            match table.entry(from) {
+                Entry::Occupied(e) => self.errors.push(ConfigError::new(
                     &m.id,
-                    format!("statuses.{from}"),
+                    format!("statuses.{}", e.key()),
                     "is already mapped by another item for the same partner and provider",
-                ));
-            } else {
-                table.insert(from, to);
+                )),
+                Entry::Vacant(e) => {
+                    e.insert(to);
+                }
             }
         }
     }
