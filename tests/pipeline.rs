@@ -344,8 +344,9 @@ fn status_event(s: &Stack, records: usize) -> StreamEvent {
     event
 }
 
-#[tokio::test]
-async fn a_malformed_stream_record_is_parked_with_its_reason_and_the_rest_are_routed() {
+/// A stack with the test case and one partner subscription (to a closed port:
+/// these tests drive the router directly and only read the queues).
+async fn stack_with_case_and_one_subscription() -> Stack {
     let s = Stack::start(QueueSettings::default()).await.unwrap();
     s.put_config(&[sub(
         "p",
@@ -357,6 +358,12 @@ async fn a_malformed_stream_record_is_parked_with_its_reason_and_the_rest_are_ro
     .await
     .unwrap();
     s.put_case(&case()).await.unwrap();
+    s
+}
+
+#[tokio::test]
+async fn a_malformed_stream_record_is_parked_with_its_reason_and_the_rest_are_routed() {
+    let s = stack_with_case_and_one_subscription().await;
     let mut event = status_event(&s, 3);
     event.records[1].change.new_image.remove("key");
     let router = router_for(&s, &s.stack.delivery_queue_url);
@@ -402,17 +409,7 @@ async fn a_malformed_stream_record_is_parked_with_its_reason_and_the_rest_are_ro
 
 #[tokio::test]
 async fn reprocessing_a_batch_gives_the_same_delivery_ids() {
-    let s = Stack::start(QueueSettings::default()).await.unwrap();
-    s.put_config(&[sub(
-        "p",
-        ("partner", PARTNER),
-        json!(["newStatus"]),
-        json!({"method": "POST", "url": "http://127.0.0.1:9/x"}),
-        json!([]),
-    )])
-    .await
-    .unwrap();
-    s.put_case(&case()).await.unwrap();
+    let s = stack_with_case_and_one_subscription().await;
     let router = router_for(&s, &s.stack.delivery_queue_url);
     let ids = |q: Vec<(String, Vec<(String, String)>)>| -> Vec<String> {
         let mut v: Vec<String> = q
@@ -441,16 +438,7 @@ async fn reprocessing_a_batch_gives_the_same_delivery_ids() {
 
 #[tokio::test]
 async fn a_failed_enqueue_reports_the_first_failing_record_for_retry() {
-    let s = Stack::start(QueueSettings::default()).await.unwrap();
-    s.put_config(&[sub(
-        "p",
-        ("partner", PARTNER),
-        json!(["newStatus"]),
-        json!({"method": "POST", "url": "http://127.0.0.1:9/x"}),
-        json!([]),
-    )])
-    .await
-    .unwrap();
+    let s = stack_with_case_and_one_subscription().await;
     // The delivery queue does not exist: every enqueue fails, and the batch
     // is reported failed from its first record.
     s.put_case(&case()).await.unwrap();

@@ -54,8 +54,12 @@ pub async fn put_items(sdk: &SdkConfig, table: &str, items: &[ConfigItem]) -> Re
     Ok(())
 }
 
-/// Writes any JSON object as an item (used for case data).
-pub async fn put_json(client: &aws_sdk_dynamodb::Client, table: &str, value: &Value) -> Result<()> {
+/// Writes any serializable map as an item (config items, case data).
+pub async fn put_json<T: serde::Serialize>(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    value: &T,
+) -> Result<()> {
     let av: std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue> =
         serde_dynamo::to_item(value).context("encoding item")?;
     client
