@@ -39,17 +39,9 @@ pub fn read_items(path: &Path) -> Result<Vec<ConfigItem>> {
 pub async fn put_items(sdk: &SdkConfig, table: &str, items: &[ConfigItem]) -> Result<()> {
     let client = aws_sdk_dynamodb::Client::new(sdk);
     for item in items {
-        let av: std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue> =
-            serde_dynamo::to_item(item)
-                .with_context(|| format!("encoding config item `{}`", item.id()))?;
-        client
-            .put_item()
-            .table_name(table)
-            .set_item(Some(av))
-            .send()
+        put_json(&client, table, item)
             .await
-            .map_err(crate::aws::sdk_err)
-            .with_context(|| format!("writing config item `{}` to {table}", item.id()))?;
+            .with_context(|| format!("config item `{}`", item.id()))?;
     }
     Ok(())
 }
