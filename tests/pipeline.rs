@@ -330,7 +330,7 @@ fn status_event(s: &Stack, records: usize) -> StreamEvent {
             let mut r = template.clone();
             r.event_source_arn = Some(format!(
                 "arn:aws:dynamodb:us-east-1:123456789012:table/{}/stream/x",
-                s.stack.tables.case_statuses
+                s.stack.tables.case_statuses()
             ));
             r.event_id = format!("event-{i}");
             r.change.sequence_number = Some(format!("{}", 1000 + i));
@@ -385,7 +385,7 @@ async fn a_malformed_stream_record_is_parked_with_its_reason_and_the_rest_are_ro
         .map(|(_, v)| v.as_str());
     assert_eq!(
         origin,
-        Some(format!("{}/event-1", s.stack.tables.case_statuses).as_str())
+        Some(format!("{}/event-1", s.stack.tables.case_statuses()).as_str())
     );
     let record: Value = serde_json::from_str(&parked[0].0).unwrap();
     assert_eq!(

@@ -1,4 +1,5 @@
-//! Writing config items (subscriptions, mappings, black lists) from JSON.
+//! Writing config items (subscriptions, mappings, black lists, invoice
+//! settings) from JSON.
 use anyhow::{Context, Result, bail};
 use aws_config::SdkConfig;
 use hubhooks::config::{ConfigItem, RawConfigItem};
@@ -36,10 +37,15 @@ pub fn read_items(path: &Path) -> Result<Vec<ConfigItem>> {
 }
 
 /// Writes items to the config table (each replaces the item with its id).
+/// A subscription registered for `allCurrent` is stored with today's types.
 pub async fn put_items(sdk: &SdkConfig, table: &str, items: &[ConfigItem]) -> Result<()> {
     let client = aws_sdk_dynamodb::Client::new(sdk);
     for item in items {
-        put_json(&client, table, item)
+        let mut item = item.clone();
+        if let ConfigItem::Subscription(s) = &mut item {
+            s.expand_all_current();
+        }
+        put_json(&client, table, &item)
             .await
             .with_context(|| format!("config item `{}`", item.id()))?;
     }

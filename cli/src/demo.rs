@@ -102,7 +102,9 @@ pub async fn run(sdk: &SdkConfig, prefix: &str) -> Result<()> {
     .await?;
     println!(
         "provisioned {} / {} / {}",
-        stack.tables.cases, stack.tables.case_statuses, stack.tables.config
+        stack.tables.cases(),
+        stack.tables.case_statuses(),
+        stack.tables.config
     );
     let receiver = TestReceiver::start(200).await?;
     println!("receiver listening on {}", receiver.base_url);
@@ -119,11 +121,11 @@ pub async fn run(sdk: &SdkConfig, prefix: &str) -> Result<()> {
     let _runner = Runner::start(sdk, &stack, RunnerOptions::default()).await?;
 
     let ddb = aws_sdk_dynamodb::Client::new(sdk);
-    put_json(&ddb, &stack.tables.cases, &example_case()).await?;
+    put_json(&ddb, stack.tables.cases(), &example_case()).await?;
     for (i, (id, key, name)) in HISTORY.iter().enumerate() {
         put_json(
             &ddb,
-            &stack.tables.case_statuses,
+            stack.tables.case_statuses(),
             &status_item(*id, key, name, i as u32 + 11),
         )
         .await?;

@@ -25,7 +25,7 @@ enum Command {
         #[command(subcommand)]
         command: LocalCommand,
     },
-    /// Config items (subscriptions, status mappings, black lists).
+    /// Config items (subscriptions, status mappings, black lists, invoice settings).
     Config {
         #[command(subcommand)]
         command: ConfigCommand,

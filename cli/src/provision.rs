@@ -7,9 +7,7 @@ use aws_sdk_dynamodb::types::{
     StreamSpecification, StreamViewType,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
-use hubhooks::tables::{
-    CASES_KEY, CONFIG_KEY, STATUSES_PARTITION_KEY, STATUSES_SORT_KEY, TableNames,
-};
+use hubhooks::tables::{self, CONFIG_KEY, CaseTable, TableNames};
 
 /// Everything a local stack consists of.
 #[derive(Debug, Clone)]
@@ -43,6 +41,13 @@ fn key(name: &str, kind: KeyType) -> Result<KeySchemaElement> {
         .attribute_name(name)
         .key_type(kind)
         .build()?)
+}
+
+fn scalar(kind: tables::KeyType) -> ScalarAttributeType {
+    match kind {
+        tables::KeyType::S => ScalarAttributeType::S,
+        tables::KeyType::N => ScalarAttributeType::N,
+    }
 }
 
 fn attr(name: &str, kind: ScalarAttributeType) -> Result<AttributeDefinition> {
@@ -111,28 +116,16 @@ pub async fn provision(
     let ddb = aws_sdk_dynamodb::Client::new(sdk);
     let sqs = aws_sdk_sqs::Client::new(sdk);
     let tables = TableNames::with_prefix(prefix);
-    create_table(
-        &ddb,
-        &tables.cases,
-        vec![key(CASES_KEY, KeyType::Hash)?],
-        vec![attr(CASES_KEY, ScalarAttributeType::S)?],
-        true,
-    )
-    .await?;
-    create_table(
-        &ddb,
-        &tables.case_statuses,
-        vec![
-            key(STATUSES_PARTITION_KEY, KeyType::Hash)?,
-            key(STATUSES_SORT_KEY, KeyType::Range)?,
-        ],
-        vec![
-            attr(STATUSES_PARTITION_KEY, ScalarAttributeType::N)?,
-            attr(STATUSES_SORT_KEY, ScalarAttributeType::N)?,
-        ],
-        true,
-    )
-    .await?;
+    for table in CaseTable::ALL {
+        let schema = table.key_schema();
+        let mut keys = vec![key(schema.partition.0, KeyType::Hash)?];
+        let mut attrs = vec![attr(schema.partition.0, scalar(schema.partition.1))?];
+        if let Some((name, kind)) = schema.sort {
+            keys.push(key(name, KeyType::Range)?);
+            attrs.push(attr(name, scalar(kind))?);
+        }
+        create_table(&ddb, tables.name(table), keys, attrs, true).await?;
+    }
     create_table(
         &ddb,
         &tables.config,

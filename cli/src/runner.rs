@@ -12,6 +12,7 @@ use hubhooks::lambda::router::AwsRouter;
 use hubhooks::lambda::sender::AwsSender;
 use hubhooks::ports::{DeadLetter, DeadLetters};
 use hubhooks::settings::{RouterSettings, SenderSettings};
+use hubhooks::tables::CaseTable;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinHandle;
@@ -85,7 +86,7 @@ impl Runner {
         let streams = aws_sdk_dynamodbstreams::Client::new(sdk);
         let sqs = aws_sdk_sqs::Client::new(sdk);
         let mut tasks = Vec::new();
-        for table in [&stack.tables.cases, &stack.tables.case_statuses] {
+        for table in CaseTable::ALL.map(|t| stack.tables.name(t)) {
             let arn = ddb
                 .describe_table()
                 .table_name(table)

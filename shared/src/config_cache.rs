@@ -37,6 +37,11 @@ impl<S: ConfigSource> ConfigCache<S> {
                 for e in &set.errors {
                     tracing::error!(item = %e.item, field = %e.field, error = %e, "config item refused; other items keep working");
                 }
+                for sub in set.subscriptions() {
+                    for (event_type, version) in sub.deprecated_versions() {
+                        tracing::warn!(subscription_id = %sub.id, event_type = %event_type, version = %version, "subscription uses a deprecated payload version; v3 is current");
+                    }
+                }
                 *state = Some((Instant::now(), set.clone()));
                 Ok(set)
             }

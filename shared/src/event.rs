@@ -4,7 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// A webhook type. The wire names are what subscriptions list in `eventTypes`
-/// and what the `Event-Type` header carries.
+/// and what the `event-type` header carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum EventType {
@@ -12,16 +12,49 @@ pub enum EventType {
     NewStatus,
     /// A status record matched one of the subscription's transition conditions.
     StatusTransition,
+    /// A cost proposal was added to a case.
+    NewCostProposal,
+    /// A message was added to a case (sent to the party receiving it).
+    NewMessage,
+    /// A message's `confirmedAt` became set (sent to the party that wrote it).
+    MessageConfirmed,
+    /// Files were uploaded to a case (one webhook per upload).
+    NewFile,
+    /// A case's data sections changed.
+    CaseUpdated,
+    /// An invoice was created or updated in a status flagged "send to client".
+    Invoice,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 2] = [EventType::NewStatus, EventType::StatusTransition];
+    /// Every type hubhooks knows today, in the order seed 000 lists them.
+    pub const ALL: [EventType; 8] = [
+        EventType::NewStatus,
+        EventType::StatusTransition,
+        EventType::NewCostProposal,
+        EventType::NewMessage,
+        EventType::MessageConfirmed,
+        EventType::NewFile,
+        EventType::CaseUpdated,
+        EventType::Invoice,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             EventType::NewStatus => "newStatus",
             EventType::StatusTransition => "statusTransition",
+            EventType::NewCostProposal => "newCostProposal",
+            EventType::NewMessage => "newMessage",
+            EventType::MessageConfirmed => "messageConfirmed",
+            EventType::NewFile => "newFile",
+            EventType::CaseUpdated => "caseUpdated",
+            EventType::Invoice => "invoice",
         }
+    }
+
+    /// The list of known names, for error messages.
+    pub fn known() -> String {
+        EventType::ALL.map(EventType::as_str).join(", ")
     }
 }
 
@@ -32,7 +65,7 @@ impl fmt::Display for EventType {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("unknown event type `{0}` (known: newStatus, statusTransition)")]
+#[error("unknown event type `{0}` (known: {known})", known = EventType::known())]
 pub struct UnknownEventType(pub String);
 
 impl FromStr for EventType {
@@ -42,5 +75,20 @@ impl FromStr for EventType {
             .into_iter()
             .find(|t| t.as_str() == s)
             .ok_or_else(|| UnknownEventType(s.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_names_round_trip() {
+        for t in EventType::ALL {
+            let json = serde_json::to_string(&t).unwrap();
+            assert_eq!(json, format!("\"{}\"", t.as_str()));
+            assert_eq!(serde_json::from_str::<EventType>(&json).unwrap(), t);
+            assert_eq!(t.as_str().parse::<EventType>().unwrap(), t);
+        }
     }
 }

@@ -1,13 +1,15 @@
 //! hubhooks: webhook delivery for a service order hub.
 //!
 //! The domain (`event`, `party`, `record`, `config`, `mapping`, `blacklist`,
-//! `transition`, `payload`, `routing`, `delivery`) knows nothing of AWS. The
+//! `transition`, `case_update`, `audience`, `payload`, `routing`, `delivery`) knows nothing of AWS. The
 //! Lambda handlers in [`lambda`] translate AWS events into the domain and talk
 //! to the outside world only through the small traits in [`ports`], which the
 //! [`adapters`] implement for DynamoDB, SQS and HTTP.
 
 pub mod adapters;
+pub mod audience;
 pub mod blacklist;
+pub mod case_update;
 pub mod config;
 pub mod config_cache;
 pub mod delivery;

@@ -48,3 +48,33 @@ impl fmt::Display for Party {
         write!(f, "{}:{}", self.kind, self.id)
     }
 }
+
+/// How a change was made in the hub: informational, never used for routing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Channel {
+    Api,
+    Web,
+}
+
+/// Who made a change, as the hub records it on an item (`changedBy`): the
+/// side whose user made it. The case says which partner and provider that
+/// is, so the side is enough; no party ever receives a webhook about its own
+/// change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Actor {
+    #[serde(rename = "type")]
+    pub kind: PartyKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<Channel>,
+}
+
+impl PartyKind {
+    pub fn other(self) -> PartyKind {
+        match self {
+            PartyKind::Partner => PartyKind::Provider,
+            PartyKind::Provider => PartyKind::Partner,
+        }
+    }
+}

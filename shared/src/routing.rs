@@ -1,45 +1,172 @@
 //! Which subscriptions a change fires, and with which body.
+use crate::audience::Audience;
 use crate::blacklist;
-use crate::config::{ConfigSet, Subscription};
+use crate::case_update::CaseUpdate;
+use crate::config::{ConfigSet, Destination, Subscription};
 use crate::event::EventType;
 use crate::mapping::{self, StatusView};
-use crate::payload::v3;
-use crate::record::{CaseRecord, StatusRecord};
+use crate::party::{Actor, Party, PartyKind};
+use crate::payload::{self, RenderError, Subject, Version};
+use crate::record::{CaseRecord, CostProposal, FileUpload, Invoice, Message, StatusRecord};
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
-/// A webhook to send: the subscription, its type and the rendered body.
+/// A webhook to send: the subscription, its type, where it goes and the
+/// rendered body.
 #[derive(Debug)]
 pub struct Planned<'a> {
     pub subscription: &'a Subscription,
     pub event_type: EventType,
+    pub version: Version,
+    pub destination: &'a Destination,
     pub body: String,
+}
+
+/// A change in the case tables that may fire webhooks. The case is passed
+/// beside it (for a case update, the new image).
+#[derive(Debug, Clone, Copy)]
+pub enum Change<'a> {
+    /// A status record was added; `previous` are the case's earlier
+    /// records, newest first.
+    StatusAdded {
+        status: &'a StatusRecord,
+        previous: &'a [StatusRecord],
+    },
+    /// The case's data sections changed.
+    CaseUpdated(&'a CaseUpdate),
+    CostProposalAdded(&'a CostProposal),
+    MessageAdded(&'a Message),
+    MessageConfirmed(&'a Message),
+    FilesUploaded(&'a FileUpload),
+    /// An invoice was created or changed.
+    InvoiceSaved(&'a Invoice),
+}
+
+impl Change<'_> {
+    /// Who may hear of it (see [`crate::audience`]).
+    pub fn audience(&self, case: &CaseRecord) -> Audience {
+        match self {
+            Change::StatusAdded { status, .. } => Audience::AllBut(status.changed_by),
+            Change::CaseUpdated(_) => Audience::AllBut(case.changed_by),
+            Change::CostProposalAdded(c) => Audience::AllBut(Some(c.changed_by.unwrap_or(Actor {
+                kind: PartyKind::Provider,
+                via: None,
+            }))),
+            Change::MessageAdded(m) => Audience::Only(m.sender_type.other()),
+            Change::MessageConfirmed(m) => Audience::Only(m.sender_type),
+            Change::FilesUploaded(u) => Audience::AllBut(u.changed_by),
+            Change::InvoiceSaved(_) => Audience::Only(PartyKind::Partner),
+        }
+    }
+
+    /// The types this change can fire.
+    pub fn event_types(&self) -> &'static [EventType] {
+        match self {
+            Change::StatusAdded { .. } => &STATUS_TYPES,
+            Change::CaseUpdated(_) => &[EventType::CaseUpdated],
+            Change::CostProposalAdded(_) => &[EventType::NewCostProposal],
+            Change::MessageAdded(_) => &[EventType::NewMessage],
+            Change::MessageConfirmed(_) => &[EventType::MessageConfirmed],
+            Change::FilesUploaded(_) => &[EventType::NewFile],
+            Change::InvoiceSaved(_) => &[EventType::Invoice],
+        }
+    }
 }
 
 const STATUS_TYPES: [EventType; 2] = [EventType::NewStatus, EventType::StatusTransition];
 
-/// Whether any enabled subscription of the case's parties cares about
-/// statuses; when none does, the router need not read the status history.
-pub fn wants_statuses(config: &ConfigSet, case: &CaseRecord) -> bool {
+/// Whether any enabled subscription of the case's parties wants one of
+/// `types`; when none does, the router need not read more (the status
+/// history, say).
+pub fn anyone_wants(config: &ConfigSet, case: &CaseRecord, types: &[EventType]) -> bool {
     case.parties().into_iter().any(|p| {
         config
             .subscriptions_for(p)
             .iter()
-            .any(|s| STATUS_TYPES.iter().any(|t| s.wants(*t)))
+            .any(|s| types.iter().any(|t| s.wants(*t)))
     })
+}
+
+/// Whether any subscription of the case's parties cares about statuses.
+pub fn wants_statuses(config: &ConfigSet, case: &CaseRecord) -> bool {
+    anyone_wants(config, case, &STATUS_TYPES)
+}
+
+/// The webhooks a change fires.
+pub fn route<'a>(
+    config: &'a ConfigSet,
+    case: &CaseRecord,
+    change: &Change<'_>,
+) -> Result<Vec<Planned<'a>>, RenderError> {
+    let parties = change.audience(case).parties(case);
+    if let Change::StatusAdded { status, previous } = change {
+        return route_status(config, case, &parties, status, previous);
+    }
+    if let Change::InvoiceSaved(invoice) = change
+        && !config.sends_invoice(case.service_provider_id, &invoice.status)
+    {
+        return Ok(Vec::new());
+    }
+    let subject = match *change {
+        Change::StatusAdded { .. } => unreachable!("handled above"),
+        Change::CaseUpdated(u) => Subject::CaseUpdated(u),
+        Change::CostProposalAdded(c) => Subject::NewCostProposal(c),
+        Change::MessageAdded(m) => Subject::NewMessage(m),
+        Change::MessageConfirmed(m) => Subject::MessageConfirmed(m),
+        Change::FilesUploaded(u) => Subject::NewFile(u),
+        Change::InvoiceSaved(invoice) => Subject::Invoice { invoice, case },
+    };
+    let event_type = subject.event_type();
+    // Every recipient of one version gets the same body: render it once.
+    let mut bodies: HashMap<Version, String> = HashMap::new();
+    let mut planned = Vec::new();
+    for party in parties {
+        for sub in config.subscriptions_for(party) {
+            if let Some(route) = sub.route(event_type) {
+                let body = rendered(&mut bodies, route.version, || {
+                    payload::render(&subject, route.version)
+                })?;
+                planned.push(Planned {
+                    subscription: sub,
+                    event_type,
+                    version: route.version,
+                    destination: route.destination,
+                    body,
+                });
+            }
+        }
+    }
+    Ok(planned)
+}
+
+/// A body from `cache`, rendered on first use: recipients of the same
+/// (type and) version share one rendering.
+fn rendered<K: std::hash::Hash + Eq>(
+    cache: &mut HashMap<K, String>,
+    key: K,
+    render: impl FnOnce() -> Result<String, RenderError>,
+) -> Result<String, RenderError> {
+    match cache.entry(key) {
+        Entry::Occupied(e) => Ok(e.get().clone()),
+        Entry::Vacant(e) => Ok(e.insert(render()?).clone()),
+    }
 }
 
 /// Routes a new status record.
 ///
-/// `previous` holds the case's earlier status records, newest first. For each
-/// party the status is seen through its mapping; a black-listed status fires
-/// nothing and is skipped when looking for the previous one.
-pub fn route_new_status<'a>(
+/// For each party the status is seen through its mapping; a black-listed
+/// status fires nothing and is skipped when looking for the previous one.
+/// A status repeating the previous key fires no "new status"; a transition
+/// fires when one of the subscription's conditions matches.
+fn route_status<'a>(
     config: &'a ConfigSet,
-    case: &'a CaseRecord,
-    status: &'a StatusRecord,
-    previous: &'a [StatusRecord],
-) -> Result<Vec<Planned<'a>>, serde_json::Error> {
+    case: &CaseRecord,
+    parties: &[Party],
+    status: &StatusRecord,
+    previous: &[StatusRecord],
+) -> Result<Vec<Planned<'a>>, RenderError> {
     let mut planned = Vec::new();
-    for party in case.parties() {
+    for &party in parties {
         let subs: Vec<&Subscription> = config
             .subscriptions_for(party)
             .iter()
@@ -59,38 +186,41 @@ pub fn route_new_status<'a>(
         let prev_key = prev.as_ref().map(|v| v.key);
         let repeated = prev_key == Some(view.key);
 
-        // Rendered once per party; every subscription of the party shares it.
-        let mut new_status_body = None;
-        let mut transition_body = None;
+        // Rendered once per party, type and version.
+        let mut bodies: HashMap<(EventType, Version), String> = HashMap::new();
         for sub in subs {
-            if sub.wants(EventType::NewStatus) && !repeated {
-                let body = match &new_status_body {
-                    Some(b) => b,
-                    None => new_status_body
-                        .insert(serde_json::to_string(&v3::NewStatus::new(status, &view))?),
-                };
-                planned.push(Planned {
-                    subscription: sub,
-                    event_type: EventType::NewStatus,
-                    body: body.clone(),
-                });
-            }
-            if sub.wants(EventType::StatusTransition)
-                && sub
+            let fires = |t: EventType| match t {
+                EventType::NewStatus => !repeated,
+                _ => sub
                     .transitions
                     .iter()
-                    .any(|r| r.matches(prev_key, view.key))
-            {
-                let body = match &transition_body {
-                    Some(b) => b,
-                    None => transition_body.insert(serde_json::to_string(
-                        &v3::StatusTransition::new(status, &view, prev_key, &case.data),
-                    )?),
+                    .any(|r| r.matches(prev_key, view.key)),
+            };
+            for event_type in STATUS_TYPES {
+                let Some(route) = sub.route(event_type).filter(|_| fires(event_type)) else {
+                    continue;
                 };
+                let body = rendered(&mut bodies, (event_type, route.version), || {
+                    let subject = match event_type {
+                        EventType::NewStatus => Subject::NewStatus {
+                            status,
+                            view: &view,
+                        },
+                        _ => Subject::StatusTransition {
+                            status,
+                            view: &view,
+                            prev_key,
+                            case,
+                        },
+                    };
+                    payload::render(&subject, route.version)
+                })?;
                 planned.push(Planned {
                     subscription: sub,
-                    event_type: EventType::StatusTransition,
-                    body: body.clone(),
+                    event_type,
+                    version: route.version,
+                    destination: route.destination,
+                    body,
                 });
             }
         }
@@ -105,6 +235,15 @@ mod tests {
     use serde_json::{Value, json};
 
     const PARTNER: i64 = 1413;
+
+    fn route_new_status<'a>(
+        config: &'a ConfigSet,
+        case: &CaseRecord,
+        status: &StatusRecord,
+        previous: &[StatusRecord],
+    ) -> Result<Vec<Planned<'a>>, RenderError> {
+        route(config, case, &Change::StatusAdded { status, previous })
+    }
     const PROVIDER: i64 = 1004;
 
     fn config(items: Value) -> ConfigSet {
@@ -406,5 +545,155 @@ mod tests {
                 serde_json::from_value(serde_json::to_value(&item).unwrap()).unwrap();
             assert_eq!(back, item);
         }
+    }
+
+    /// (subscription id, event type, version) of each planned webhook.
+    fn targets(planned: Vec<Planned<'_>>) -> Vec<(String, EventType, Version)> {
+        planned
+            .into_iter()
+            .map(|p| (p.subscription.id.clone(), p.event_type, p.version))
+            .collect()
+    }
+
+    fn every_type_config() -> ConfigSet {
+        let any = |id: &str, party: (&str, i64)| {
+            json!({"id": id, "kind": "subscription", "party": {"type": party.0, "id": party.1},
+                   "eventTypes": ["any"], "destination": {"method": "POST", "url": format!("https://example.com/{id}")}})
+        };
+        config(json!([
+            any("partner-any", ("partner", PARTNER)),
+            any("provider-any", ("provider", PROVIDER)),
+            {"id": "partner-v1", "kind": "subscription", "party": {"type": "partner", "id": PARTNER},
+             "eventTypes": ["newMessage"], "version": "v1",
+             "destination": {"method": "POST", "url": "https://example.com/v1"}},
+            {"id": "inv", "kind": "invoiceSettings", "providerId": PROVIDER,
+             "statuses": {"ready": {"sendToClient": true}, "draft": {"sendToClient": false}}}
+        ]))
+    }
+
+    fn message(sender: &str, confirmed: bool) -> Message {
+        Message::from_json(json!({"id": 5, "guid": "g-1", "content": "hello", "type": "serviceComment",
+            "senderType": sender, "createdAt": "2024-05-01T10:00:00.000Z",
+            "confirmedAt": if confirmed { json!("2024-05-01T11:00:00.000Z") } else { Value::Null }}))
+        .unwrap()
+    }
+
+    #[test]
+    fn messages_go_to_the_receiver_and_confirmations_to_the_sender() {
+        let cfg = every_type_config();
+        let case = case();
+        let m = message("provider", false);
+        assert_eq!(
+            targets(route(&cfg, &case, &Change::MessageAdded(&m)).unwrap()),
+            vec![
+                ("partner-any".into(), EventType::NewMessage, Version::V3),
+                ("partner-v1".into(), EventType::NewMessage, Version::V1),
+            ]
+        );
+        let planned = route(&cfg, &case, &Change::MessageAdded(&m)).unwrap();
+        assert_eq!(
+            planned[1].body,
+            r#"{"id":5,"guid":"g-1","content":"hello","messageType":"serviceComment","createdAt":"2024-05-01T10:00:00.000Z","updatedAt":"2024-05-01T10:00:00.000Z"}"#
+        );
+        let m = message("provider", true);
+        assert_eq!(
+            targets(route(&cfg, &case, &Change::MessageConfirmed(&m)).unwrap()),
+            vec![(
+                "provider-any".into(),
+                EventType::MessageConfirmed,
+                Version::V3
+            )]
+        );
+        let m = message("partner", false);
+        assert_eq!(
+            targets(route(&cfg, &case, &Change::MessageAdded(&m)).unwrap()),
+            vec![("provider-any".into(), EventType::NewMessage, Version::V3)]
+        );
+    }
+
+    #[test]
+    fn invoices_reach_partners_only_in_flagged_statuses() {
+        let cfg = every_type_config();
+        let case = case();
+        let invoice = |status: &str| {
+            Invoice::from_json(
+                json!({"id": 7, "guid": "g-1", "type": "invoice", "status": status,
+                "currency": "NOK", "priceNet": 1080, "createdAt": "2023-01-25T13:11:18.000Z"}),
+            )
+            .unwrap()
+        };
+        assert_eq!(
+            targets(route(&cfg, &case, &Change::InvoiceSaved(&invoice("ready"))).unwrap()),
+            vec![("partner-any".into(), EventType::Invoice, Version::V3)]
+        );
+        assert!(
+            route(&cfg, &case, &Change::InvoiceSaved(&invoice("draft")))
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            route(&cfg, &case, &Change::InvoiceSaved(&invoice("unknown")))
+                .unwrap()
+                .is_empty()
+        );
+        let no_settings = config(json!([{"id": "a", "kind": "subscription",
+            "party": {"type": "partner", "id": PARTNER}, "eventTypes": ["invoice"],
+            "destination": {"method": "POST", "url": "https://example.com/a"}}]));
+        assert!(
+            route(
+                &no_settings,
+                &case,
+                &Change::InvoiceSaved(&invoice("ready"))
+            )
+            .unwrap()
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn nobody_hears_of_their_own_change() {
+        let cfg = every_type_config();
+        let mut case = case();
+        let upload = FileUpload::from_json(json!({"guid": "g-1", "uploadId": "u1",
+            "files": [{"url": "https://f.example/a.pdf", "name": "a.pdf", "type": "other"}],
+            "changedBy": {"type": "partner", "via": "web"}}))
+        .unwrap();
+        assert_eq!(
+            targets(route(&cfg, &case, &Change::FilesUploaded(&upload)).unwrap()),
+            vec![("provider-any".into(), EventType::NewFile, Version::V3)]
+        );
+        let proposal = CostProposal::from_json(json!({"id": 1, "guid": "g-1", "name": "RUR",
+            "priceNet": 280, "currency": "SEK", "createdAt": "2019-11-25T11:30:29.000Z",
+            "serviceProviderId": PROVIDER}))
+        .unwrap();
+        assert_eq!(
+            targets(route(&cfg, &case, &Change::CostProposalAdded(&proposal)).unwrap()),
+            vec![(
+                "partner-any".into(),
+                EventType::NewCostProposal,
+                Version::V3
+            )]
+        );
+        case.changed_by = Some(Actor {
+            kind: PartyKind::Provider,
+            via: None,
+        });
+        let update = CaseUpdate {
+            guid: "g-1".into(),
+            sections: vec![("orderData", json!({"refNo": "R"}))],
+        };
+        assert_eq!(
+            targets(route(&cfg, &case, &Change::CaseUpdated(&update)).unwrap()),
+            vec![("partner-any".into(), EventType::CaseUpdated, Version::V3)]
+        );
+        let mut s = status(2, "prov_arrived");
+        s.changed_by = Some(Actor {
+            kind: PartyKind::Provider,
+            via: None,
+        });
+        assert_eq!(
+            targets(route_new_status(&cfg, &case, &s, &[]).unwrap()),
+            vec![("partner-any".into(), EventType::NewStatus, Version::V3)]
+        );
     }
 }

@@ -44,11 +44,7 @@ impl RouterSettings {
             })?),
         };
         Ok(RouterSettings {
-            tables: TableNames {
-                cases: var("CASES_TABLE")?,
-                case_statuses: var("CASE_STATUSES_TABLE")?,
-                config: var("CONFIG_TABLE")?,
-            },
+            tables: TableNames::try_new(|t| var(t.env_var()), var("CONFIG_TABLE")?)?,
             delivery_queue_url: var("DELIVERY_QUEUE_URL")?,
             failure_queue_url: var("ROUTER_FAILURE_QUEUE_URL")?,
             config_ttl,

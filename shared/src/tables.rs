@@ -10,11 +10,112 @@ pub const STATUSES_SORT_KEY: &str = "id";
 /// Config table: partition key `id` (S); `kind` tells the item type.
 pub const CONFIG_KEY: &str = "id";
 
+/// Every table item with its own id lives under its case: partition key
+/// `guid` (S, the case guid), sort key `id` (N).
+pub const CASE_CHILD_PARTITION_KEY: &str = "guid";
+pub const CASE_CHILD_SORT_KEY: &str = "id";
+/// `Files`: one item per upload; sort key `uploadId` (S).
+pub const FILES_SORT_KEY: &str = "uploadId";
+
+/// A key attribute's DynamoDB type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyType {
+    S,
+    N,
+}
+
+/// Partition key and optional sort key of a table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeySchema {
+    pub partition: (&'static str, KeyType),
+    pub sort: Option<(&'static str, KeyType)>,
+}
+
+/// The case tables: their streams feed the router.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CaseTable {
+    Cases,
+    CaseStatuses,
+    CostProposals,
+    Messages,
+    Files,
+    Invoices,
+}
+
+impl CaseTable {
+    pub const ALL: [CaseTable; 6] = [
+        CaseTable::Cases,
+        CaseTable::CaseStatuses,
+        CaseTable::CostProposals,
+        CaseTable::Messages,
+        CaseTable::Files,
+        CaseTable::Invoices,
+    ];
+
+    pub fn key_schema(self) -> KeySchema {
+        use KeyType::*;
+        let child = |sort: &'static str, kind| KeySchema {
+            partition: (CASE_CHILD_PARTITION_KEY, S),
+            sort: Some((sort, kind)),
+        };
+        match self {
+            CaseTable::Cases => KeySchema {
+                partition: (CASES_KEY, S),
+                sort: None,
+            },
+            CaseTable::CaseStatuses => KeySchema {
+                partition: (STATUSES_PARTITION_KEY, N),
+                sort: Some((STATUSES_SORT_KEY, N)),
+            },
+            CaseTable::CostProposals | CaseTable::Messages | CaseTable::Invoices => {
+                child(CASE_CHILD_SORT_KEY, N)
+            }
+            CaseTable::Files => child(FILES_SORT_KEY, S),
+        }
+    }
+
+    /// `<prefix>-<suffix>` is the table's name.
+    pub fn suffix(self) -> &'static str {
+        match self {
+            CaseTable::Cases => "cases",
+            CaseTable::CaseStatuses => "case-statuses",
+            CaseTable::CostProposals => "cost-proposals",
+            CaseTable::Messages => "messages",
+            CaseTable::Files => "files",
+            CaseTable::Invoices => "invoices",
+        }
+    }
+
+    /// The router's environment variable naming the table.
+    pub fn env_var(self) -> &'static str {
+        match self {
+            CaseTable::Cases => "CASES_TABLE",
+            CaseTable::CaseStatuses => "CASE_STATUSES_TABLE",
+            CaseTable::CostProposals => "COST_PROPOSALS_TABLE",
+            CaseTable::Messages => "MESSAGES_TABLE",
+            CaseTable::Files => "FILES_TABLE",
+            CaseTable::Invoices => "INVOICES_TABLE",
+        }
+    }
+
+    /// The logical id of the table in template.yaml.
+    pub fn template_resource(self) -> &'static str {
+        match self {
+            CaseTable::Cases => "CasesTable",
+            CaseTable::CaseStatuses => "CaseStatusesTable",
+            CaseTable::CostProposals => "CostProposalsTable",
+            CaseTable::Messages => "MessagesTable",
+            CaseTable::Files => "FilesTable",
+            CaseTable::Invoices => "InvoicesTable",
+        }
+    }
+}
+
 /// The physical table names of one deployment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableNames {
-    pub cases: String,
-    pub case_statuses: String,
+    /// In [`CaseTable::ALL`] order, one per table.
+    case_tables: Vec<String>,
     pub config: String,
 }
 
@@ -22,29 +123,51 @@ impl TableNames {
     /// The names the template and the local stack use: `<prefix>-cases`, …
     pub fn with_prefix(prefix: &str) -> Self {
         TableNames {
-            cases: format!("{prefix}-cases"),
-            case_statuses: format!("{prefix}-case-statuses"),
+            case_tables: CaseTable::ALL
+                .iter()
+                .map(|t| format!("{prefix}-{}", t.suffix()))
+                .collect(),
             config: format!("{prefix}-config"),
         }
     }
-}
 
-/// Which case table a stream record came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CaseTable {
-    Cases,
-    CaseStatuses,
-}
+    /// Names given one by one (the Lambda's environment).
+    pub fn try_new<E>(
+        name: impl FnMut(CaseTable) -> Result<String, E>,
+        config: String,
+    ) -> Result<Self, E> {
+        Ok(TableNames {
+            case_tables: CaseTable::ALL
+                .into_iter()
+                .map(name)
+                .collect::<Result<_, E>>()?,
+            config,
+        })
+    }
 
-impl TableNames {
+    pub fn name(&self, table: CaseTable) -> &str {
+        let i = CaseTable::ALL
+            .iter()
+            .position(|t| *t == table)
+            .unwrap_or_default();
+        &self.case_tables[i]
+    }
+
+    pub fn cases(&self) -> &str {
+        self.name(CaseTable::Cases)
+    }
+
+    pub fn case_statuses(&self) -> &str {
+        self.name(CaseTable::CaseStatuses)
+    }
+
+    /// Which case table `name` is, if any.
     pub fn case_table(&self, name: &str) -> Option<CaseTable> {
-        if name == self.cases {
-            Some(CaseTable::Cases)
-        } else if name == self.case_statuses {
-            Some(CaseTable::CaseStatuses)
-        } else {
-            None
-        }
+        CaseTable::ALL
+            .into_iter()
+            .zip(&self.case_tables)
+            .find(|(_, n)| n.as_str() == name)
+            .map(|(t, _)| t)
     }
 }
 

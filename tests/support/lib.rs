@@ -3,6 +3,7 @@
 //! AWS APIs, receivers are real HTTP servers, the handlers are the Lambdas'.
 use anyhow::{Context, Result, bail};
 use aws_config::SdkConfig;
+use hubhooks::tables::CaseTable;
 use hubhooks_cli::provision::{LocalStack, QueueSettings, provision};
 use serde_json::Value;
 use std::net::TcpListener;
@@ -102,12 +103,17 @@ impl Stack {
         Ok(())
     }
 
+    /// Writes (creates or replaces) an item of a case table.
+    pub async fn put(&self, table: CaseTable, item: &Value) -> Result<()> {
+        put_json(&self.ddb, self.stack.tables.name(table), item).await
+    }
+
     pub async fn put_case(&self, case: &Value) -> Result<()> {
-        put_json(&self.ddb, &self.stack.tables.cases, case).await
+        self.put(CaseTable::Cases, case).await
     }
 
     pub async fn put_status(&self, status: &Value) -> Result<()> {
-        put_json(&self.ddb, &self.stack.tables.case_statuses, status).await
+        self.put(CaseTable::CaseStatuses, status).await
     }
 
     pub async fn run(&self) -> Result<Runner> {

@@ -1,6 +1,7 @@
 //! All valid config items, indexed for the router.
 use super::{
-    BlackList, ConfigError, ConfigItem, MappedStatus, RawConfigItem, StatusMapping, Subscription,
+    BlackList, ConfigError, ConfigItem, InvoiceSettings, MappedStatus, RawConfigItem,
+    StatusMapping, Subscription,
 };
 use crate::party::Party;
 use std::collections::btree_map::Entry;
@@ -12,6 +13,8 @@ pub struct ConfigSet {
     /// (partner, provider or None for "any provider") → provider key → mapped.
     mappings: HashMap<(i64, Option<i64>), BTreeMap<String, MappedStatus>>,
     black_lists: HashMap<Party, BlackList>,
+    /// Provider id → its invoice statuses.
+    invoice_settings: HashMap<i64, InvoiceSettings>,
     /// Items that were refused; the loader logs them, routing ignores them.
     pub errors: Vec<ConfigError>,
 }
@@ -46,7 +49,31 @@ impl ConfigSet {
 
     fn insert(&mut self, item: ConfigItem) {
         match item {
+            // `allCurrent` means "the types of the day it was written"; read
+            // unexpanded, that day is unknown, so the item is refused rather
+            // than silently widened.
+            ConfigItem::Subscription(s) if !s.is_expanded() => {
+                self.errors.push(ConfigError::new(
+                    &s.id,
+                    "eventTypes",
+                    "`allCurrent` is expanded to today's types when written: write the item with `hubhooks config put`, or list the types",
+                ))
+            }
             ConfigItem::Subscription(s) => self.subscriptions.entry(s.party).or_default().push(s),
+            ConfigItem::InvoiceSettings(i) => {
+                if let Some(existing) = self.invoice_settings.get(&i.provider_id) {
+                    self.errors.push(ConfigError::new(
+                        &i.id,
+                        "providerId",
+                        format!(
+                            "provider {} already has invoice settings `{}`",
+                            i.provider_id, existing.id
+                        ),
+                    ));
+                } else {
+                    self.invoice_settings.insert(i.provider_id, i);
+                }
+            }
             ConfigItem::StatusMapping(m) => self.insert_mapping(m),
             ConfigItem::BlackList(b) => {
                 if let Some(existing) = self.black_lists.get(&b.party) {
@@ -112,5 +139,13 @@ impl ConfigSet {
 
     pub fn black_list(&self, party: Party) -> Option<&BlackList> {
         self.black_lists.get(&party)
+    }
+
+    /// Whether the provider's settings flag `status` "send to client"; with
+    /// no settings, no invoice is sent.
+    pub fn sends_invoice(&self, provider_id: i64, status: &str) -> bool {
+        self.invoice_settings
+            .get(&provider_id)
+            .is_some_and(|s| s.sends(status))
     }
 }

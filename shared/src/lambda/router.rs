@@ -7,13 +7,15 @@
 //! from there. A record that can never be processed (it does not match the
 //! documented shape) is parked on the router's failure queue with its reason
 //! and skipped, so it never blocks the shard.
+use crate::case_update;
+use crate::config::ConfigSet;
 use crate::config_cache::ConfigCache;
 use crate::delivery::{Delivery, ENVELOPE_VERSION, delivery_id};
 use crate::ports::{
     CaseStore, CaseStoreError, ConfigSource, DeadLetter, DeadLetters, DeliveryQueue,
 };
-use crate::record::StatusRecord;
-use crate::routing;
+use crate::record::{CaseRecord, CostProposal, FileUpload, Invoice, Message, StatusRecord};
+use crate::routing::{self, Change};
 use crate::tables::{CaseTable, TableNames, table_from_arn};
 use crate::timestamp::Timestamp;
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
@@ -30,7 +32,7 @@ pub struct Router<C, S, Q, D> {
 
 /// Why a record was not routed.
 #[derive(Debug, thiserror::Error)]
-enum RecordError {
+enum RecordFailure {
     /// Worth retrying: stops the batch at this record.
     #[error("{0}")]
     Retry(String),
@@ -101,7 +103,7 @@ where
                             summary.routed += 1;
                             deliveries.extend(ds.into_iter().map(|d| (i, d)));
                         }
-                        Err(RecordError::Malformed(reason)) => {
+                        Err(RecordFailure::Malformed(reason)) => {
                             tracing::error!(
                                 table = record_table(record).unwrap_or("?"),
                                 event_id = %record.event_id,
@@ -116,7 +118,7 @@ where
                             }
                             summary.parked += 1;
                         }
-                        Err(RecordError::Retry(reason)) => {
+                        Err(RecordFailure::Retry(reason)) => {
                             tracing::warn!(event_id = %record.event_id, reason = %reason, "record will be retried");
                             stopped_at = Some(i);
                             break;
@@ -148,84 +150,190 @@ where
     /// `Ok(None)`: nothing to route for this record (by design, not an error).
     async fn route_record(
         &self,
-        config: &crate::config::ConfigSet,
+        config: &ConfigSet,
         record: &EventRecord,
-    ) -> Result<Option<Vec<Delivery>>, RecordError> {
+    ) -> Result<Option<Vec<Delivery>>, RecordFailure> {
         let table = record_table(record).ok_or_else(|| {
-            RecordError::Malformed("record names no table (eventSourceARN or tableName)".into())
+            RecordFailure::Malformed("record names no table (eventSourceARN or tableName)".into())
         })?;
         let kind = self.tables.case_table(table).ok_or_else(|| {
-            RecordError::Malformed(format!(
+            RecordFailure::Malformed(format!(
                 "table `{table}` is not a case table of this deployment"
             ))
         })?;
-        match (kind, record.event_name.as_str()) {
-            (CaseTable::CaseStatuses, "INSERT") => {}
-            // Case updates and status edits fire nothing (yet): by design.
-            (_, "INSERT" | "MODIFY" | "REMOVE") => return Ok(None),
-            (_, other) => {
-                return Err(RecordError::Malformed(format!(
-                    "unknown eventName `{other}`"
-                )));
-            }
-        }
-
-        let status = image_json(&record.change.new_image, "NewImage")
-            .and_then(|v| StatusRecord::from_json(v).map_err(|e| e.to_string()))
-            .map_err(RecordError::Malformed)?;
-        let case = match self.cases.case(&status.guid).await {
-            Ok(Some(c)) => c,
-            // The case item may not be written yet; retrying is right, and
-            // after the mapping's retry limit the batch goes to the failure
-            // destination.
-            Ok(None) => {
-                return Err(RecordError::Retry(format!(
-                    "case `{}` of status {} not found",
-                    status.guid, status.id
-                )));
-            }
-            Err(CaseStoreError::Malformed(m)) => return Err(RecordError::Malformed(m)),
-            Err(CaseStoreError::Io(e)) => return Err(RecordError::Retry(e.to_string())),
-        };
-        if case.id != status.case_id {
-            return Err(RecordError::Malformed(format!(
-                "status {} says caseId {} but case `{}` has id {}",
-                status.id, status.case_id, case.guid, case.id
+        let event_name = record.event_name.as_str();
+        if !matches!(event_name, "INSERT" | "MODIFY" | "REMOVE") {
+            return Err(RecordFailure::Malformed(format!(
+                "unknown eventName `{event_name}`"
             )));
         }
-        if !routing::wants_statuses(config, &case) {
-            return Ok(Some(Vec::new()));
+        let new = || image_json(&record.change.new_image, "NewImage");
+        let old = || image_json(&record.change.old_image, "OldImage");
+        let at = Origin {
+            table,
+            source: format!("{table}/{}", source_id(record)),
+        };
+        match (kind, event_name) {
+            // Removals fire nothing; neither do edits the contract has no
+            // webhook for (a status edited, a cost proposal answered).
+            (_, "REMOVE") => Ok(None),
+            (CaseTable::CaseStatuses, "INSERT") => {
+                let status = parse(new()?, StatusRecord::from_json)?;
+                let case = self.case_of(&status.guid, "status", status.id).await?;
+                if case.id != status.case_id {
+                    return Err(RecordFailure::Malformed(format!(
+                        "status {} says caseId {} but case `{}` has id {}",
+                        status.id, status.case_id, case.guid, case.id
+                    )));
+                }
+                if !routing::wants_statuses(config, &case) {
+                    return Ok(Some(Vec::new()));
+                }
+                let previous = self
+                    .cases
+                    .previous_statuses(status.case_id, status.id)
+                    .await
+                    .map_err(store_failure)?;
+                let change = Change::StatusAdded {
+                    status: &status,
+                    previous: &previous,
+                };
+                self.plan(config, &case, &change, &at).map(Some)
+            }
+            (CaseTable::Cases, "MODIFY") => {
+                let case = parse(new()?, CaseRecord::from_json)?;
+                let before = parse(old()?, CaseRecord::from_json)?;
+                let Some(update) = case_update::diff(&before, &case) else {
+                    return Ok(None);
+                };
+                if case.changed_by.is_none() {
+                    tracing::warn!(case_guid = %case.guid, "case updated without `changedBy`: both parties are told");
+                }
+                self.plan(config, &case, &Change::CaseUpdated(&update), &at)
+                    .map(Some)
+            }
+            (CaseTable::CostProposals, "INSERT") => {
+                let proposal = parse(new()?, CostProposal::from_json)?;
+                let case = self
+                    .case_of(&proposal.guid, "cost proposal", proposal.id)
+                    .await?;
+                if proposal.service_provider_id != case.service_provider_id {
+                    return Err(RecordFailure::Malformed(format!(
+                        "cost proposal {} says serviceProviderId {} but case `{}` has {}",
+                        proposal.id,
+                        proposal.service_provider_id,
+                        case.guid,
+                        case.service_provider_id
+                    )));
+                }
+                self.plan(config, &case, &Change::CostProposalAdded(&proposal), &at)
+                    .map(Some)
+            }
+            (CaseTable::Messages, "INSERT") => {
+                let message = parse(new()?, Message::from_json)?;
+                let case = self.case_of(&message.guid, "message", message.id).await?;
+                self.plan(config, &case, &Change::MessageAdded(&message), &at)
+                    .map(Some)
+            }
+            (CaseTable::Messages, "MODIFY") => {
+                let message = parse(new()?, Message::from_json)?;
+                // Only the moment `confirmedAt` becomes set is a confirmation.
+                let was_confirmed = old()?.get("confirmedAt").is_some_and(|v| !v.is_null());
+                if was_confirmed || message.confirmed_at.is_none() {
+                    return Ok(None);
+                }
+                let case = self.case_of(&message.guid, "message", message.id).await?;
+                self.plan(config, &case, &Change::MessageConfirmed(&message), &at)
+                    .map(Some)
+            }
+            (CaseTable::Files, "INSERT") => {
+                let upload = parse(new()?, FileUpload::from_json)?;
+                let case = self
+                    .case_of(&upload.guid, "upload", &upload.upload_id)
+                    .await?;
+                self.plan(config, &case, &Change::FilesUploaded(&upload), &at)
+                    .map(Some)
+            }
+            (CaseTable::Invoices, "INSERT" | "MODIFY") => {
+                let invoice = parse(new()?, Invoice::from_json)?;
+                if event_name == "MODIFY"
+                    && old().ok().and_then(|v| Invoice::from_json(v).ok()).as_ref()
+                        == Some(&invoice)
+                {
+                    return Ok(None);
+                }
+                let case = self.case_of(&invoice.guid, "invoice", invoice.id).await?;
+                self.plan(config, &case, &Change::InvoiceSaved(&invoice), &at)
+                    .map(Some)
+            }
+            _ => Ok(None),
         }
-        let previous = self
-            .cases
-            .previous_statuses(status.case_id, status.id)
-            .await
-            .map_err(|e| match e {
-                CaseStoreError::Malformed(m) => RecordError::Malformed(m),
-                CaseStoreError::Io(e) => RecordError::Retry(e.to_string()),
-            })?;
-        let planned = routing::route_new_status(config, &case, &status, &previous)
-            .map_err(|e| RecordError::Malformed(format!("cannot render body: {e}")))?;
+    }
 
-        let source = format!("{table}/{}", source_id(record));
+    /// The case a record belongs to. Not there yet is worth retrying: the
+    /// case item may still be on its way, and after the mapping's retry
+    /// limit the batch goes to the failure destination.
+    async fn case_of(
+        &self,
+        guid: &str,
+        what: &str,
+        id: impl std::fmt::Display,
+    ) -> Result<CaseRecord, RecordFailure> {
+        match self.cases.case(guid).await {
+            Ok(Some(c)) => Ok(c),
+            Ok(None) => Err(RecordFailure::Retry(format!(
+                "case `{guid}` of {what} {id} not found"
+            ))),
+            Err(e) => Err(store_failure(e)),
+        }
+    }
+
+    fn plan(
+        &self,
+        config: &ConfigSet,
+        case: &CaseRecord,
+        change: &Change<'_>,
+        at: &Origin<'_>,
+    ) -> Result<Vec<Delivery>, RecordFailure> {
+        let planned = routing::route(config, case, change).map_err(|e| {
+            RecordFailure::Malformed(format!("cannot render a body from {}: {e}", at.table))
+        })?;
         let now = Timestamp::now();
-        Ok(Some(
-            planned
-                .into_iter()
-                .map(|p| Delivery {
-                    v: ENVELOPE_VERSION,
-                    id: delivery_id(&source, &p.subscription.id, p.event_type),
-                    subscription_id: p.subscription.id.clone(),
-                    event_type: p.event_type,
-                    party: p.subscription.party,
-                    case_guid: case.guid.clone(),
-                    destination: p.subscription.destination.clone(),
-                    body: p.body,
-                    source: source.clone(),
-                    created_at: now,
-                })
-                .collect(),
-        ))
+        Ok(planned
+            .into_iter()
+            .map(|p| Delivery {
+                v: ENVELOPE_VERSION,
+                id: delivery_id(&at.source, &p.subscription.id, p.event_type),
+                subscription_id: p.subscription.id.clone(),
+                event_type: p.event_type,
+                party: p.subscription.party,
+                case_guid: case.guid.clone(),
+                destination: p.destination.clone(),
+                body: p.body,
+                source: at.source.clone(),
+                created_at: now,
+            })
+            .collect())
+    }
+}
+
+/// Where a record came from: its table and `<table>/<stream event id>`.
+struct Origin<'a> {
+    table: &'a str,
+    source: String,
+}
+
+fn parse<T, E: std::fmt::Display>(
+    value: Value,
+    from_json: impl FnOnce(Value) -> Result<T, E>,
+) -> Result<T, RecordFailure> {
+    from_json(value).map_err(|e| RecordFailure::Malformed(e.to_string()))
+}
+
+fn store_failure(e: CaseStoreError) -> RecordFailure {
+    match e {
+        CaseStoreError::Malformed(m) => RecordFailure::Malformed(m),
+        CaseStoreError::Io(e) => RecordFailure::Retry(e.to_string()),
     }
 }
 
@@ -246,13 +354,14 @@ fn source_id(record: &EventRecord) -> &str {
     }
 }
 
-fn image_json(image: &serde_dynamo::Item, which: &str) -> Result<Value, String> {
+fn image_json(image: &serde_dynamo::Item, which: &str) -> Result<Value, RecordFailure> {
     if image.is_empty() {
-        return Err(format!(
+        return Err(RecordFailure::Malformed(format!(
             "{which} is missing (the stream must be NEW_AND_OLD_IMAGES)"
-        ));
+        )));
     }
-    serde_dynamo::from_item(image.clone()).map_err(|e| format!("{which} is not a valid item: {e}"))
+    serde_dynamo::from_item(image.clone())
+        .map_err(|e| RecordFailure::Malformed(format!("{which} is not a valid item: {e}")))
 }
 
 fn keys_json(record: &EventRecord) -> String {
@@ -293,8 +402,8 @@ impl AwsRouter {
         Router {
             cases: dynamo::DynamoCaseStore::new(
                 ddb.clone(),
-                settings.tables.cases.clone(),
-                settings.tables.case_statuses.clone(),
+                settings.tables.cases().to_owned(),
+                settings.tables.case_statuses().to_owned(),
             ),
             config: ConfigCache::new(
                 dynamo::DynamoConfigSource::new(ddb, settings.tables.config.clone()),

@@ -1,2 +1,172 @@
-//! Webhook bodies. `v3` is the contract (seed 000).
+//! Webhook bodies, in every payload version a type exists in.
+//!
+//! - `v3` (default): seed 000, the contract.
+//! - `v2` (deprecated): seed 001, the middle edition.
+//! - `v1` (deprecated): seed 002, the oldest edition.
+//!
+//! [`Version::of`] says which versions a type has; config validation refuses
+//! a subscription asking for one it does not have, so [`render`] only meets
+//! an unsupported pair if that check was bypassed.
+pub mod v1;
+pub mod v2;
 pub mod v3;
+
+use crate::case_update::CaseUpdate;
+use crate::event::EventType;
+use crate::mapping::StatusView;
+use crate::record::{CaseRecord, CostProposal, FileUpload, Invoice, Message, StatusRecord};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Version {
+    V1,
+    V2,
+    #[default]
+    V3,
+}
+
+impl Version {
+    /// The versions a type's payload exists in.
+    pub fn of(event_type: EventType) -> &'static [Version] {
+        use EventType::*;
+        match event_type {
+            NewStatus | NewCostProposal | NewMessage | NewFile => {
+                &[Version::V1, Version::V2, Version::V3]
+            }
+            CaseUpdated => &[Version::V2, Version::V3],
+            StatusTransition | MessageConfirmed | Invoice => &[Version::V3],
+        }
+    }
+
+    pub fn supports(self, event_type: EventType) -> bool {
+        Version::of(event_type).contains(&self)
+    }
+
+    /// v1 and v2 are deprecated; subscriptions using them are logged.
+    pub fn is_deprecated(self) -> bool {
+        self != Version::V3
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Version::V1 => "v1",
+            Version::V2 => "v2",
+            Version::V3 => "v3",
+        }
+    }
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a webhook is about, with everything its body needs.
+#[derive(Debug, Clone, Copy)]
+pub enum Subject<'a> {
+    NewStatus {
+        status: &'a StatusRecord,
+        view: &'a StatusView<'a>,
+    },
+    StatusTransition {
+        status: &'a StatusRecord,
+        view: &'a StatusView<'a>,
+        prev_key: Option<&'a str>,
+        case: &'a CaseRecord,
+    },
+    NewCostProposal(&'a CostProposal),
+    NewMessage(&'a Message),
+    MessageConfirmed(&'a Message),
+    NewFile(&'a FileUpload),
+    CaseUpdated(&'a CaseUpdate),
+    Invoice {
+        invoice: &'a Invoice,
+        case: &'a CaseRecord,
+    },
+}
+
+impl Subject<'_> {
+    pub fn event_type(&self) -> EventType {
+        match self {
+            Subject::NewStatus { .. } => EventType::NewStatus,
+            Subject::StatusTransition { .. } => EventType::StatusTransition,
+            Subject::NewCostProposal(_) => EventType::NewCostProposal,
+            Subject::NewMessage(_) => EventType::NewMessage,
+            Subject::MessageConfirmed(_) => EventType::MessageConfirmed,
+            Subject::NewFile(_) => EventType::NewFile,
+            Subject::CaseUpdated(_) => EventType::CaseUpdated,
+            Subject::Invoice { .. } => EventType::Invoice,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("{event_type} has no {version} payload (it exists in {available})")]
+    Unsupported {
+        event_type: EventType,
+        version: Version,
+        available: String,
+    },
+    #[error("cannot serialize the body: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// The body of a webhook about `subject`, in `version`.
+pub fn render(subject: &Subject<'_>, version: Version) -> Result<String, RenderError> {
+    use Version::*;
+    let json = match (subject, version) {
+        (Subject::NewStatus { status, view }, V3) => {
+            serde_json::to_string(&v3::NewStatus::new(status, view))
+        }
+        (Subject::NewStatus { status, view }, V2) => {
+            serde_json::to_string(&v2::NewStatus::new(status, view))
+        }
+        (Subject::NewStatus { status, view }, V1) => {
+            serde_json::to_string(&v1::StatusUpdate::new(status, view))
+        }
+        (
+            Subject::StatusTransition {
+                status,
+                view,
+                prev_key,
+                case,
+            },
+            V3,
+        ) => serde_json::to_string(&v3::StatusTransition::new(
+            status, view, *prev_key, &case.data,
+        )),
+        (Subject::NewCostProposal(c), V3) => serde_json::to_string(&v3::CostProposal::new(c)),
+        (Subject::NewCostProposal(c), V2) => serde_json::to_string(&v2::CostProposal::new(c)),
+        (Subject::NewCostProposal(c), V1) => serde_json::to_string(&v1::CostProposal::new(c)),
+        (Subject::NewMessage(m) | Subject::MessageConfirmed(m), V3) => {
+            serde_json::to_string(&v3::Message::new(m))
+        }
+        (Subject::NewMessage(m), V2) => serde_json::to_string(&v2::Message::new(m)),
+        (Subject::NewMessage(m), V1) => serde_json::to_string(&v1::Message::new(m)),
+        (Subject::NewFile(u), V3 | V2) => serde_json::to_string(&v3::Files::new(u)),
+        (Subject::NewFile(u), V1) => serde_json::to_string(&v1::Files::new(u)),
+        (Subject::CaseUpdated(u), V3 | V2) => serde_json::to_string(u),
+        (Subject::Invoice { invoice, case }, V3) => {
+            serde_json::to_string(&v3::Invoice::new(invoice, &case.data))
+        }
+        (s, v) => {
+            let event_type = s.event_type();
+            return Err(RenderError::Unsupported {
+                event_type,
+                version: v,
+                available: Version::of(event_type)
+                    .iter()
+                    .map(|v| v.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        }
+    };
+    Ok(json?)
+}

@@ -1,23 +1,23 @@
 //! v3 bodies, field for field as the examples in seed 000: ids are numbers,
 //! timestamps ISO 8601 with milliseconds and `Z`, absent values `null`.
 use crate::mapping::StatusView;
-use crate::record::StatusRecord;
+use crate::party::PartyKind;
+use crate::record::{
+    CostLine, CostProposal as CostProposalRecord, FileUpload, Invoice as InvoiceRecord,
+    InvoiceLine, Message as MessageRecord, StatusRecord, UploadedFile,
+};
 use crate::timestamp::Timestamp;
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::{Map, Number, Value};
 
-/// "New status".
+/// "New status": v2's body after the record's and the case's ids.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NewStatus<'a> {
     pub id: i64,
     pub case_id: i64,
-    pub guid: &'a str,
-    pub name: &'a str,
-    pub key: &'a str,
-    pub created_at: Timestamp,
-    pub updated_at: Timestamp,
-    pub declared_at: Option<Timestamp>,
+    #[serde(flatten)]
+    pub v2: super::v2::NewStatus<'a>,
 }
 
 impl<'a> NewStatus<'a> {
@@ -25,12 +25,7 @@ impl<'a> NewStatus<'a> {
         NewStatus {
             id: status.id,
             case_id: status.case_id,
-            guid: &status.guid,
-            name: view.name,
-            key: view.key,
-            created_at: status.created_at,
-            updated_at: status.updated_at(),
-            declared_at: status.declared_at,
+            v2: super::v2::NewStatus::new(status, view),
         }
     }
 }
@@ -69,6 +64,195 @@ impl<'a> StatusTransition<'a> {
             updated_at: status.updated_at(),
             declared_at: status.declared_at,
             case,
+        }
+    }
+}
+
+/// "New cost proposal": v1's body plus `serviceProviderId`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CostProposal<'a> {
+    #[serde(flatten)]
+    pub v1: super::v1::CostProposal<'a>,
+    pub service_provider_id: i64,
+}
+
+impl<'a> CostProposal<'a> {
+    pub fn new(c: &'a CostProposalRecord) -> Self {
+        CostProposal {
+            v1: super::v1::CostProposal::new(c),
+            service_provider_id: c.service_provider_id,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CostProposalLine<'a> {
+    pub line: i64,
+    pub text: &'a str,
+    #[serde(rename = "type")]
+    pub kind: &'a str,
+    pub price_net: &'a Number,
+    pub quantity: &'a Number,
+}
+
+impl<'a> CostProposalLine<'a> {
+    pub fn new(l: &'a CostLine) -> Self {
+        CostProposalLine {
+            line: l.line,
+            text: &l.text,
+            kind: &l.kind,
+            price_net: &l.price_net,
+            quantity: &l.quantity,
+        }
+    }
+}
+
+/// "New message" and "Message was confirmed" (same body).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Message<'a> {
+    pub id: i64,
+    pub external_id: Option<&'a str>,
+    pub guid: &'a str,
+    pub content: &'a str,
+    pub user_name: Option<&'a str>,
+    pub user_email: Option<&'a str>,
+    #[serde(rename = "type")]
+    pub kind: &'a str,
+    pub sender_type: PartyKind,
+    pub parent_message_id: Option<i64>,
+    pub sender_account_id: Option<i64>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub declared_at: Option<Timestamp>,
+    pub confirmed_at: Option<Timestamp>,
+}
+
+impl<'a> Message<'a> {
+    pub fn new(m: &'a MessageRecord) -> Self {
+        Message {
+            id: m.id,
+            external_id: m.external_id.as_deref(),
+            guid: &m.guid,
+            content: &m.content,
+            user_name: m.user_name.as_deref(),
+            user_email: m.user_email.as_deref(),
+            kind: &m.kind,
+            sender_type: m.sender_type,
+            parent_message_id: m.parent_message_id,
+            sender_account_id: m.sender_account_id,
+            created_at: m.created_at,
+            updated_at: m.updated_at(),
+            declared_at: m.declared_at,
+            confirmed_at: m.confirmed_at,
+        }
+    }
+}
+
+/// "New file uploaded": one body per upload. (v2 has the same shape.)
+#[derive(Debug, Serialize)]
+pub struct Files<'a> {
+    pub guid: &'a str,
+    pub files: Vec<File<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct File<'a> {
+    pub url: &'a str,
+    pub name: &'a str,
+    #[serde(rename = "type")]
+    pub kind: &'a str,
+}
+
+impl<'a> Files<'a> {
+    pub fn new(u: &'a FileUpload) -> Self {
+        Files {
+            guid: &u.guid,
+            files: u
+                .files
+                .iter()
+                .map(|f: &'a UploadedFile| File {
+                    url: &f.url,
+                    name: &f.name,
+                    kind: &f.kind,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// "Invoice created/updated", fields in the seed's order, with the case.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Invoice<'a> {
+    pub id: i64,
+    pub case: &'a Map<String, Value>,
+    pub guid: &'a str,
+    #[serde(rename = "type")]
+    pub kind: &'a str,
+    pub is_paid: bool,
+    pub is_sent: bool,
+    pub status: &'a str,
+    pub details: Vec<InvoiceDetail<'a>>,
+    pub due_date: Option<Timestamp>,
+    pub currency: &'a str,
+    pub is_active: Option<bool>,
+    pub price_net: &'a Number,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub custom_data: Option<&'a Map<String, Value>>,
+    pub external_id: Option<&'a str>,
+    pub linked_invoice: Option<&'a Value>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InvoiceDetail<'a> {
+    pub name: &'a str,
+    pub count: &'a Number,
+    pub vat_rate: &'a Number,
+    pub vat_amount: &'a Number,
+    pub price_excl_vat: &'a Number,
+    pub price_incl_vat: &'a Number,
+    pub total_amount_excl_vat: &'a Number,
+    pub total_amount_incl_vat: &'a Number,
+}
+
+impl<'a> Invoice<'a> {
+    pub fn new(i: &'a InvoiceRecord, case: &'a Map<String, Value>) -> Self {
+        Invoice {
+            id: i.id,
+            case,
+            guid: &i.guid,
+            kind: &i.kind,
+            is_paid: i.is_paid,
+            is_sent: i.is_sent,
+            status: &i.status,
+            details: i
+                .details
+                .iter()
+                .map(|l: &'a InvoiceLine| InvoiceDetail {
+                    name: &l.name,
+                    count: &l.count,
+                    vat_rate: &l.vat_rate,
+                    vat_amount: &l.vat_amount,
+                    price_excl_vat: &l.price_excl_vat,
+                    price_incl_vat: &l.price_incl_vat,
+                    total_amount_excl_vat: &l.total_amount_excl_vat,
+                    total_amount_incl_vat: &l.total_amount_incl_vat,
+                })
+                .collect(),
+            due_date: i.due_date,
+            currency: &i.currency,
+            is_active: i.is_active,
+            price_net: &i.price_net,
+            created_at: i.created_at,
+            updated_at: i.updated_at(),
+            custom_data: i.custom_data.as_ref(),
+            external_id: i.external_id.as_deref(),
+            linked_invoice: i.linked_invoice.as_ref(),
         }
     }
 }

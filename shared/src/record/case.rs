@@ -1,75 +1,28 @@
-//! The case-table items the router reads, in domain form.
-//!
-//! Table shapes are documented in docs/data-contract.md. Parsing is strict
-//! about what the contract needs and names the field when something is off.
-use crate::party::Party;
-use crate::timestamp::Timestamp;
-use serde::Deserialize;
+use super::RecordError;
+use crate::party::{Actor, Party};
 use serde_json::{Map, Value};
 
-#[derive(Debug, thiserror::Error, PartialEq)]
-pub enum RecordError {
-    #[error("{item}: missing attribute `{field}`")]
-    Missing {
-        item: &'static str,
-        field: &'static str,
-    },
-    #[error("{item}: attribute `{field}` must be {expected}")]
-    WrongType {
-        item: &'static str,
-        field: &'static str,
-        expected: &'static str,
-    },
-    #[error("{item}: {reason}")]
-    Shape { item: &'static str, reason: String },
-}
+/// The attribute in which the hub records who made the case's last change.
+pub const CHANGED_BY: &str = "changedBy";
 
-/// One status record of a case (`CaseStatuses` table).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct StatusRecord {
-    pub id: i64,
-    pub case_id: i64,
-    pub guid: String,
-    pub name: String,
-    /// The key as the service provider set it (before any partner mapping).
-    pub key: String,
-    pub created_at: Timestamp,
-    /// Absent means "same as createdAt", as the contract describes it.
-    #[serde(default)]
-    pub updated_at: Option<Timestamp>,
-    #[serde(default)]
-    pub declared_at: Option<Timestamp>,
-}
-
-impl StatusRecord {
-    pub fn from_json(value: Value) -> Result<Self, RecordError> {
-        serde_json::from_value(value).map_err(|e| RecordError::Shape {
-            item: "status record",
-            reason: e.to_string(),
-        })
-    }
-
-    pub fn updated_at(&self) -> Timestamp {
-        self.updated_at.unwrap_or(self.created_at)
-    }
-}
-
-/// One case (`Cases` table): the ids the router needs, plus the whole item as
-/// the case data sent in `case` of a status transition.
+/// One case (`Cases` table): the ids the router needs, who made the last
+/// change, and the case data as webhooks carry it (`case` of a status
+/// transition and an invoice, the sections of a case update).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CaseRecord {
     pub guid: String,
     pub id: i64,
     pub partner_id: i64,
     pub service_provider_id: i64,
+    /// From `changedBy`; bookkeeping, so not part of `data`.
+    pub changed_by: Option<Actor>,
     pub data: Map<String, Value>,
 }
 
 impl CaseRecord {
     pub fn from_json(value: Value) -> Result<Self, RecordError> {
         const ITEM: &str = "case";
-        let Value::Object(data) = value else {
+        let Value::Object(mut data) = value else {
             return Err(RecordError::Shape {
                 item: ITEM,
                 reason: "not a map".into(),
@@ -101,11 +54,22 @@ impl CaseRecord {
                 });
             }
         };
+        let (id, partner_id, service_provider_id) =
+            (int("id")?, int("partnerId")?, int("serviceProviderId")?);
+        let changed_by = match data.remove(CHANGED_BY) {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(serde_json::from_value(v).map_err(|_| RecordError::WrongType {
+                item: ITEM,
+                field: CHANGED_BY,
+                expected: "a map {\"type\": \"partner\"|\"provider\", \"via\": \"api\"|\"web\"}",
+            })?),
+        };
         Ok(CaseRecord {
-            id: int("id")?,
-            partner_id: int("partnerId")?,
-            service_provider_id: int("serviceProviderId")?,
+            id,
+            partner_id,
+            service_provider_id,
             guid,
+            changed_by,
             data,
         })
     }
@@ -127,13 +91,8 @@ impl CaseRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::party::{Channel, PartyKind};
     use serde_json::json;
-
-    #[test]
-    fn status_record_names_the_missing_field() {
-        let err = StatusRecord::from_json(json!({"id": 1, "caseId": 2, "guid": "g", "name": "n", "createdAt": "2019-01-22T11:29:38.258Z"})).unwrap_err();
-        assert_eq!(err.to_string(), "status record: missing field `key`");
-    }
 
     #[test]
     fn case_record_requires_numeric_party_ids() {
@@ -150,5 +109,33 @@ mod tests {
         )
         .unwrap();
         assert_eq!(ok.parties(), [Party::partner(2), Party::provider(3)]);
+        assert_eq!(ok.changed_by, None);
+    }
+
+    #[test]
+    fn changed_by_is_read_and_kept_out_of_the_case_data() {
+        let c = CaseRecord::from_json(
+            json!({"guid": "g", "id": 1, "partnerId": 2, "serviceProviderId": 3,
+            "changedBy": {"type": "provider", "via": "web"}}),
+        )
+        .unwrap();
+        assert_eq!(
+            c.changed_by,
+            Some(Actor {
+                kind: PartyKind::Provider,
+                via: Some(Channel::Web)
+            })
+        );
+        assert!(!c.data.contains_key(CHANGED_BY));
+        let err = CaseRecord::from_json(
+            json!({"guid": "g", "id": 1, "partnerId": 2, "serviceProviderId": 3,
+            "changedBy": "provider"}),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("case: attribute `changedBy` must be a map"),
+            "{err}"
+        );
     }
 }
