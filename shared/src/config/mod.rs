@@ -300,9 +300,15 @@ impl Subscription {
 
     /// Replaces `allCurrent` by the list of today's types. Done when a
     /// subscription is written, so it keeps meaning "the types of that day".
+    /// A status transition only fires on a condition, so without
+    /// `transitions` it is left out.
     pub fn expand_all_current(&mut self) {
         if self.has(Registered::AllCurrent) {
-            self.event_types = EventType::ALL.map(Registered::Type).to_vec();
+            self.event_types = EventType::ALL
+                .into_iter()
+                .filter(|t| *t != EventType::StatusTransition || !self.transitions.is_empty())
+                .map(Registered::Type)
+                .collect();
         }
     }
 
@@ -851,13 +857,24 @@ mod tests {
             "eventTypes": ["allCurrent"], "destination": {"method": "POST", "url": "https://a.example/"}}),
         );
         assert!(!all.is_expanded());
+        let mut with_rules = all.clone();
         all.expand_all_current();
         assert_eq!(
-            all.event_types,
+            all.event_types.len(),
+            7,
+            "no statusTransition without conditions"
+        );
+        assert!(!all.registers(EventType::StatusTransition));
+        all.validate().unwrap();
+        with_rules.transitions = vec![serde_json::from_value(json!({"to": "final"})).unwrap()];
+        with_rules.expand_all_current();
+        assert_eq!(
+            with_rules.event_types,
             EventType::ALL.map(Registered::Type).to_vec()
         );
+        with_rules.validate().unwrap();
         assert_eq!(
-            serde_json::to_value(&all).unwrap()["eventTypes"][7],
+            serde_json::to_value(&all).unwrap()["eventTypes"][6],
             json!("invoice")
         );
         let disabled = parsed(
