@@ -2,9 +2,8 @@
 //! Lambda handlers, and real HTTP receivers on 127.0.0.1:0.
 use aws_lambda_events::event::dynamodb::Event as StreamEvent;
 use aws_lambda_events::event::sqs::SqsEvent;
-use hubhooks::lambda::router::AwsRouter;
 use hubhooks::lambda::sender::AwsSender;
-use hubhooks::settings::{RouterSettings, SenderSettings};
+use hubhooks::settings::SenderSettings;
 use hubhooks_cli::provision::QueueSettings;
 use hubhooks_tests::*;
 use serde_json::{Value, json};
@@ -303,24 +302,6 @@ async fn a_failing_receiver_gets_max_receive_count_attempts_then_the_dlq_holds_i
     assert_eq!(s.depth(&s.stack.delivery_queue_url).await.unwrap(), 0);
 }
 
-fn sample_event<T: serde::de::DeserializeOwned>(name: &str) -> T {
-    let path = workspace_root().join("events").join(name);
-    let text = std::fs::read_to_string(&path).unwrap();
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-fn router_for(s: &Stack, delivery_queue_url: &str) -> AwsRouter {
-    AwsRouter::from_aws(
-        &s.sdk,
-        RouterSettings {
-            tables: s.stack.tables.clone(),
-            delivery_queue_url: delivery_queue_url.to_owned(),
-            failure_queue_url: s.stack.router_failure_queue_url.clone(),
-            config_ttl: Duration::from_secs(30),
-        },
-    )
-}
-
 /// The sample stream event, retargeted at this stack's statuses table.
 fn status_event(s: &Stack, records: usize) -> StreamEvent {
     let mut event: StreamEvent = sample_event("status-insert.json");
@@ -366,7 +347,7 @@ async fn a_malformed_stream_record_is_parked_with_its_reason_and_the_rest_are_ro
     let s = stack_with_case_and_one_subscription().await;
     let mut event = status_event(&s, 3);
     event.records[1].change.new_image.remove("key");
-    let router = router_for(&s, &s.stack.delivery_queue_url);
+    let router = s.router_to(&s.stack.delivery_queue_url);
     let response = router.handle(event).await.unwrap();
     assert!(response.batch_item_failures.is_empty(), "{response:?}");
 
@@ -410,7 +391,7 @@ async fn a_malformed_stream_record_is_parked_with_its_reason_and_the_rest_are_ro
 #[tokio::test]
 async fn reprocessing_a_batch_gives_the_same_delivery_ids() {
     let s = stack_with_case_and_one_subscription().await;
-    let router = router_for(&s, &s.stack.delivery_queue_url);
+    let router = s.router_to(&s.stack.delivery_queue_url);
     let ids = |q: Vec<(String, Vec<(String, String)>)>| -> Vec<String> {
         let mut v: Vec<String> = q
             .iter()
@@ -443,7 +424,7 @@ async fn a_failed_enqueue_reports_the_first_failing_record_for_retry() {
     // is reported failed from its first record.
     s.put_case(&case()).await.unwrap();
     let missing_queue = format!("{}/000000000000/no-such-queue", s.moto.endpoint);
-    let router = router_for(&s, &missing_queue);
+    let router = s.router_to(&missing_queue);
     let event = status_event(&s, 3);
     let response = router.handle(event).await.unwrap();
     let failed: Vec<Option<String>> = response
@@ -454,7 +435,7 @@ async fn a_failed_enqueue_reports_the_first_failing_record_for_retry() {
     assert_eq!(failed, vec![Some("1000".to_owned())]);
 
     // A record whose case is missing stops the batch at that record.
-    let router = router_for(&s, &s.stack.delivery_queue_url);
+    let router = s.router_to(&s.stack.delivery_queue_url);
     let mut event = status_event(&s, 3);
     event.records[1].change.new_image.insert(
         "guid".into(),

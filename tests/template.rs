@@ -1,11 +1,19 @@
 //! template.yaml: lints clean and declares what the code assumes.
-use hubhooks::tables::{CASES_KEY, CONFIG_KEY, STATUSES_PARTITION_KEY, STATUSES_SORT_KEY};
+use hubhooks::tables::{CONFIG_KEY, CaseTable, KeyType};
 use hubhooks_tests::workspace_root;
 use serde_yaml::Value;
 
 fn template() -> Value {
     let text = std::fs::read_to_string(workspace_root().join("template.yaml")).unwrap();
     serde_yaml::from_str(&text).unwrap()
+}
+
+/// The value under a short-form intrinsic (`!Sub x` → x), as a string.
+fn intrinsic<'a>(v: &'a Value, tag: &str) -> Option<&'a str> {
+    match v {
+        Value::Tagged(t) if t.tag == tag => t.value.as_str(),
+        _ => None,
+    }
 }
 
 fn keys(table: &Value) -> Vec<(String, String)> {
@@ -42,28 +50,70 @@ fn cfn_lint_passes() {
 fn tables_match_the_code_and_stream_both_images() {
     let t = template();
     let r = &t["Resources"];
-    assert_eq!(
-        keys(&r["CasesTable"]),
-        vec![(CASES_KEY.into(), "HASH".into())]
-    );
-    assert_eq!(
-        keys(&r["CaseStatusesTable"]),
-        vec![
-            (STATUSES_PARTITION_KEY.into(), "HASH".into()),
-            (STATUSES_SORT_KEY.into(), "RANGE".into())
-        ]
-    );
+    let router = &r["RouterFunction"]["Properties"];
+    let streams: Vec<&str> = router["Events"]
+        .as_mapping()
+        .unwrap()
+        .values()
+        .map(|e| {
+            intrinsic(&e["Properties"]["Stream"], "GetAtt")
+                .and_then(|a| a.strip_suffix(".StreamArn"))
+                .unwrap_or("?")
+        })
+        .collect();
+    for table in CaseTable::ALL {
+        let res = &r[table.template_resource()];
+        let schema = table.key_schema();
+        let kind = |k: KeyType| match k {
+            KeyType::S => "S",
+            KeyType::N => "N",
+        };
+        let mut want = vec![(schema.partition.0.to_owned(), "HASH".to_owned())];
+        let mut attrs = vec![(
+            schema.partition.0.to_owned(),
+            kind(schema.partition.1).to_owned(),
+        )];
+        if let Some((name, k)) = schema.sort {
+            want.push((name.to_owned(), "RANGE".to_owned()));
+            attrs.push((name.to_owned(), kind(k).to_owned()));
+        }
+        assert_eq!(keys(res), want, "{table:?}");
+        let declared: Vec<(String, String)> = res["Properties"]["AttributeDefinitions"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                (
+                    a["AttributeName"].as_str().unwrap().to_owned(),
+                    a["AttributeType"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        assert_eq!(declared, attrs, "{table:?}");
+        assert_eq!(
+            intrinsic(&res["Properties"]["TableName"], "Sub"),
+            Some(format!("hubhooks-${{Stage}}-{}", table.suffix()).as_str())
+        );
+        assert_eq!(
+            res["Properties"]["StreamSpecification"]["StreamViewType"].as_str(),
+            Some("NEW_AND_OLD_IMAGES"),
+            "{table:?}"
+        );
+        assert_eq!(
+            intrinsic(&router["Environment"]["Variables"][table.env_var()], "Ref"),
+            Some(table.template_resource()),
+            "{table:?}"
+        );
+        assert!(
+            streams.contains(&table.template_resource()),
+            "{table:?} has no stream mapping: {streams:?}"
+        );
+    }
+    assert_eq!(streams.len(), CaseTable::ALL.len());
     assert_eq!(
         keys(&r["ConfigTable"]),
         vec![(CONFIG_KEY.into(), "HASH".into())]
     );
-    for table in ["CasesTable", "CaseStatusesTable"] {
-        assert_eq!(
-            r[table]["Properties"]["StreamSpecification"]["StreamViewType"].as_str(),
-            Some("NEW_AND_OLD_IMAGES"),
-            "{table}"
-        );
-    }
 }
 
 #[test]
@@ -73,7 +123,11 @@ fn a_poison_record_cannot_block_a_shard_and_failures_are_dead_lettered() {
     let events = r["RouterFunction"]["Properties"]["Events"]
         .as_mapping()
         .unwrap();
-    assert_eq!(events.len(), 2, "one mapping per case table");
+    assert_eq!(
+        events.len(),
+        CaseTable::ALL.len(),
+        "one mapping per case table"
+    );
     for (name, e) in events {
         let p = &e["Properties"];
         assert_eq!(

@@ -297,3 +297,74 @@ async fn all_current_is_expanded_when_written_and_refused_when_stored_unexpanded
     assert_eq!(got[0].path, "/written");
     assert_eq!(got[0].header("event-type"), Some("newMessage"));
 }
+
+/// Every sample event in events/ goes through the router as deployed (the
+/// input `cargo lambda invoke router --data-file events/X.json` gives it),
+/// and fires what the README says, for whom.
+#[tokio::test]
+async fn sample_events_route_to_the_documented_parties() {
+    use aws_lambda_events::event::dynamodb::Event as StreamEvent;
+    let s = Stack::start_named("hubhooks-dev", QueueSettings::default())
+        .await
+        .unwrap();
+    let nowhere = json!({"method": "POST", "url": "http://127.0.0.1:9/"});
+    s.put_config(&[
+        json!({"id": "partner", "kind": "subscription", "party": {"type": "partner", "id": PARTNER},
+               "eventTypes": ["any"], "destination": nowhere}),
+        json!({"id": "provider", "kind": "subscription", "party": {"type": "provider", "id": PROVIDER},
+               "eventTypes": ["any"], "destination": nowhere}),
+        json!({"id": "inv", "kind": "invoiceSettings", "providerId": PROVIDER,
+               "statuses": {"ready": {"sendToClient": true}}}),
+    ])
+    .await
+    .unwrap();
+    s.put_case(
+        &json!({"guid": "68ea1505-a44f-4434-be5a-dcc959be250e", "id": 1290485,
+                       "partnerId": PARTNER, "serviceProviderId": PROVIDER}),
+    )
+    .await
+    .unwrap();
+    let router = s.router_to(&s.stack.delivery_queue_url);
+    for (file, want) in [
+        (
+            "status-insert.json",
+            vec![("newStatus", "partner"), ("newStatus", "provider")],
+        ),
+        ("case-modify.json", vec![("caseUpdated", "partner")]),
+        (
+            "cost-proposal-insert.json",
+            vec![("newCostProposal", "partner")],
+        ),
+        ("message-insert.json", vec![("newMessage", "partner")]),
+        (
+            "message-confirmed.json",
+            vec![("messageConfirmed", "provider")],
+        ),
+        ("file-insert.json", vec![("newFile", "partner")]),
+        ("invoice-insert.json", vec![("invoice", "partner")]),
+    ] {
+        let event: StreamEvent = sample_event(file);
+        let response = router.handle(event).await.unwrap();
+        assert!(response.batch_item_failures.is_empty(), "{file}");
+        let mut got: Vec<(String, String)> = s
+            .drain(&s.stack.delivery_queue_url)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(body, _)| {
+                let d: Value = serde_json::from_str(&body).unwrap();
+                (
+                    d["eventType"].as_str().unwrap().to_owned(),
+                    d["party"]["type"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        got.sort();
+        let want: Vec<(String, String)> = want
+            .into_iter()
+            .map(|(t, p)| (t.to_owned(), p.to_owned()))
+            .collect();
+        assert_eq!(got, want, "{file}");
+    }
+    assert_eq!(s.depth(&s.stack.router_failure_queue_url).await.unwrap(), 0);
+}

@@ -3,6 +3,8 @@
 //! AWS APIs, receivers are real HTTP servers, the handlers are the Lambdas'.
 use anyhow::{Context, Result, bail};
 use aws_config::SdkConfig;
+use hubhooks::lambda::router::AwsRouter;
+use hubhooks::settings::RouterSettings;
 use hubhooks::tables::CaseTable;
 use hubhooks_cli::provision::{LocalStack, QueueSettings, provision};
 use serde_json::Value;
@@ -83,9 +85,15 @@ pub struct Stack {
 
 impl Stack {
     pub async fn start(queues: QueueSettings) -> Result<Stack> {
+        Stack::start_named("t", queues).await
+    }
+
+    /// A stack whose tables are `<prefix>-cases`, … (the sample events name
+    /// `hubhooks-dev`).
+    pub async fn start_named(prefix: &str, queues: QueueSettings) -> Result<Stack> {
         let moto = Moto::start()?;
         let sdk = moto.sdk().await;
-        let stack = provision(&sdk, "t", &queues).await?;
+        let stack = provision(&sdk, prefix, &queues).await?;
         Ok(Stack {
             ddb: aws_sdk_dynamodb::Client::new(&sdk),
             sqs: aws_sdk_sqs::Client::new(&sdk),
@@ -114,6 +122,19 @@ impl Stack {
 
     pub async fn put_status(&self, status: &Value) -> Result<()> {
         self.put(CaseTable::CaseStatuses, status).await
+    }
+
+    /// The router as the Lambda builds it, sending to `delivery_queue_url`.
+    pub fn router_to(&self, delivery_queue_url: &str) -> AwsRouter {
+        AwsRouter::from_aws(
+            &self.sdk,
+            RouterSettings {
+                tables: self.stack.tables.clone(),
+                delivery_queue_url: delivery_queue_url.to_owned(),
+                failure_queue_url: self.stack.router_failure_queue_url.clone(),
+                config_ttl: Duration::from_secs(30),
+            },
+        )
     }
 
     pub async fn run(&self) -> Result<Runner> {
@@ -179,6 +200,13 @@ impl Stack {
         };
         Ok(n(&A::ApproximateNumberOfMessages) + n(&A::ApproximateNumberOfMessagesNotVisible))
     }
+}
+
+/// A sample Lambda event from events/.
+pub fn sample_event<T: serde::de::DeserializeOwned>(name: &str) -> T {
+    let path = workspace_root().join("events").join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// Polls `check` until it returns Some or `timeout` passes.
