@@ -1,9 +1,12 @@
 //! `hubhooks demo`: the whole pipeline on the local stack, end to end.
 //!
 //! Provisions the stack, starts a receiver and the runner, subscribes a
-//! partner and a provider, writes a case whose status history has a mapped
-//! status, a repeated one and a black-listed one, then prints every webhook
-//! received and checks it against what the rules say must arrive.
+//! partner and a provider (docs/example-config.json), then plays a case's
+//! life: a status history with a mapped status, a repeated one and a
+//! black-listed one; a cost proposal; messages both ways and a confirmation;
+//! an upload of two files; an edit of the case; a draft and a ready invoice.
+//! It prints every webhook received and checks them against what the rules
+//! say must arrive: every type, to the right party, at its own URL.
 use crate::configure::{put_items, put_json};
 use crate::provision::{QueueSettings, provision};
 use crate::receiver::{Received, TestReceiver};
@@ -11,6 +14,7 @@ use crate::runner::{Runner, RunnerOptions};
 use anyhow::{Result, bail};
 use aws_config::SdkConfig;
 use hubhooks::config::{ConfigItem, RawConfigItem};
+use hubhooks::tables::CaseTable;
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -67,17 +71,101 @@ pub const HISTORY: [(i64, &str, &str); 5] = [
     (5005, "repair_done", "Repair done"),
 ];
 
-/// What must arrive: (path, key) per webhook.
-pub fn expected() -> Vec<(&'static str, &'static str)> {
+/// The rest of the case's life: (table, item, what the demo prints).
+pub fn case_work() -> Vec<(CaseTable, Value, &'static str)> {
+    let message = |id: i64, sender: &str, confirmed_at: Value| {
+        json!({"guid": CASE_GUID, "id": id, "externalId": format!("ext-{id}"),
+               "content": format!("Message {id} from the {sender}"), "userName": "John",
+               "userEmail": "john@example.com", "type": "serviceComment", "senderType": sender,
+               "parentMessageId": null, "senderAccountId": 1010,
+               "createdAt": "2023-01-25T14:00:00.000Z", "updatedAt": "2023-01-25T14:00:00.000Z",
+               "declaredAt": null, "confirmedAt": confirmed_at})
+    };
+    let invoice = |id: i64, status: &str| {
+        json!({"guid": CASE_GUID, "id": id, "type": "invoice", "isPaid": false, "isSent": false,
+               "status": status, "details": [{"name": "Labour, Mon 23-29\"", "count": 1, "vatRate": 0.25,
+               "vatAmount": 162.5, "priceExclVat": 650, "priceInclVat": 812.5,
+               "totalAmountExclVat": 650, "totalAmountInclVat": 812.5}],
+               "dueDate": "2023-03-01T00:00:00.000Z", "currency": "NOK", "isActive": null,
+               "priceNet": 650, "createdAt": "2023-01-25T15:00:00.000Z",
+               "updatedAt": "2023-01-25T15:00:00.000Z", "customData": {"arnr1": "234234"},
+               "externalId": format!("{}", 100000 + id), "linkedInvoice": null})
+    };
+    let mut edited = example_case();
+    edited["changedBy"] = json!({"type": "partner", "via": "web"});
+    edited["orderData"]["refNo"] = json!("10-1862-B");
+    edited["consumer"] = json!({"firstName": "Elon", "lastName": "Musk"});
     vec![
-        ("/partner/status", "registered"),
-        ("/partner/status", "arrived"),
-        ("/partner/status", "final"),
-        ("/partner/transition", "final"),
-        ("/provider/status", "registered"),
-        ("/provider/status", "prod_recv"),
-        ("/provider/status", "internal_qc"),
-        ("/provider/status", "repair_done"),
+        (
+            CaseTable::CostProposals,
+            json!({"guid": CASE_GUID, "id": 25532, "externalId": null,
+            "name": "Repair", "priceNet": 980, "currency": "NOK", "isActive": true,
+            "dateValidUntil": "2023-02-01T00:00:00.000Z", "reaction": null, "comment": null,
+            "reactionDate": null, "reactionName": null,
+            "details": [{"line": 1, "text": "Panel replacement", "type": "Repair", "priceNet": 980, "quantity": 1}],
+            "createdAt": "2023-01-25T13:30:00.000Z", "updatedAt": "2023-01-25T13:30:00.000Z",
+            "serviceProviderId": PROVIDER_ID}),
+            "cost proposal 25532 (by the provider)",
+        ),
+        (
+            CaseTable::Messages,
+            message(7001, "provider", Value::Null),
+            "message 7001 (provider → partner)",
+        ),
+        (
+            CaseTable::Messages,
+            message(7002, "partner", Value::Null),
+            "message 7002 (partner → provider)",
+        ),
+        (
+            CaseTable::Messages,
+            message(7002, "partner", json!("2023-01-25T14:05:00.000Z")),
+            "the provider confirms message 7002",
+        ),
+        (
+            CaseTable::Files,
+            json!({"guid": CASE_GUID, "uploadId": "upload-1",
+            "changedBy": {"type": "provider", "via": "api"}, "createdAt": "2023-01-25T14:10:00.000Z",
+            "files": [{"url": "https://files.example.com/before.jpeg", "name": "before.jpeg", "type": "other"},
+                      {"url": "https://files.example.com/report.pdf", "name": "report.pdf", "type": "other"}]}),
+            "two files uploaded together by the provider",
+        ),
+        (
+            CaseTable::Cases,
+            edited,
+            "the partner edits refNo and the consumer in the web interface",
+        ),
+        (
+            CaseTable::Invoices,
+            invoice(9001, "draft"),
+            "invoice 9001 in `draft` (not sent to the client)",
+        ),
+        (
+            CaseTable::Invoices,
+            invoice(9002, "ready"),
+            "invoice 9002 in `ready` (sent to the client)",
+        ),
+    ]
+}
+
+/// What must arrive: (path, event type, status key if any) per webhook.
+pub fn expected() -> Vec<(&'static str, &'static str, &'static str)> {
+    vec![
+        ("/partner/status", "newStatus", "registered"),
+        ("/partner/status", "newStatus", "arrived"),
+        ("/partner/status", "newStatus", "final"),
+        ("/partner/transition", "statusTransition", "final"),
+        ("/provider/status", "newStatus", "registered"),
+        ("/provider/status", "newStatus", "prod_recv"),
+        ("/provider/status", "newStatus", "internal_qc"),
+        ("/provider/status", "newStatus", "repair_done"),
+        ("/partner/cost-proposals", "newCostProposal", ""),
+        ("/partner/events", "newMessage", ""),
+        ("/provider/events", "newMessage", ""),
+        ("/partner/events", "messageConfirmed", ""),
+        ("/partner/events", "newFile", ""),
+        ("/provider/events", "caseUpdated", ""),
+        ("/partner/invoices", "invoice", ""),
     ]
 }
 
@@ -131,39 +219,44 @@ pub async fn run(sdk: &SdkConfig, prefix: &str) -> Result<()> {
         .await?;
         println!("wrote status {id} `{key}`");
     }
+    for (table, item, what) in case_work() {
+        put_json(&ddb, stack.tables.name(table), &item).await?;
+        println!("wrote {what}");
+    }
 
     let want = expected();
     receiver.wait_for(want.len(), Duration::from_secs(60)).await;
-    // A short grace period shows nothing extra arrives (repeat, black list).
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // A short grace period shows nothing extra arrives (repeat, black list,
+    // echoes, the draft invoice).
+    tokio::time::sleep(Duration::from_secs(3)).await;
     let mut got = receiver.received();
-    got.sort_by(|a, b| {
-        (a.path.as_str(), a.json()["id"].as_i64()).cmp(&(b.path.as_str(), b.json()["id"].as_i64()))
-    });
+    let event_type = |r: &Received| r.header("event-type").unwrap_or("?").to_owned();
+    got.sort_by_key(|r| (r.path.clone(), event_type(r), r.json()["id"].as_i64()));
     println!("\n{} webhooks received:\n", got.len());
     for r in &got {
         print(r);
     }
-    let mut seen: Vec<(String, String)> = got
+    let mut seen: Vec<(String, String, String)> = got
         .iter()
         .map(|r| {
             (
                 r.path.clone(),
-                r.json()["key"].as_str().unwrap_or("?").to_owned(),
+                event_type(r),
+                r.json()["key"].as_str().unwrap_or("").to_owned(),
             )
         })
         .collect();
     seen.sort();
-    let mut want: Vec<(String, String)> = want
+    let mut want: Vec<(String, String, String)> = want
         .into_iter()
-        .map(|(p, k)| (p.to_owned(), k.to_owned()))
+        .map(|(p, t, k)| (p.to_owned(), t.to_owned(), k.to_owned()))
         .collect();
     want.sort();
     if seen != want {
-        bail!("expected webhooks {want:?}, received {seen:?}");
+        bail!("expected webhooks {want:#?}, received {seen:#?}");
     }
     println!(
-        "\ndemo ok: {} webhooks; the repeated `prod_recv` fired no new status, and `internal_qc` stayed invisible to the partner.",
+        "\ndemo ok: {} webhooks of all 8 types. The repeated `prod_recv` fired no new status, `internal_qc` stayed invisible to the partner, nobody heard of their own change, and the draft invoice stayed with the provider.",
         got.len()
     );
     Ok(())
