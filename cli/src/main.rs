@@ -69,16 +69,20 @@ async fn main() -> Result<()> {
     if !matches!(cli.command, Command::Demo { .. }) {
         hubhooks::telemetry::init();
     }
-    let sdk = aws::sdk_config(cli.endpoint.as_deref()).await;
+    // Only commands that talk to AWS load its config (offline validation
+    // must not probe for credentials or a region).
+    let endpoint = cli.endpoint.as_deref();
     match cli.command {
         Command::Local { command } => match command {
             LocalCommand::Provision { prefix } => {
+                let sdk = aws::sdk_config(endpoint).await;
                 let stack =
                     provision::provision(&sdk, &prefix, &provision::QueueSettings::default())
                         .await?;
                 println!("{stack:#?}");
             }
             LocalCommand::Run { prefix } => {
+                let sdk = aws::sdk_config(endpoint).await;
                 let stack =
                     provision::provision(&sdk, &prefix, &provision::QueueSettings::default())
                         .await?;
@@ -95,6 +99,7 @@ async fn main() -> Result<()> {
             }
             ConfigCommand::Put { file, table } => {
                 let items = configure::read_items(&file)?;
+                let sdk = aws::sdk_config(endpoint).await;
                 configure::put_items(&sdk, &table, &items).await?;
                 println!("wrote {} items to {table}", items.len());
             }
@@ -104,7 +109,7 @@ async fn main() -> Result<()> {
             if std::env::var_os("RUST_LOG").is_some() {
                 hubhooks::telemetry::init();
             }
-            demo::run(&sdk, &prefix).await?;
+            demo::run(&aws::sdk_config(endpoint).await, &prefix).await?;
         }
     }
     Ok(())
