@@ -3,8 +3,8 @@
 use aws_lambda_events::event::dynamodb::Event as StreamEvent;
 use aws_lambda_events::event::sqs::SqsEvent;
 use hubhooks::lambda::sender::AwsSender;
-use hubhooks::settings::SenderSettings;
 use hubhooks_cli::provision::QueueSettings;
+use hubhooks_cli::runner::{RunnerOptions, local_sender_settings};
 use hubhooks_tests::*;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -461,9 +461,7 @@ async fn a_malformed_queue_message_goes_to_the_dlq_and_never_holds_up_the_batch(
     let rx = TestReceiver::start(200).await.unwrap();
     let sender = AwsSender::from_aws(
         &s.sdk,
-        SenderSettings {
-            dead_letter_queue_url: s.stack.delivery_dlq_url.clone(),
-        },
+        local_sender_settings(&s.stack, &RunnerOptions::default()),
     )
     .unwrap();
     let mut event: SqsEvent = sample_event("deliveries.json");

@@ -184,7 +184,7 @@ pub async fn run(sdk: &SdkConfig, prefix: &str) -> Result<()> {
         prefix,
         &QueueSettings {
             visibility_timeout_secs: 2,
-            max_receive_count: 3,
+            ..QueueSettings::default()
         },
     )
     .await?;

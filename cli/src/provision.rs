@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::types::{
     StreamSpecification, StreamViewType,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
-use hubhooks::tables::{self, CONFIG_KEY, CaseTable, TableNames};
+use hubhooks::tables::{self, CONFIG_KEY, CaseTable, SECRETS_KEY, TableNames};
 
 /// Everything a local stack consists of.
 #[derive(Debug, Clone)]
@@ -16,6 +16,10 @@ pub struct LocalStack {
     pub delivery_queue_url: String,
     pub delivery_dlq_url: String,
     pub router_failure_queue_url: String,
+    /// Token, signing and broker secrets (`<prefix>-secrets`).
+    pub secrets_table: String,
+    /// Bodies too large for a queue message (`<prefix>-payloads`).
+    pub payload_bucket: String,
 }
 
 #[derive(Debug, Clone)]
@@ -23,7 +27,9 @@ pub struct QueueSettings {
     /// Seconds a received delivery stays invisible; a failed one comes back
     /// after this. Lambda's default is 30 s; tests use 1 s.
     pub visibility_timeout_secs: u32,
-    /// Receives before SQS moves a delivery to the DLQ.
+    /// Receives before SQS moves a delivery to the DLQ: a safety net above
+    /// any subscription's `maxAttempts` (the sender dead-letters exhausted
+    /// deliveries itself, with their last error).
     pub max_receive_count: u32,
 }
 
@@ -31,7 +37,7 @@ impl Default for QueueSettings {
     fn default() -> Self {
         QueueSettings {
             visibility_timeout_secs: 30,
-            max_receive_count: 5,
+            max_receive_count: 25,
         }
     }
 }
@@ -135,6 +141,29 @@ pub async fn provision(
     )
     .await?;
 
+    let secrets_table = format!("{prefix}-secrets");
+    create_table(
+        &ddb,
+        &secrets_table,
+        vec![key(SECRETS_KEY, KeyType::Hash)?],
+        vec![attr(SECRETS_KEY, ScalarAttributeType::S)?],
+        false,
+    )
+    .await?;
+    let payload_bucket = format!("{prefix}-payloads");
+    let s3 = hubhooks::adapters::s3::client(sdk);
+    match s3.create_bucket().bucket(&payload_bucket).send().await {
+        Ok(_) => {}
+        Err(e)
+            if e.as_service_error().is_some_and(|s| {
+                s.is_bucket_already_owned_by_you() || s.is_bucket_already_exists()
+            }) => {}
+        Err(e) => {
+            return Err(crate::aws::sdk_err(e))
+                .context(format!("creating bucket {payload_bucket}"));
+        }
+    }
+
     let delivery_dlq_url = create_queue(
         &sqs,
         &format!("{prefix}-deliveries-dlq"),
@@ -176,5 +205,7 @@ pub async fn provision(
         delivery_queue_url,
         delivery_dlq_url,
         router_failure_queue_url,
+        secrets_table,
+        payload_bucket,
     })
 }

@@ -8,14 +8,19 @@ use aws_config::SdkConfig;
 use aws_lambda_events::event::dynamodb::EventRecord;
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use aws_sdk_dynamodbstreams::types::ShardIteratorType;
+use hubhooks::egress::AllowList;
 use hubhooks::lambda::router::AwsRouter;
 use hubhooks::lambda::sender::AwsSender;
 use hubhooks::ports::{DeadLetter, DeadLetters};
+use hubhooks::retry::RetrySchedule;
 use hubhooks::settings::{RouterSettings, SenderSettings};
 use hubhooks::tables::CaseTable;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinHandle;
+
+/// What the local stack's sender may reach despite the SSRF guard.
+pub const LOCAL_EGRESS: &str = "127.0.0.1/32,::1/128";
 
 #[derive(Debug, Clone)]
 pub struct RunnerOptions {
@@ -28,6 +33,14 @@ pub struct RunnerOptions {
     pub max_record_retries: u32,
     pub idle_poll: Duration,
     pub config_ttl: Duration,
+    /// Sender invocations running at once (Lambda runs several).
+    pub queue_pollers: usize,
+    /// Retry delays; the deployed default is 30 s, 2 min, 10 min, … — the
+    /// local stack retries within seconds.
+    pub retry_schedule: RetrySchedule,
+    /// The SSRF guard's allow-list: the local stack's receivers are on
+    /// 127.0.0.1.
+    pub egress: AllowList,
 }
 
 impl Default for RunnerOptions {
@@ -38,7 +51,23 @@ impl Default for RunnerOptions {
             max_record_retries: 5,
             idle_poll: Duration::from_millis(200),
             config_ttl: Duration::from_secs(1),
+            queue_pollers: 2,
+            retry_schedule: RetrySchedule::parse("1,1,2").unwrap_or_default(),
+            egress: AllowList::parse(LOCAL_EGRESS).unwrap_or_default(),
         }
+    }
+}
+
+/// The sender's settings for a local stack.
+pub fn local_sender_settings(stack: &LocalStack, options: &RunnerOptions) -> SenderSettings {
+    SenderSettings {
+        dead_letter_queue_url: stack.delivery_dlq_url.clone(),
+        delivery_queue_url: stack.delivery_queue_url.clone(),
+        config_table: stack.tables.config.clone(),
+        secrets_table: stack.secrets_table.clone(),
+        payload_bucket: stack.payload_bucket.clone(),
+        retry_schedule: options.retry_schedule.clone(),
+        egress: options.egress.clone(),
     }
 }
 
@@ -71,16 +100,12 @@ impl Runner {
                 delivery_queue_url: stack.delivery_queue_url.clone(),
                 failure_queue_url: stack.router_failure_queue_url.clone(),
                 config_ttl: options.config_ttl,
+                payload_bucket: stack.payload_bucket.clone(),
             },
         ));
         let sender = Arc::new(
-            AwsSender::from_aws(
-                sdk,
-                SenderSettings {
-                    dead_letter_queue_url: stack.delivery_dlq_url.clone(),
-                },
-            )
-            .map_err(|e| anyhow::anyhow!("building the sender: {e}"))?,
+            AwsSender::from_aws(sdk, local_sender_settings(stack, &options))
+                .map_err(|e| anyhow::anyhow!("building the sender: {e}"))?,
         );
         let ddb = aws_sdk_dynamodb::Client::new(sdk);
         let streams = aws_sdk_dynamodbstreams::Client::new(sdk);
@@ -121,13 +146,15 @@ impl Runner {
                 tasks.push(tokio::spawn(poller.run()));
             }
         }
-        let queue = QueuePoller {
-            sqs,
-            sender,
-            queue_url: stack.delivery_queue_url.clone(),
-            options,
-        };
-        tasks.push(tokio::spawn(queue.run()));
+        for _ in 0..options.queue_pollers.max(1) {
+            let queue = QueuePoller {
+                sqs: sqs.clone(),
+                sender: sender.clone(),
+                queue_url: stack.delivery_queue_url.clone(),
+                options: options.clone(),
+            };
+            tasks.push(tokio::spawn(queue.run()));
+        }
         Ok(Runner { tasks })
     }
 

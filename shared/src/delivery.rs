@@ -1,6 +1,6 @@
 //! A delivery: one webhook for one subscription, as it travels on the
 //! delivery queue from the router to the sender.
-use crate::config::Destination;
+use crate::config::{Auth, Destination};
 use crate::event::EventType;
 use crate::party::Party;
 use crate::timestamp::Timestamp;
@@ -8,8 +8,19 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// Version of the queue message layout, so a sender can refuse what it
-/// does not understand instead of guessing.
-pub const ENVELOPE_VERSION: u8 = 1;
+/// does not understand instead of guessing. v2 added `bodyRef`,
+/// `maxAttempts` and `auth`; v1 messages still read (with defaults).
+pub const ENVELOPE_VERSION: u8 = 2;
+pub const READABLE_VERSIONS: [u8; 2] = [1, 2];
+
+/// Largest body kept inside a queue message; larger ones go to the payload
+/// store and the message carries `bodyRef`. SQS allows 256 KiB for the
+/// whole message, and the envelope needs room too.
+pub const INLINE_BODY_LIMIT: usize = 200 * 1024;
+
+fn default_max_attempts() -> u32 {
+    crate::retry::DEFAULT_MAX_ATTEMPTS
+}
 
 /// Everything the sender needs; it reads nothing else.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -23,8 +34,20 @@ pub struct Delivery {
     pub party: Party,
     pub case_guid: String,
     pub destination: Destination,
-    /// The rendered webhook body, sent byte for byte.
+    /// The rendered webhook body, sent byte for byte; empty when `bodyRef`
+    /// says where it is stored.
+    #[serde(default)]
     pub body: String,
+    /// Key of the body in the payload store, for bodies over
+    /// [`INLINE_BODY_LIMIT`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_ref: Option<String>,
+    /// The subscription's attempt limit, fixed when the delivery was made.
+    #[serde(default = "default_max_attempts")]
+    pub max_attempts: u32,
+    /// Names of the subscription's secrets (never their values).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<Auth>,
     /// The change that caused it: `<table>/<stream event id>`.
     pub source: String,
     pub created_at: Timestamp,
@@ -49,13 +72,24 @@ pub mod headers {
     pub const EVENT_TYPE: &str = "event-type";
     /// 1 on the first attempt, 2 on the first retry, …
     pub const ATTEMPT: &str = "webhook-attempt";
+    /// Unix seconds of this attempt (Standard Webhooks).
+    pub const TIMESTAMP: &str = "webhook-timestamp";
+    /// `v1,<base64 HMAC-SHA256>` per signing key, space-separated.
+    pub const SIGNATURE: &str = "webhook-signature";
+    /// Seed 003's token header.
+    pub const X_TOKEN: &str = "x-token";
+    /// Seed 004's bearer token.
+    pub const AUTHORIZATION: &str = "authorization";
 
-    const RESERVED: [&str; 10] = [
+    const RESERVED: [&str; 12] = [
         DELIVERY_ID,
         EVENT_TYPE,
         ATTEMPT,
-        "webhook-timestamp",
-        "webhook-signature",
+        TIMESTAMP,
+        SIGNATURE,
+        // Secrets go in `auth`, by name, so their values stay out of config.
+        X_TOKEN,
+        AUTHORIZATION,
         "content-type",
         "content-length",
         "host",

@@ -7,12 +7,14 @@
 //! [`adapters`] implement for DynamoDB, SQS and HTTP.
 
 pub mod adapters;
+pub mod attempt;
 pub mod audience;
 pub mod blacklist;
 pub mod case_update;
 pub mod config;
 pub mod config_cache;
 pub mod delivery;
+pub mod egress;
 pub mod event;
 pub mod lambda;
 pub mod mapping;
@@ -20,8 +22,10 @@ pub mod party;
 pub mod payload;
 pub mod ports;
 pub mod record;
+pub mod retry;
 pub mod routing;
 pub mod settings;
+pub mod signature;
 pub mod tables;
 pub mod telemetry;
 pub mod timestamp;

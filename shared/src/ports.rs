@@ -83,24 +83,74 @@ pub struct Receipt {
     pub latency: Duration,
 }
 
-#[derive(Debug, thiserror::Error)]
+/// Why an attempt failed. Messages never carry secrets: no header values,
+/// no credentials, no broker URI.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum DeliveryError {
     #[error("receiver answered {status}: {excerpt}")]
     Rejected {
         status: u16,
         excerpt: String,
         latency: Duration,
+        /// From a `Retry-After` answer.
+        retry_after: Option<Duration>,
     },
     #[error("timed out after {0:?}")]
     Timeout(Duration),
     #[error("could not connect: {0}")]
     Connect(String),
+    /// The destination may not be reached (SSRF guard, a missing secret, an
+    /// invalid header): retrying cannot help.
+    #[error("refused: {0}")]
+    Refused(String),
     #[error("request failed: {0}")]
     Other(String),
 }
 
-/// Sends one delivery to its destination.
+/// One attempt, ready to go: the delivery, its body (fetched if it was
+/// offloaded) and every header hubhooks adds (identity, authentication,
+/// signature), in order.
+#[derive(Debug, Clone)]
+pub struct Outgoing<'a> {
+    pub delivery: &'a Delivery,
+    pub body: &'a str,
+    pub headers: Vec<(&'static str, String)>,
+    /// For AMQP: the broker URI, from the destination's secret.
+    pub broker_uri: Option<String>,
+}
+
+/// Sends one attempt to its destination.
 #[async_trait]
 pub trait Transport: Send + Sync {
-    async fn deliver(&self, delivery: &Delivery, attempt: u32) -> Result<Receipt, DeliveryError>;
+    async fn deliver(&self, outgoing: &Outgoing<'_>) -> Result<Receipt, DeliveryError>;
+}
+
+/// Puts a received delivery back on its queue for later.
+#[async_trait]
+pub trait Redelivery: Send + Sync {
+    /// Hides the message for `delay`; SQS then hands it out again.
+    async fn retry_later(&self, receipt_handle: &str, delay: Duration) -> Result<(), IoError>;
+}
+
+/// Named secrets (tokens, signing keys, broker URIs). Values never leave the
+/// sender: queue messages and dead letters carry only the names.
+#[async_trait]
+pub trait SecretStore: Send + Sync {
+    /// The secret's values, newest first (several during a rotation);
+    /// `Ok(None)` when there is no such secret.
+    async fn secret(&self, name: &str) -> Result<Option<Vec<String>>, IoError>;
+}
+
+/// Changes to subscriptions the sender is allowed to make.
+#[async_trait]
+pub trait SubscriptionControl: Send + Sync {
+    /// Disables a subscription and records why.
+    async fn disable(&self, subscription_id: &str, reason: &str) -> Result<(), IoError>;
+}
+
+/// Bodies too large for a queue message.
+#[async_trait]
+pub trait PayloadStore: Send + Sync {
+    async fn put(&self, key: &str, body: &str) -> Result<(), IoError>;
+    async fn get(&self, key: &str) -> Result<String, IoError>;
 }

@@ -9,6 +9,8 @@ pub const STATUSES_PARTITION_KEY: &str = "caseId";
 pub const STATUSES_SORT_KEY: &str = "id";
 /// Config table: partition key `id` (S); `kind` tells the item type.
 pub const CONFIG_KEY: &str = "id";
+/// Secrets table: partition key `id` (S), the name config items use.
+pub const SECRETS_KEY: &str = "id";
 
 /// Every table item with its own id lives under its case: partition key
 /// `guid` (S, the case guid), sort key `id` (N).

@@ -133,6 +133,7 @@ impl Stack {
                 delivery_queue_url: delivery_queue_url.to_owned(),
                 failure_queue_url: self.stack.router_failure_queue_url.clone(),
                 config_ttl: Duration::from_secs(30),
+                payload_bucket: self.stack.payload_bucket.clone(),
             },
         )
     }

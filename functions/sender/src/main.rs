@@ -1,4 +1,4 @@
-//! Sender Lambda: SQS batches of deliveries → HTTP.
+//! Sender Lambda: SQS batches of deliveries → HTTP or AMQP.
 use hubhooks::lambda::sender::AwsSender;
 use hubhooks::settings::SenderSettings;
 use lambda_runtime::{Error, LambdaEvent, service_fn};

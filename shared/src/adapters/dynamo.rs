@@ -2,7 +2,9 @@
 use crate::config::RawConfigItem;
 use crate::ports::{CaseStore, CaseStoreError, ConfigSource, IoError};
 use crate::record::{CaseRecord, StatusRecord};
-use crate::tables::{CASES_KEY, CONFIG_KEY, STATUSES_PARTITION_KEY, STATUSES_SORT_KEY};
+use crate::tables::{
+    CASES_KEY, CONFIG_KEY, SECRETS_KEY, STATUSES_PARTITION_KEY, STATUSES_SORT_KEY,
+};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
@@ -139,5 +141,113 @@ impl ConfigSource for DynamoConfigSource {
             }
         }
         Ok(out)
+    }
+}
+
+/// Secrets table: key `id` (S); `value` (S) or `values` (L of S, newest
+/// first, for key rotation). Values are cached for a minute so a busy sender
+/// reads each secret about once a minute, and never logged.
+pub struct DynamoSecrets {
+    client: Client,
+    table: String,
+    cache: tokio::sync::Mutex<SecretCache>,
+}
+
+/// Name → (when read, its values or `None` if absent).
+type SecretCache = HashMap<String, (std::time::Instant, Option<Vec<String>>)>;
+
+const SECRET_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+
+impl DynamoSecrets {
+    pub fn new(client: Client, table: String) -> Self {
+        DynamoSecrets {
+            client,
+            table,
+            cache: Default::default(),
+        }
+    }
+}
+
+#[async_trait]
+impl crate::ports::SecretStore for DynamoSecrets {
+    async fn secret(&self, name: &str) -> Result<Option<Vec<String>>, IoError> {
+        if let Some((at, values)) = self.cache.lock().await.get(name)
+            && at.elapsed() < SECRET_TTL
+        {
+            return Ok(values.clone());
+        }
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(SECRETS_KEY, AttributeValue::S(name.to_owned()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| {
+                IoError::new(
+                    format!("GetItem {} {name}", self.table),
+                    DisplayErrorContext(e),
+                )
+            })?;
+        let values = out
+            .item
+            .map(|item| match (item.get("values"), item.get("value")) {
+                (Some(AttributeValue::L(list)), _) => {
+                    list.iter().filter_map(|v| v.as_s().ok().cloned()).collect()
+                }
+                (_, Some(AttributeValue::S(v))) => vec![v.clone()],
+                _ => Vec::new(),
+            });
+        self.cache
+            .lock()
+            .await
+            .insert(name.to_owned(), (std::time::Instant::now(), values.clone()));
+        Ok(values)
+    }
+}
+
+/// Disables subscriptions in the config table (after `410 Gone`).
+pub struct DynamoSubscriptionControl {
+    client: Client,
+    table: String,
+}
+
+impl DynamoSubscriptionControl {
+    pub fn new(client: Client, table: String) -> Self {
+        DynamoSubscriptionControl { client, table }
+    }
+}
+
+#[async_trait]
+impl crate::ports::SubscriptionControl for DynamoSubscriptionControl {
+    async fn disable(&self, subscription_id: &str, reason: &str) -> Result<(), IoError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(CONFIG_KEY, AttributeValue::S(subscription_id.to_owned()))
+            .update_expression("SET #e = :f, #r = :r, #a = :a")
+            .condition_expression("attribute_exists(#id) AND #k = :sub")
+            .expression_attribute_names("#e", "enabled")
+            .expression_attribute_names("#r", "disabledReason")
+            .expression_attribute_names("#a", "disabledAt")
+            .expression_attribute_names("#id", CONFIG_KEY)
+            .expression_attribute_names("#k", "kind")
+            .expression_attribute_values(":f", AttributeValue::Bool(false))
+            .expression_attribute_values(":r", AttributeValue::S(reason.to_owned()))
+            .expression_attribute_values(
+                ":a",
+                AttributeValue::S(crate::timestamp::Timestamp::now().to_contract_string()),
+            )
+            .expression_attribute_values(":sub", AttributeValue::S("subscription".into()))
+            .send()
+            .await
+            .map_err(|e| {
+                IoError::new(
+                    format!("UpdateItem {} {subscription_id}", self.table),
+                    DisplayErrorContext(e),
+                )
+            })?;
+        Ok(())
     }
 }

@@ -1,40 +1,104 @@
-//! HTTP delivery with one reused client (keep-alive across invocations).
+//! HTTP delivery with one reused client (keep-alive across invocations),
+//! behind the SSRF guard: every address a name resolves to is checked before
+//! a connection is made, and IP literals are checked before the request.
 use crate::config::Destination;
-use crate::delivery::{Delivery, headers};
-use crate::ports::{DeliveryError, Receipt, Transport};
+use crate::egress::AllowList;
+use crate::ports::{DeliveryError, Outgoing, Receipt, Transport};
 use async_trait::async_trait;
-use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue};
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue, RETRY_AFTER};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// How much of a failing response is kept for logs.
+/// How much of a failing response is read and kept.
 pub const EXCERPT_BYTES: usize = 1024;
 
 pub struct HttpTransport {
     client: reqwest::Client,
+    egress: AllowList,
+}
+
+/// Resolves with the system resolver, then keeps only addresses the guard
+/// allows; none left is an error naming why.
+struct GuardedResolver {
+    egress: AllowList,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct EgressRefused(String);
+
+impl Resolve for GuardedResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let egress = self.egress.clone();
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let mut refusals = Vec::new();
+            let allowed: Vec<SocketAddr> = addrs
+                .into_iter()
+                .filter(|a| match egress.check(a.ip()) {
+                    Ok(()) => true,
+                    Err(why) => {
+                        refusals.push(why);
+                        false
+                    }
+                })
+                .collect();
+            if allowed.is_empty() {
+                let why = refusals
+                    .first()
+                    .cloned()
+                    .unwrap_or_else(|| "no address".into());
+                return Err(
+                    Box::new(EgressRefused(format!("`{host}` resolves to {why}")))
+                        as Box<dyn std::error::Error + Send + Sync>,
+                );
+            }
+            Ok(Box::new(allowed.into_iter()) as Addrs)
+        })
+    }
 }
 
 impl HttpTransport {
-    pub fn new() -> Result<Self, reqwest::Error> {
+    pub fn new(egress: AllowList) -> Result<Self, reqwest::Error> {
         let client = reqwest::Client::builder()
             // A redirect could point anywhere; receivers must give the final URL.
             .redirect(reqwest::redirect::Policy::none())
+            .dns_resolver(Arc::new(GuardedResolver {
+                egress: egress.clone(),
+            }))
             .pool_idle_timeout(Duration::from_secs(60))
             .connect_timeout(Duration::from_secs(5))
             .user_agent(concat!("hubhooks/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        Ok(HttpTransport { client })
+        Ok(HttpTransport { client, egress })
     }
 }
 
-fn describe(e: &reqwest::Error) -> String {
+fn describe(e: &(dyn std::error::Error + 'static)) -> String {
     let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
+    let mut source = e.source();
     while let Some(s) = source {
         text.push_str(": ");
         text.push_str(&s.to_string());
         source = s.source();
     }
     text
+}
+
+/// The guard's refusal inside a reqwest error, if that is what it is.
+fn refusal(e: &reqwest::Error) -> Option<String> {
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if let Some(r) = s.downcast_ref::<EgressRefused>() {
+            return Some(r.0.clone());
+        }
+        source = s.source();
+    }
+    None
 }
 
 /// Reads at most `cap` bytes of the body, so a huge error page costs nothing.
@@ -49,25 +113,51 @@ async fn excerpt(mut response: reqwest::Response, cap: usize) -> String {
     String::from_utf8_lossy(&buf).into_owned()
 }
 
+/// `Retry-After: <seconds>` or an HTTP date.
+fn retry_after(response: &reqwest::Response) -> Option<Duration> {
+    let value = response.headers().get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    let secs = (at.timestamp() - chrono::Utc::now().timestamp()).max(0);
+    Some(Duration::from_secs(secs as u64))
+}
+
 #[async_trait]
 impl Transport for HttpTransport {
-    async fn deliver(&self, delivery: &Delivery, attempt: u32) -> Result<Receipt, DeliveryError> {
-        let Destination::Http(dest) = &delivery.destination;
+    async fn deliver(&self, outgoing: &Outgoing<'_>) -> Result<Receipt, DeliveryError> {
+        let Destination::Http(dest) = &outgoing.delivery.destination else {
+            return Err(DeliveryError::Refused("not an HTTP destination".into()));
+        };
+        let url = reqwest::Url::parse(&dest.url)
+            .map_err(|e| DeliveryError::Refused(format!("invalid URL: {e}")))?;
+        // IP literals never reach the resolver: check them here.
+        let literal = url
+            .host_str()
+            .map(|h| h.trim_start_matches('[').trim_end_matches(']'))
+            .and_then(|h| h.parse::<IpAddr>().ok());
+        if let Some(ip) = literal {
+            self.egress.check(ip).map_err(DeliveryError::Refused)?;
+        }
         let mut request = self
             .client
-            .request(dest.method.as_reqwest(), &dest.url)
+            .request(dest.method.as_reqwest(), url)
             .timeout(dest.timeout())
-            .header(CONTENT_TYPE, "application/json")
-            .header(headers::DELIVERY_ID, &delivery.id)
-            .header(headers::EVENT_TYPE, delivery.event_type.as_str())
-            .header(headers::ATTEMPT, attempt.to_string());
+            .header(CONTENT_TYPE, "application/json");
+        for (name, value) in &outgoing.headers {
+            let value = HeaderValue::from_str(value).map_err(|_| {
+                DeliveryError::Refused(format!("header `{name}` has an invalid value"))
+            })?;
+            request = request.header(*name, value);
+        }
         for (name, value) in &dest.headers {
             // Validated when the config was loaded; re-checked, never trusted.
             let (Ok(name), Ok(value)) = (
                 HeaderName::from_bytes(name.as_bytes()),
                 HeaderValue::from_str(value),
             ) else {
-                return Err(DeliveryError::Other(format!(
+                return Err(DeliveryError::Refused(format!(
                     "invalid constant header `{name}`"
                 )));
             };
@@ -75,11 +165,13 @@ impl Transport for HttpTransport {
         }
         let started = Instant::now();
         let response = request
-            .body(delivery.body.clone())
+            .body(outgoing.body.to_owned())
             .send()
             .await
             .map_err(|e| {
-                if e.is_timeout() {
+                if let Some(why) = refusal(&e) {
+                    DeliveryError::Refused(why)
+                } else if e.is_timeout() {
                     DeliveryError::Timeout(dest.timeout())
                 } else if e.is_connect() {
                     DeliveryError::Connect(describe(&e))
@@ -92,10 +184,12 @@ impl Transport for HttpTransport {
         if response.status().is_success() {
             Ok(Receipt { status, latency })
         } else {
+            let retry_after = retry_after(&response);
             Err(DeliveryError::Rejected {
                 status,
                 excerpt: excerpt(response, EXCERPT_BYTES).await,
                 latency,
+                retry_after,
             })
         }
     }

@@ -1,10 +1,32 @@
-//! Implementations of [`crate::ports`] for AWS and HTTP.
+//! Implementations of [`crate::ports`] for AWS, HTTP and AMQP.
+pub mod amqp;
 pub mod dynamo;
 pub mod http;
+pub mod s3;
 pub mod sqs;
+
+use crate::config::Destination;
+use crate::ports::{DeliveryError, Outgoing, Receipt, Transport};
+use async_trait::async_trait;
 
 /// The SDK config from the usual chain (env, profile, role); honours
 /// `AWS_ENDPOINT_URL`, which is how the local stack points it at moto.
 pub async fn aws_sdk_config() -> aws_config::SdkConfig {
     aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+}
+
+/// Every delivery by its destination's transport.
+pub struct Transports {
+    pub http: http::HttpTransport,
+    pub amqp: amqp::AmqpTransport,
+}
+
+#[async_trait]
+impl Transport for Transports {
+    async fn deliver(&self, outgoing: &Outgoing<'_>) -> Result<Receipt, DeliveryError> {
+        match outgoing.delivery.destination {
+            Destination::Http(_) => self.http.deliver(outgoing).await,
+            Destination::Amqp(_) => self.amqp.deliver(outgoing).await,
+        }
+    }
 }

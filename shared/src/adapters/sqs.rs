@@ -188,6 +188,43 @@ impl DeadLetters for SqsDeadLetters {
     }
 }
 
+/// Retry delays: hides a received message until its next attempt is due.
+pub struct SqsRedelivery {
+    client: Client,
+    queue_url: String,
+}
+
+impl SqsRedelivery {
+    pub fn new(client: Client, queue_url: String) -> Self {
+        SqsRedelivery { client, queue_url }
+    }
+}
+
+#[async_trait]
+impl crate::ports::Redelivery for SqsRedelivery {
+    async fn retry_later(
+        &self,
+        receipt_handle: &str,
+        delay: std::time::Duration,
+    ) -> Result<(), IoError> {
+        let secs = delay.as_secs().min(crate::retry::MAX_DELAY.as_secs()) as i32;
+        self.client
+            .change_message_visibility()
+            .queue_url(&self.queue_url)
+            .receipt_handle(receipt_handle)
+            .visibility_timeout(secs)
+            .send()
+            .await
+            .map_err(|e| {
+                IoError::new(
+                    format!("ChangeMessageVisibility {}", self.queue_url),
+                    DisplayErrorContext(e),
+                )
+            })?;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,6 +15,7 @@ pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
 #[serde(tag = "transport", rename_all = "camelCase")]
 pub enum Destination {
     Http(HttpDestination),
+    Amqp(AmqpDestination),
 }
 
 impl<'de> Deserialize<'de> for Destination {
@@ -39,8 +40,16 @@ impl<'de> Deserialize<'de> for Destination {
                         &e.into_inner().to_string(),
                     ))
                 }),
+            "amqp" => serde_path_to_error::deserialize(value)
+                .map(Destination::Amqp)
+                .map_err(|e| {
+                    D::Error::custom(nested_error(
+                        &e.path().to_string(),
+                        &e.into_inner().to_string(),
+                    ))
+                }),
             other => Err(D::Error::custom(format!(
-                "unknown transport `{other}` (known: http)"
+                "unknown transport `{other}` (known: http, amqp)"
             ))),
         }
     }
@@ -67,8 +76,69 @@ impl Destination {
     pub fn validate(&self) -> Result<(), (String, String)> {
         match self {
             Destination::Http(h) => h.validate(),
+            Destination::Amqp(a) => a.validate(),
         }
     }
+
+    pub fn transport(&self) -> &'static str {
+        match self {
+            Destination::Http(_) => "http",
+            Destination::Amqp(_) => "amqp",
+        }
+    }
+
+    pub fn timeout(&self) -> std::time::Duration {
+        let ms = match self {
+            Destination::Http(h) => h.timeout_ms,
+            Destination::Amqp(a) => a.timeout_ms,
+        };
+        std::time::Duration::from_millis(ms.unwrap_or(DEFAULT_TIMEOUT_MS))
+    }
+}
+
+/// A queue on the receiver's AMQP 0-9-1 broker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AmqpDestination {
+    /// Names the secret holding the broker URI
+    /// (`amqp[s]://user:password@host:port/vhost`): credentials never travel
+    /// in config or queue messages.
+    pub uri_secret: String,
+    /// The exchange; `""` (the default) is the default exchange, which
+    /// routes by queue name.
+    #[serde(default)]
+    pub exchange: String,
+    /// The routing key (with the default exchange: the queue's name).
+    pub routing_key: String,
+    /// How long to wait for the broker's confirm; default 10 s, at most 30 s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<u64>,
+}
+
+impl AmqpDestination {
+    fn validate(&self) -> Result<(), (String, String)> {
+        crate::config::validate_secret_name(&self.uri_secret)
+            .map_err(|m| ("uriSecret".to_owned(), m))?;
+        if self.routing_key.is_empty() || self.routing_key.len() > 255 {
+            return Err(("routingKey".into(), "must be 1 to 255 bytes".into()));
+        }
+        if self.exchange.len() > 255 {
+            return Err(("exchange".into(), "must be at most 255 bytes".into()));
+        }
+        validate_timeout(self.timeout_ms)
+    }
+}
+
+fn validate_timeout(timeout_ms: Option<u64>) -> Result<(), (String, String)> {
+    if let Some(ms) = timeout_ms
+        && !(1..=MAX_TIMEOUT_MS).contains(&ms)
+    {
+        return Err((
+            "timeoutMs".to_owned(),
+            format!("must be between 1 and {MAX_TIMEOUT_MS}"),
+        ));
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -148,14 +218,6 @@ impl HttpDestination {
                 );
             }
         }
-        if let Some(ms) = self.timeout_ms
-            && !(1..=MAX_TIMEOUT_MS).contains(&ms)
-        {
-            return err(
-                "timeoutMs",
-                format!("must be between 1 and {MAX_TIMEOUT_MS}"),
-            );
-        }
-        Ok(())
+        validate_timeout(self.timeout_ms)
     }
 }

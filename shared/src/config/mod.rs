@@ -4,10 +4,12 @@
 //! Every item is parsed and validated on its own: an invalid item becomes a
 //! [`ConfigError`] naming the item and the field, and every other item keeps
 //! working.
+mod auth;
 mod destination;
 mod set;
 
-pub use destination::{Destination, HttpDestination, HttpMethod};
+pub use auth::{Auth, validate_secret_name};
+pub use destination::{AmqpDestination, Destination, HttpDestination, HttpMethod};
 pub use set::ConfigSet;
 
 use crate::event::EventType;
@@ -29,6 +31,8 @@ pub struct RawConfigItem {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]
+// Items are parsed once per config refresh; their size does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum ConfigItem {
     Subscription(Subscription),
     StatusMapping(StatusMapping),
@@ -268,11 +272,27 @@ pub struct Subscription {
     /// Conditions for `statusTransition`; any one matching fires it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub transitions: Vec<TransitionRule>,
+    /// Attempts per delivery before it goes to the dead-letter queue.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_attempts: Option<u32>,
+    /// Token, bearer and signing secrets, by name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<Auth>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// Set by the sender when a receiver answered `410 Gone`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled_at: Option<crate::timestamp::Timestamp>,
 }
 
 impl Subscription {
+    pub fn max_attempts(&self) -> u32 {
+        self.max_attempts
+            .unwrap_or(crate::retry::DEFAULT_MAX_ATTEMPTS)
+    }
+
     fn has(&self, r: Registered) -> bool {
         self.event_types.contains(&r)
     }
@@ -414,6 +434,26 @@ impl Subscription {
             }
         }
         self.validate_versions()?;
+        if let Some(n) = self.max_attempts
+            && !(1..=crate::retry::MAX_ATTEMPTS_LIMIT).contains(&n)
+        {
+            return err(
+                "maxAttempts".into(),
+                format!("must be between 1 and {}", crate::retry::MAX_ATTEMPTS_LIMIT),
+            );
+        }
+        if let Some(auth) = &self.auth {
+            auth.validate().or_else(|(f, m)| {
+                err(
+                    if f.is_empty() {
+                        "auth".into()
+                    } else {
+                        format!("auth.{f}")
+                    },
+                    m,
+                )
+            })?;
+        }
         let transition = self.registers(EventType::StatusTransition);
         if self.has(Registered::Type(EventType::StatusTransition)) && self.transitions.is_empty() {
             return err(
@@ -696,7 +736,7 @@ mod tests {
         );
         assert_eq!(
             error_of(|v| v["evenTypes"] = json!([])),
-            "config item `sub-1`, field `evenTypes`: unknown field `evenTypes`, expected one of `id`, `party`, `enabled`, `eventTypes`, `version`, `destination`, `perType`, `transitions`, `description`"
+            "config item `sub-1`, field `evenTypes`: unknown field `evenTypes`, expected one of `id`, `party`, `enabled`, `eventTypes`, `version`, `destination`, `perType`, `transitions`, `maxAttempts`, `auth`, `description`, `disabledReason`, `disabledAt`"
         );
         assert_eq!(
             error_of(|v| v["kind"] = json!("webhook")),
@@ -758,7 +798,7 @@ mod tests {
                 version,
                 destination: Destination::Http(h),
             }) => (version, h.url.as_str()),
-            None => panic!("{t} not routed"),
+            other => panic!("{t} not routed over HTTP: {other:?}"),
         };
         assert_eq!(
             url(EventType::NewStatus),
@@ -903,6 +943,54 @@ mod tests {
         assert_eq!(
             ConfigItem::parse(&bad).unwrap_err().to_string(),
             "config item `inv`, field `statuses.ready.sendToClient`: invalid type: string \"yes\", expected a boolean"
+        );
+    }
+
+    #[test]
+    fn amqp_destinations_name_their_uri_secret_and_auth_names_secrets() {
+        let ok = parsed(
+            json!({"id": "s", "kind": "subscription", "party": {"type": "partner", "id": 1},
+            "eventTypes": ["newStatus"], "maxAttempts": 3,
+            "auth": {"bearerSecret": "acme/bearer", "signingSecret": "acme-whsec"},
+            "destination": {"transport": "amqp", "uriSecret": "acme-broker", "routingKey": "hub-events"}}),
+        );
+        assert_eq!(ok.max_attempts(), 3);
+        let Some(Destination::Amqp(a)) = &ok.destination else {
+            panic!()
+        };
+        assert_eq!(a.exchange, "");
+        let err = |patch: Value| {
+            let mut v = json!({"id": "s", "kind": "subscription", "party": {"type": "partner", "id": 1},
+                "eventTypes": ["newStatus"],
+                "destination": {"transport": "amqp", "uriSecret": "acme-broker", "routingKey": "q"}});
+            v.as_object_mut()
+                .unwrap()
+                .extend(patch.as_object().unwrap().clone());
+            ConfigItem::parse(&raw(v)).unwrap_err().to_string()
+        };
+        assert_eq!(
+            err(
+                json!({"destination": {"transport": "amqp", "uri": "amqp://guest:guest@h/", "routingKey": "q"}})
+            ),
+            "config item `s`, field `destination.uri`: unknown field `uri`, expected one of `uriSecret`, `exchange`, `routingKey`, `timeoutMs`"
+        );
+        assert_eq!(
+            err(json!({"auth": {"signingSecret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}})),
+            "config item `s`, field `auth.signingSecret`: must name a secret in the secrets table (letters, digits, `._-/`, at most 128), not hold its value"
+        );
+        assert_eq!(
+            err(json!({"auth": {}})),
+            "config item `s`, field `auth`: name at least one of xTokenSecret, bearerSecret, signingSecret"
+        );
+        assert_eq!(
+            err(json!({"maxAttempts": 0})),
+            "config item `s`, field `maxAttempts`: must be between 1 and 20"
+        );
+        assert_eq!(
+            err(
+                json!({"destination": {"method": "POST", "url": "https://a.example/", "headers": {"Authorization": "Bearer x"}}})
+            ),
+            "config item `s`, field `destination.headers.Authorization`: is set by hubhooks itself and cannot be overridden"
         );
     }
 }

@@ -10,9 +10,9 @@
 use crate::case_update;
 use crate::config::ConfigSet;
 use crate::config_cache::ConfigCache;
-use crate::delivery::{Delivery, ENVELOPE_VERSION, delivery_id};
+use crate::delivery::{Delivery, ENVELOPE_VERSION, INLINE_BODY_LIMIT, delivery_id};
 use crate::ports::{
-    CaseStore, CaseStoreError, ConfigSource, DeadLetter, DeadLetters, DeliveryQueue,
+    CaseStore, CaseStoreError, ConfigSource, DeadLetter, DeadLetters, DeliveryQueue, PayloadStore,
 };
 use crate::record::{CaseRecord, CostProposal, FileUpload, Invoice, Message, StatusRecord};
 use crate::routing::{self, Change};
@@ -28,6 +28,8 @@ pub struct Router<C, S, Q, D> {
     pub config: ConfigCache<S>,
     pub queue: Q,
     pub failures: D,
+    /// Where bodies over [`INLINE_BODY_LIMIT`] go.
+    pub payloads: Box<dyn PayloadStore>,
 }
 
 /// Why a record was not routed.
@@ -128,6 +130,28 @@ where
             }
         }
 
+        // Bodies too large for a queue message go to the payload store; a
+        // failure there retries from that record, and nothing of it or after
+        // it is enqueued.
+        for (i, d) in deliveries.iter_mut() {
+            if d.body.len() <= INLINE_BODY_LIMIT || stopped_at.is_some_and(|s| *i >= s) {
+                continue;
+            }
+            let key = format!("bodies/{}.json", d.id);
+            match self.payloads.put(&key, &d.body).await {
+                Ok(()) => {
+                    d.body_ref = Some(key);
+                    d.body.clear();
+                }
+                Err(e) => {
+                    tracing::error!(delivery_id = %d.id, error = %e, "could not store a large body; retrying from its record");
+                    stopped_at = Some(stopped_at.map_or(*i, |s| s.min(*i)));
+                }
+            }
+        }
+        if let Some(s) = stopped_at {
+            deliveries.retain(|(i, _)| *i < s);
+        }
         summary.deliveries = deliveries.len();
         let batch: Vec<Delivery> = deliveries.iter().map(|(_, d)| d.clone()).collect();
         let results = self.queue.enqueue(&batch).await;
@@ -310,6 +334,9 @@ where
                 case_guid: case.guid.clone(),
                 destination: p.destination.clone(),
                 body: p.body,
+                body_ref: None,
+                max_attempts: p.subscription.max_attempts(),
+                auth: p.subscription.auth.clone(),
                 source: at.source.clone(),
                 created_at: now,
             })
@@ -396,7 +423,7 @@ impl AwsRouter {
         sdk: &aws_config::SdkConfig,
         settings: crate::settings::RouterSettings,
     ) -> Self {
-        use crate::adapters::{dynamo, sqs};
+        use crate::adapters::{dynamo, s3, sqs};
         let ddb = aws_sdk_dynamodb::Client::new(sdk);
         let sqs_client = aws_sdk_sqs::Client::new(sdk);
         Router {
@@ -411,6 +438,10 @@ impl AwsRouter {
             ),
             queue: sqs::SqsDeliveryQueue::new(sqs_client.clone(), settings.delivery_queue_url),
             failures: sqs::SqsDeadLetters::new(sqs_client, settings.failure_queue_url),
+            payloads: Box::new(s3::S3Payloads::new(
+                s3::client(sdk),
+                settings.payload_bucket,
+            )),
             tables: settings.tables,
         }
     }

@@ -1,34 +1,66 @@
-//! The sender: SQS batches of deliveries → HTTP requests.
+//! The sender: SQS batches of deliveries → HTTP requests or AMQP messages.
 //!
-//! Messages of a batch are delivered concurrently. A failed delivery is
-//! reported in `batchItemFailures` and comes back after the visibility
-//! timeout; SQS redrive moves it to the DLQ after maxReceiveCount receives.
-//! A message that is not a delivery at all is moved to the DLQ at once with
-//! its reason, so it neither blocks the batch nor burns retries.
-use crate::delivery::{Delivery, ENVELOPE_VERSION};
-use crate::ports::{DeadLetter, DeadLetters, Transport};
+//! Messages of a batch are delivered concurrently. After each attempt the
+//! [`retry`](crate::retry) verdict decides:
+//!
+//! - delivered: the message is deleted (Lambda does it for us);
+//! - retry: the message is hidden for the next delay of the schedule
+//!   (ChangeMessageVisibility) and reported in `batchItemFailures`, so SQS
+//!   hands it out again after the delay, with the same delivery id;
+//! - give up (attempts exhausted, destination refused, a secret missing): the
+//!   delivery goes to the DLQ with its last error, and is deleted here;
+//! - `410 Gone`: the subscription is disabled (with the reason recorded) and
+//!   the delivery goes to the DLQ.
+//!
+//! A message that is not a delivery at all goes to the DLQ at once with its
+//! reason, so it neither blocks the batch nor burns retries. The queue's
+//! redrive policy (maxReceiveCount above any subscription's attempts) is
+//! only a safety net for a sender that keeps crashing.
+use crate::attempt::{self, Secrets};
+use crate::config::{Auth, Destination};
+use crate::delivery::{Delivery, READABLE_VERSIONS};
+use crate::ports::{
+    DeadLetter, DeadLetters, DeliveryError, IoError, Outgoing, PayloadStore, Redelivery,
+    SecretStore, SubscriptionControl, Transport,
+};
+use crate::retry::{RetrySchedule, Verdict, verdict};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use futures::future::join_all;
+use std::time::Duration;
 
-pub struct Sender<T, D> {
-    pub transport: T,
-    pub dead_letters: D,
+pub struct Sender {
+    pub transport: Box<dyn Transport>,
+    pub dead_letters: Box<dyn DeadLetters>,
+    pub redelivery: Box<dyn Redelivery>,
+    pub secrets: Box<dyn SecretStore>,
+    pub control: Box<dyn SubscriptionControl>,
+    pub payloads: Box<dyn PayloadStore>,
+    pub schedule: RetrySchedule,
 }
 
 /// What became of one message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     Delivered,
+    /// Comes back later (reported in `batchItemFailures`).
     Failed,
+    /// In the DLQ with its reason.
     Parked,
 }
 
-impl<T: Transport, D: DeadLetters> Sender<T, D> {
+/// Why an attempt could not even be made.
+enum Prepare {
+    /// Worth another try (a store was unreachable).
+    Transient(IoError),
+    /// Never going to work as configured.
+    Permanent(String),
+}
+
+impl Sender {
     pub async fn handle(&self, event: SqsEvent) -> Result<SqsBatchResponse, lambda_runtime::Error> {
         let outcomes = join_all(event.records.iter().map(|m| self.process(m))).await;
         let mut response = SqsBatchResponse::default();
-        let mut delivered = 0;
-        let mut parked = 0;
+        let (mut delivered, mut parked) = (0, 0);
         for (message, outcome) in event.records.iter().zip(&outcomes) {
             match outcome {
                 Outcome::Delivered => delivered += 1,
@@ -54,32 +86,112 @@ impl<T: Transport, D: DeadLetters> Sender<T, D> {
             Ok(d) => d,
             Err(reason) => {
                 tracing::error!(message_id, reason = %reason, "malformed delivery message moved to the DLQ");
-                let letter = DeadLetter {
-                    reason,
-                    origin: format!("delivery queue message {message_id}"),
-                    body: message.body.clone().unwrap_or_default(),
-                };
-                return match self.dead_letters.park(letter).await {
-                    Ok(()) => Outcome::Parked,
-                    Err(e) => {
-                        tracing::error!(message_id, error = %e, "could not move to the DLQ; leaving it on the queue");
-                        Outcome::Failed
-                    }
-                };
+                let body = message.body.clone().unwrap_or_default();
+                return self
+                    .park(reason, format!("delivery queue message {message_id}"), body)
+                    .await;
             }
         };
-        let attempt = message
+        let attempt: u32 = message
             .attributes
             .get("ApproximateReceiveCount")
             .and_then(|c| c.parse().ok())
             .unwrap_or(1);
-        match self.transport.deliver(&delivery, attempt).await {
-            Ok(receipt) => {
+        let result = match self.prepare(&delivery).await {
+            Err(Prepare::Transient(e)) => Err(DeliveryError::Other(e.to_string())),
+            Err(Prepare::Permanent(reason)) => Err(DeliveryError::Refused(reason)),
+            Ok((body, secrets, broker_uri)) => {
+                let timestamp = chrono::Utc::now().timestamp();
+                match attempt::headers(&delivery, attempt, timestamp, &body, &secrets) {
+                    Err(reason) => Err(DeliveryError::Refused(reason)),
+                    Ok(headers) => {
+                        let outgoing = Outgoing {
+                            delivery: &delivery,
+                            body: &body,
+                            headers,
+                            broker_uri,
+                        };
+                        self.transport.deliver(&outgoing).await
+                    }
+                }
+            }
+        };
+        let verdict = verdict(
+            result,
+            attempt,
+            delivery.max_attempts,
+            &self.schedule,
+            &delivery.id,
+        );
+        self.settle(message, &delivery, attempt, verdict).await
+    }
+
+    /// The body (fetched when offloaded), the secret values and, for AMQP,
+    /// the broker URI.
+    async fn prepare(
+        &self,
+        delivery: &Delivery,
+    ) -> Result<(String, Secrets, Option<String>), Prepare> {
+        let body = match &delivery.body_ref {
+            None => delivery.body.clone(),
+            Some(key) => self.payloads.get(key).await.map_err(Prepare::Transient)?,
+        };
+        let mut secrets = Secrets::default();
+        if let Some(Auth {
+            x_token_secret,
+            bearer_secret,
+            signing_secret,
+        }) = &delivery.auth
+        {
+            if let Some(name) = x_token_secret {
+                secrets.x_token = Some(self.first(name, "auth.xTokenSecret").await?);
+            }
+            if let Some(name) = bearer_secret {
+                secrets.bearer = Some(self.first(name, "auth.bearerSecret").await?);
+            }
+            if let Some(name) = signing_secret {
+                secrets.signing = self.all(name, "auth.signingSecret").await?;
+            }
+        }
+        let broker_uri = match &delivery.destination {
+            Destination::Amqp(a) => Some(self.first(&a.uri_secret, "destination.uriSecret").await?),
+            Destination::Http(_) => None,
+        };
+        Ok((body, secrets, broker_uri))
+    }
+
+    async fn all(&self, name: &str, field: &str) -> Result<Vec<String>, Prepare> {
+        match self.secrets.secret(name).await {
+            Ok(Some(values)) if !values.is_empty() => Ok(values),
+            Ok(_) => Err(Prepare::Permanent(format!(
+                "secret `{name}` named by {field} does not exist or is empty"
+            ))),
+            Err(e) => Err(Prepare::Transient(e)),
+        }
+    }
+
+    async fn first(&self, name: &str, field: &str) -> Result<String, Prepare> {
+        let mut values = self.all(name, field).await?;
+        Ok(values.swap_remove(0))
+    }
+
+    async fn settle(
+        &self,
+        message: &SqsMessage,
+        delivery: &Delivery,
+        attempt: u32,
+        verdict: Verdict,
+    ) -> Outcome {
+        let origin = format!("delivery {}", delivery.id);
+        let body = message.body.clone().unwrap_or_default();
+        match verdict {
+            Verdict::Delivered(receipt) => {
                 tracing::info!(
                     delivery_id = %delivery.id,
                     subscription_id = %delivery.subscription_id,
                     event_type = %delivery.event_type,
                     case_guid = %delivery.case_guid,
+                    transport = delivery.destination.transport(),
                     attempt,
                     status = receipt.status,
                     latency_ms = receipt.latency.as_millis() as u64,
@@ -87,16 +199,74 @@ impl<T: Transport, D: DeadLetters> Sender<T, D> {
                 );
                 Outcome::Delivered
             }
-            Err(e) => {
+            Verdict::Retry { delay, error } => {
                 tracing::warn!(
                     delivery_id = %delivery.id,
                     subscription_id = %delivery.subscription_id,
                     event_type = %delivery.event_type,
                     case_guid = %delivery.case_guid,
+                    transport = delivery.destination.transport(),
                     attempt,
-                    error = %e,
-                    "delivery failed; it will be retried"
+                    max_attempts = delivery.max_attempts,
+                    retry_in_s = delay.as_secs(),
+                    error = %error,
+                    "delivery failed; retrying later"
                 );
+                self.retry_later(message, delay).await;
+                Outcome::Failed
+            }
+            Verdict::GiveUp { reason } => {
+                tracing::error!(
+                    delivery_id = %delivery.id,
+                    subscription_id = %delivery.subscription_id,
+                    event_type = %delivery.event_type,
+                    case_guid = %delivery.case_guid,
+                    attempt,
+                    reason = %reason,
+                    "delivery dead-lettered"
+                );
+                self.park(reason, origin, body).await
+            }
+            Verdict::Gone { reason } => {
+                tracing::error!(
+                    delivery_id = %delivery.id,
+                    subscription_id = %delivery.subscription_id,
+                    reason = %reason,
+                    "receiver answered 410 Gone; disabling the subscription"
+                );
+                if let Err(e) = self
+                    .control
+                    .disable(&delivery.subscription_id, &reason)
+                    .await
+                {
+                    tracing::error!(subscription_id = %delivery.subscription_id, error = %e, "could not disable the subscription");
+                }
+                self.park(reason, origin, body).await
+            }
+        }
+    }
+
+    async fn retry_later(&self, message: &SqsMessage, delay: Duration) {
+        let Some(handle) = message.receipt_handle.as_deref() else {
+            return;
+        };
+        // If this fails the message still comes back, after the queue's own
+        // visibility timeout.
+        if let Err(e) = self.redelivery.retry_later(handle, delay).await {
+            tracing::warn!(error = %e, "could not set the retry delay; the queue's visibility timeout applies");
+        }
+    }
+
+    async fn park(&self, reason: String, origin: String, body: String) -> Outcome {
+        let letter = DeadLetter {
+            reason,
+            origin,
+            body,
+        };
+        match self.dead_letters.park(letter).await {
+            Ok(()) => Outcome::Parked,
+            Err(e) => {
+                tracing::error!(error = %e, "could not move to the DLQ; leaving it on the queue");
                 Outcome::Failed
             }
         }
@@ -107,30 +277,52 @@ fn parse(message: &SqsMessage) -> Result<Delivery, String> {
     let body = message.body.as_deref().ok_or("message has no body")?;
     let delivery: Delivery =
         serde_json::from_str(body).map_err(|e| format!("not a delivery: {e}"))?;
-    if delivery.v != ENVELOPE_VERSION {
+    if !READABLE_VERSIONS.contains(&delivery.v) {
         return Err(format!(
-            "delivery envelope version {} is not supported (this sender reads {ENVELOPE_VERSION})",
+            "delivery envelope version {} is not supported (this sender reads {READABLE_VERSIONS:?})",
             delivery.v
         ));
     }
     Ok(delivery)
 }
 
-/// The sender as deployed: HTTP out, SQS DLQ.
-pub type AwsSender =
-    Sender<crate::adapters::http::HttpTransport, crate::adapters::sqs::SqsDeadLetters>;
+/// The sender as deployed.
+pub type AwsSender = Sender;
 
-impl AwsSender {
+impl Sender {
     pub fn from_aws(
         sdk: &aws_config::SdkConfig,
         settings: crate::settings::SenderSettings,
     ) -> Result<Self, lambda_runtime::Error> {
+        use crate::adapters::{amqp, dynamo, http, s3, sqs};
+        let sqs_client = aws_sdk_sqs::Client::new(sdk);
+        let ddb = aws_sdk_dynamodb::Client::new(sdk);
         Ok(Sender {
-            transport: crate::adapters::http::HttpTransport::new()?,
-            dead_letters: crate::adapters::sqs::SqsDeadLetters::new(
-                aws_sdk_sqs::Client::new(sdk),
+            transport: Box::new(crate::adapters::Transports {
+                http: http::HttpTransport::new(settings.egress.clone())?,
+                amqp: amqp::AmqpTransport::new(settings.egress.clone()),
+            }),
+            dead_letters: Box::new(sqs::SqsDeadLetters::new(
+                sqs_client.clone(),
                 settings.dead_letter_queue_url,
-            ),
+            )),
+            redelivery: Box::new(sqs::SqsRedelivery::new(
+                sqs_client,
+                settings.delivery_queue_url,
+            )),
+            secrets: Box::new(dynamo::DynamoSecrets::new(
+                ddb.clone(),
+                settings.secrets_table,
+            )),
+            control: Box::new(dynamo::DynamoSubscriptionControl::new(
+                ddb,
+                settings.config_table,
+            )),
+            payloads: Box::new(s3::S3Payloads::new(
+                s3::client(sdk),
+                settings.payload_bucket,
+            )),
+            schedule: settings.retry_schedule,
         })
     }
 }

@@ -1,0 +1,213 @@
+//! AMQP 0-9-1 delivery (lapin): one persistent JSON message per delivery,
+//! done only when the broker confirms it.
+//!
+//! Connections and their channel are kept per broker across invocations of a
+//! warm sender; a broken one is dropped and rebuilt on the next delivery.
+//! Messages are published `mandatory`, so an unroutable message comes back
+//! and counts as a failure (retried), like a nack or a lost connection.
+use crate::config::Destination;
+use crate::egress::AllowList;
+use crate::ports::{DeliveryError, Outgoing, Receipt, Transport};
+use async_trait::async_trait;
+use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
+use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
+use lapin::{BasicProperties, Channel, Confirmation, Connection, ConnectionProperties};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::Mutex;
+
+/// AMQP has no status codes; a confirmed message is reported as 200.
+pub const CONFIRMED: u16 = 200;
+const PERSISTENT: u8 = 2;
+
+struct Link {
+    connection: Connection,
+    channel: Channel,
+}
+
+pub struct AmqpTransport {
+    egress: AllowList,
+    /// Broker URI → its link. Keys hold credentials, so they stay in memory
+    /// and are never logged.
+    links: Mutex<HashMap<String, Arc<Link>>>,
+}
+
+impl AmqpTransport {
+    pub fn new(egress: AllowList) -> Self {
+        AmqpTransport {
+            egress,
+            links: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The broker's host and port, for messages (never the credentials).
+    fn broker(uri: &reqwest::Url) -> String {
+        let port = uri.port().unwrap_or(match uri.scheme() {
+            "amqps" => 5671,
+            _ => 5672,
+        });
+        format!("{}:{port}", uri.host_str().unwrap_or("?"))
+    }
+
+    /// Every address the broker's name has must pass the SSRF guard.
+    async fn check_egress(&self, uri: &reqwest::Url) -> Result<(), DeliveryError> {
+        let host = uri
+            .host_str()
+            .ok_or_else(|| DeliveryError::Refused("broker URI has no host".into()))?
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
+        let addrs = tokio::net::lookup_host((host.as_str(), 0))
+            .await
+            .map_err(|e| DeliveryError::Connect(format!("resolving `{host}`: {e}")))?;
+        for addr in addrs {
+            self.egress
+                .check(addr.ip())
+                .map_err(|why| DeliveryError::Refused(format!("`{host}` resolves to {why}")))?;
+        }
+        Ok(())
+    }
+
+    async fn link(&self, uri: &str, broker: &str) -> Result<Arc<Link>, DeliveryError> {
+        let mut links = self.links.lock().await;
+        if let Some(link) = links.get(uri) {
+            if link.connection.status().connected() && link.channel.status().connected() {
+                return Ok(link.clone());
+            }
+            links.remove(uri);
+        }
+        let connection = Connection::connect(uri, ConnectionProperties::default())
+            .await
+            .map_err(|e| DeliveryError::Connect(scrub(&format!("broker {broker}: {e}"), uri)))?;
+        let channel = connection
+            .create_channel()
+            .await
+            .map_err(|e| DeliveryError::Connect(scrub(&format!("broker {broker}: {e}"), uri)))?;
+        channel
+            .confirm_select(ConfirmSelectOptions::default())
+            .await
+            .map_err(|e| DeliveryError::Connect(scrub(&format!("broker {broker}: {e}"), uri)))?;
+        let link = Arc::new(Link {
+            connection,
+            channel,
+        });
+        links.insert(uri.to_owned(), link.clone());
+        Ok(link)
+    }
+
+    async fn forget(&self, uri: &str) {
+        self.links.lock().await.remove(uri);
+    }
+}
+
+/// Removes the URI's password from a message, should a library echo it.
+fn scrub(message: &str, uri: &str) -> String {
+    match reqwest::Url::parse(uri)
+        .ok()
+        .and_then(|u| u.password().map(str::to_owned))
+    {
+        Some(p) if !p.is_empty() => message.replace(&p, "***"),
+        _ => message.to_owned(),
+    }
+}
+
+#[async_trait]
+impl Transport for AmqpTransport {
+    async fn deliver(&self, outgoing: &Outgoing<'_>) -> Result<Receipt, DeliveryError> {
+        let delivery = outgoing.delivery;
+        let Destination::Amqp(dest) = &delivery.destination else {
+            return Err(DeliveryError::Refused("not an AMQP destination".into()));
+        };
+        let uri_text = outgoing
+            .broker_uri
+            .as_deref()
+            .ok_or_else(|| DeliveryError::Refused("no broker URI".into()))?;
+        let uri = reqwest::Url::parse(uri_text).map_err(|_| {
+            DeliveryError::Refused(format!(
+                "the secret `{}` does not hold an amqp:// or amqps:// URI",
+                dest.uri_secret
+            ))
+        })?;
+        if !matches!(uri.scheme(), "amqp" | "amqps") {
+            return Err(DeliveryError::Refused(format!(
+                "the secret `{}` does not hold an amqp:// or amqps:// URI",
+                dest.uri_secret
+            )));
+        }
+        let broker = Self::broker(&uri);
+        self.check_egress(&uri).await?;
+
+        let mut headers = FieldTable::default();
+        for (name, value) in &outgoing.headers {
+            headers.insert(
+                ShortString::from(*name),
+                AMQPValue::LongString(LongString::from(value.as_bytes().to_vec())),
+            );
+        }
+        let properties = BasicProperties::default()
+            .with_content_type("application/json".into())
+            .with_delivery_mode(PERSISTENT)
+            .with_message_id(delivery.id.as_str().into())
+            .with_type(delivery.event_type.as_str().into())
+            .with_app_id("hubhooks".into())
+            .with_timestamp(chrono::Utc::now().timestamp().max(0) as u64)
+            .with_headers(headers);
+
+        let started = Instant::now();
+        let timeout = delivery.destination.timeout();
+        let attempt = async {
+            let link = self.link(uri_text, &broker).await?;
+            let confirm = link
+                .channel
+                .basic_publish(
+                    dest.exchange.as_str().into(),
+                    dest.routing_key.as_str().into(),
+                    BasicPublishOptions {
+                        mandatory: true,
+                        ..Default::default()
+                    },
+                    outgoing.body.as_bytes(),
+                    properties,
+                )
+                .await
+                .map_err(|e| {
+                    DeliveryError::Connect(scrub(&format!("broker {broker}: {e}"), uri_text))
+                })?
+                .await
+                .map_err(|e| {
+                    DeliveryError::Connect(scrub(&format!("broker {broker}: {e}"), uri_text))
+                })?;
+            match confirm {
+                Confirmation::Ack(None) => Ok(()),
+                Confirmation::Ack(Some(returned)) => Err(DeliveryError::Other(format!(
+                    "broker {broker} returned the message as unroutable ({} {}): nothing bound to exchange `{}` with routing key `{}`",
+                    returned.reply_code, returned.reply_text, dest.exchange, dest.routing_key
+                ))),
+                Confirmation::Nack(_) => Err(DeliveryError::Other(format!(
+                    "broker {broker} refused the message (nack)"
+                ))),
+                Confirmation::NotRequested => Err(DeliveryError::Other(format!(
+                    "broker {broker} did not confirm the message"
+                ))),
+            }
+        };
+        let result = match tokio::time::timeout(timeout, attempt).await {
+            Ok(r) => r,
+            Err(_) => Err(DeliveryError::Timeout(timeout)),
+        };
+        match result {
+            Ok(()) => Ok(Receipt {
+                status: CONFIRMED,
+                latency: started.elapsed(),
+            }),
+            Err(e) => {
+                if !matches!(e, DeliveryError::Other(_)) {
+                    // Connection trouble or a lost confirm: start afresh.
+                    self.forget(uri_text).await;
+                }
+                Err(e)
+            }
+        }
+    }
+}

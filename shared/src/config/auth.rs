@@ -1,0 +1,61 @@
+//! How a subscription's receiver recognises hubhooks: by names of secrets,
+//! never by their values (those stay in the secrets table, read only by the
+//! sender).
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Auth {
+    /// Sent as `X-Token: <value>` (seed 003).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x_token_secret: Option<String>,
+    /// Sent as `Authorization: Bearer <value>` (seed 004).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bearer_secret: Option<String>,
+    /// `whsec_…` keys: Standard Webhooks signatures (`webhook-signature`),
+    /// one per key while keys rotate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_secret: Option<String>,
+}
+
+impl Auth {
+    /// Every secret named, with its field.
+    pub fn names(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        [
+            ("xTokenSecret", self.x_token_secret.as_deref()),
+            ("bearerSecret", self.bearer_secret.as_deref()),
+            ("signingSecret", self.signing_secret.as_deref()),
+        ]
+        .into_iter()
+        .filter_map(|(f, n)| n.map(|n| (f, n)))
+    }
+
+    pub fn validate(&self) -> Result<(), (String, String)> {
+        if self.names().next().is_none() {
+            return Err((
+                String::new(),
+                "name at least one of xTokenSecret, bearerSecret, signingSecret".into(),
+            ));
+        }
+        for (field, name) in self.names() {
+            validate_secret_name(name).map_err(|m| (field.to_owned(), m))?;
+        }
+        Ok(())
+    }
+}
+
+/// Secret names are ids, not values: a short run of letters, digits and
+/// `._-/`. Anything else is most likely a pasted secret.
+pub fn validate_secret_name(name: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && name.len() <= 128
+        && !name.starts_with("whsec_")
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/'));
+    if ok {
+        Ok(())
+    } else {
+        Err("must name a secret in the secrets table (letters, digits, `._-/`, at most 128), not hold its value".into())
+    }
+}

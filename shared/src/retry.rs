@@ -1,0 +1,233 @@
+//! What to do after a delivery attempt: done, try again later (and when),
+//! give up into the dead-letter queue, or disable the subscription.
+//!
+//! The delay grows with the attempt number along a schedule (default 30 s,
+//! 2 min, 10 min, 30 min, 2 h, 6 h, then 12 h, SQS's longest visibility
+//! timeout), spread by a jitter of ±20% so that a receiver coming back is not
+//! hit by every retry at once. A `Retry-After` answer replaces the schedule's
+//! delay, within the same bounds.
+use crate::ports::{DeliveryError, Receipt};
+use std::time::Duration;
+
+/// SQS cannot hide a message for longer than 12 hours.
+pub const MAX_DELAY: Duration = Duration::from_secs(12 * 60 * 60);
+/// Attempts of a subscription that does not say (seed 003 uses 3).
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 8;
+/// The most attempts a subscription may ask for; the delivery queue's
+/// redrive limit (template `MaxReceiveCount`) sits above it as a safety net.
+pub const MAX_ATTEMPTS_LIMIT: u32 = 20;
+
+/// Delays before the 2nd, 3rd, … attempt; the last one repeats.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetrySchedule(Vec<Duration>);
+
+impl Default for RetrySchedule {
+    fn default() -> Self {
+        RetrySchedule(
+            [30, 120, 600, 1800, 7200, 21600, 43200]
+                .map(Duration::from_secs)
+                .to_vec(),
+        )
+    }
+}
+
+impl RetrySchedule {
+    /// Parses `30,120,600` (seconds). Every delay must be 1 s … 12 h.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let delays = s
+            .split(',')
+            .map(|p| {
+                let secs: u64 = p
+                    .trim()
+                    .parse()
+                    .map_err(|e| format!("`{p}` is not a whole number of seconds: {e}"))?;
+                let d = Duration::from_secs(secs);
+                if secs == 0 || d > MAX_DELAY {
+                    return Err(format!("{secs} s is outside 1 s … 43200 s (12 h)"));
+                }
+                Ok(d)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if delays.is_empty() {
+            return Err("no delays".into());
+        }
+        Ok(RetrySchedule(delays))
+    }
+
+    /// The delay after failed attempt `attempt` (1-based), before jitter.
+    pub fn delay_after(&self, attempt: u32) -> Duration {
+        let i = (attempt.max(1) as usize - 1).min(self.0.len() - 1);
+        self.0[i]
+    }
+}
+
+/// What became of an attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    Delivered(Receipt),
+    /// Try again after this delay.
+    Retry {
+        delay: Duration,
+        error: String,
+    },
+    /// Stop trying: to the dead-letter queue with this reason.
+    GiveUp {
+        reason: String,
+    },
+    /// `410 Gone`: the receiver says the endpoint is gone for good; the
+    /// subscription is disabled, the delivery dead-lettered.
+    Gone {
+        reason: String,
+    },
+}
+
+/// Decides from the outcome of attempt `attempt` of at most `max_attempts`.
+/// `jitter_seed` spreads deliveries (use the delivery id).
+pub fn verdict(
+    outcome: Result<Receipt, DeliveryError>,
+    attempt: u32,
+    max_attempts: u32,
+    schedule: &RetrySchedule,
+    jitter_seed: &str,
+) -> Verdict {
+    let error = match outcome {
+        Ok(receipt) => return Verdict::Delivered(receipt),
+        Err(e) => e,
+    };
+    match &error {
+        DeliveryError::Rejected { status: 410, .. } => {
+            return Verdict::Gone {
+                reason: format!("attempt {attempt}: {error}; the subscription is disabled"),
+            };
+        }
+        DeliveryError::Refused(_) => {
+            return Verdict::GiveUp {
+                reason: format!("attempt {attempt}: {error}"),
+            };
+        }
+        _ => {}
+    }
+    if attempt >= max_attempts {
+        return Verdict::GiveUp {
+            reason: format!(
+                "gave up after {attempt} of {max_attempts} attempts; last error: {error}"
+            ),
+        };
+    }
+    let delay = match &error {
+        DeliveryError::Rejected {
+            retry_after: Some(after),
+            ..
+        } => (*after).clamp(Duration::from_secs(1), MAX_DELAY),
+        _ => jittered(schedule.delay_after(attempt), jitter_seed, attempt),
+    };
+    Verdict::Retry {
+        delay,
+        error: error.to_string(),
+    }
+}
+
+/// ±20%, derived from the delivery id and attempt (no RNG needed, and the
+/// same delivery always gets the same spread, which keeps tests exact).
+fn jittered(base: Duration, seed: &str, attempt: u32) -> Duration {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in seed.bytes().chain(attempt.to_le_bytes()) {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    let fraction = (h % 4001) as f64 / 10_000.0 - 0.2; // -0.2 ..= 0.2
+    let secs = base.as_secs_f64() * (1.0 + fraction);
+    Duration::from_secs_f64(secs.max(1.0)).min(MAX_DELAY)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rejected(status: u16, retry_after: Option<u64>) -> Result<Receipt, DeliveryError> {
+        Err(DeliveryError::Rejected {
+            status,
+            excerpt: "nope".into(),
+            latency: Duration::from_millis(3),
+            retry_after: retry_after.map(Duration::from_secs),
+        })
+    }
+
+    #[test]
+    fn delays_grow_along_the_schedule_with_bounded_jitter() {
+        let s = RetrySchedule::default();
+        let mut last = Duration::ZERO;
+        for attempt in 1..=7 {
+            let Verdict::Retry { delay, .. } = verdict(rejected(503, None), attempt, 8, &s, "id-1")
+            else {
+                panic!("attempt {attempt} should retry")
+            };
+            let base = s.delay_after(attempt).as_secs_f64();
+            assert!(
+                delay.as_secs_f64() >= base * 0.8
+                    && delay.as_secs_f64() <= (base * 1.2).min(43200.0),
+                "attempt {attempt}: {delay:?} vs {base}"
+            );
+            assert!(delay > last || delay == MAX_DELAY || delay.as_secs_f64() >= base * 0.8);
+            last = delay;
+        }
+        assert_eq!(s.delay_after(50), MAX_DELAY);
+        // Different deliveries spread differently.
+        let a = verdict(rejected(500, None), 1, 8, &s, "a");
+        let b = verdict(rejected(500, None), 1, 8, &s, "b");
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn the_last_attempt_gives_up_with_the_last_error() {
+        let s = RetrySchedule::default();
+        assert_eq!(
+            verdict(rejected(500, None), 3, 3, &s, "x"),
+            Verdict::GiveUp {
+                reason: "gave up after 3 of 3 attempts; last error: receiver answered 500: nope"
+                    .into()
+            }
+        );
+    }
+
+    #[test]
+    fn retry_after_is_honoured_within_bounds() {
+        let s = RetrySchedule::default();
+        let delay = |after| match verdict(rejected(429, Some(after)), 1, 8, &s, "x") {
+            Verdict::Retry { delay, .. } => delay,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(delay(90), Duration::from_secs(90));
+        assert_eq!(delay(0), Duration::from_secs(1));
+        assert_eq!(delay(10 * 86400), MAX_DELAY);
+    }
+
+    #[test]
+    fn gone_disables_and_refused_never_retries() {
+        let s = RetrySchedule::default();
+        assert!(matches!(
+            verdict(rejected(410, None), 1, 8, &s, "x"),
+            Verdict::Gone { .. }
+        ));
+        assert!(matches!(
+            verdict(
+                Err(DeliveryError::Refused("loopback".into())),
+                1,
+                8,
+                &s,
+                "x"
+            ),
+            Verdict::GiveUp { .. }
+        ));
+    }
+
+    #[test]
+    fn schedules_parse_and_refuse_nonsense() {
+        assert_eq!(
+            RetrySchedule::parse("1, 2,3").unwrap().delay_after(9),
+            Duration::from_secs(3)
+        );
+        assert!(RetrySchedule::parse("0").is_err());
+        assert!(RetrySchedule::parse("50000").is_err());
+        assert!(RetrySchedule::parse("x").is_err());
+    }
+}
