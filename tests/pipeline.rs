@@ -228,8 +228,11 @@ async fn repeated_status_fires_no_new_status_and_black_listed_status_is_invisibl
     assert_eq!(got.len(), 6);
 }
 
+/// The queue's redrive policy is the safety net below the sender's own
+/// attempt limit: set under a subscription's `maxAttempts` (here 3 < 8), it
+/// still moves the delivery to the DLQ, untouched.
 #[tokio::test]
-async fn a_failing_receiver_gets_max_receive_count_attempts_then_the_dlq_holds_it() {
+async fn the_queue_redrive_is_a_safety_net_below_the_attempt_limit() {
     let s = Stack::start(QueueSettings {
         visibility_timeout_secs: 1,
         max_receive_count: 3,

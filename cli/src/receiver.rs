@@ -16,6 +16,10 @@ pub struct Received {
     /// Lower-case names, in arrival order.
     pub headers: Vec<(String, String)>,
     pub body: String,
+    /// When it arrived.
+    pub at: std::time::Instant,
+    /// What the receiver answered.
+    pub answered: u16,
 }
 
 impl Received {
@@ -37,6 +41,10 @@ struct Inner {
     /// Statuses to answer, one per request; when empty, `default_status`.
     script: Mutex<VecDeque<u16>>,
     default_status: Mutex<u16>,
+    /// `Retry-After` sent with every non-2xx answer.
+    retry_after: Mutex<Option<String>>,
+    /// Fails this share of requests (per mille), pseudo-randomly.
+    fail_per_mille: Mutex<u32>,
     notify: Notify,
 }
 
@@ -52,8 +60,9 @@ async fn record(
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
-) -> StatusCode {
-    let received = Received {
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let mut received = Received {
         method: method.to_string(),
         path: uri
             .path_and_query()
@@ -69,6 +78,8 @@ async fn record(
             })
             .collect(),
         body: String::from_utf8_lossy(&body).into_owned(),
+        at: std::time::Instant::now(),
+        answered: 0,
     };
     let status = {
         let scripted = inner
@@ -78,11 +89,26 @@ async fn record(
             .unwrap_or(None);
         scripted.unwrap_or_else(|| inner.default_status.lock().map(|s| *s).unwrap_or(200))
     };
-    if let Ok(mut r) = inner.received.lock() {
-        r.push(received);
-    }
+    let mut r = inner.received.lock().unwrap_or_else(|e| e.into_inner());
+    let per_mille = inner.fail_per_mille.lock().map(|f| *f).unwrap_or(0);
+    // A fixed pseudo-random sequence: the same run fails the same requests.
+    let n = r.len() as u64;
+    let roll = (n.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) % 1000;
+    let status = if (200..300).contains(&status) && roll < u64::from(per_mille) {
+        503
+    } else {
+        status
+    };
+    received.answered = status;
+    r.push(received);
+    drop(r);
     inner.notify.notify_waiters();
-    StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let retry_after = inner.retry_after.lock().ok().and_then(|r| r.clone());
+    match retry_after {
+        Some(after) if !code.is_success() => (code, [("retry-after", after)]).into_response(),
+        _ => code.into_response(),
+    }
 }
 
 impl TestReceiver {
@@ -111,6 +137,20 @@ impl TestReceiver {
     pub fn script(&self, statuses: &[u16]) {
         if let Ok(mut s) = self.inner.script.lock() {
             s.extend(statuses.iter().copied());
+        }
+    }
+
+    /// Sends `Retry-After: <value>` with every failing answer.
+    pub fn set_retry_after(&self, value: Option<&str>) {
+        if let Ok(mut r) = self.inner.retry_after.lock() {
+            *r = value.map(str::to_owned);
+        }
+    }
+
+    /// Answers 503 instead of success to about `per_mille`/1000 requests.
+    pub fn fail_randomly(&self, per_mille: u32) {
+        if let Ok(mut f) = self.inner.fail_per_mille.lock() {
+            *f = per_mille;
         }
     }
 

@@ -142,6 +142,35 @@ impl Stack {
         Runner::start(&self.sdk, &self.stack, RunnerOptions::default()).await
     }
 
+    pub async fn run_with(&self, options: RunnerOptions) -> Result<Runner> {
+        Runner::start(&self.sdk, &self.stack, options).await
+    }
+
+    /// Stores a secret (values newest first) in the secrets table.
+    pub async fn put_secret(&self, name: &str, values: &[&str]) -> Result<()> {
+        put_json(
+            &self.ddb,
+            &self.stack.secrets_table,
+            &serde_json::json!({"id": name, "values": values}),
+        )
+        .await
+    }
+
+    /// A config item as stored now.
+    pub async fn config_item(&self, id: &str) -> Result<Value> {
+        let item = self
+            .ddb
+            .get_item()
+            .table_name(&self.stack.tables.config)
+            .key("id", aws_sdk_dynamodb::types::AttributeValue::S(id.into()))
+            .consistent_read(true)
+            .send()
+            .await?
+            .item
+            .context("no such item")?;
+        Ok(serde_dynamo::from_item(item)?)
+    }
+
     /// Drains a queue: every message's body and string message attributes.
     pub async fn drain(&self, queue_url: &str) -> Result<Vec<(String, Vec<(String, String)>)>> {
         let mut out = Vec::new();

@@ -1,0 +1,412 @@
+//! Delivery under failure and abuse, end to end (moto, real receivers):
+//! retries with the same delivery id, the attempt limit and the DLQ's last
+//! error, `Retry-After`, `410 Gone`, signatures checked by an independent
+//! implementation, secrets kept out of the DLQ, the SSRF guard, large bodies.
+use hubhooks::egress::AllowList;
+use hubhooks_cli::provision::QueueSettings;
+use hubhooks_cli::runner::RunnerOptions;
+use hubhooks_tests::*;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+const PARTNER: i64 = 1413;
+const PROVIDER: i64 = 1004;
+const GUID: &str = "68ea1505-a44f-4434-be5a-dcc959be250e";
+const WAIT: Duration = Duration::from_secs(40);
+const GRACE: Duration = Duration::from_millis(2500);
+/// Standard Webhooks' specification test key.
+const SIGNING_KEY: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+fn case() -> Value {
+    json!({"guid": GUID, "id": 1290485, "partnerId": PARTNER, "serviceProviderId": PROVIDER,
+           "orderData": {"refNo": "10-1862"}})
+}
+
+fn status(id: i64, key: &str) -> Value {
+    json!({"caseId": 1290485, "id": id, "guid": GUID, "key": key, "name": key,
+           "createdAt": "2023-01-25T13:11:18.000Z"})
+}
+
+/// A partner subscription to new statuses at `url`, plus `extra` fields.
+fn subscription(id: &str, url: &str, extra: Value) -> Value {
+    let mut s = json!({"id": id, "kind": "subscription", "party": {"type": "partner", "id": PARTNER},
+                       "eventTypes": ["newStatus"], "destination": {"method": "POST", "url": url}});
+    s.as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    s
+}
+
+/// A stack with one subscription, a case and one status written: one
+/// delivery on its way.
+async fn one_delivery(
+    url: impl Fn(&TestReceiver) -> String,
+    extra: Value,
+) -> (Stack, TestReceiver) {
+    let s = Stack::start(QueueSettings {
+        visibility_timeout_secs: 1,
+        ..QueueSettings::default()
+    })
+    .await
+    .unwrap();
+    let rx = TestReceiver::start(200).await.unwrap();
+    s.put_config(&[subscription("sub", &url(&rx), extra)])
+        .await
+        .unwrap();
+    s.put_case(&case()).await.unwrap();
+    (s, rx)
+}
+
+fn dead_letter_reason(parked: &[(String, Vec<(String, String)>)]) -> String {
+    parked[0]
+        .1
+        .iter()
+        .find(|(k, _)| k == "hubhooksReason")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_receiver_failing_k_times_gets_the_webhook_with_one_delivery_id() {
+    let (s, rx) = one_delivery(|rx| rx.url("/flaky"), json!({"maxAttempts": 5})).await;
+    rx.script(&[500, 503, 502]);
+    let _runner = s.run().await.unwrap();
+    s.put_status(&status(1, "registered")).await.unwrap();
+    let got = rx.wait_for(4, WAIT).await;
+    tokio::time::sleep(GRACE).await;
+    let got = if got.len() >= 4 { rx.received() } else { got };
+    assert_eq!(got.len(), 4, "3 failures then success: {got:#?}");
+    let ids: Vec<&str> = got
+        .iter()
+        .map(|r| r.header("webhook-id").unwrap())
+        .collect();
+    assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
+    let attempts: Vec<&str> = got
+        .iter()
+        .map(|r| r.header("webhook-attempt").unwrap())
+        .collect();
+    assert_eq!(attempts, ["1", "2", "3", "4"]);
+    assert_eq!(
+        got.iter().map(|r| r.answered).collect::<Vec<_>>(),
+        [500, 503, 502, 200]
+    );
+    assert!(got.windows(2).all(|w| w[0].body == w[1].body));
+    assert_eq!(s.depth(&s.stack.delivery_dlq_url).await.unwrap(), 0);
+    assert_eq!(s.depth(&s.stack.delivery_queue_url).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn a_receiver_that_always_fails_leaves_the_delivery_in_the_dlq_with_its_last_error() {
+    let (s, rx) = one_delivery(|rx| rx.url("/down"), json!({"maxAttempts": 3})).await;
+    rx.set_status(500);
+    let _runner = s.run().await.unwrap();
+    s.put_status(&status(1, "registered")).await.unwrap();
+    let parked = eventually(WAIT, || async {
+        let p = s.drain(&s.stack.delivery_dlq_url).await.unwrap();
+        (!p.is_empty()).then_some(p)
+    })
+    .await
+    .expect("the delivery reaches the DLQ");
+    tokio::time::sleep(GRACE).await;
+    assert_eq!(rx.received().len(), 3, "exactly maxAttempts attempts");
+    assert_eq!(parked.len(), 1);
+    assert_eq!(
+        dead_letter_reason(&parked),
+        "gave up after 3 of 3 attempts; last error: receiver answered 500: "
+    );
+    let delivery: Value = serde_json::from_str(&parked[0].0).unwrap();
+    assert_eq!(
+        delivery["id"],
+        rx.received()[0].header("webhook-id").unwrap()
+    );
+    assert_eq!(delivery["maxAttempts"], 3);
+    assert_eq!(s.depth(&s.stack.delivery_queue_url).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn retry_after_sets_the_next_attempt() {
+    let (s, rx) = one_delivery(|rx| rx.url("/busy"), json!({})).await;
+    rx.script(&[429]);
+    rx.set_retry_after(Some("3"));
+    let _runner = s.run().await.unwrap();
+    s.put_status(&status(1, "registered")).await.unwrap();
+    let got = rx.wait_for(2, WAIT).await;
+    assert_eq!(got.len(), 2, "{got:#?}");
+    // The local schedule would retry after about 1 s; the receiver asked for 3.
+    let waited = got[1].at - got[0].at;
+    assert!(waited >= Duration::from_secs(3), "retried after {waited:?}");
+}
+
+#[tokio::test]
+async fn gone_disables_the_subscription_and_records_why() {
+    let (s, rx) = one_delivery(|rx| rx.url("/gone"), json!({})).await;
+    rx.set_status(410);
+    let _runner = s.run().await.unwrap();
+    s.put_status(&status(1, "registered")).await.unwrap();
+    let parked = eventually(WAIT, || async {
+        let p = s.drain(&s.stack.delivery_dlq_url).await.unwrap();
+        (!p.is_empty()).then_some(p)
+    })
+    .await
+    .expect("the delivery reaches the DLQ");
+    assert_eq!(
+        dead_letter_reason(&parked),
+        "attempt 1: receiver answered 410: ; the subscription is disabled"
+    );
+    let item = s.config_item("sub").await.unwrap();
+    assert_eq!(item["enabled"], false);
+    assert_eq!(
+        item["disabledReason"],
+        "attempt 1: receiver answered 410: ; the subscription is disabled"
+    );
+    assert!(item["disabledAt"].as_str().unwrap().ends_with('Z'));
+    // Once the router's config refreshes, nothing more is sent.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    s.put_status(&status(2, "final")).await.unwrap();
+    tokio::time::sleep(GRACE).await;
+    assert_eq!(rx.received().len(), 1);
+}
+
+#[tokio::test]
+async fn signatures_verify_with_the_reference_library_and_secrets_stay_out_of_the_dlq() {
+    let (s, rx) = one_delivery(
+        |rx| rx.url("/signed"),
+        json!({"maxAttempts": 2, "auth": {"signingSecret": "acme-signing", "bearerSecret": "acme-bearer",
+                                          "xTokenSecret": "acme-token"}}),
+    )
+    .await;
+    // Rotation: a new key first, the old one still signing.
+    s.put_secret(
+        "acme-signing",
+        &["whsec_bmV3LWtleS0xMjM0NTY3ODkw", SIGNING_KEY],
+    )
+    .await
+    .unwrap();
+    s.put_secret("acme-bearer", &["bearer-value-0001"])
+        .await
+        .unwrap();
+    s.put_secret("acme-token", &["x-token-value-0002"])
+        .await
+        .unwrap();
+    rx.set_status(500);
+    let _runner = s.run().await.unwrap();
+    s.put_status(&status(1, "registered")).await.unwrap();
+    let parked = eventually(WAIT, || async {
+        let p = s.drain(&s.stack.delivery_dlq_url).await.unwrap();
+        (!p.is_empty()).then_some(p)
+    })
+    .await
+    .expect("the delivery reaches the DLQ");
+    let got = rx.received();
+    assert_eq!(got.len(), 2);
+    for r in &got {
+        assert_eq!(r.header("authorization"), Some("Bearer bearer-value-0001"));
+        assert_eq!(r.header("x-token"), Some("x-token-value-0002"));
+        let signature = r.header("webhook-signature").unwrap();
+        assert_eq!(signature.split(' ').count(), 2, "{signature}");
+        assert!(signature.split(' ').all(|s| s.starts_with("v1,")));
+        // Each key alone verifies (a receiver holding either one accepts it).
+        for key in ["whsec_bmV3LWtleS0xMjM0NTY3ODkw", SIGNING_KEY] {
+            let headers: serde_json::Map<String, Value> = r
+                .headers
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                .collect();
+            let out = verify_with_python(key, &r.body, &headers);
+            assert!(out.0, "{key}: {}", out.1);
+        }
+        // A tampered body does not verify.
+        let headers: serde_json::Map<String, Value> = r
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect();
+        assert!(
+            !verify_with_python(
+                SIGNING_KEY,
+                &r.body.replace("registered", "final"),
+                &headers
+            )
+            .0
+        );
+    }
+    // The two attempts carry different timestamps' signatures but one id.
+    assert_eq!(got[0].header("webhook-id"), got[1].header("webhook-id"));
+    let dlq = format!("{parked:?}");
+    for secret in [
+        "bearer-value-0001",
+        "x-token-value-0002",
+        SIGNING_KEY,
+        "bmV3LWtleS0xMjM0NTY3ODkw",
+    ] {
+        assert!(!dlq.contains(secret), "the DLQ holds a secret: {dlq}");
+    }
+    assert!(dlq.contains("acme-signing"), "names, not values: {dlq}");
+}
+
+/// Runs tests/verify_signature.py (the `standardwebhooks` package).
+fn verify_with_python(
+    secret: &str,
+    body: &str,
+    headers: &serde_json::Map<String, Value>,
+) -> (bool, String) {
+    use std::io::Write;
+    let root = workspace_root();
+    let mut child = std::process::Command::new(root.join(".venv/bin/python"))
+        .arg(root.join("tests/verify_signature.py"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("run scripts/bootstrap.sh (make test does)");
+    let input = json!({"secret": secret, "body": body, "headers": headers});
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.to_string().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn a_missing_secret_is_dead_lettered_by_name() {
+    let (s, rx) = one_delivery(
+        |rx| rx.url("/x"),
+        json!({"auth": {"bearerSecret": "nobody-wrote-this"}}),
+    )
+    .await;
+    let _runner = s.run().await.unwrap();
+    s.put_status(&status(1, "registered")).await.unwrap();
+    let parked = eventually(WAIT, || async {
+        let p = s.drain(&s.stack.delivery_dlq_url).await.unwrap();
+        (!p.is_empty()).then_some(p)
+    })
+    .await
+    .expect("the delivery reaches the DLQ");
+    assert_eq!(
+        dead_letter_reason(&parked),
+        "attempt 1: refused: secret `nobody-wrote-this` named by auth.bearerSecret does not exist or is empty"
+    );
+    assert!(rx.received().is_empty());
+}
+
+#[tokio::test]
+async fn loopback_and_metadata_destinations_are_refused_without_the_allow_list() {
+    let s = Stack::start(QueueSettings::default()).await.unwrap();
+    let rx = TestReceiver::start(200).await.unwrap();
+    let port = rx.base_url.rsplit(':').next().unwrap().to_owned();
+    s.put_config(&[
+        subscription("loopback", &rx.url("/loopback"), json!({})),
+        subscription(
+            "by-name",
+            &format!("http://localhost:{port}/by-name"),
+            json!({}),
+        ),
+        subscription(
+            "metadata",
+            "http://169.254.169.254/latest/meta-data/",
+            json!({}),
+        ),
+        subscription("private", "http://10.0.0.7/hook", json!({})),
+    ])
+    .await
+    .unwrap();
+    s.put_case(&case()).await.unwrap();
+    let _runner = s
+        .run_with(RunnerOptions {
+            egress: AllowList::default(),
+            ..RunnerOptions::default()
+        })
+        .await
+        .unwrap();
+    s.put_status(&status(1, "registered")).await.unwrap();
+    let mut parked = Vec::new();
+    let deadline = std::time::Instant::now() + WAIT;
+    while parked.len() < 4 && std::time::Instant::now() < deadline {
+        parked.extend(s.drain(&s.stack.delivery_dlq_url).await.unwrap());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(parked.len(), 4, "all four refused: {parked:#?}");
+    let mut reasons: Vec<(String, String)> = parked
+        .iter()
+        .map(|(body, attrs)| {
+            let d: Value = serde_json::from_str(body).unwrap();
+            let reason = attrs
+                .iter()
+                .find(|(k, _)| k == "hubhooksReason")
+                .unwrap()
+                .1
+                .clone();
+            (d["subscriptionId"].as_str().unwrap().to_owned(), reason)
+        })
+        .collect();
+    reasons.sort();
+    assert_eq!(
+        reasons,
+        vec![
+            (
+                "by-name".into(),
+                "attempt 1: refused: `localhost` resolves to 127.0.0.1 is a loopback address (not in the deployment's EGRESS_ALLOW list)".into()
+            ),
+            (
+                "loopback".into(),
+                "attempt 1: refused: 127.0.0.1 is a loopback address (not in the deployment's EGRESS_ALLOW list)".into()
+            ),
+            (
+                "metadata".into(),
+                "attempt 1: refused: 169.254.169.254 is a cloud metadata address (not in the deployment's EGRESS_ALLOW list)".into()
+            ),
+            (
+                "private".into(),
+                "attempt 1: refused: 10.0.0.7 is a private address (not in the deployment's EGRESS_ALLOW list)".into()
+            ),
+        ]
+    );
+    assert!(rx.received().is_empty(), "nothing reached the receiver");
+}
+
+#[tokio::test]
+async fn a_body_too_large_for_sqs_goes_through_the_payload_store() {
+    let s = Stack::start(QueueSettings::default()).await.unwrap();
+    let rx = TestReceiver::start(200).await.unwrap();
+    s.put_config(&[
+        json!({"id": "big", "kind": "subscription", "party": {"type": "partner", "id": PARTNER},
+        "eventTypes": ["statusTransition"], "transitions": [{"to": "final"}],
+        "destination": {"method": "POST", "url": rx.url("/big")}}),
+    ])
+    .await
+    .unwrap();
+    // 300 KB of case data: the transition body carries it all.
+    let mut big = case();
+    big["orderData"]["notes"] = json!("x".repeat(300 * 1024));
+    s.put_case(&big).await.unwrap();
+    let _runner = s.run().await.unwrap();
+    s.put_status(&status(1, "final")).await.unwrap();
+    let got = rx.wait_for(1, WAIT).await;
+    assert_eq!(got.len(), 1);
+    let body = got[0].json();
+    assert_eq!(body["case"], big);
+    assert!(got[0].body.len() > 300 * 1024);
+    let listed = hubhooks::adapters::s3::client(&s.sdk)
+        .list_objects_v2()
+        .bucket(&s.stack.payload_bucket)
+        .send()
+        .await
+        .unwrap();
+    let keys: Vec<String> = listed
+        .contents()
+        .iter()
+        .filter_map(|o| o.key().map(str::to_owned))
+        .collect();
+    assert_eq!(
+        keys,
+        vec![format!(
+            "bodies/{}.json",
+            got[0].header("webhook-id").unwrap()
+        )]
+    );
+}
