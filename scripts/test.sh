@@ -5,6 +5,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 scripts/bootstrap.sh
+scripts/rabbitmq.sh
 if ! command -v cargo-nextest >/dev/null 2>&1; then
   echo "installing cargo-nextest (pinned)" >&2
   cargo install --locked cargo-nextest@0.9.143

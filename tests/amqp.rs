@@ -1,0 +1,235 @@
+//! AMQP delivery against the machine's real RabbitMQ (127.0.0.1:5672,
+//! guest/guest; `scripts/rabbitmq.sh` starts it when absent). These tests run
+//! one at a time (.config/nextest.toml): one of them stops the broker.
+use hubhooks_cli::provision::QueueSettings;
+use hubhooks_tests::*;
+use lapin::options::{BasicGetOptions, QueueDeclareOptions, QueueDeleteOptions};
+use lapin::types::{AMQPValue, FieldTable};
+use lapin::{Connection, ConnectionProperties};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+const BROKER: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
+const PARTNER: i64 = 1413;
+const GUID: &str = "68ea1505-a44f-4434-be5a-dcc959be250e";
+const WAIT: Duration = Duration::from_secs(60);
+
+fn case() -> Value {
+    json!({"guid": GUID, "id": 1290485, "partnerId": PARTNER, "serviceProviderId": 1004})
+}
+
+fn status(id: i64, key: &str) -> Value {
+    json!({"caseId": 1290485, "id": id, "guid": GUID, "key": key, "name": key,
+           "createdAt": "2023-01-25T13:11:18.000Z"})
+}
+
+/// A durable queue of its own for each test, removed at the end.
+struct TestQueue {
+    name: String,
+    channel: lapin::Channel,
+}
+
+impl TestQueue {
+    async fn declare(name: &str) -> TestQueue {
+        let conn = Connection::connect(BROKER, ConnectionProperties::default())
+            .await
+            .expect("RabbitMQ on 127.0.0.1:5672 (scripts/rabbitmq.sh starts it)");
+        let channel = conn.create_channel().await.unwrap();
+        let name = format!("{name}-{}", std::process::id());
+        channel
+            .queue_declare(
+                name.as_str().into(),
+                QueueDeclareOptions {
+                    durable: true,
+                    ..Default::default()
+                },
+                FieldTable::default(),
+            )
+            .await
+            .unwrap();
+        TestQueue { name, channel }
+    }
+
+    /// Every message now in the queue, acknowledged.
+    async fn take_all(&self) -> Vec<lapin::message::BasicGetMessage> {
+        let mut out = Vec::new();
+        while let Some(m) = self
+            .channel
+            .basic_get(self.name.as_str().into(), BasicGetOptions { no_ack: true })
+            .await
+            .unwrap()
+        {
+            out.push(m);
+        }
+        out
+    }
+
+    async fn wait_for(&self, n: usize) -> Vec<lapin::message::BasicGetMessage> {
+        let deadline = std::time::Instant::now() + WAIT;
+        let mut got = Vec::new();
+        while got.len() < n && std::time::Instant::now() < deadline {
+            got.extend(self.take_all().await);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        got
+    }
+
+    async fn delete(self) {
+        let _ = self
+            .channel
+            .queue_delete(self.name.as_str().into(), QueueDeleteOptions::default())
+            .await;
+    }
+}
+
+async fn stack_with_amqp_subscription(queue: &str, extra: Value) -> Stack {
+    let s = Stack::start(QueueSettings {
+        visibility_timeout_secs: 1,
+        ..QueueSettings::default()
+    })
+    .await
+    .unwrap();
+    s.put_secret("partner-broker", &[BROKER]).await.unwrap();
+    let mut sub = json!({"id": "amqp-sub", "kind": "subscription", "party": {"type": "partner", "id": PARTNER},
+        "eventTypes": ["newStatus"],
+        "destination": {"transport": "amqp", "uriSecret": "partner-broker", "routingKey": queue}});
+    sub.as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    s.put_config(&[sub]).await.unwrap();
+    s.put_case(&case()).await.unwrap();
+    s
+}
+
+fn header(m: &lapin::message::BasicGetMessage, name: &str) -> Option<String> {
+    let headers = m.delivery.properties.headers().as_ref()?;
+    match headers.inner().get(name)? {
+        AMQPValue::LongString(s) => Some(s.to_string()),
+        other => Some(format!("{other:?}")),
+    }
+}
+
+#[tokio::test]
+async fn the_exact_body_and_properties_arrive_in_the_queue() {
+    let q = TestQueue::declare("hubhooks-exact").await;
+    let s = stack_with_amqp_subscription(
+        &q.name,
+        json!({"auth": {"signingSecret": "partner-signing"}}),
+    )
+    .await;
+    s.put_secret(
+        "partner-signing",
+        &["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"],
+    )
+    .await
+    .unwrap();
+    let _runner = s.run().await.unwrap();
+    s.put_status(&status(1, "registered")).await.unwrap();
+    let got = q.wait_for(1).await;
+    assert_eq!(got.len(), 1);
+    let m = &got[0];
+    assert_eq!(
+        String::from_utf8(m.delivery.data.clone()).unwrap(),
+        format!(
+            r#"{{"id":1,"caseId":1290485,"guid":"{GUID}","name":"registered","key":"registered","createdAt":"2023-01-25T13:11:18.000Z","updatedAt":"2023-01-25T13:11:18.000Z","declaredAt":null}}"#
+        )
+    );
+    let p = &m.delivery.properties;
+    assert_eq!(
+        p.content_type().as_ref().map(|s| s.as_str()),
+        Some("application/json")
+    );
+    assert_eq!(*p.delivery_mode(), Some(2), "persistent");
+    assert_eq!(p.kind().as_ref().map(|s| s.as_str()), Some("newStatus"));
+    assert_eq!(p.app_id().as_ref().map(|s| s.as_str()), Some("hubhooks"));
+    let id = p.message_id().as_ref().unwrap().to_string();
+    assert_eq!(header(m, "webhook-id").as_deref(), Some(id.as_str()));
+    assert_eq!(header(m, "event-type").as_deref(), Some("newStatus"));
+    assert_eq!(header(m, "webhook-attempt").as_deref(), Some("1"));
+    assert!(header(m, "webhook-timestamp").is_some());
+    assert!(header(m, "webhook-signature").unwrap().starts_with("v1,"));
+    q.delete().await;
+}
+
+#[tokio::test]
+async fn an_unroutable_message_is_retried_then_dead_lettered_with_why() {
+    let s = stack_with_amqp_subscription("no-such-queue-anywhere", json!({"maxAttempts": 2})).await;
+    let _runner = s.run().await.unwrap();
+    s.put_status(&status(1, "registered")).await.unwrap();
+    let parked = eventually(WAIT, || async {
+        let p = s.drain(&s.stack.delivery_dlq_url).await.unwrap();
+        (!p.is_empty()).then_some(p)
+    })
+    .await
+    .expect("dead-lettered");
+    let reason = &parked[0]
+        .1
+        .iter()
+        .find(|(k, _)| k == "hubhooksReason")
+        .unwrap()
+        .1;
+    assert_eq!(
+        reason,
+        "gave up after 2 of 2 attempts; last error: request failed: broker 127.0.0.1:5672 returned the message as unroutable (312 NO_ROUTE): nothing bound to exchange `` with routing key `no-such-queue-anywhere`"
+    );
+    assert!(!reason.contains("guest:guest"));
+}
+
+/// Restarts the broker even when the test fails half-way.
+struct BrokerGuard;
+
+impl Drop for BrokerGuard {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new(workspace_root().join("scripts/rabbitmq.sh")).status();
+    }
+}
+
+fn rabbitmqctl(what: &str) {
+    let status = std::process::Command::new("rabbitmqctl")
+        .arg(what)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("rabbitmqctl");
+    assert!(status.success(), "rabbitmqctl {what}");
+}
+
+#[tokio::test]
+async fn stopping_the_broker_mid_run_loses_nothing_once_it_is_back() {
+    let q = TestQueue::declare("hubhooks-outage").await;
+    let s = stack_with_amqp_subscription(&q.name, json!({"maxAttempts": 20})).await;
+    let _runner = s.run().await.unwrap();
+    for id in 1..=5 {
+        s.put_status(&status(id, &format!("k{id}"))).await.unwrap();
+    }
+    let before = q.wait_for(5).await;
+    assert_eq!(before.len(), 5);
+
+    let _guard = BrokerGuard;
+    rabbitmqctl("stop_app");
+    for id in 6..=15 {
+        s.put_status(&status(id, &format!("k{id}"))).await.unwrap();
+    }
+    // Let the deliveries fail against the stopped broker for a while.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    rabbitmqctl("start_app");
+
+    let q = TestQueue::declare("hubhooks-outage").await;
+    let after = q.wait_for(10).await;
+    let mut ids: Vec<i64> = after
+        .iter()
+        .map(|m| {
+            serde_json::from_slice::<Value>(&m.delivery.data).unwrap()["id"]
+                .as_i64()
+                .unwrap()
+        })
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(
+        ids,
+        (6..=15).collect::<Vec<_>>(),
+        "every status after the outage"
+    );
+    assert_eq!(s.depth(&s.stack.delivery_dlq_url).await.unwrap(), 0);
+    q.delete().await;
+}
