@@ -368,21 +368,29 @@ impl QueuePoller {
                     .filter_map(|m| m.message_id.clone())
                     .collect(),
             };
-            for m in &messages {
-                if failed.iter().any(|f| Some(f) == m.message_id.as_ref()) {
-                    continue; // comes back after the visibility timeout
-                }
-                if let Some(handle) = &m.receipt_handle
-                    && let Err(e) = self
-                        .sqs
-                        .delete_message()
-                        .queue_url(&self.queue_url)
-                        .receipt_handle(handle)
-                        .send()
-                        .await
-                {
-                    tracing::warn!(error = %aws_sdk_sqs::error::DisplayErrorContext(e), "DeleteMessage failed; the message will be delivered again");
-                }
+            // As Lambda does: delete what succeeded, in one batch call.
+            let done: Vec<aws_sdk_sqs::types::DeleteMessageBatchRequestEntry> = messages
+                .iter()
+                .enumerate()
+                .filter(|(_, m)| !failed.iter().any(|f| Some(f) == m.message_id.as_ref()))
+                .filter_map(|(i, m)| {
+                    aws_sdk_sqs::types::DeleteMessageBatchRequestEntry::builder()
+                        .id(i.to_string())
+                        .set_receipt_handle(m.receipt_handle.clone())
+                        .build()
+                        .ok()
+                })
+                .collect();
+            if !done.is_empty()
+                && let Err(e) = self
+                    .sqs
+                    .delete_message_batch()
+                    .queue_url(&self.queue_url)
+                    .set_entries(Some(done))
+                    .send()
+                    .await
+            {
+                tracing::warn!(error = %aws_sdk_sqs::error::DisplayErrorContext(e), "DeleteMessageBatch failed; the messages will be delivered again");
             }
         }
     }
