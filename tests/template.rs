@@ -163,3 +163,44 @@ fn a_poison_record_cannot_block_a_shard_and_failures_are_dead_lettered() {
         );
     }
 }
+
+/// The functions' environment as the template sets it: `!Ref` of a
+/// parameter is its default, any other reference a placeholder.
+fn environment(t: &Value, function: &str) -> std::collections::HashMap<String, String> {
+    let params = &t["Parameters"];
+    let vars = t["Resources"][function]["Properties"]["Environment"]["Variables"]
+        .as_mapping()
+        .unwrap();
+    vars.iter()
+        .map(|(k, v)| {
+            let value = match intrinsic(v, "Ref") {
+                Some(p) if !params[p].is_null() => match &params[p]["Default"] {
+                    Value::String(s) => s.clone(),
+                    Value::Number(n) => n.to_string(),
+                    other => panic!("{p}: {other:?}"),
+                },
+                _ => "from-the-stack".to_owned(),
+            };
+            (k.as_str().unwrap().to_owned(), value)
+        })
+        .collect()
+}
+
+#[test]
+fn the_functions_get_every_setting_they_read() {
+    use hubhooks::settings::{RouterSettings, SenderSettings};
+    let t = template();
+    let router = RouterSettings::from(&environment(&t, "RouterFunction")).unwrap();
+    assert_eq!(router.config_ttl, std::time::Duration::from_secs(30));
+    let sender = SenderSettings::from(&environment(&t, "SenderFunction")).unwrap();
+    assert_eq!(
+        sender.retry_schedule,
+        hubhooks::retry::RetrySchedule::default()
+    );
+    assert_eq!(sender.egress, hubhooks::egress::AllowList::default());
+    // The queue's redrive stays a safety net above any attempt limit.
+    let min = t["Parameters"]["MaxReceiveCount"]["MinValue"]
+        .as_u64()
+        .unwrap();
+    assert!(min > u64::from(hubhooks::retry::MAX_ATTEMPTS_LIMIT));
+}

@@ -10,14 +10,35 @@ pub struct SettingsError {
     pub problem: String,
 }
 
-fn var(name: &'static str) -> Result<String, SettingsError> {
-    match std::env::var(name) {
-        Ok(v) if !v.trim().is_empty() => Ok(v),
-        Ok(_) => Err(SettingsError {
+/// Where settings come from: the process environment in a Lambda, a map
+/// in tests (which check template.yaml sets every variable).
+pub trait Env {
+    fn get(&self, name: &str) -> Option<String>;
+}
+
+/// The process environment.
+pub struct ProcessEnv;
+
+impl Env for ProcessEnv {
+    fn get(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+}
+
+impl Env for std::collections::HashMap<String, String> {
+    fn get(&self, name: &str) -> Option<String> {
+        self.get(name).cloned()
+    }
+}
+
+fn required(env: &dyn Env, name: &'static str) -> Result<String, SettingsError> {
+    match env.get(name) {
+        Some(v) if !v.trim().is_empty() => Ok(v),
+        Some(_) => Err(SettingsError {
             name,
             problem: "is empty".into(),
         }),
-        Err(_) => Err(SettingsError {
+        None => Err(SettingsError {
             name,
             problem: "is not set".into(),
         }),
@@ -38,9 +59,14 @@ pub const DEFAULT_CONFIG_TTL: Duration = Duration::from_secs(30);
 
 impl RouterSettings {
     pub fn from_env() -> Result<Self, SettingsError> {
-        let config_ttl = match std::env::var("CONFIG_TTL_SECONDS") {
-            Err(_) => DEFAULT_CONFIG_TTL,
-            Ok(s) => Duration::from_secs(s.parse().map_err(|e| SettingsError {
+        Self::from(&ProcessEnv)
+    }
+
+    pub fn from(env: &dyn Env) -> Result<Self, SettingsError> {
+        let var = |name| required(env, name);
+        let config_ttl = match env.get("CONFIG_TTL_SECONDS") {
+            None => DEFAULT_CONFIG_TTL,
+            Some(s) => Duration::from_secs(s.parse().map_err(|e| SettingsError {
                 name: "CONFIG_TTL_SECONDS",
                 problem: format!("`{s}` is not a whole number of seconds: {e}"),
             })?),
@@ -72,19 +98,23 @@ pub struct SenderSettings {
 
 impl SenderSettings {
     pub fn from_env() -> Result<Self, SettingsError> {
-        let retry_schedule = match std::env::var("RETRY_SCHEDULE_SECONDS") {
-            Err(_) => crate::retry::RetrySchedule::default(),
-            Ok(s) => crate::retry::RetrySchedule::parse(&s).map_err(|problem| SettingsError {
+        Self::from(&ProcessEnv)
+    }
+
+    pub fn from(env: &dyn Env) -> Result<Self, SettingsError> {
+        let var = |name| required(env, name);
+        let retry_schedule = match env.get("RETRY_SCHEDULE_SECONDS") {
+            None => crate::retry::RetrySchedule::default(),
+            Some(s) => crate::retry::RetrySchedule::parse(&s).map_err(|problem| SettingsError {
                 name: "RETRY_SCHEDULE_SECONDS",
                 problem,
             })?,
         };
-        let egress =
-            crate::egress::AllowList::parse(&std::env::var("EGRESS_ALLOW").unwrap_or_default())
-                .map_err(|problem| SettingsError {
-                    name: "EGRESS_ALLOW",
-                    problem,
-                })?;
+        let egress = crate::egress::AllowList::parse(&env.get("EGRESS_ALLOW").unwrap_or_default())
+            .map_err(|problem| SettingsError {
+                name: "EGRESS_ALLOW",
+                problem,
+            })?;
         Ok(SenderSettings {
             dead_letter_queue_url: var("DELIVERY_DLQ_URL")?,
             delivery_queue_url: var("DELIVERY_QUEUE_URL")?,
