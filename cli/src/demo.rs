@@ -62,6 +62,12 @@ pub fn status_item(id: i64, key: &str, name: &str, minute: u32) -> Value {
     })
 }
 
+/// Secrets the example config names: (name, value). Demo values only.
+pub const DEMO_SECRETS: [(&str, &str); 2] = [
+    ("acme-signing", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
+    ("acme-bearer", "demo-bearer-token"),
+];
+
 /// The demo's status history: (id, provider key, name).
 pub const HISTORY: [(i64, &str, &str); 5] = [
     (5001, "registered", "Registered"),
@@ -196,6 +202,17 @@ pub async fn run(sdk: &SdkConfig, prefix: &str) -> Result<()> {
     );
     let receiver = TestReceiver::start(200).await?;
     println!("receiver listening on {}", receiver.base_url);
+    // The partner's signing key and bearer token (docs/example-config.json
+    // names them); a real deployment stores them with `hubhooks secret put`.
+    let ddb_secrets = aws_sdk_dynamodb::Client::new(sdk);
+    for (name, value) in DEMO_SECRETS {
+        put_json(
+            &ddb_secrets,
+            &stack.secrets_table,
+            &json!({"id": name, "values": [value]}),
+        )
+        .await?;
+    }
     let config = example_config(&receiver.base_url)?;
     put_items(sdk, &stack.tables.config, &config).await?;
     println!(

@@ -30,6 +30,11 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Secrets (tokens, signing keys, broker URIs) in the secrets table.
+    Secret {
+        #[command(subcommand)]
+        command: SecretCommand,
+    },
     /// Runs the whole pipeline once on the local stack and prints the webhooks.
     Demo {
         #[arg(long, default_value = "hubhooks-demo")]
@@ -59,6 +64,18 @@ enum ConfigCommand {
     Put {
         file: PathBuf,
         #[arg(long, env = "CONFIG_TABLE", default_value = "hubhooks-local-config")]
+        table: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum SecretCommand {
+    /// Stores a secret under NAME: one value per line on standard input,
+    /// newest first (several while signing keys rotate). Values never
+    /// appear in arguments, so not in shell history either.
+    Put {
+        name: String,
+        #[arg(long, env = "SECRETS_TABLE", default_value = "hubhooks-local-secrets")]
         table: String,
     },
 }
@@ -104,6 +121,31 @@ async fn main() -> Result<()> {
                 println!("wrote {} items to {table}", items.len());
             }
         },
+        Command::Secret {
+            command: SecretCommand::Put { name, table },
+        } => {
+            hubhooks::config::validate_secret_name(&name)
+                .map_err(|m| anyhow::anyhow!("secret name `{name}`: {m}"))?;
+            let values: Vec<String> = std::io::stdin()
+                .lines()
+                .collect::<Result<Vec<_>, _>>()?
+                .into_iter()
+                .map(|l| l.trim().to_owned())
+                .filter(|l| !l.is_empty())
+                .collect();
+            if values.is_empty() {
+                anyhow::bail!("no value on standard input (one per line, newest first)");
+            }
+            let sdk = aws::sdk_config(endpoint).await;
+            let client = aws_sdk_dynamodb::Client::new(&sdk);
+            configure::put_json(
+                &client,
+                &table,
+                &serde_json::json!({"id": name, "values": values}),
+            )
+            .await?;
+            println!("stored secret `{name}` ({} value(s)) in {table}", values.len());
+        }
         Command::Demo { prefix } => {
             // Quiet logs: the demo prints what matters.
             if std::env::var_os("RUST_LOG").is_some() {
