@@ -144,7 +144,10 @@ async fn main() -> Result<()> {
                 &serde_json::json!({"id": name, "values": values}),
             )
             .await?;
-            println!("stored secret `{name}` ({} value(s)) in {table}", values.len());
+            println!(
+                "stored secret `{name}` ({} value(s)) in {table}",
+                values.len()
+            );
         }
         Command::Demo { prefix } => {
             // Quiet logs: the demo prints what matters.

@@ -203,6 +203,12 @@ impl HttpDestination {
             let Ok(parsed) = HeaderName::from_bytes(name.as_bytes()) else {
                 return err(&field, "not a valid HTTP header name".into());
             };
+            if matches!(parsed.as_str(), "authorization" | "x-token") {
+                return err(
+                    &field,
+                    "carries a secret: name it in auth.bearerSecret or auth.xTokenSecret instead, so its value stays out of config and queues".into(),
+                );
+            }
             if crate::delivery::headers::is_reserved(&parsed) {
                 return err(
                     &field,

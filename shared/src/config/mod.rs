@@ -990,7 +990,7 @@ mod tests {
             err(
                 json!({"destination": {"method": "POST", "url": "https://a.example/", "headers": {"Authorization": "Bearer x"}}})
             ),
-            "config item `s`, field `destination.headers.Authorization`: is set by hubhooks itself and cannot be overridden"
+            "config item `s`, field `destination.headers.Authorization`: carries a secret: name it in auth.bearerSecret or auth.xTokenSecret instead, so its value stays out of config and queues"
         );
     }
 }
