@@ -461,6 +461,7 @@ async fn a_thousand_deliveries_to_flaky_receivers_all_arrive() {
             body_ref: None,
             max_attempts: 20,
             auth: None,
+            test: false,
             source: format!("chaos/{i}"),
             created_at: Timestamp::now(),
         })

@@ -1,18 +1,67 @@
-//! Writing config items (subscriptions, mappings, black lists, invoice
-//! settings) from JSON.
+//! Reading (JSON or YAML, checked against docs/config.schema.json) and
+//! writing config items: subscriptions, mappings, black lists, invoice
+//! settings.
 use anyhow::{Context, Result, bail};
 use aws_config::SdkConfig;
 use hubhooks::config::{ConfigItem, RawConfigItem};
 use serde_json::Value;
 use std::path::Path;
 
-/// Reads a JSON file holding one item or an array of items and validates
-/// every item; the error names the file, the item and the field.
+/// The published JSON Schema of config items (docs/config.schema.json).
+pub const SCHEMA: &str = include_str!("../../docs/config.schema.json");
+
+/// `/destination/url` → `destination.url`, `/eventTypes/1` → `eventTypes[1]`.
+fn field_path(pointer: &str) -> String {
+    let mut out = String::new();
+    for part in pointer.split('/').skip(1) {
+        let part = part.replace("~1", "/").replace("~0", "~");
+        if part.chars().all(|c| c.is_ascii_digit()) && !part.is_empty() {
+            out.push_str(&format!("[{part}]"));
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(&part);
+        }
+    }
+    out
+}
+
+/// Checks one item against the schema; every problem names its field.
+pub fn schema_problems(value: &Value) -> Vec<(String, String)> {
+    let schema: Value = match serde_json::from_str(SCHEMA) {
+        Ok(s) => s,
+        Err(e) => return vec![(String::new(), format!("the bundled schema is broken: {e}"))],
+    };
+    let validator = match jsonschema::validator_for(&schema) {
+        Ok(v) => v,
+        Err(e) => return vec![(String::new(), format!("the bundled schema is broken: {e}"))],
+    };
+    let mut problems: Vec<(String, String)> = validator
+        .iter_errors(value)
+        .map(|e| (field_path(e.instance_path().as_str()), e.to_string()))
+        .collect();
+    problems.sort();
+    problems.dedup();
+    problems
+}
+
+/// Reads a JSON or YAML file (by extension) holding one item or a list of
+/// items and validates every item, first against the published schema, then
+/// by hubhooks' own rules. Every problem names the file, the item and the
+/// field; nothing is returned unless every item is valid.
 pub fn read_items(path: &Path) -> Result<Vec<ConfigItem>> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let value: Value = serde_json::from_str(&text)
-        .with_context(|| format!("{}: not valid JSON", path.display()))?;
+    let yaml = matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("yaml" | "yml")
+    );
+    let value: Value = if yaml {
+        serde_yaml::from_str(&text).with_context(|| format!("{}: not valid YAML", path.display()))?
+    } else {
+        serde_json::from_str(&text).with_context(|| format!("{}: not valid JSON", path.display()))?
+    };
     let values = match value {
         Value::Array(items) => items,
         other => vec![other],
@@ -25,6 +74,14 @@ pub fn read_items(path: &Path) -> Result<Vec<ConfigItem>> {
             .and_then(Value::as_str)
             .map(str::to_owned)
             .unwrap_or_else(|| format!("#{i} (no id)"));
+        let schema = schema_problems(&v);
+        if !schema.is_empty() {
+            for (field, message) in schema {
+                let e = hubhooks::config::ConfigError::new(&id, field, message);
+                problems.push(format!("{}: {e}", path.display()));
+            }
+            continue;
+        }
         match ConfigItem::parse(&RawConfigItem { id, value: v }) {
             Ok(item) => items.push(item),
             Err(e) => problems.push(format!("{}: {e}", path.display())),

@@ -3,6 +3,7 @@
 pub mod aws;
 pub mod configure;
 pub mod demo;
+pub mod moto;
 pub mod provision;
 pub mod receiver;
 pub mod runner;

@@ -20,6 +20,8 @@ pub struct LocalStack {
     pub secrets_table: String,
     /// Bodies too large for a queue message (`<prefix>-payloads`).
     pub payload_bucket: String,
+    /// The attempt log (`<prefix>-deliveries`).
+    pub deliveries_table: String,
 }
 
 #[derive(Debug, Clone)]
@@ -96,6 +98,68 @@ async fn create_table(
     }
 }
 
+/// The attempt log: keyed by delivery and attempt, with an index per case,
+/// per subscription and of failures, and a TTL.
+async fn create_attempt_log(client: &aws_sdk_dynamodb::Client, name: &str) -> Result<()> {
+    use aws_sdk_dynamodb::types::{GlobalSecondaryIndex, Projection, ProjectionType};
+    use hubhooks::tables::deliveries as d;
+    let mut attrs = vec![
+        attr(d::PARTITION_KEY, ScalarAttributeType::S)?,
+        attr(d::SORT_KEY, ScalarAttributeType::N)?,
+        attr(d::INDEX_SORT_KEY, ScalarAttributeType::S)?,
+    ];
+    let mut indexes = Vec::new();
+    for (index, partition) in d::INDEXES {
+        attrs.push(attr(partition, ScalarAttributeType::S)?);
+        indexes.push(
+            GlobalSecondaryIndex::builder()
+                .index_name(index)
+                .key_schema(key(partition, KeyType::Hash)?)
+                .key_schema(key(d::INDEX_SORT_KEY, KeyType::Range)?)
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::All)
+                        .build(),
+                )
+                .build()?,
+        );
+    }
+    let created = client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .key_schema(key(d::PARTITION_KEY, KeyType::Hash)?)
+        .key_schema(key(d::SORT_KEY, KeyType::Range)?)
+        .set_attribute_definitions(Some(attrs))
+        .set_global_secondary_indexes(Some(indexes))
+        .send()
+        .await;
+    match created {
+        Ok(_) => {}
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_in_use_exception()) =>
+        {
+            return Ok(());
+        }
+        Err(e) => return Err(crate::aws::sdk_err(e)).context(format!("creating table {name}")),
+    }
+    client
+        .update_time_to_live()
+        .table_name(name)
+        .time_to_live_specification(
+            aws_sdk_dynamodb::types::TimeToLiveSpecification::builder()
+                .enabled(true)
+                .attribute_name(d::TTL)
+                .build()?,
+        )
+        .send()
+        .await
+        .map_err(crate::aws::sdk_err)
+        .with_context(|| format!("enabling TTL on {name}"))?;
+    Ok(())
+}
+
 async fn create_queue(
     client: &aws_sdk_sqs::Client,
     name: &str,
@@ -150,6 +214,8 @@ pub async fn provision(
         false,
     )
     .await?;
+    let deliveries_table = format!("{prefix}-deliveries");
+    create_attempt_log(&ddb, &deliveries_table).await?;
     let payload_bucket = format!("{prefix}-payloads");
     let s3 = hubhooks::adapters::s3::client(sdk);
     match s3.create_bucket().bucket(&payload_bucket).send().await {
@@ -207,5 +273,6 @@ pub async fn provision(
         router_failure_queue_url,
         secrets_table,
         payload_bucket,
+        deliveries_table,
     })
 }

@@ -68,6 +68,8 @@ pub fn local_sender_settings(stack: &LocalStack, options: &RunnerOptions) -> Sen
         payload_bucket: stack.payload_bucket.clone(),
         retry_schedule: options.retry_schedule.clone(),
         egress: options.egress.clone(),
+        deliveries_table: stack.deliveries_table.clone(),
+        attempt_log_days: hubhooks::settings::DEFAULT_ATTEMPT_LOG_DAYS,
     }
 }
 

@@ -1,6 +1,108 @@
-//! The headers of one delivery attempt, the same for HTTP and AMQP.
+//! One delivery attempt: its headers (the same for HTTP and AMQP) and its
+//! record in the attempt log.
 use crate::delivery::{Delivery, headers};
+use crate::event::EventType;
+use crate::retry::Verdict;
 use crate::signature;
+use crate::timestamp::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// What became of an attempt, as the attempt log says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum AttemptOutcome {
+    Delivered,
+    /// Failed; another attempt follows.
+    Retrying,
+    /// Failed for the last time: the delivery is in the DLQ.
+    DeadLettered,
+    /// `410 Gone`: the subscription was disabled.
+    Gone,
+}
+
+impl AttemptOutcome {
+    pub fn is_failure(self) -> bool {
+        self != AttemptOutcome::Delivered
+    }
+}
+
+/// One line of the attempt log. Carries no secret: the error and excerpt
+/// come from the receiver or the network, never from headers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttemptRecord {
+    pub delivery_id: String,
+    pub attempt: u32,
+    pub subscription_id: String,
+    pub event_type: EventType,
+    pub case_guid: String,
+    pub transport: String,
+    pub outcome: AttemptOutcome,
+    /// The receiver's status code (200 for a broker's confirm), if it answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<u64>,
+    /// The start of the receiver's answer, at most 1 KiB.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub excerpt: String,
+    pub at: Timestamp,
+    /// Sent by `hubhooks send-test`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub test: bool,
+}
+
+impl AttemptRecord {
+    pub fn new(delivery: &Delivery, attempt: u32, verdict: &Verdict, at: Timestamp) -> Self {
+        let (outcome, status, error, latency, excerpt) = match verdict {
+            Verdict::Delivered(r) => (
+                AttemptOutcome::Delivered,
+                Some(r.status),
+                None,
+                Some(r.latency),
+                r.excerpt.clone(),
+            ),
+            Verdict::Retry { error, .. } => (
+                AttemptOutcome::Retrying,
+                error.status,
+                Some(error.message.clone()),
+                error.latency,
+                error.excerpt.clone(),
+            ),
+            Verdict::GiveUp { reason, last } => (
+                AttemptOutcome::DeadLettered,
+                last.as_ref().and_then(|e| e.status),
+                Some(reason.clone()),
+                last.as_ref().and_then(|e| e.latency),
+                last.as_ref().map(|e| e.excerpt.clone()).unwrap_or_default(),
+            ),
+            Verdict::Gone { reason } => (
+                AttemptOutcome::Gone,
+                Some(410),
+                Some(reason.clone()),
+                None,
+                String::new(),
+            ),
+        };
+        AttemptRecord {
+            delivery_id: delivery.id.clone(),
+            attempt,
+            subscription_id: delivery.subscription_id.clone(),
+            event_type: delivery.event_type,
+            case_guid: delivery.case_guid.clone(),
+            transport: delivery.destination.transport().to_owned(),
+            outcome,
+            status,
+            error,
+            latency_ms: latency.map(|l| l.as_millis() as u64),
+            excerpt,
+            at,
+            test: delivery.test,
+        }
+    }
+}
 
 /// Secret values for one attempt, resolved by the sender from the names in
 /// the delivery's `auth`. Never logged, never serialized.
@@ -28,6 +130,9 @@ pub fn headers(
         (headers::ATTEMPT, attempt.to_string()),
         (headers::TIMESTAMP, timestamp.to_string()),
     ];
+    if delivery.test {
+        out.push((headers::TEST, "true".to_owned()));
+    }
     if !secrets.signing.is_empty() {
         out.push((
             headers::SIGNATURE,

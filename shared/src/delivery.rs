@@ -48,6 +48,9 @@ pub struct Delivery {
     /// Names of the subscription's secrets (never their values).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth: Option<Auth>,
+    /// Made by `hubhooks send-test`: sent with a `webhook-test: true` header.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub test: bool,
     /// The change that caused it: `<table>/<stream event id>`.
     pub source: String,
     pub created_at: Timestamp,
@@ -76,13 +79,16 @@ pub mod headers {
     pub const TIMESTAMP: &str = "webhook-timestamp";
     /// `v1,<base64 HMAC-SHA256>` per signing key, space-separated.
     pub const SIGNATURE: &str = "webhook-signature";
+    /// `true` on deliveries made by `hubhooks send-test`.
+    pub const TEST: &str = "webhook-test";
     /// Seed 003's token header.
     pub const X_TOKEN: &str = "x-token";
     /// Seed 004's bearer token.
     pub const AUTHORIZATION: &str = "authorization";
 
-    const RESERVED: [&str; 12] = [
+    const RESERVED: [&str; 13] = [
         DELIVERY_ID,
+        TEST,
         EVENT_TYPE,
         ATTEMPT,
         TIMESTAMP,

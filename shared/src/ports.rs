@@ -81,6 +81,8 @@ pub trait DeadLetters: Send + Sync {
 pub struct Receipt {
     pub status: u16,
     pub latency: Duration,
+    /// The start of the receiver's answer (capped), for the attempt log.
+    pub excerpt: String,
 }
 
 /// Why an attempt failed. Messages never carry secrets: no header values,
@@ -146,6 +148,12 @@ pub trait SecretStore: Send + Sync {
 pub trait SubscriptionControl: Send + Sync {
     /// Disables a subscription and records why.
     async fn disable(&self, subscription_id: &str, reason: &str) -> Result<(), IoError>;
+}
+
+/// The attempt log: one record per delivery attempt.
+#[async_trait]
+pub trait AttemptLog: Send + Sync {
+    async fn record(&self, attempt: &crate::attempt::AttemptRecord) -> Result<(), IoError>;
 }
 
 /// Bodies too large for a queue message.

@@ -61,18 +61,46 @@ impl RetrySchedule {
     }
 }
 
+/// A failed attempt, as logs and the attempt log show it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    pub message: String,
+    pub status: Option<u16>,
+    pub latency: Option<Duration>,
+    pub excerpt: String,
+}
+
+impl From<&DeliveryError> for Failure {
+    fn from(e: &DeliveryError) -> Self {
+        let (status, latency, excerpt) = match e {
+            DeliveryError::Rejected {
+                status,
+                latency,
+                excerpt,
+                ..
+            } => (Some(*status), Some(*latency), excerpt.clone()),
+            _ => (None, None, String::new()),
+        };
+        Failure {
+            message: e.to_string(),
+            status,
+            latency,
+            excerpt,
+        }
+    }
+}
+
 /// What became of an attempt.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Verdict {
     Delivered(Receipt),
     /// Try again after this delay.
-    Retry {
-        delay: Duration,
-        error: String,
-    },
-    /// Stop trying: to the dead-letter queue with this reason.
+    Retry { delay: Duration, error: Failure },
+    /// Stop trying: to the dead-letter queue with this reason (and the last
+    /// failure, when an attempt was made).
     GiveUp {
         reason: String,
+        last: Option<Failure>,
     },
     /// `410 Gone`: the receiver says the endpoint is gone for good; the
     /// subscription is disabled, the delivery dead-lettered.
@@ -103,6 +131,7 @@ pub fn verdict(
         DeliveryError::Refused(_) => {
             return Verdict::GiveUp {
                 reason: format!("attempt {attempt}: {error}"),
+                last: Some(Failure::from(&error)),
             };
         }
         _ => {}
@@ -112,6 +141,7 @@ pub fn verdict(
             reason: format!(
                 "gave up after {attempt} of {max_attempts} attempts; last error: {error}"
             ),
+            last: Some(Failure::from(&error)),
         };
     }
     let delay = match &error {
@@ -123,7 +153,7 @@ pub fn verdict(
     };
     Verdict::Retry {
         delay,
-        error: error.to_string(),
+        error: Failure::from(&error),
     }
 }
 
@@ -180,13 +210,14 @@ mod tests {
     #[test]
     fn the_last_attempt_gives_up_with_the_last_error() {
         let s = RetrySchedule::default();
+        let Verdict::GiveUp { reason, last } = verdict(rejected(500, None), 3, 3, &s, "x") else {
+            panic!("should give up")
+        };
         assert_eq!(
-            verdict(rejected(500, None), 3, 3, &s, "x"),
-            Verdict::GiveUp {
-                reason: "gave up after 3 of 3 attempts; last error: receiver answered 500: nope"
-                    .into()
-            }
+            reason,
+            "gave up after 3 of 3 attempts; last error: receiver answered 500: nope"
         );
+        assert_eq!(last.unwrap().status, Some(500));
     }
 
     #[test]

@@ -94,7 +94,13 @@ pub struct SenderSettings {
     pub retry_schedule: crate::retry::RetrySchedule,
     /// Internal networks deliveries may reach anyway.
     pub egress: crate::egress::AllowList,
+    /// The attempt log.
+    pub deliveries_table: String,
+    /// Days an attempt stays in the log (DynamoDB TTL).
+    pub attempt_log_days: u32,
 }
+
+pub const DEFAULT_ATTEMPT_LOG_DAYS: u32 = 30;
 
 impl SenderSettings {
     pub fn from_env() -> Result<Self, SettingsError> {
@@ -123,6 +129,14 @@ impl SenderSettings {
             payload_bucket: var("PAYLOAD_BUCKET")?,
             retry_schedule,
             egress,
+            deliveries_table: var("DELIVERIES_TABLE")?,
+            attempt_log_days: match env.get("ATTEMPT_LOG_DAYS") {
+                None => DEFAULT_ATTEMPT_LOG_DAYS,
+                Some(s) => s.parse().map_err(|e| SettingsError {
+                    name: "ATTEMPT_LOG_DAYS",
+                    problem: format!("`{s}` is not a whole number of days: {e}"),
+                })?,
+            },
         })
     }
 }

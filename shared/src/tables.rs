@@ -12,6 +12,27 @@ pub const CONFIG_KEY: &str = "id";
 /// Secrets table: partition key `id` (S), the name config items use.
 pub const SECRETS_KEY: &str = "id";
 
+/// The attempt log: one item per attempt, partition key `deliveryId` (S),
+/// sort key `attempt` (N); items expire by the `ttl` attribute.
+pub mod deliveries {
+    pub const PARTITION_KEY: &str = "deliveryId";
+    pub const SORT_KEY: &str = "attempt";
+    pub const TTL: &str = "ttl";
+    /// Index of a case's attempts: `caseGuid`, `at`.
+    pub const BY_CASE: &str = "byCase";
+    /// Index of a subscription's attempts: `subscriptionId`, `at`.
+    pub const BY_SUBSCRIPTION: &str = "bySubscription";
+    /// Sparse index of failed attempts: `failed` (always `"1"`), `at`.
+    pub const FAILURES: &str = "failures";
+    /// (index, partition key) of every index; the sort key is `at`.
+    pub const INDEXES: [(&str, &str); 3] = [
+        (BY_CASE, "caseGuid"),
+        (BY_SUBSCRIPTION, "subscriptionId"),
+        (FAILURES, "failed"),
+    ];
+    pub const INDEX_SORT_KEY: &str = "at";
+}
+
 /// Every table item with its own id lives under its case: partition key
 /// `guid` (S, the case guid), sort key `id` (N).
 pub const CASE_CHILD_PARTITION_KEY: &str = "guid";

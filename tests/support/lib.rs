@@ -1,78 +1,22 @@
 //! Test support: a moto server per test, the local stack on it, and helpers
 //! to write case data and read queues. Everything is real: moto speaks the
 //! AWS APIs, receivers are real HTTP servers, the handlers are the Lambdas'.
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use aws_config::SdkConfig;
 use hubhooks::lambda::router::AwsRouter;
 use hubhooks::settings::RouterSettings;
 use hubhooks::tables::CaseTable;
 use hubhooks_cli::provision::{LocalStack, QueueSettings, provision};
 use serde_json::Value;
-use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub use hubhooks_cli::configure::put_json;
+pub use hubhooks_cli::moto::Moto;
 pub use hubhooks_cli::receiver::{Received, TestReceiver};
 pub use hubhooks_cli::runner::{Runner, RunnerOptions};
 
-pub fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+pub use hubhooks_cli::moto::workspace_root;
 
-/// A moto server on a free port, killed on drop.
-pub struct Moto {
-    child: Child,
-    pub endpoint: String,
-}
-
-impl Moto {
-    pub fn start() -> Result<Moto> {
-        let exe = std::env::var_os("MOTO_SERVER")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| workspace_root().join(".venv/bin/moto_server"));
-        if !exe.exists() {
-            bail!(
-                "{} not found: run scripts/bootstrap.sh (make test does)",
-                exe.display()
-            );
-        }
-        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        let child = Command::new(&exe)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .with_context(|| format!("starting {}", exe.display()))?;
-        let mut moto = Moto {
-            child,
-            endpoint: format!("http://127.0.0.1:{port}"),
-        };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if Instant::now() > deadline {
-                bail!("moto server did not start on port {port}");
-            }
-            if let Some(status) = moto.child.try_wait()? {
-                bail!("moto server exited: {status}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Ok(moto)
-    }
-
-    pub async fn sdk(&self) -> SdkConfig {
-        hubhooks_cli::aws::sdk_config(Some(&self.endpoint)).await
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// A provisioned stack on its own moto server.
 pub struct Stack {

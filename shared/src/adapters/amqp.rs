@@ -200,6 +200,7 @@ impl Transport for AmqpTransport {
             Ok(()) => Ok(Receipt {
                 status: CONFIRMED,
                 latency: started.elapsed(),
+                excerpt: format!("confirmed by broker {broker}"),
             }),
             Err(e) => {
                 if !matches!(e, DeliveryError::Other(_)) {

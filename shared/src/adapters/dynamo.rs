@@ -251,3 +251,47 @@ impl crate::ports::SubscriptionControl for DynamoSubscriptionControl {
         Ok(())
     }
 }
+
+/// The attempt log in DynamoDB (see [`crate::tables::deliveries`]).
+pub struct DynamoAttemptLog {
+    client: Client,
+    table: String,
+    retention_days: u32,
+}
+
+impl DynamoAttemptLog {
+    pub fn new(client: Client, table: String, retention_days: u32) -> Self {
+        DynamoAttemptLog {
+            client,
+            table,
+            retention_days,
+        }
+    }
+}
+
+#[async_trait]
+impl crate::ports::AttemptLog for DynamoAttemptLog {
+    async fn record(&self, attempt: &crate::attempt::AttemptRecord) -> Result<(), IoError> {
+        use crate::tables::deliveries;
+        let mut item: Item = serde_dynamo::to_item(attempt)
+            .map_err(|e| IoError::new(format!("encoding attempt for {}", self.table), e))?;
+        let expires = attempt.at.0.timestamp() + i64::from(self.retention_days) * 86_400;
+        item.insert(deliveries::TTL.into(), AttributeValue::N(expires.to_string()));
+        if attempt.outcome.is_failure() {
+            item.insert("failed".into(), AttributeValue::S("1".into()));
+        }
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| {
+                IoError::new(
+                    format!("PutItem {} {}", self.table, attempt.delivery_id),
+                    DisplayErrorContext(e),
+                )
+            })?;
+        Ok(())
+    }
+}

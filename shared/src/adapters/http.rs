@@ -182,7 +182,11 @@ impl Transport for HttpTransport {
         let latency = started.elapsed();
         let status = response.status().as_u16();
         if response.status().is_success() {
-            Ok(Receipt { status, latency })
+            Ok(Receipt {
+                status,
+                latency,
+                excerpt: excerpt(response, EXCERPT_BYTES).await,
+            })
         } else {
             let retry_after = retry_after(&response);
             Err(DeliveryError::Rejected {

@@ -337,6 +337,7 @@ where
                 body_ref: None,
                 max_attempts: p.subscription.max_attempts(),
                 auth: p.subscription.auth.clone(),
+                test: false,
                 source: at.source.clone(),
                 created_at: now,
             })

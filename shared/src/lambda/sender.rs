@@ -16,11 +16,12 @@
 //! reason, so it neither blocks the batch nor burns retries. The queue's
 //! redrive policy (maxReceiveCount above any subscription's attempts) is
 //! only a safety net for a sender that keeps crashing.
-use crate::attempt::{self, Secrets};
+use crate::attempt::{self, AttemptRecord, Secrets};
+use crate::timestamp::Timestamp;
 use crate::config::{Auth, Destination};
 use crate::delivery::{Delivery, READABLE_VERSIONS};
 use crate::ports::{
-    DeadLetter, DeadLetters, DeliveryError, IoError, Outgoing, PayloadStore, Redelivery,
+    AttemptLog, DeadLetter, DeadLetters, DeliveryError, IoError, Outgoing, PayloadStore, Redelivery,
     SecretStore, SubscriptionControl, Transport,
 };
 use crate::retry::{RetrySchedule, Verdict, verdict};
@@ -35,6 +36,7 @@ pub struct Sender {
     pub secrets: Box<dyn SecretStore>,
     pub control: Box<dyn SubscriptionControl>,
     pub payloads: Box<dyn PayloadStore>,
+    pub log: Box<dyn AttemptLog>,
     pub schedule: RetrySchedule,
 }
 
@@ -184,6 +186,11 @@ impl Sender {
     ) -> Outcome {
         let origin = format!("delivery {}", delivery.id);
         let body = message.body.clone().unwrap_or_default();
+        let record = AttemptRecord::new(delivery, attempt, &verdict, Timestamp::now());
+        // The log is for people; a failure to write it never fails a delivery.
+        if let Err(e) = self.log.record(&record).await {
+            tracing::warn!(delivery_id = %delivery.id, error = %e, "could not write the attempt log");
+        }
         match verdict {
             Verdict::Delivered(receipt) => {
                 tracing::info!(
@@ -209,13 +216,13 @@ impl Sender {
                     attempt,
                     max_attempts = delivery.max_attempts,
                     retry_in_s = delay.as_secs(),
-                    error = %error,
+                    error = %error.message,
                     "delivery failed; retrying later"
                 );
                 self.retry_later(message, delay).await;
                 Outcome::Failed
             }
-            Verdict::GiveUp { reason } => {
+            Verdict::GiveUp { reason, .. } => {
                 tracing::error!(
                     delivery_id = %delivery.id,
                     subscription_id = %delivery.subscription_id,
@@ -321,6 +328,11 @@ impl Sender {
             payloads: Box::new(s3::S3Payloads::new(
                 s3::client(sdk),
                 settings.payload_bucket,
+            )),
+            log: Box::new(dynamo::DynamoAttemptLog::new(
+                aws_sdk_dynamodb::Client::new(sdk),
+                settings.deliveries_table,
+                settings.attempt_log_days,
             )),
             schedule: settings.retry_schedule,
         })

@@ -1,0 +1,66 @@
+//! A moto server (DynamoDB, Streams, SQS, S3) on a free port, for the local
+//! stack's tests and tools. Installed by scripts/bootstrap.sh into .venv.
+use anyhow::{Context, Result, bail};
+use aws_config::SdkConfig;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The repository's root (where .venv lives).
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A moto server on a free port, killed on drop.
+pub struct Moto {
+    child: Child,
+    pub endpoint: String,
+}
+
+impl Moto {
+    pub fn start() -> Result<Moto> {
+        let exe = std::env::var_os("MOTO_SERVER")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| workspace_root().join(".venv/bin/moto_server"));
+        if !exe.exists() {
+            bail!(
+                "{} not found: run scripts/bootstrap.sh (make test does)",
+                exe.display()
+            );
+        }
+        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let child = Command::new(&exe)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .with_context(|| format!("starting {}", exe.display()))?;
+        let mut moto = Moto {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if Instant::now() > deadline {
+                bail!("moto server did not start on port {port}");
+            }
+            if let Some(status) = moto.child.try_wait()? {
+                bail!("moto server exited: {status}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(moto)
+    }
+
+    pub async fn sdk(&self) -> SdkConfig {
+        crate::aws::sdk_config(Some(&self.endpoint)).await
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
