@@ -18,7 +18,9 @@ pub enum Filter {
 /// Parses `90s`, `15m`, `1h`, `2d`.
 pub fn parse_since(s: &str) -> Result<chrono::Duration> {
     let (n, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: i64 = n.parse().with_context(|| format!("`{s}`: expected e.g. 30m, 1h, 2d"))?;
+    let n: i64 = n
+        .parse()
+        .with_context(|| format!("`{s}`: expected e.g. 30m, 1h, 2d"))?;
     Ok(match unit {
         "s" => chrono::Duration::seconds(n),
         "m" => chrono::Duration::minutes(n),
@@ -35,9 +37,10 @@ pub async fn query(
     filter: &Filter,
     since: Option<chrono::Duration>,
 ) -> Result<Vec<AttemptRecord>> {
+    // Key values may not be empty; every timestamp sorts after this one.
     let from = since
         .map(|s| Timestamp(chrono::Utc::now() - s).to_contract_string())
-        .unwrap_or_default();
+        .unwrap_or_else(|| "0000".to_owned());
     let (index, key, value) = match filter {
         Filter::Case(g) => (Some(d::BY_CASE), "caseGuid", g.clone()),
         Filter::Subscription(s) => (Some(d::BY_SUBSCRIPTION), "subscriptionId", s.clone()),
@@ -67,7 +70,7 @@ pub async fn query(
             out.push(serde_dynamo::from_item(item).context("reading an attempt")?);
         }
     }
-    out.sort_by(|a: &AttemptRecord, b| (a.at, a.attempt).cmp(&(b.at, b.attempt)));
+    out.sort_by_key(|a: &AttemptRecord| (a.at, a.attempt));
     Ok(out)
 }
 
@@ -75,7 +78,15 @@ pub async fn query(
 pub fn render(attempts: &[AttemptRecord]) -> String {
     let mut out = format!(
         "{:<24}  {:<36}  {:<20}  {:<16}  {:>3}  {:<13}  {:>6}  {:>7}  {}\n",
-        "TIME", "DELIVERY", "SUBSCRIPTION", "TYPE", "TRY", "OUTCOME", "STATUS", "MS", "ERROR / ANSWER"
+        "TIME",
+        "DELIVERY",
+        "SUBSCRIPTION",
+        "TYPE",
+        "TRY",
+        "OUTCOME",
+        "STATUS",
+        "MS",
+        "ERROR / ANSWER"
     );
     for a in attempts {
         let outcome = serde_json::to_value(a.outcome)
@@ -92,8 +103,12 @@ pub fn render(attempts: &[AttemptRecord]) -> String {
             a.event_type.as_str(),
             a.attempt,
             outcome,
-            a.status.map(|s| s.to_string()).unwrap_or_else(|| "-".into()),
-            a.latency_ms.map(|l| l.to_string()).unwrap_or_else(|| "-".into()),
+            a.status
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "-".into()),
+            a.latency_ms
+                .map(|l| l.to_string())
+                .unwrap_or_else(|| "-".into()),
             if a.test { "[test] " } else { "" },
             detail.replace('\n', " ")
         ));

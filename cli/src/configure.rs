@@ -58,9 +58,11 @@ pub fn read_items(path: &Path) -> Result<Vec<ConfigItem>> {
         Some("yaml" | "yml")
     );
     let value: Value = if yaml {
-        serde_yaml::from_str(&text).with_context(|| format!("{}: not valid YAML", path.display()))?
+        serde_yaml::from_str(&text)
+            .with_context(|| format!("{}: not valid YAML", path.display()))?
     } else {
-        serde_json::from_str(&text).with_context(|| format!("{}: not valid JSON", path.display()))?
+        serde_json::from_str(&text)
+            .with_context(|| format!("{}: not valid JSON", path.display()))?
     };
     let values = match value {
         Value::Array(items) => items,

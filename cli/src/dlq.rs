@@ -59,11 +59,7 @@ fn letter(m: aws_sdk_sqs::types::Message) -> Option<Letter> {
     })
 }
 
-async fn receive(
-    sqs: &aws_sdk_sqs::Client,
-    url: &str,
-    hold: Duration,
-) -> Result<Vec<Letter>> {
+async fn receive(sqs: &aws_sdk_sqs::Client, url: &str, hold: Duration) -> Result<Vec<Letter>> {
     let out = sqs
         .receive_message()
         .queue_url(url)
@@ -176,7 +172,10 @@ pub struct Replay<'a> {
 
 impl Replay<'_> {
     /// Replays the selected letters; `progress` is called after each one.
-    pub async fn run(&self, mut progress: impl FnMut(&Letter, &ReplayReport)) -> Result<ReplayReport> {
+    pub async fn run(
+        &self,
+        mut progress: impl FnMut(&Letter, &ReplayReport),
+    ) -> Result<ReplayReport> {
         let mut report = ReplayReport::default();
         let mut held = Vec::new();
         let mut seen = HashSet::new();
@@ -257,12 +256,18 @@ pub fn render(letters: &[Letter]) -> String {
     );
     for l in letters {
         let (id, sub, t) = match &l.delivery {
-            Some(d) => (d.id.as_str(), d.subscription_id.as_str(), d.event_type.as_str()),
+            Some(d) => (
+                d.id.as_str(),
+                d.subscription_id.as_str(),
+                d.event_type.as_str(),
+            ),
             None => ("(not a delivery)", "-", "-"),
         };
         out.push_str(&format!(
             "{:<24}  {:<36}  {:<20}  {:<16}  {}\n",
-            l.sent_at.map(|t| t.to_contract_string()).unwrap_or_default(),
+            l.sent_at
+                .map(|t| t.to_contract_string())
+                .unwrap_or_default(),
             id,
             sub,
             t,
@@ -319,11 +324,7 @@ pub async fn redrive_router_failures(
 }
 
 /// Receives until the message with `id` shows up (others are released).
-async fn receive_by_id(
-    sqs: &aws_sdk_sqs::Client,
-    url: &str,
-    id: &str,
-) -> Result<Option<Letter>> {
+async fn receive_by_id(sqs: &aws_sdk_sqs::Client, url: &str, id: &str) -> Result<Option<Letter>> {
     let mut others = Vec::new();
     let mut found = None;
     loop {

@@ -1,9 +1,16 @@
-//! The `hubhooks` command: local stack (provisioning and a runner that plays
-//! Lambda's event source mappings), config writing, and the demo.
+//! The `hubhooks` command: config items (validate, write, list, enable,
+//! disable, delete), secrets, test sends, the attempt log, dead letters and
+//! their replay, the local stack (provisioning and a runner that plays
+//! Lambda's event source mappings) and the demo.
+pub mod attempts;
 pub mod aws;
 pub mod configure;
 pub mod demo;
+pub mod deployment;
+pub mod dlq;
+pub mod items;
 pub mod moto;
 pub mod provision;
 pub mod receiver;
 pub mod runner;
+pub mod send_test;

@@ -33,7 +33,8 @@ pub struct RunnerOptions {
     pub max_record_retries: u32,
     pub idle_poll: Duration,
     pub config_ttl: Duration,
-    /// Sender invocations running at once (Lambda runs several).
+    /// Sender invocations running at once (Lambda runs several); 0 runs
+    /// the router alone.
     pub queue_pollers: usize,
     /// Retry delays; the deployed default is 30 s, 2 min, 10 min, … — the
     /// local stack retries within seconds.
@@ -148,7 +149,7 @@ impl Runner {
                 tasks.push(tokio::spawn(poller.run()));
             }
         }
-        for _ in 0..options.queue_pollers.max(1) {
+        for _ in 0..options.queue_pollers {
             let queue = QueuePoller {
                 sqs: sqs.clone(),
                 sender: sender.clone(),

@@ -35,6 +35,8 @@ pub struct AttemptRecord {
     pub attempt: u32,
     pub subscription_id: String,
     pub event_type: EventType,
+    /// Empty for a test send without a case (index keys cannot be empty).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub case_guid: String,
     pub transport: String,
     pub outcome: AttemptOutcome,

@@ -95,7 +95,10 @@ impl From<&DeliveryError> for Failure {
 pub enum Verdict {
     Delivered(Receipt),
     /// Try again after this delay.
-    Retry { delay: Duration, error: Failure },
+    Retry {
+        delay: Duration,
+        error: Failure,
+    },
     /// Stop trying: to the dead-letter queue with this reason (and the last
     /// failure, when an attempt was made).
     GiveUp {

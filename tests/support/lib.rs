@@ -17,7 +17,6 @@ pub use hubhooks_cli::runner::{Runner, RunnerOptions};
 
 pub use hubhooks_cli::moto::workspace_root;
 
-
 /// A provisioned stack on its own moto server.
 pub struct Stack {
     pub moto: Moto,

@@ -276,7 +276,10 @@ impl crate::ports::AttemptLog for DynamoAttemptLog {
         let mut item: Item = serde_dynamo::to_item(attempt)
             .map_err(|e| IoError::new(format!("encoding attempt for {}", self.table), e))?;
         let expires = attempt.at.0.timestamp() + i64::from(self.retention_days) * 86_400;
-        item.insert(deliveries::TTL.into(), AttributeValue::N(expires.to_string()));
+        item.insert(
+            deliveries::TTL.into(),
+            AttributeValue::N(expires.to_string()),
+        );
         if attempt.outcome.is_failure() {
             item.insert("failed".into(), AttributeValue::S("1".into()));
         }

@@ -17,14 +17,14 @@
 //! redrive policy (maxReceiveCount above any subscription's attempts) is
 //! only a safety net for a sender that keeps crashing.
 use crate::attempt::{self, AttemptRecord, Secrets};
-use crate::timestamp::Timestamp;
 use crate::config::{Auth, Destination};
 use crate::delivery::{Delivery, READABLE_VERSIONS};
 use crate::ports::{
-    AttemptLog, DeadLetter, DeadLetters, DeliveryError, IoError, Outgoing, PayloadStore, Redelivery,
-    SecretStore, SubscriptionControl, Transport,
+    AttemptLog, DeadLetter, DeadLetters, DeliveryError, IoError, Outgoing, PayloadStore,
+    Redelivery, SecretStore, SubscriptionControl, Transport,
 };
 use crate::retry::{RetrySchedule, Verdict, verdict};
+use crate::timestamp::Timestamp;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use futures::future::join_all;
 use std::time::Duration;

@@ -1,0 +1,255 @@
+//! Config items in the config table: list, get, enable/disable, delete.
+use anyhow::{Context, Result, bail};
+use aws_sdk_dynamodb::types::AttributeValue;
+use hubhooks::config::{ConfigItem, RawConfigItem};
+use hubhooks::party::Party;
+use serde_json::Value;
+
+/// The kinds a command works on: subscriptions, or the mapping items.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    Subscriptions,
+    /// Status mappings, black lists and invoice settings.
+    Mappings,
+}
+
+impl Family {
+    pub fn kinds(self) -> &'static [&'static str] {
+        match self {
+            Family::Subscriptions => &["subscription"],
+            Family::Mappings => &["statusMapping", "blackList", "invoiceSettings"],
+        }
+    }
+
+    fn has(self, kind: &str) -> bool {
+        self.kinds().contains(&kind)
+    }
+}
+
+/// Every stored item of the family, as stored (invalid ones included).
+pub async fn list(
+    ddb: &aws_sdk_dynamodb::Client,
+    table: &str,
+    family: Family,
+) -> Result<Vec<Value>> {
+    let mut pages = ddb.scan().table_name(table).into_paginator().send();
+    let mut out = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page
+            .map_err(crate::aws::sdk_err)
+            .with_context(|| format!("scanning {table}"))?;
+        for item in page.items.unwrap_or_default() {
+            let v: Value = serde_dynamo::from_item(item).context("reading an item")?;
+            if v["kind"].as_str().is_some_and(|k| family.has(k)) {
+                out.push(v);
+            }
+        }
+    }
+    out.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
+    Ok(out)
+}
+
+/// Whether a stored item concerns `party` (its subscriptions, black list,
+/// mappings of a partner, invoice settings of a provider).
+pub fn concerns(item: &Value, party: Party) -> bool {
+    let id = Value::from(party.id);
+    let kind = party.kind.to_string();
+    item["party"]["type"].as_str() == Some(kind.as_str()) && item["party"]["id"] == id
+        || (kind == "partner" && item["partnerId"] == id)
+        || (kind == "provider" && (item["providerId"] == id))
+}
+
+/// Parses `partner:1413` / `provider:1004`.
+pub fn parse_party(s: &str) -> Result<Party> {
+    let (kind, id) = s
+        .split_once(':')
+        .with_context(|| format!("`{s}`: expected partner:ID or provider:ID"))?;
+    let id: i64 = id
+        .parse()
+        .with_context(|| format!("`{s}`: the id must be a number"))?;
+    match kind {
+        "partner" => Ok(Party::partner(id)),
+        "provider" => Ok(Party::provider(id)),
+        _ => bail!("`{s}`: expected partner:ID or provider:ID"),
+    }
+}
+
+pub async fn get(ddb: &aws_sdk_dynamodb::Client, table: &str, id: &str) -> Result<Option<Value>> {
+    let out = ddb
+        .get_item()
+        .table_name(table)
+        .key("id", AttributeValue::S(id.to_owned()))
+        .consistent_read(true)
+        .send()
+        .await
+        .map_err(crate::aws::sdk_err)
+        .with_context(|| format!("reading `{id}` from {table}"))?;
+    out.item
+        .map(|i| serde_dynamo::from_item(i).context("reading the item"))
+        .transpose()
+}
+
+/// The item of the family, or an error naming what was found instead.
+pub async fn get_in(
+    ddb: &aws_sdk_dynamodb::Client,
+    table: &str,
+    family: Family,
+    id: &str,
+) -> Result<Value> {
+    match get(ddb, table, id).await? {
+        None => bail!("no item `{id}` in {table}"),
+        Some(v) if v["kind"].as_str().is_some_and(|k| family.has(k)) => Ok(v),
+        Some(v) => bail!(
+            "`{id}` is a {} item, not one of {}",
+            v["kind"].as_str().unwrap_or("?"),
+            family.kinds().join(", ")
+        ),
+    }
+}
+
+/// Enables or disables a subscription; enabling clears a recorded
+/// `410 Gone`.
+pub async fn set_enabled(
+    ddb: &aws_sdk_dynamodb::Client,
+    table: &str,
+    id: &str,
+    enabled: bool,
+    reason: Option<&str>,
+) -> Result<()> {
+    get_in(ddb, table, Family::Subscriptions, id).await?;
+    let mut req = ddb
+        .update_item()
+        .table_name(table)
+        .key("id", AttributeValue::S(id.to_owned()))
+        .condition_expression("attribute_exists(id)")
+        .expression_attribute_names("#e", "enabled")
+        .expression_attribute_values(":e", AttributeValue::Bool(enabled));
+    req = if enabled {
+        req.update_expression("SET #e = :e REMOVE disabledReason, disabledAt")
+    } else {
+        req.update_expression("SET #e = :e, disabledReason = :r, disabledAt = :a")
+            .expression_attribute_values(
+                ":r",
+                AttributeValue::S(reason.unwrap_or("disabled by an operator").to_owned()),
+            )
+            .expression_attribute_values(
+                ":a",
+                AttributeValue::S(hubhooks::timestamp::Timestamp::now().to_contract_string()),
+            )
+    };
+    req.send()
+        .await
+        .map_err(crate::aws::sdk_err)
+        .with_context(|| format!("updating `{id}`"))?;
+    Ok(())
+}
+
+pub async fn delete(
+    ddb: &aws_sdk_dynamodb::Client,
+    table: &str,
+    family: Family,
+    id: &str,
+) -> Result<()> {
+    get_in(ddb, table, family, id).await?;
+    ddb.delete_item()
+        .table_name(table)
+        .key("id", AttributeValue::S(id.to_owned()))
+        .send()
+        .await
+        .map_err(crate::aws::sdk_err)
+        .with_context(|| format!("deleting `{id}`"))?;
+    Ok(())
+}
+
+/// Items of a file, all of the family (a mapping in a subscriptions file is
+/// refused, naming the item).
+pub fn read_family(path: &std::path::Path, family: Family) -> Result<Vec<ConfigItem>> {
+    let items = crate::configure::read_items(path)?;
+    let strays: Vec<String> = items
+        .iter()
+        .filter_map(|i| {
+            let kind = serde_json::to_value(i).ok()?["kind"].as_str()?.to_owned();
+            (!family.has(&kind)).then(|| {
+                format!(
+                    "{}: config item `{}` is a {kind}, not one of {}",
+                    path.display(),
+                    i.id(),
+                    family.kinds().join(", ")
+                )
+            })
+        })
+        .collect();
+    if !strays.is_empty() {
+        bail!("{}", strays.join("\n"));
+    }
+    Ok(items)
+}
+
+/// One line per item: id, kind, party, state, what it does.
+pub fn render(items: &[Value]) -> String {
+    let mut out = format!(
+        "{:<28}  {:<16}  {:<16}  {:<9}  {}\n",
+        "ID", "KIND", "PARTY", "STATE", "DETAIL"
+    );
+    for v in items {
+        let raw = RawConfigItem {
+            id: v["id"].as_str().unwrap_or("?").to_owned(),
+            value: v.clone(),
+        };
+        let (state, detail) = match ConfigItem::parse(&raw) {
+            Err(e) => ("INVALID".to_owned(), e.to_string()),
+            Ok(ConfigItem::Subscription(s)) => (
+                if s.enabled { "enabled" } else { "disabled" }.to_owned(),
+                format!(
+                    "{}{}",
+                    s.event_types
+                        .iter()
+                        .map(|t| t.as_str())
+                        .collect::<Vec<_>>()
+                        .join(","),
+                    s.disabled_reason
+                        .map(|r| format!(" (disabled: {r})"))
+                        .unwrap_or_default()
+                ),
+            ),
+            Ok(ConfigItem::StatusMapping(m)) => {
+                ("valid".into(), format!("{} keys mapped", m.statuses.len()))
+            }
+            Ok(ConfigItem::BlackList(b)) => {
+                ("valid".into(), format!("{} keys hidden", b.keys.len()))
+            }
+            Ok(ConfigItem::InvoiceSettings(i)) => (
+                "valid".into(),
+                format!(
+                    "sent to the client: {}",
+                    i.statuses
+                        .iter()
+                        .filter(|(_, s)| s.send_to_client)
+                        .map(|(k, _)| k.as_str())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                ),
+            ),
+        };
+        let party = if v["party"].is_object() {
+            format!(
+                "{}:{}",
+                v["party"]["type"].as_str().unwrap_or("?"),
+                v["party"]["id"]
+            )
+        } else if !v["partnerId"].is_null() {
+            format!("partner:{}", v["partnerId"])
+        } else {
+            format!("provider:{}", v["providerId"])
+        };
+        out.push_str(&format!(
+            "{:<28}  {:<16}  {:<16}  {:<9}  {}\n",
+            raw.id,
+            v["kind"].as_str().unwrap_or("?"),
+            party,
+            state,
+            detail
+        ));
+    }
+    out
+}

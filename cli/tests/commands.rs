@@ -1,0 +1,578 @@
+//! The `hubhooks` command itself, run as a process against moto: exit
+//! codes, what it prints, and what it changes.
+use hubhooks_cli::configure::put_json;
+use hubhooks_cli::moto::Moto;
+use hubhooks_cli::provision::{LocalStack, QueueSettings, provision};
+use hubhooks_cli::receiver::TestReceiver;
+use hubhooks_cli::runner::{Runner, RunnerOptions};
+use serde_json::{Value, json};
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+const PREFIX: &str = "ops";
+const GUID: &str = "68ea1505-a44f-4434-be5a-dcc959be250e";
+
+struct Env {
+    moto: Moto,
+    sdk: aws_config::SdkConfig,
+    stack: LocalStack,
+}
+
+async fn env() -> Env {
+    let moto = Moto::start().unwrap();
+    let sdk = moto.sdk().await;
+    let stack = provision(
+        &sdk,
+        PREFIX,
+        &QueueSettings {
+            visibility_timeout_secs: 1,
+            ..QueueSettings::default()
+        },
+    )
+    .await
+    .unwrap();
+    Env { moto, sdk, stack }
+}
+
+impl Env {
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_hubhooks"));
+        c.args(args)
+            .env("AWS_ENDPOINT_URL", &self.moto.endpoint)
+            .env("HUBHOOKS_PREFIX", PREFIX)
+            .env("RUST_LOG", "error")
+            .env("RUST_BACKTRACE", "0");
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> (i32, String, String) {
+        let Output {
+            status,
+            stdout,
+            stderr,
+        } = self.command(args).output().unwrap();
+        (
+            status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&stdout).into_owned(),
+            String::from_utf8_lossy(&stderr).into_owned(),
+        )
+    }
+
+    fn ddb(&self) -> aws_sdk_dynamodb::Client {
+        aws_sdk_dynamodb::Client::new(&self.sdk)
+    }
+
+    fn sqs(&self) -> aws_sdk_sqs::Client {
+        aws_sdk_sqs::Client::new(&self.sdk)
+    }
+
+    /// Message bodies of a queue, left in place (released right after).
+    async fn bodies(&self, url: &str) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut handles = Vec::new();
+        loop {
+            let got = self
+                .sqs()
+                .receive_message()
+                .queue_url(url)
+                .max_number_of_messages(10)
+                .visibility_timeout(30)
+                .send()
+                .await
+                .unwrap()
+                .messages
+                .unwrap_or_default();
+            if got.is_empty() {
+                break;
+            }
+            for m in got {
+                out.push(serde_json::from_str(m.body.as_deref().unwrap()).unwrap());
+                handles.extend(m.receipt_handle);
+            }
+        }
+        for h in handles {
+            self.sqs()
+                .change_message_visibility()
+                .queue_url(url)
+                .receipt_handle(h)
+                .visibility_timeout(0)
+                .send()
+                .await
+                .unwrap();
+        }
+        out
+    }
+}
+
+fn file(name: &str, text: &str) -> tempfile_path::Path {
+    tempfile_path::write(name, text)
+}
+
+/// A file in a fresh temporary directory (no extra crate for it).
+mod tempfile_path {
+    pub struct Path(pub std::path::PathBuf);
+    impl Path {
+        pub fn arg(&self) -> &str {
+            self.0.to_str().unwrap()
+        }
+    }
+    impl Drop for Path {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+    pub fn write(name: &str, text: &str) -> Path {
+        let dir = std::env::temp_dir().join(format!("hubhooks-cli-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        Path(p)
+    }
+}
+
+#[test]
+fn validate_names_the_file_item_and_field_of_every_problem() {
+    let bad = file(
+        "bad.yaml",
+        r#"
+- id: s1
+  kind: subscription
+  party: {type: partner, id: 1413}
+  eventTypes: [newStatus, newThing]
+  destination: {method: FETCH, url: "https://x.example"}
+- id: s2
+  kind: subscription
+  party: {type: vendor, id: 1}
+  eventTypes: [newStatus]
+  destination: {method: POST, url: "https://x.example", headers: {"X-A": "a\r\nb"}}
+- id: s3
+  kind: subscription
+  party: {type: partner, id: 1}
+  eventTypes: [statusTransition]
+  transitions: [{to: final}]
+  version: v2
+  destination: {method: POST, url: "https://x.example"}
+- id: s4
+  kind: subscription
+  party: {type: partner, id: 1}
+  eventTypes: [newStatus]
+  destination: {method: POST, url: "ftp://x.example"}
+"#,
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_hubhooks"))
+        .args(["subscriptions", "validate", bad.arg()])
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let path = bad.arg();
+    for line in [
+        format!(
+            "{path}: config item `s1`, field `destination.method`: \"FETCH\" is not one of \"GET\", \"POST\" or 4 other candidates"
+        ),
+        format!(
+            "{path}: config item `s1`, field `eventTypes[1]`: \"newThing\" is not one of \"newStatus\", \"statusTransition\" or 8 other candidates"
+        ),
+        format!(
+            "{path}: config item `s2`, field `destination.headers.X-A`: \"a\\r\\nb\" does not match \"^[^\\u0000-\\u0008\\u000a-\\u001f\\u007f]*$\""
+        ),
+        format!(
+            "{path}: config item `s2`, field `party.type`: \"vendor\" is not one of \"partner\" or \"provider\""
+        ),
+        format!(
+            "{path}: config item `s3`, field `version`: `statusTransition` has no v2 payload (it exists in v3); set its version in perType"
+        ),
+        format!(
+            "{path}: config item `s4`, field `destination.url`: \"ftp://x.example\" does not match \"^https?://[^/?#]+\""
+        ),
+    ] {
+        assert!(stderr.contains(&line), "missing:\n{line}\nin:\n{stderr}");
+    }
+    let good = Command::new(env!("CARGO_BIN_EXE_hubhooks"))
+        .args(["config", "validate", "../docs/example-config.json"])
+        .output()
+        .unwrap();
+    assert_eq!(good.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&good.stdout),
+        "../docs/example-config.json: 7 valid items\n"
+    );
+}
+
+#[tokio::test]
+async fn subscriptions_and_mappings_put_list_get_enable_disable_delete() {
+    let e = env().await;
+    let subs = file(
+        "subs.yaml",
+        r#"
+- id: acme
+  kind: subscription
+  party: {type: partner, id: 1413}
+  eventTypes: [allCurrent]
+  destination: {method: POST, url: "https://acme.example/hooks"}
+- id: fixit
+  kind: subscription
+  party: {type: provider, id: 1004}
+  eventTypes: [newMessage]
+  destination: {method: POST, url: "https://fixit.example/hooks"}
+"#,
+    );
+    let (code, out, err) = e.run(&["subscriptions", "put", subs.arg()]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "wrote 2 items to ops-config\n");
+    let (code, out, _) = e.run(&["subscriptions", "get", "acme"]);
+    assert_eq!(code, 0);
+    let acme: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        acme["eventTypes"].as_array().unwrap().len(),
+        7,
+        "allCurrent expanded"
+    );
+
+    let (_, out, _) = e.run(&["subscriptions", "list", "--party", "partner:1413"]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(lines[1].starts_with("acme "), "{out}");
+    assert!(lines[1].contains("partner:1413"));
+    assert!(lines[1].contains("enabled"));
+
+    let (code, out, _) = e.run(&[
+        "subscriptions",
+        "disable",
+        "acme",
+        "--reason",
+        "maintenance",
+    ]);
+    assert_eq!((code, out.as_str()), (0, "disabled acme\n"));
+    let (_, out, _) = e.run(&["subscriptions", "get", "acme"]);
+    let acme: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(acme["enabled"], false);
+    assert_eq!(acme["disabledReason"], "maintenance");
+    let (code, _, _) = e.run(&["subscriptions", "enable", "acme"]);
+    assert_eq!(code, 0);
+    let (_, out, _) = e.run(&["subscriptions", "get", "acme"]);
+    let acme: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(acme["enabled"], true);
+    assert!(acme.get("disabledReason").is_none());
+
+    let mappings = file(
+        "mappings.json",
+        r#"[{"id": "map", "kind": "statusMapping", "partnerId": 1413, "statuses": {"p": {"key": "arrived"}}},
+            {"id": "inv", "kind": "invoiceSettings", "providerId": 1004, "statuses": {"ready": {"sendToClient": true}}}]"#,
+    );
+    let (code, _, err) = e.run(&["mappings", "put", mappings.arg()]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = e.run(&["subscriptions", "put", mappings.arg()]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("config item `map` is a statusMapping, not one of subscription"),
+        "{err}"
+    );
+    let (_, out, _) = e.run(&["mappings", "list", "--json"]);
+    assert_eq!(out.lines().count(), 2);
+    let (code, _, err) = e.run(&["mappings", "disable", "map"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("only subscriptions can be enabled or disabled"));
+    let (code, _, err) = e.run(&["subscriptions", "delete", "map"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("`map` is a statusMapping item, not one of subscription"),
+        "{err}"
+    );
+    let (code, out, _) = e.run(&["subscriptions", "delete", "fixit"]);
+    assert_eq!((code, out.as_str()), (0, "deleted fixit\n"));
+    let (code, _, err) = e.run(&["subscriptions", "get", "fixit"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("no item `fixit` in ops-config"));
+}
+
+fn case() -> Value {
+    json!({"guid": GUID, "id": 1290485, "partnerId": 1413, "serviceProviderId": 1004,
+           "orderData": {"refNo": "10-1862"}})
+}
+
+#[tokio::test]
+async fn the_attempt_log_shows_a_failure_then_the_success() {
+    let e = env().await;
+    let rx = TestReceiver::start(200).await.unwrap();
+    rx.script(&[503]);
+    let ddb = e.ddb();
+    put_json(
+        &ddb,
+        &e.stack.tables.config,
+        &json!({"id": "acme", "kind": "subscription",
+        "party": {"type": "partner", "id": 1413}, "eventTypes": ["newStatus"],
+        "destination": {"method": "POST", "url": rx.url("/hook")}}),
+    )
+    .await
+    .unwrap();
+    let _runner = Runner::start(&e.sdk, &e.stack, RunnerOptions::default())
+        .await
+        .unwrap();
+    put_json(&ddb, e.stack.tables.cases(), &case())
+        .await
+        .unwrap();
+    put_json(
+        &ddb,
+        e.stack.tables.case_statuses(),
+        &json!({"caseId": 1290485, "id": 1, "guid": GUID,
+        "key": "registered", "name": "Registered", "createdAt": "2023-01-25T13:11:18.000Z"}),
+    )
+    .await
+    .unwrap();
+    rx.wait_for(2, Duration::from_secs(30)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (code, out, err) = e.run(&["deliveries", "--case", GUID, "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let attempts: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(attempts.len(), 2, "{out}");
+    assert_eq!(attempts[0]["attempt"], 1);
+    assert_eq!(attempts[0]["status"], 503);
+    assert_eq!(attempts[0]["outcome"], "retrying");
+    assert_eq!(attempts[1]["attempt"], 2);
+    assert_eq!(attempts[1]["status"], 200);
+    assert_eq!(attempts[1]["outcome"], "delivered");
+    assert_eq!(attempts[0]["deliveryId"], attempts[1]["deliveryId"]);
+    assert!(attempts[1]["latencyMs"].as_u64().is_some());
+    let (_, out, _) = e.run(&["deliveries", "--failed", "--since", "1h"]);
+    assert_eq!(out.lines().count(), 2, "header and one failure:\n{out}");
+    assert!(out.contains("retrying"));
+    let (_, out, _) = e.run(&["deliveries", "--subscription", "acme"]);
+    assert_eq!(out.lines().count(), 3);
+}
+
+/// A dead letter: a delivery as the sender parks it.
+fn letter(i: usize) -> Value {
+    json!({"v": 2, "id": format!("dead-{i:03}"), "subscriptionId": if i.is_multiple_of(2) { "even" } else { "odd" },
+           "eventType": "newStatus", "party": {"type": "partner", "id": 1413}, "caseGuid": GUID,
+           "destination": {"transport": "http", "method": "POST", "url": "https://x.example/"},
+           "body": "{}", "maxAttempts": 3, "source": "t/x", "createdAt": "2024-01-01T00:00:00.000Z"})
+}
+
+#[tokio::test]
+async fn dlq_list_and_an_interrupted_replay_loses_nothing() {
+    let e = env().await;
+    let sqs = e.sqs();
+    for i in 0..30 {
+        sqs.send_message()
+            .queue_url(&e.stack.delivery_dlq_url)
+            .message_body(letter(i).to_string())
+            .message_attributes(
+                "hubhooksReason",
+                aws_sdk_sqs::types::MessageAttributeValue::builder()
+                    .data_type("String")
+                    .string_value(
+                        "gave up after 3 of 3 attempts; last error: receiver answered 500: ",
+                    )
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+    sqs.send_message()
+        .queue_url(&e.stack.delivery_dlq_url)
+        .message_body("not a delivery")
+        .send()
+        .await
+        .unwrap();
+    let (code, out, err) = e.run(&["dlq", "list"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.lines().count(), 32, "header, 30 letters, 1 unreadable");
+    assert!(out.contains("gave up after 3 of 3 attempts; last error: receiver answered 500:"));
+    assert!(err.contains("31 dead letter(s)"));
+
+    let (code, out, _) = e.run(&["dlq", "replay", "--subscription", "even", "--dry-run"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.ends_with("would replay 15, kept 15 (not selected), 1 unreadable (not deliveries)\n"),
+        "{out}"
+    );
+    assert!(e.bodies(&e.stack.delivery_queue_url).await.is_empty());
+    tokio::time::sleep(Duration::from_secs(1)).await;
+
+    // Interrupted: killed while replaying at 10 a second.
+    let mut child = e
+        .command(&["dlq", "replay", "--rate", "10", "--hold-secs", "2"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1200));
+    child.kill().unwrap();
+    let _ = child.wait();
+    tokio::time::sleep(Duration::from_secs(3)).await; // held letters come back
+    let queued: Vec<String> = e
+        .bodies(&e.stack.delivery_queue_url)
+        .await
+        .iter()
+        .map(|d| d["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        !queued.is_empty() && queued.len() < 30,
+        "interrupted mid-way: {}",
+        queued.len()
+    );
+    let (code, out, err) = e.run(&["dlq", "replay"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains(", kept 0 (not selected), 1 unreadable"),
+        "{out}"
+    );
+    let mut ids: Vec<String> = e
+        .bodies(&e.stack.delivery_queue_url)
+        .await
+        .iter()
+        .map(|d| d["id"].as_str().unwrap().to_owned())
+        .collect();
+    let total = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 30, "every dead letter is back on the queue");
+    assert!(
+        total <= 31,
+        "at most the one in flight when killed twice: {total}"
+    );
+    let (_, out, _) = e.run(&["dlq", "list"]);
+    assert_eq!(
+        out.lines().count(),
+        2,
+        "only the unreadable one stays:\n{out}"
+    );
+    let _ = std::io::stdout().flush();
+}
+
+// The command blocks this thread while the runner delivers on another.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn send_test_goes_through_the_real_path_and_prints_the_answer() {
+    let e = env().await;
+    let rx = TestReceiver::start(200).await.unwrap();
+    let ddb = e.ddb();
+    put_json(
+        &ddb,
+        &e.stack.tables.config,
+        &json!({"id": "acme", "kind": "subscription",
+        "party": {"type": "partner", "id": 1413}, "eventTypes": ["newMessage", "caseUpdated"],
+        "perType": {"newMessage": {"version": "v1"}},
+        "destination": {"method": "POST", "url": rx.url("/hook")}}),
+    )
+    .await
+    .unwrap();
+    put_json(&ddb, e.stack.tables.cases(), &case())
+        .await
+        .unwrap();
+    let _runner = Runner::start(&e.sdk, &e.stack, RunnerOptions::default())
+        .await
+        .unwrap();
+    let (code, out, err) = e.run(&[
+        "send-test",
+        "--subscription",
+        "acme",
+        "--type",
+        "newMessage",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("receiver answered 200 in "), "{out}");
+    let got = rx.received();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].header("webhook-test"), Some("true"));
+    assert_eq!(got[0].header("event-type"), Some("newMessage"));
+    assert_eq!(
+        got[0].body,
+        r#"{"id":59076,"guid":"f5afa004-f48c-4380-9f9b-cc9afa0dd7de","content":"The external workshop updated the status to Product received.","messageType":"serviceComment","createdAt":"2019-11-25T10:33:54.283Z","updatedAt":"2019-11-25T10:33:54.283Z"}"#,
+        "the documented sample, in the subscription's version (v1)"
+    );
+    // From a real case; a refusing receiver makes the command fail.
+    rx.set_status(500);
+    let (code, _, err) = e.run(&[
+        "send-test",
+        "--subscription",
+        "acme",
+        "--type",
+        "caseUpdated",
+        "--case",
+        GUID,
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("the receiver did not accept the test webhook: gave up after 1 of 1 attempts; last error: receiver answered 500"), "{err}");
+    assert_eq!(
+        rx.received()[1].body,
+        format!(r#"{{"guid":"{GUID}","orderData":{{"refNo":"10-1862"}}}}"#)
+    );
+    let (code, _, err) = e.run(&["send-test", "--subscription", "acme", "--type", "invoice"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("subscription `acme` does not send invoice"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn router_failures_are_listed_and_re_driven_once_fixed() {
+    let e = env().await;
+    let ddb = e.ddb();
+    put_json(
+        &ddb,
+        &e.stack.tables.config,
+        &json!({"id": "acme", "kind": "subscription",
+        "party": {"type": "partner", "id": 1413}, "eventTypes": ["newStatus"],
+        "destination": {"method": "POST", "url": "https://x.example/"}}),
+    )
+    .await
+    .unwrap();
+    // The case's id disagrees with the status: the record is parked.
+    let mut wrong = case();
+    wrong["id"] = json!(7);
+    put_json(&ddb, e.stack.tables.cases(), &wrong)
+        .await
+        .unwrap();
+    // Routing only: no sender to take the re-driven delivery off the queue.
+    let options = RunnerOptions {
+        queue_pollers: 0,
+        ..RunnerOptions::default()
+    };
+    {
+        let runner = Runner::start(&e.sdk, &e.stack, options).await.unwrap();
+        put_json(
+            &ddb,
+            e.stack.tables.case_statuses(),
+            &json!({"caseId": 1290485, "id": 1, "guid": GUID,
+            "key": "registered", "name": "Registered", "createdAt": "2023-01-25T13:11:18.000Z"}),
+        )
+        .await
+        .unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let (_, out, _) = e.run(&["router-failures", "list"]);
+            if !out.is_empty() || std::time::Instant::now() > deadline {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        drop(runner);
+    }
+    let (code, out, _) = e.run(&["router-failures", "list"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains(
+            "status 1 says caseId 1290485 but case `68ea1505-a44f-4434-be5a-dcc959be250e` has id 7"
+        ),
+        "{out}"
+    );
+    put_json(&ddb, e.stack.tables.cases(), &case())
+        .await
+        .unwrap();
+    let (code, out, err) = e.run(&["router-failures", "redrive"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.ends_with("re-drove 1, kept 0\n"), "{out}");
+    let queued = e.bodies(&e.stack.delivery_queue_url).await;
+    assert_eq!(queued.len(), 1);
+    assert_eq!(queued[0]["subscriptionId"], "acme");
+    let (_, out, _) = e.run(&["router-failures", "list"]);
+    assert!(out.is_empty(), "{out}");
+}
