@@ -204,3 +204,57 @@ fn the_functions_get_every_setting_they_read() {
         .unwrap();
     assert!(min > u64::from(hubhooks::retry::MAX_ATTEMPTS_LIMIT));
 }
+
+#[test]
+fn alarms_watch_dead_letters_lag_errors_and_throttles_and_the_attempt_log_has_its_indexes() {
+    let t = template();
+    let r = &t["Resources"];
+    let alarms: Vec<(String, String)> = r
+        .as_mapping()
+        .unwrap()
+        .values()
+        .filter(|v| v["Type"].as_str() == Some("AWS::CloudWatch::Alarm"))
+        .map(|a| {
+            (
+                a["Properties"]["Namespace"].as_str().unwrap().to_owned(),
+                a["Properties"]["MetricName"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    for want in [
+        ("AWS/SQS", "ApproximateNumberOfMessagesVisible"),
+        ("AWS/Lambda", "IteratorAge"),
+        ("AWS/Lambda", "Errors"),
+        ("AWS/Lambda", "Throttles"),
+    ] {
+        assert!(
+            alarms.iter().any(|(n, m)| (n.as_str(), m.as_str()) == want),
+            "{want:?} in {alarms:?}"
+        );
+    }
+    assert_eq!(alarms.len(), 7);
+    let table = &r["DeliveriesTable"]["Properties"];
+    let indexes: Vec<(String, String)> = table["GlobalSecondaryIndexes"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["IndexName"].as_str().unwrap().to_owned(),
+                i["KeySchema"][0]["AttributeName"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+            )
+        })
+        .collect();
+    let want: Vec<(String, String)> = hubhooks::tables::deliveries::INDEXES
+        .iter()
+        .map(|(i, k)| (i.to_string(), k.to_string()))
+        .collect();
+    assert_eq!(indexes, want);
+    assert_eq!(
+        table["TimeToLiveSpecification"]["AttributeName"].as_str(),
+        Some(hubhooks::tables::deliveries::TTL)
+    );
+}

@@ -65,6 +65,7 @@ where
         event: Event,
     ) -> Result<DynamoDbEventResponse, lambda_runtime::Error> {
         let (response, summary) = self.route_batch(&event.records).await;
+        crate::meter::router_batch(&summary);
         tracing::info!(
             records = summary.records,
             routed = summary.routed,

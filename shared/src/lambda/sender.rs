@@ -88,6 +88,7 @@ impl Sender {
             Ok(d) => d,
             Err(reason) => {
                 tracing::error!(message_id, reason = %reason, "malformed delivery message moved to the DLQ");
+                crate::meter::malformed_message();
                 let body = message.body.clone().unwrap_or_default();
                 return self
                     .park(reason, format!("delivery queue message {message_id}"), body)
@@ -187,6 +188,11 @@ impl Sender {
         let origin = format!("delivery {}", delivery.id);
         let body = message.body.clone().unwrap_or_default();
         let record = AttemptRecord::new(delivery, attempt, &verdict, Timestamp::now());
+        crate::meter::attempt(
+            delivery.event_type.as_str(),
+            delivery.destination.transport(),
+            &verdict,
+        );
         // The log is for people; a failure to write it never fails a delivery.
         if let Err(e) = self.log.record(&record).await {
             tracing::warn!(delivery_id = %delivery.id, error = %e, "could not write the attempt log");
