@@ -5,10 +5,26 @@ use aws_sdk_dynamodb::config::Credentials;
 /// With an endpoint (the local stack), region and credentials default to
 /// harmless local values unless the environment sets them.
 pub async fn sdk_config(endpoint: Option<&str>) -> SdkConfig {
+    sdk_config_with(endpoint, None, None).await
+}
+
+/// The same, with a named profile and region (else the environment's).
+pub async fn sdk_config_with(
+    endpoint: Option<&str>,
+    profile: Option<&str>,
+    region: Option<&str>,
+) -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(p) = profile {
+        loader = loader.profile_name(p);
+    }
+    if let Some(r) = region {
+        loader = loader.region(Region::new(r.to_owned()));
+    }
     if let Some(endpoint) = endpoint {
         loader = loader.endpoint_url(endpoint);
-        if std::env::var_os("AWS_REGION").is_none()
+        if region.is_none()
+            && std::env::var_os("AWS_REGION").is_none()
             && std::env::var_os("AWS_DEFAULT_REGION").is_none()
         {
             loader = loader.region(Region::new("us-east-1"));

@@ -19,6 +19,12 @@ struct Cli {
     /// (environment, profile, SSO, role) and region.
     #[arg(long, global = true, env = "AWS_ENDPOINT_URL")]
     endpoint: Option<String>,
+    /// AWS profile (else AWS_PROFILE or the default chain).
+    #[arg(long, global = true)]
+    profile: Option<String>,
+    /// AWS region (else AWS_REGION or the profile's).
+    #[arg(long, global = true)]
+    region: Option<String>,
     /// The deployment: `hubhooks-<stage>` in AWS, `hubhooks-local` locally.
     #[arg(
         long,
@@ -232,7 +238,8 @@ async fn main() -> Result<()> {
     let dep = Deployment::new(&cli.prefix);
     // Only commands that talk to AWS load its config (offline validation
     // must not probe for credentials or a region).
-    let sdk = || aws::sdk_config(endpoint);
+    let (profile, region) = (cli.profile.clone(), cli.region.clone());
+    let sdk = || aws::sdk_config_with(endpoint, profile.as_deref(), region.as_deref());
     match cli.command {
         Command::Local { command } => {
             let sdk = sdk().await;
