@@ -576,3 +576,72 @@ async fn router_failures_are_listed_and_re_driven_once_fixed() {
     let (_, out, _) = e.run(&["router-failures", "list"]);
     assert!(out.is_empty(), "{out}");
 }
+
+#[tokio::test]
+async fn local_provision_and_secret_put() {
+    let e = env().await;
+    let (code, out, err) = e.run(&["--prefix", "fresh", "local", "provision"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("fresh-deliveries-dlq") && out.contains("fresh-secrets"),
+        "{out}"
+    );
+    let tables = e
+        .ddb()
+        .list_tables()
+        .send()
+        .await
+        .unwrap()
+        .table_names
+        .unwrap_or_default();
+    for t in [
+        "fresh-cases",
+        "fresh-invoices",
+        "fresh-config",
+        "fresh-secrets",
+        "fresh-deliveries",
+    ] {
+        assert!(tables.iter().any(|n| n == t), "{t} in {tables:?}");
+    }
+
+    let mut child = e
+        .command(&["secret", "put", "acme-signing"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"whsec_bmV3\nwhsec_b2xk\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "stored secret `acme-signing` (2 value(s)) in ops-secrets\n"
+    );
+    let item = e
+        .ddb()
+        .get_item()
+        .table_name("ops-secrets")
+        .key(
+            "id",
+            aws_sdk_dynamodb::types::AttributeValue::S("acme-signing".into()),
+        )
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    let item: Value = serde_dynamo::from_item(item).unwrap();
+    assert_eq!(item["values"], json!(["whsec_bmV3", "whsec_b2xk"]));
+    // A value where a name belongs is refused, and nothing is written.
+    let (code, _, err) = e.run(&["secret", "put", "whsec_pasted"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("secret name `whsec_pasted`: must name a secret"),
+        "{err}"
+    );
+}
