@@ -49,7 +49,10 @@ fn config(subscriptions_per_party: usize) -> ConfigSet {
 }
 
 fn golden(t: &str) -> Value {
-    let path = format!("{}/../tests/golden/{t}/input.json", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/../tests/golden/{t}/input.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
