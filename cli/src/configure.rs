@@ -27,13 +27,16 @@ fn field_path(pointer: &str) -> String {
     out
 }
 
+/// The schema's validator, built once for every item of every file.
+static VALIDATOR: std::sync::LazyLock<Result<jsonschema::Validator, String>> =
+    std::sync::LazyLock::new(|| {
+        let schema: Value = serde_json::from_str(SCHEMA).map_err(|e| e.to_string())?;
+        jsonschema::validator_for(&schema).map_err(|e| e.to_string())
+    });
+
 /// Checks one item against the schema; every problem names its field.
 pub fn schema_problems(value: &Value) -> Vec<(String, String)> {
-    let schema: Value = match serde_json::from_str(SCHEMA) {
-        Ok(s) => s,
-        Err(e) => return vec![(String::new(), format!("the bundled schema is broken: {e}"))],
-    };
-    let validator = match jsonschema::validator_for(&schema) {
+    let validator = match &*VALIDATOR {
         Ok(v) => v,
         Err(e) => return vec![(String::new(), format!("the bundled schema is broken: {e}"))],
     };

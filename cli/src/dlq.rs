@@ -105,12 +105,12 @@ async fn release(sqs: &aws_sdk_sqs::Client, url: &str, letters: &[Letter]) -> Re
     Ok(())
 }
 
-/// Every message now in the queue, left in place.
-pub async fn list(sqs: &aws_sdk_sqs::Client, url: &str) -> Result<Vec<Letter>> {
+/// Every message now in the queue, held for `hold` (not released).
+async fn receive_all(sqs: &aws_sdk_sqs::Client, url: &str, hold: Duration) -> Result<Vec<Letter>> {
     let mut all = Vec::new();
     let mut seen = HashSet::new();
     loop {
-        let got = receive(sqs, url, Duration::from_secs(60)).await?;
+        let got = receive(sqs, url, hold).await?;
         if got.is_empty() {
             break;
         }
@@ -120,8 +120,14 @@ pub async fn list(sqs: &aws_sdk_sqs::Client, url: &str) -> Result<Vec<Letter>> {
             }
         }
     }
-    release(sqs, url, &all).await?;
     all.sort_by_key(|l| l.sent_at);
+    Ok(all)
+}
+
+/// Every message now in the queue, left in place.
+pub async fn list(sqs: &aws_sdk_sqs::Client, url: &str) -> Result<Vec<Letter>> {
+    let all = receive_all(sqs, url, Duration::from_secs(60)).await?;
+    release(sqs, url, &all).await?;
     Ok(all)
 }
 
@@ -280,7 +286,8 @@ pub fn render(letters: &[Letter]) -> String {
 /// Re-drives parked stream records through the router; a record that now
 /// routes (or is parked again with a new reason) leaves the failure queue.
 /// Lambda's own failure descriptions (whole batches, no record) cannot be
-/// re-driven from here and stay.
+/// re-driven from here and stay. Messages are held while the re-drive runs
+/// and come back by themselves if it stops.
 pub async fn redrive_router_failures(
     sqs: &aws_sdk_sqs::Client,
     url: &str,
@@ -288,61 +295,35 @@ pub async fn redrive_router_failures(
     mut progress: impl FnMut(&Letter, bool),
 ) -> Result<(usize, usize)> {
     use aws_lambda_events::event::dynamodb::{Event, EventRecord};
-    let letters = list(sqs, url).await?;
-    let (mut done, mut kept) = (0, 0);
+    let letters = receive_all(sqs, url, Duration::from_secs(300)).await?;
+    let mut kept = Vec::new();
+    let mut done = 0;
     for l in letters {
-        let Ok(record) = serde_json::from_str::<EventRecord>(&l.body) else {
-            kept += 1;
-            progress(&l, false);
-            continue;
-        };
-        let mut event = Event::default();
-        event.records = vec![record];
-        let response = router
-            .handle(event)
-            .await
-            .map_err(|e| anyhow::anyhow!("router: {e}"))?;
-        if response.batch_item_failures.is_empty() {
-            // Hidden again so it is not re-driven twice, then deleted.
-            let again = receive_by_id(sqs, url, &l.message_id).await?;
-            if let Some(again) = again {
-                sqs.delete_message()
-                    .queue_url(url)
-                    .receipt_handle(&again.receipt_handle)
-                    .send()
+        let routed = match serde_json::from_str::<EventRecord>(&l.body) {
+            Err(_) => false,
+            Ok(record) => {
+                let mut event = Event::default();
+                event.records = vec![record];
+                let response = router
+                    .handle(event)
                     .await
-                    .map_err(crate::aws::sdk_err)?;
+                    .map_err(|e| anyhow::anyhow!("router: {e}"))?;
+                response.batch_item_failures.is_empty()
             }
+        };
+        progress(&l, routed);
+        if routed {
+            sqs.delete_message()
+                .queue_url(url)
+                .receipt_handle(&l.receipt_handle)
+                .send()
+                .await
+                .map_err(crate::aws::sdk_err)?;
             done += 1;
-            progress(&l, true);
         } else {
-            kept += 1;
-            progress(&l, false);
+            kept.push(l);
         }
     }
-    Ok((done, kept))
-}
-
-/// Receives until the message with `id` shows up (others are released).
-async fn receive_by_id(sqs: &aws_sdk_sqs::Client, url: &str, id: &str) -> Result<Option<Letter>> {
-    let mut others = Vec::new();
-    let mut found = None;
-    loop {
-        let got = receive(sqs, url, Duration::from_secs(30)).await?;
-        if got.is_empty() {
-            break;
-        }
-        for l in got {
-            if l.message_id == id {
-                found = Some(l);
-            } else {
-                others.push(l);
-            }
-        }
-        if found.is_some() {
-            break;
-        }
-    }
-    release(sqs, url, &others).await?;
-    Ok(found)
+    release(sqs, url, &kept).await?;
+    Ok((done, kept.len()))
 }

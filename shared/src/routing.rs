@@ -2,7 +2,7 @@
 use crate::audience::Audience;
 use crate::blacklist;
 use crate::case_update::CaseUpdate;
-use crate::config::{ConfigSet, Destination, Subscription};
+use crate::config::{ConfigSet, Destination, Route, Subscription};
 use crate::event::EventType;
 use crate::mapping::{self, StatusView};
 use crate::party::{Actor, Party, PartyKind};
@@ -20,6 +20,23 @@ pub struct Planned<'a> {
     pub version: Version,
     pub destination: &'a Destination,
     pub body: String,
+}
+
+impl<'a> Planned<'a> {
+    fn new(
+        subscription: &'a Subscription,
+        event_type: EventType,
+        route: Route<'a>,
+        body: String,
+    ) -> Self {
+        Planned {
+            subscription,
+            event_type,
+            version: route.version,
+            destination: route.destination,
+            body,
+        }
+    }
 }
 
 /// A change in the case tables that may fire webhooks. The case is passed
@@ -126,13 +143,7 @@ pub fn route<'a>(
                 let body = rendered(&mut bodies, route.version, || {
                     payload::render(&subject, route.version)
                 })?;
-                planned.push(Planned {
-                    subscription: sub,
-                    event_type,
-                    version: route.version,
-                    destination: route.destination,
-                    body,
-                });
+                planned.push(Planned::new(sub, event_type, route, body));
             }
         }
     }
@@ -215,13 +226,7 @@ fn route_status<'a>(
                     };
                     payload::render(&subject, route.version)
                 })?;
-                planned.push(Planned {
-                    subscription: sub,
-                    event_type,
-                    version: route.version,
-                    destination: route.destination,
-                    body,
-                });
+                planned.push(Planned::new(sub, event_type, route, body));
             }
         }
     }

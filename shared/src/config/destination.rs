@@ -32,27 +32,23 @@ impl<'de> Deserialize<'de> for Destination {
             }
         };
         match transport.as_str() {
-            "http" => serde_path_to_error::deserialize(value)
-                .map(Destination::Http)
-                .map_err(|e| {
-                    D::Error::custom(nested_error(
-                        &e.path().to_string(),
-                        &e.into_inner().to_string(),
-                    ))
-                }),
-            "amqp" => serde_path_to_error::deserialize(value)
-                .map(Destination::Amqp)
-                .map_err(|e| {
-                    D::Error::custom(nested_error(
-                        &e.path().to_string(),
-                        &e.into_inner().to_string(),
-                    ))
-                }),
+            "http" => nested(value).map(Destination::Http),
+            "amqp" => nested(value).map(Destination::Amqp),
             other => Err(D::Error::custom(format!(
                 "unknown transport `{other}` (known: http, amqp)"
             ))),
         }
     }
+}
+
+/// Deserializes a transport's fields, keeping the field path of an error.
+fn nested<T: serde::de::DeserializeOwned, E: serde::de::Error>(value: Value) -> Result<T, E> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        E::custom(nested_error(
+            &e.path().to_string(),
+            &e.into_inner().to_string(),
+        ))
+    })
 }
 
 /// Marks an error raised below `destination`, so that
