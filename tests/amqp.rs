@@ -156,18 +156,8 @@ async fn an_unroutable_message_is_retried_then_dead_lettered_with_why() {
     let s = stack_with_amqp_subscription("no-such-queue-anywhere", json!({"maxAttempts": 2})).await;
     let _runner = s.run().await.unwrap();
     s.put_status(&status(1, "registered")).await.unwrap();
-    let parked = eventually(WAIT, || async {
-        let p = s.drain(&s.stack.delivery_dlq_url).await.unwrap();
-        (!p.is_empty()).then_some(p)
-    })
-    .await
-    .expect("dead-lettered");
-    let reason = &parked[0]
-        .1
-        .iter()
-        .find(|(k, _)| k == "hubhooksReason")
-        .unwrap()
-        .1;
+    let parked = s.dead_letters(WAIT).await.unwrap();
+    let reason = reason(&parked[0]);
     assert_eq!(
         reason,
         "gave up after 2 of 2 attempts; last error: request failed: broker 127.0.0.1:5672 returned the message as unroutable (312 NO_ROUTE): nothing bound to exchange `` with routing key `no-such-queue-anywhere`"

@@ -57,15 +57,6 @@ async fn one_delivery(
     (s, rx)
 }
 
-fn dead_letter_reason(parked: &[(String, Vec<(String, String)>)]) -> String {
-    parked[0]
-        .1
-        .iter()
-        .find(|(k, _)| k == "hubhooksReason")
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default()
-}
-
 #[tokio::test]
 async fn a_receiver_failing_k_times_gets_the_webhook_with_one_delivery_id() {
     let (s, rx) = one_delivery(|rx| rx.url("/flaky"), json!({"maxAttempts": 5})).await;
@@ -101,17 +92,12 @@ async fn a_receiver_that_always_fails_leaves_the_delivery_in_the_dlq_with_its_la
     rx.set_status(500);
     let _runner = s.run().await.unwrap();
     s.put_status(&status(1, "registered")).await.unwrap();
-    let parked = eventually(WAIT, || async {
-        let p = s.drain(&s.stack.delivery_dlq_url).await.unwrap();
-        (!p.is_empty()).then_some(p)
-    })
-    .await
-    .expect("the delivery reaches the DLQ");
+    let parked = s.dead_letters(WAIT).await.unwrap();
     tokio::time::sleep(GRACE).await;
     assert_eq!(rx.received().len(), 3, "exactly maxAttempts attempts");
     assert_eq!(parked.len(), 1);
     assert_eq!(
-        dead_letter_reason(&parked),
+        reason(&parked[0]),
         "gave up after 3 of 3 attempts; last error: receiver answered 500: "
     );
     let delivery: Value = serde_json::from_str(&parked[0].0).unwrap();
@@ -143,14 +129,9 @@ async fn gone_disables_the_subscription_and_records_why() {
     rx.set_status(410);
     let _runner = s.run().await.unwrap();
     s.put_status(&status(1, "registered")).await.unwrap();
-    let parked = eventually(WAIT, || async {
-        let p = s.drain(&s.stack.delivery_dlq_url).await.unwrap();
-        (!p.is_empty()).then_some(p)
-    })
-    .await
-    .expect("the delivery reaches the DLQ");
+    let parked = s.dead_letters(WAIT).await.unwrap();
     assert_eq!(
-        dead_letter_reason(&parked),
+        reason(&parked[0]),
         "attempt 1: receiver answered 410: ; the subscription is disabled"
     );
     let item = s.config_item("sub").await.unwrap();
@@ -191,12 +172,7 @@ async fn signatures_verify_with_the_reference_library_and_secrets_stay_out_of_th
     rx.set_status(500);
     let _runner = s.run().await.unwrap();
     s.put_status(&status(1, "registered")).await.unwrap();
-    let parked = eventually(WAIT, || async {
-        let p = s.drain(&s.stack.delivery_dlq_url).await.unwrap();
-        (!p.is_empty()).then_some(p)
-    })
-    .await
-    .expect("the delivery reaches the DLQ");
+    let parked = s.dead_letters(WAIT).await.unwrap();
     let got = rx.received();
     assert_eq!(got.len(), 2);
     for r in &got {
@@ -281,14 +257,9 @@ async fn a_missing_secret_is_dead_lettered_by_name() {
     .await;
     let _runner = s.run().await.unwrap();
     s.put_status(&status(1, "registered")).await.unwrap();
-    let parked = eventually(WAIT, || async {
-        let p = s.drain(&s.stack.delivery_dlq_url).await.unwrap();
-        (!p.is_empty()).then_some(p)
-    })
-    .await
-    .expect("the delivery reaches the DLQ");
+    let parked = s.dead_letters(WAIT).await.unwrap();
     assert_eq!(
-        dead_letter_reason(&parked),
+        reason(&parked[0]),
         "attempt 1: refused: secret `nobody-wrote-this` named by auth.bearerSecret does not exist or is empty"
     );
     assert!(rx.received().is_empty());
@@ -333,15 +304,12 @@ async fn loopback_and_metadata_destinations_are_refused_without_the_allow_list()
     assert_eq!(parked.len(), 4, "all four refused: {parked:#?}");
     let mut reasons: Vec<(String, String)> = parked
         .iter()
-        .map(|(body, attrs)| {
-            let d: Value = serde_json::from_str(body).unwrap();
-            let reason = attrs
-                .iter()
-                .find(|(k, _)| k == "hubhooksReason")
-                .unwrap()
-                .1
-                .clone();
-            (d["subscriptionId"].as_str().unwrap().to_owned(), reason)
+        .map(|m| {
+            let d: Value = serde_json::from_str(&m.0).unwrap();
+            (
+                d["subscriptionId"].as_str().unwrap().to_owned(),
+                reason(m).to_owned(),
+            )
         })
         .collect();
     reasons.sort();

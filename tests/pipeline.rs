@@ -356,19 +356,12 @@ async fn a_malformed_stream_record_is_parked_with_its_reason_and_the_rest_are_ro
 
     let parked = s.drain(&s.stack.router_failure_queue_url).await.unwrap();
     assert_eq!(parked.len(), 1);
-    let reason = parked[0]
-        .1
-        .iter()
-        .find(|(k, _)| k == "hubhooksReason")
-        .map(|(_, v)| v.as_str());
-    assert_eq!(reason, Some("status record: missing field `key`"));
-    let origin = parked[0]
-        .1
-        .iter()
-        .find(|(k, _)| k == "hubhooksOrigin")
-        .map(|(_, v)| v.as_str());
     assert_eq!(
-        origin,
+        attribute(&parked[0], "hubhooksReason"),
+        Some("status record: missing field `key`")
+    );
+    assert_eq!(
+        attribute(&parked[0], "hubhooksOrigin"),
         Some(format!("{}/event-1", s.stack.tables.case_statuses()).as_str())
     );
     let record: Value = serde_json::from_str(&parked[0].0).unwrap();
@@ -502,13 +495,9 @@ async fn a_malformed_queue_message_goes_to_the_dlq_and_never_holds_up_the_batch(
     let parked = s.drain(&s.stack.delivery_dlq_url).await.unwrap();
     assert_eq!(parked.len(), 1);
     assert_eq!(parked[0].0, "{\"v\":1,\"id\":\"x\"");
-    let reason = parked[0]
-        .1
-        .iter()
-        .find(|(k, _)| k == "hubhooksReason")
-        .unwrap();
+    let reason = attribute(&parked[0], "hubhooksReason").unwrap();
     assert!(
-        reason.1.starts_with("not a delivery: EOF while parsing"),
+        reason.starts_with("not a delivery: EOF while parsing"),
         "{reason:?}"
     );
 }

@@ -230,14 +230,8 @@ async fn every_type_reaches_the_right_party_at_its_own_destination() {
 
     let parked = s.drain(&s.stack.router_failure_queue_url).await.unwrap();
     assert_eq!(parked.len(), 1, "{parked:#?}");
-    let reason = &parked[0]
-        .1
-        .iter()
-        .find(|(k, _)| k == "hubhooksReason")
-        .unwrap()
-        .1;
     assert_eq!(
-        reason,
+        attribute(&parked[0], "hubhooksReason").unwrap(),
         "message: attribute `senderType`: unknown variant `hub`, expected `partner` or `provider`"
     );
 }

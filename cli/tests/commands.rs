@@ -314,14 +314,9 @@ async fn the_attempt_log_shows_a_failure_then_the_success() {
     put_json(&ddb, e.stack.tables.cases(), &case())
         .await
         .unwrap();
-    put_json(
-        &ddb,
-        e.stack.tables.case_statuses(),
-        &json!({"caseId": 1290485, "id": 1, "guid": GUID,
-        "key": "registered", "name": "Registered", "createdAt": "2023-01-25T13:11:18.000Z"}),
-    )
-    .await
-    .unwrap();
+    put_json(&ddb, e.stack.tables.case_statuses(), &status())
+        .await
+        .unwrap();
     rx.wait_for(2, Duration::from_secs(30)).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let (code, out, err) = e.run(&["deliveries", "--case", GUID, "--json"]);
@@ -344,6 +339,12 @@ async fn the_attempt_log_shows_a_failure_then_the_success() {
     assert!(out.contains("retrying"));
     let (_, out, _) = e.run(&["deliveries", "--subscription", "acme"]);
     assert_eq!(out.lines().count(), 3);
+}
+
+/// The case's first status record.
+fn status() -> Value {
+    json!({"caseId": 1290485, "id": 1, "guid": GUID, "key": "registered", "name": "Registered",
+           "createdAt": "2023-01-25T13:11:18.000Z"})
 }
 
 /// A dead letter: a delivery as the sender parks it.
@@ -538,14 +539,9 @@ async fn router_failures_are_listed_and_re_driven_once_fixed() {
     };
     {
         let runner = Runner::start(&e.sdk, &e.stack, options).await.unwrap();
-        put_json(
-            &ddb,
-            e.stack.tables.case_statuses(),
-            &json!({"caseId": 1290485, "id": 1, "guid": GUID,
-            "key": "registered", "name": "Registered", "createdAt": "2023-01-25T13:11:18.000Z"}),
-        )
-        .await
-        .unwrap();
+        put_json(&ddb, e.stack.tables.case_statuses(), &status())
+            .await
+            .unwrap();
         let deadline = std::time::Instant::now() + Duration::from_secs(30);
         loop {
             let (_, out, _) = e.run(&["router-failures", "list"]);

@@ -152,6 +152,19 @@ impl Stack {
         }
     }
 
+    /// Waits until the delivery DLQ holds something and drains it.
+    pub async fn dead_letters(
+        &self,
+        timeout: Duration,
+    ) -> Result<Vec<(String, Vec<(String, String)>)>> {
+        let found = eventually(timeout, || async {
+            let p = self.drain(&self.stack.delivery_dlq_url).await.ok()?;
+            (!p.is_empty()).then_some(p)
+        })
+        .await;
+        found.context("nothing reached the DLQ")
+    }
+
     /// Approximate visible + in-flight count of a queue.
     pub async fn depth(&self, queue_url: &str) -> Result<u64> {
         use aws_sdk_sqs::types::QueueAttributeName as A;
@@ -173,6 +186,20 @@ impl Stack {
         };
         Ok(n(&A::ApproximateNumberOfMessages) + n(&A::ApproximateNumberOfMessagesNotVisible))
     }
+}
+
+/// A string attribute of a drained message.
+pub fn attribute<'a>(message: &'a (String, Vec<(String, String)>), name: &str) -> Option<&'a str> {
+    message
+        .1
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// The `hubhooksReason` attribute of a drained message ("" when absent).
+pub fn reason(message: &(String, Vec<(String, String)>)) -> &str {
+    attribute(message, "hubhooksReason").unwrap_or("")
 }
 
 /// A sample Lambda event from events/.
