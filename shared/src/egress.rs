@@ -2,7 +2,11 @@
 //!
 //! A destination that resolves to a loopback, private, link-local, shared
 //! (CGNAT), unspecified, multicast or cloud-metadata address is refused
-//! unless the deployment's allow-list (`EGRESS_ALLOW`, CIDRs) covers it. The
+//! unless the deployment's allow-list (`EGRESS_ALLOW`, CIDRs) covers it. So
+//! are the ranges that carry an IPv4 address inside IPv6 (NAT64, 6to4,
+//! Teredo, IPv4-compatible: each can tunnel to an internal IPv4 address) and
+//! the special-purpose ranges no receiver lives in (benchmarking, IETF
+//! protocol assignments, documentation), as Svix refuses them. The
 //! HTTP client checks every address DNS gives it before connecting, so a
 //! name that later resolves elsewhere (DNS rebinding) is caught too.
 use ipnet::IpNet;
@@ -62,6 +66,14 @@ pub fn forbidden(ip: IpAddr) -> Option<&'static str> {
                 Some("unspecified")
             } else if v4.is_multicast() || v4.is_broadcast() || o[0] >= 240 {
                 Some("multicast or reserved")
+            } else if o[0] == 198 && (o[1] & 0xfe) == 18 {
+                Some("benchmarking (198.18.0.0/15)")
+            } else if o[..3] == [192, 0, 0] {
+                Some("IETF protocol assignments (192.0.0.0/24)")
+            } else if matches!(o[..3], [192, 0, 2] | [198, 51, 100] | [203, 0, 113]) {
+                Some("documentation")
+            } else if o[..3] == [192, 88, 99] {
+                Some("6to4 relay (192.88.99.0/24)")
             } else {
                 None
             }
@@ -83,6 +95,17 @@ pub fn forbidden(ip: IpAddr) -> Option<&'static str> {
                 Some("link-local")
             } else if v6.is_multicast() {
                 Some("multicast or reserved")
+            } else if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] || s[..3] == [0x64, 0xff9b, 1] {
+                Some("NAT64 (64:ff9b::/96, 64:ff9b:1::/48)")
+            } else if s[0] == 0x2002 {
+                Some("6to4 (2002::/16)")
+            } else if s[..2] == [0x2001, 0] {
+                Some("Teredo (2001::/32)")
+            } else if s[..2] == [0x2001, 0xdb8] {
+                Some("documentation (2001:db8::/32)")
+            } else if s[..6] == [0, 0, 0, 0, 0, 0] {
+                // ::a.b.c.d (loopback and unspecified were caught above).
+                Some("IPv4-compatible (::/96)")
             } else {
                 None
             }
@@ -125,6 +148,46 @@ mod tests {
         ] {
             assert_eq!(check("", ip), Ok(()), "{ip}");
         }
+    }
+
+    #[test]
+    fn ranges_that_tunnel_or_document_are_refused_as_svix_does() {
+        for (ip, kind) in [
+            // NAT64 embeds an IPv4 address: 64:ff9b::7f00:1 is 127.0.0.1.
+            ("64:ff9b::7f00:1", "NAT64"),
+            ("64:ff9b::808:808", "NAT64"),
+            ("64:ff9b:1::1", "NAT64"),
+            // 6to4 embeds one too (2002:7f00:1:: is 127.0.0.1).
+            ("2002:7f00:1::1", "6to4"),
+            ("2002:808:808::1", "6to4"),
+            // IPv4-compatible (deprecated) addresses.
+            ("::127.0.0.1", "IPv4-compatible"),
+            ("::8.8.8.8", "IPv4-compatible"),
+            ("2001::1", "Teredo"),
+            ("198.18.0.1", "benchmarking"),
+            ("198.19.255.254", "benchmarking"),
+            ("192.0.0.8", "IETF protocol assignments"),
+            ("192.0.2.1", "documentation"),
+            ("198.51.100.7", "documentation"),
+            ("203.0.113.9", "documentation"),
+            ("2001:db8::1", "documentation"),
+            ("192.88.99.1", "6to4 relay"),
+        ] {
+            let err = check("", ip).expect_err(ip);
+            assert!(err.contains(kind), "{ip}: {err}");
+        }
+        // Their neighbours stay reachable.
+        for ip in [
+            "198.20.0.1",
+            "192.0.1.1",
+            "203.0.114.1",
+            "2001:db9::1",
+            "64:ff9c::1",
+        ] {
+            assert_eq!(check("", ip), Ok(()), "{ip}");
+        }
+        // The allow-list still opens them explicitly.
+        assert_eq!(check("198.18.0.0/15", "198.18.0.1"), Ok(()));
     }
 
     #[test]

@@ -4,8 +4,8 @@
 //! The delay grows with the attempt number along a schedule (default 30 s,
 //! 2 min, 10 min, 30 min, 2 h, 6 h, then 12 h, SQS's longest visibility
 //! timeout), spread by a jitter of ±20% so that a receiver coming back is not
-//! hit by every retry at once. A `Retry-After` answer replaces the schedule's
-//! delay, within the same bounds.
+//! hit by every retry at once. A `Retry-After` answer can lengthen the delay
+//! (up to 12 h) but never shorten it below the schedule's step.
 use crate::ports::{DeliveryError, Receipt};
 use std::time::Duration;
 
@@ -147,12 +147,16 @@ pub fn verdict(
             last: Some(Failure::from(&error)),
         };
     }
+    let step = jittered(schedule.delay_after(attempt), jitter_seed, attempt);
     let delay = match &error {
+        // Retry-After may lengthen the wait, never shorten it: a receiver
+        // answering `Retry-After: 0` would otherwise burn every attempt in
+        // seconds.
         DeliveryError::Rejected {
             retry_after: Some(after),
             ..
-        } => (*after).clamp(Duration::from_secs(1), MAX_DELAY),
-        _ => jittered(schedule.delay_after(attempt), jitter_seed, attempt),
+        } => (*after).clamp(step, MAX_DELAY),
+        _ => step,
     };
     Verdict::Retry {
         delay,
@@ -231,8 +235,30 @@ mod tests {
             other => panic!("{other:?}"),
         };
         assert_eq!(delay(90), Duration::from_secs(90));
-        assert_eq!(delay(0), Duration::from_secs(1));
         assert_eq!(delay(10 * 86400), MAX_DELAY);
+    }
+
+    #[test]
+    fn retry_after_never_shortens_the_schedule() {
+        // A receiver answering `429, Retry-After: 0` must not burn every
+        // attempt in seconds: the schedule's step is the floor.
+        let s = RetrySchedule::default();
+        let mut total = Duration::ZERO;
+        for attempt in 1..8 {
+            let Verdict::Retry { delay, .. } =
+                verdict(rejected(429, Some(0)), attempt, 8, &s, "burst")
+            else {
+                panic!("attempt {attempt} should retry")
+            };
+            let step = s.delay_after(attempt).as_secs_f64();
+            assert!(
+                delay.as_secs_f64() >= step * 0.8,
+                "attempt {attempt}: {delay:?} is below the schedule's {step} s"
+            );
+            total += delay;
+        }
+        // 7 waits of the default schedule, jitter included: over 10 hours.
+        assert!(total > Duration::from_secs(10 * 3600), "{total:?}");
     }
 
     #[test]
