@@ -165,7 +165,12 @@ async fn create_queue(
     name: &str,
     attributes: Vec<(QueueAttributeName, String)>,
 ) -> Result<String> {
-    let mut req = client.create_queue().queue_name(name);
+    // SQS's default message size, stated: moto's default is 1 MiB, and the
+    // local stack must refuse what AWS refuses.
+    let mut req = client
+        .create_queue()
+        .queue_name(name)
+        .attributes(QueueAttributeName::MaximumMessageSize, "262144");
     for (k, v) in attributes {
         req = req.attributes(k, v);
     }
