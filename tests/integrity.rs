@@ -142,12 +142,16 @@ async fn a_malformed_record_too_large_to_park_does_not_block_its_shard() {
     let mut big = case();
     big["orderData"]["notes"] = json!("n".repeat(150_000));
     s.put_case(&big).await.unwrap();
+    // Another case of the same table (the same stream shard on moto).
+    let mut other = case();
+    other["guid"] = json!("0b6f3d2a-1c1e-4a8e-9a55-3f2f8c1d7e21");
+    s.put_case(&other).await.unwrap();
     let _runner = s.run().await.unwrap();
     let mut broken = big.clone();
     broken["orderData"]["refNo"] = json!("INT-2");
     broken["partnerId"] = json!("not a number");
     s.put_case(&broken).await.unwrap();
-    let mut fine = case();
+    let mut fine = other.clone();
     fine["orderData"]["refNo"] = json!("INT-3");
     fine["changedBy"] = json!({"type": "provider", "via": "api"});
     s.put_case(&fine).await.unwrap();
@@ -170,7 +174,10 @@ async fn a_malformed_record_too_large_to_park_does_not_block_its_shard() {
     let trimmed = &letter["trimmedRecord"];
     assert_eq!(trimmed["eventName"], "MODIFY");
     assert_eq!(trimmed["keys"], json!({"guid": GUID}));
-    assert!(trimmed["sizeBytes"].as_u64().unwrap() > 262_144, "{trimmed}");
+    assert!(
+        trimmed["sizeBytes"].as_u64().unwrap() > 262_144,
+        "{trimmed}"
+    );
     let key = trimmed["bodyRef"].as_str().unwrap();
     let stored = hubhooks::adapters::s3::client(&s.sdk)
         .get_object()
@@ -240,7 +247,10 @@ async fn disabling_or_deleting_a_subscription_stops_its_retries() {
     let mut reasons: Vec<String> = parked.iter().map(|m| reason(m).to_owned()).collect();
     reasons.sort();
     assert_eq!(
-        reasons.iter().map(|r| r.split(": ").nth(1).unwrap_or(r)).collect::<Vec<_>>(),
+        reasons
+            .iter()
+            .map(|r| r.split(": ").nth(1).unwrap_or(r))
+            .collect::<Vec<_>>(),
         [
             "subscription `to-delete` no longer exists; not sent",
             "subscription `to-disable` is disabled (receiver down); not sent",
@@ -356,7 +366,16 @@ async fn a_replay_keeps_counting_attempts_and_never_overwrites_the_attempt_log()
     .unwrap();
     let outcomes: Vec<(u32, String)> = log
         .iter()
-        .map(|a| (a.attempt, serde_json::to_value(a.outcome).unwrap().as_str().unwrap().to_owned()))
+        .map(|a| {
+            (
+                a.attempt,
+                serde_json::to_value(a.outcome)
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+            )
+        })
         .collect();
     assert_eq!(
         outcomes,
@@ -411,12 +430,20 @@ async fn an_unreadable_earlier_status_does_not_block_later_statuses() {
         seen,
         [
             ("newStatus".to_owned(), json!("final"), Value::Null),
-            ("statusTransition".to_owned(), json!("final"), json!("registered")),
+            (
+                "statusTransition".to_owned(),
+                json!("final"),
+                json!("registered")
+            ),
             ("newStatus".to_owned(), json!("registered"), Value::Null),
         ],
         "{got:#?}"
     );
     let parked = s.drain(&s.stack.router_failure_queue_url).await.unwrap();
     assert_eq!(parked.len(), 1, "only the unreadable status is parked");
-    assert!(reason(&parked[0]).contains("attribute `key`"), "{}", reason(&parked[0]));
+    assert!(
+        reason(&parked[0]).contains("attribute `key`"),
+        "{}",
+        reason(&parked[0])
+    );
 }

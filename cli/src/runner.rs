@@ -11,7 +11,6 @@ use aws_sdk_dynamodbstreams::types::ShardIteratorType;
 use hubhooks::egress::AllowList;
 use hubhooks::lambda::router::AwsRouter;
 use hubhooks::lambda::sender::AwsSender;
-use hubhooks::ports::{DeadLetter, DeadLetters};
 use hubhooks::retry::RetrySchedule;
 use hubhooks::settings::{RouterSettings, SenderSettings};
 use hubhooks::tables::CaseTable;
@@ -71,6 +70,7 @@ pub fn local_sender_settings(stack: &LocalStack, options: &RunnerOptions) -> Sen
         egress: options.egress.clone(),
         deliveries_table: stack.deliveries_table.clone(),
         attempt_log_days: hubhooks::settings::DEFAULT_ATTEMPT_LOG_DAYS,
+        config_ttl: options.config_ttl,
     }
 }
 
@@ -202,6 +202,8 @@ impl StreamPoller {
         let mut iterator = None;
         // (sequence number, failures so far) of the record being retried.
         let mut retrying: Option<(String, u32)> = None;
+        // Failed parks in a row: each waits longer (at most 5 s).
+        let mut park_failures: u32 = 0;
         loop {
             if iterator.is_none() {
                 iterator = self.iterator(ShardIteratorType::TrimHorizon, None).await;
@@ -238,17 +240,11 @@ impl StreamPoller {
             }
             let mut event = aws_lambda_events::event::dynamodb::Event::default();
             event.records = records;
-            let failed = match self.router.handle(event.clone()).await {
-                Ok(response) => response
-                    .batch_item_failures
-                    .first()
-                    .and_then(|f| f.item_identifier.clone()),
-                // A failed invocation retries the whole batch.
-                Err(_) => event
-                    .records
-                    .first()
-                    .and_then(|r| r.change.sequence_number.clone()),
-            };
+            let (response, summary) = self.router.invoke(&event.records).await;
+            let failed = response
+                .batch_item_failures
+                .first()
+                .and_then(|f| f.item_identifier.clone());
             let records = event.records;
             match failed {
                 None => {
@@ -263,23 +259,32 @@ impl StreamPoller {
                     if count > self.options.max_record_retries {
                         // As the OnFailure destination: the record is set aside
                         // with its reason and the shard moves on.
-                        let record = records
+                        // Unlike Lambda's own failure description, the letter
+                        // says why the record kept failing.
+                        let reason = format!(
+                            "retries exhausted ({count} attempts); last error: {}",
+                            summary.failure.as_deref().unwrap_or("unknown")
+                        );
+                        let parked = match records
                             .iter()
-                            .find(|r| r.change.sequence_number.as_deref() == Some(&seq));
-                        let letter = DeadLetter {
-                            reason: format!("retries exhausted ({} attempts)", count),
-                            origin: format!("{}/{seq}", self.stream_arn),
-                            body: record
-                                .and_then(|r| serde_json::to_string(r).ok())
-                                .unwrap_or_default(),
+                            .find(|r| r.change.sequence_number.as_deref() == Some(&seq))
+                        {
+                            Some(record) => self.router.park_record(record, &reason).await,
+                            None => Ok(()),
                         };
-                        if let Err(e) = self.router.failures.park(letter).await {
-                            tracing::error!(error = %e, "could not park the exhausted record; retrying it");
+                        if let Err(e) = parked {
+                            park_failures += 1;
+                            let pause = (self.options.idle_poll
+                                * 2u32.saturating_pow(park_failures))
+                            .min(Duration::from_secs(5));
+                            tracing::error!(error = %e, pause_ms = pause.as_millis() as u64, "could not park the exhausted record; retrying it after a pause");
+                            tokio::time::sleep(pause).await;
                             iterator = self
                                 .iterator(ShardIteratorType::AtSequenceNumber, Some(&seq))
                                 .await;
                             continue;
                         }
+                        park_failures = 0;
                         retrying = None;
                         iterator = self
                             .iterator(ShardIteratorType::AfterSequenceNumber, Some(&seq))

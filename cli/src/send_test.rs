@@ -160,6 +160,7 @@ pub fn delivery(
         body_ref: None,
         // A test shows the receiver's answer now: no retries.
         max_attempts: 1,
+        prior_attempts: 0,
         auth: subscription.auth.clone(),
         test: true,
         source: "hubhooks send-test".into(),

@@ -21,6 +21,12 @@ impl<S: ConfigSource> ConfigCache<S> {
         }
     }
 
+    /// Forgets the cached copy, so the next `get` reads the source (after
+    /// this process changed it, e.g. disabled a subscription).
+    pub async fn invalidate(&self) {
+        *self.state.lock().await = None;
+    }
+
     /// The current config. On a failed refresh a stale copy is used (and
     /// logged) rather than failing the batch; with no copy at all the error
     /// is returned and the batch is retried.

@@ -13,10 +13,9 @@ use uuid::Uuid;
 pub const ENVELOPE_VERSION: u8 = 2;
 pub const READABLE_VERSIONS: [u8; 2] = [1, 2];
 
-/// Largest body kept inside a queue message; larger ones go to the payload
-/// store and the message carries `bodyRef`. SQS allows 256 KiB for the
-/// whole message, and the envelope needs room too.
-pub const INLINE_BODY_LIMIT: usize = 200 * 1024;
+/// SQS's message size (the queues state it: `MaximumMessageSize`). It
+/// counts the body and the message attributes.
+pub const QUEUE_MESSAGE_LIMIT: usize = 262_144;
 
 fn default_max_attempts() -> u32 {
     crate::retry::DEFAULT_MAX_ATTEMPTS
@@ -38,13 +37,18 @@ pub struct Delivery {
     /// says where it is stored.
     #[serde(default)]
     pub body: String,
-    /// Key of the body in the payload store, for bodies over
-    /// [`INLINE_BODY_LIMIT`].
+    /// Key of the body in the payload store, for a delivery whose queue
+    /// message would be over [`QUEUE_MESSAGE_LIMIT`] with the body inline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body_ref: Option<String>,
     /// The subscription's attempt limit, fixed when the delivery was made.
     #[serde(default = "default_max_attempts")]
     pub max_attempts: u32,
+    /// Attempts made in earlier lives of this delivery (before it was
+    /// dead-lettered and replayed), so `webhook-attempt` and the attempt log
+    /// keep counting across replays.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub prior_attempts: u32,
     /// Names of the subscription's secrets (never their values).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth: Option<Auth>,
@@ -54,6 +58,66 @@ pub struct Delivery {
     /// The change that caused it: `<table>/<stream event id>`.
     pub source: String,
     pub created_at: Timestamp,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+impl Delivery {
+    /// The queue message: this envelope as JSON. The body is a JSON string
+    /// inside it, so its quotes and backslashes are escaped once more: size
+    /// decisions must be made on this, never on the body's length.
+    pub fn to_message(&self) -> String {
+        // A struct of strings, numbers and maps with string keys always
+        // serializes.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// What SQS counts for this delivery's message: the envelope and the
+    /// attributes the queue adapter puts on it.
+    pub fn queue_message_bytes(&self) -> usize {
+        self.to_message().len() + self.attribute_bytes()
+    }
+
+    pub fn attribute_bytes(&self) -> usize {
+        use attributes::{DELIVERY_ID, EVENT_TYPE, SUBSCRIPTION_ID, size};
+        size(DELIVERY_ID, &self.id)
+            + size(SUBSCRIPTION_ID, &self.subscription_id)
+            + size(EVENT_TYPE, self.event_type.as_str())
+    }
+
+    /// Whether the message, with the body inline, fits in a queue message.
+    pub fn fits_inline(&self) -> bool {
+        self.queue_message_bytes() <= QUEUE_MESSAGE_LIMIT
+    }
+}
+
+/// Message attributes on delivery and dead-letter messages, for filtering
+/// queue contents without parsing bodies.
+pub mod attributes {
+    pub const DELIVERY_ID: &str = "deliveryId";
+    pub const SUBSCRIPTION_ID: &str = "subscriptionId";
+    pub const EVENT_TYPE: &str = "eventType";
+    pub const REASON: &str = "hubhooksReason";
+    pub const ORIGIN: &str = "hubhooksOrigin";
+
+    /// SQS counts an attribute's name, data type (`String`) and value.
+    pub fn size(name: &str, value: &str) -> usize {
+        name.len() + "String".len() + value.len()
+    }
+}
+
+/// At most `max` bytes of `s`, cut at a character boundary.
+pub fn clip(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
 }
 
 const NAMESPACE: Uuid = Uuid::from_u128(0x6b1f_0e3c_5c2a_4f5e_9a43_8d0b_2f71_c9e4);

@@ -18,6 +18,7 @@ pub mod egress;
 pub mod event;
 pub mod lambda;
 pub mod mapping;
+pub mod memory;
 pub mod meter;
 pub mod party;
 pub mod payload;

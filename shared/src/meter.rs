@@ -43,6 +43,12 @@ pub fn malformed_message() {
     metrics::counter!("DeliveriesMalformed").increment(1);
 }
 
+/// An earlier status skipped because it cannot be read:
+/// `RouterEarlierStatusesUnreadable`.
+pub fn unreadable_earlier_status() {
+    metrics::counter!("RouterEarlierStatusesUnreadable").increment(1);
+}
+
 /// One router batch: `RouterRecords`, `RouterRecordsMalformed` (parked),
 /// `RouterRecordsIgnored`, `RouterDeliveries` (fan-out).
 pub fn router_batch(summary: &BatchSummary) {

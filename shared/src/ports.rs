@@ -29,12 +29,41 @@ pub trait CaseStore: Send + Sync {
     /// `Ok(None)` when there is no such case; `Err` for a malformed item or
     /// an I/O failure (the message says which).
     async fn case(&self, guid: &str) -> Result<Option<CaseRecord>, CaseStoreError>;
-    /// The case's status records older than `before_id`, newest first.
+    /// The case's status records older than `before_id`, newest first. An
+    /// item that cannot be read is reported in `unreadable`, not fatal.
     async fn previous_statuses(
         &self,
         case_id: i64,
         before_id: i64,
-    ) -> Result<Vec<StatusRecord>, CaseStoreError>;
+    ) -> Result<EarlierStatuses, CaseStoreError>;
+}
+
+/// A case's earlier statuses, newest first, and why any could not be read.
+/// The router skips the unreadable ones when it looks for the previous
+/// status (a bad row must not block every later status of its case); the
+/// bad row itself was parked when its own stream record came through.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct EarlierStatuses {
+    pub readable: Vec<StatusRecord>,
+    /// One line per unreadable item: its id and what is wrong.
+    pub unreadable: Vec<String>,
+}
+
+impl EarlierStatuses {
+    /// Reads items given newest first, keeping their order.
+    pub fn from_items(case_id: i64, items: impl IntoIterator<Item = serde_json::Value>) -> Self {
+        let mut out = EarlierStatuses::default();
+        for item in items {
+            let id = item.get("id").cloned().unwrap_or(serde_json::Value::Null);
+            match StatusRecord::from_json(item) {
+                Ok(s) => out.readable.push(s),
+                Err(e) => out
+                    .unreadable
+                    .push(format!("earlier status {id} of case {case_id}: {e}")),
+            }
+        }
+        out
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +79,13 @@ pub enum CaseStoreError {
 #[async_trait]
 pub trait ConfigSource: Send + Sync {
     async fn load(&self) -> Result<Vec<RawConfigItem>, IoError>;
+}
+
+#[async_trait]
+impl<T: ConfigSource + ?Sized> ConfigSource for Box<T> {
+    async fn load(&self) -> Result<Vec<RawConfigItem>, IoError> {
+        (**self).load().await
+    }
 }
 
 /// The delivery queue.
@@ -69,6 +105,16 @@ pub struct DeadLetter {
     pub origin: String,
     /// The original content, unchanged.
     pub body: String,
+}
+
+impl DeadLetter {
+    /// What SQS counts for this letter: the body and the two attributes.
+    pub fn queue_message_bytes(&self) -> usize {
+        use crate::delivery::attributes::{ORIGIN, REASON};
+        self.body.len().max(1)
+            + crate::delivery::attributes::size(REASON, crate::delivery::clip(&self.reason, 4096))
+            + crate::delivery::attributes::size(ORIGIN, crate::delivery::clip(&self.origin, 1024))
+    }
 }
 
 #[async_trait]
@@ -107,6 +153,10 @@ pub enum DeliveryError {
     Refused(String),
     #[error("request failed: {0}")]
     Other(String),
+    /// The subscription no longer wants it (disabled, deleted, the type
+    /// dropped): nothing was sent, and nothing will be.
+    #[error("{0}")]
+    Withdrawn(String),
 }
 
 /// One attempt, ready to go: the delivery, its body (fetched if it was
@@ -150,10 +200,23 @@ pub trait SubscriptionControl: Send + Sync {
     async fn disable(&self, subscription_id: &str, reason: &str) -> Result<(), IoError>;
 }
 
-/// The attempt log: one record per delivery attempt.
+/// The attempt log: one record per delivery attempt, never overwritten.
 #[async_trait]
 pub trait AttemptLog: Send + Sync {
-    async fn record(&self, attempt: &crate::attempt::AttemptRecord) -> Result<(), IoError>;
+    async fn record(
+        &self,
+        attempt: &crate::attempt::AttemptRecord,
+    ) -> Result<AttemptWrite, IoError>;
+}
+
+/// How an attempt record was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptWrite {
+    /// Under its own attempt number.
+    AsNumbered,
+    /// Its number was taken (a message whose count was lost, e.g. moved by
+    /// the queue's own redrive); written under the next free one.
+    Renumbered(u32),
 }
 
 /// Bodies too large for a queue message.

@@ -131,7 +131,7 @@ pub fn verdict(
                 reason: format!("attempt {attempt}: {error}; the subscription is disabled"),
             };
         }
-        DeliveryError::Refused(_) => {
+        DeliveryError::Refused(_) | DeliveryError::Withdrawn(_) => {
             return Verdict::GiveUp {
                 reason: format!("attempt {attempt}: {error}"),
                 last: Some(Failure::from(&error)),

@@ -57,6 +57,18 @@ pub struct RouterSettings {
 
 pub const DEFAULT_CONFIG_TTL: Duration = Duration::from_secs(30);
 
+fn config_ttl(env: &dyn Env) -> Result<Duration, SettingsError> {
+    match env.get("CONFIG_TTL_SECONDS") {
+        None => Ok(DEFAULT_CONFIG_TTL),
+        Some(s) => Ok(Duration::from_secs(s.parse().map_err(|e| {
+            SettingsError {
+                name: "CONFIG_TTL_SECONDS",
+                problem: format!("`{s}` is not a whole number of seconds: {e}"),
+            }
+        })?)),
+    }
+}
+
 impl RouterSettings {
     pub fn from_env() -> Result<Self, SettingsError> {
         Self::from(&ProcessEnv)
@@ -64,13 +76,7 @@ impl RouterSettings {
 
     pub fn from(env: &dyn Env) -> Result<Self, SettingsError> {
         let var = |name| required(env, name);
-        let config_ttl = match env.get("CONFIG_TTL_SECONDS") {
-            None => DEFAULT_CONFIG_TTL,
-            Some(s) => Duration::from_secs(s.parse().map_err(|e| SettingsError {
-                name: "CONFIG_TTL_SECONDS",
-                problem: format!("`{s}` is not a whole number of seconds: {e}"),
-            })?),
-        };
+        let config_ttl = config_ttl(env)?;
         Ok(RouterSettings {
             tables: TableNames::try_new(|t| var(t.env_var()), var("CONFIG_TABLE")?)?,
             delivery_queue_url: var("DELIVERY_QUEUE_URL")?,
@@ -98,6 +104,8 @@ pub struct SenderSettings {
     pub deliveries_table: String,
     /// Days an attempt stays in the log (DynamoDB TTL).
     pub attempt_log_days: u32,
+    /// How long the subscription state each attempt checks may be stale.
+    pub config_ttl: Duration,
 }
 
 pub const DEFAULT_ATTEMPT_LOG_DAYS: u32 = 30;
@@ -130,6 +138,7 @@ impl SenderSettings {
             retry_schedule,
             egress,
             deliveries_table: var("DELIVERIES_TABLE")?,
+            config_ttl: config_ttl(env)?,
             attempt_log_days: match env.get("ATTEMPT_LOG_DAYS") {
                 None => DEFAULT_ATTEMPT_LOG_DAYS,
                 Some(s) => s.parse().map_err(|e| SettingsError {

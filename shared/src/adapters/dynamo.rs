@@ -1,7 +1,9 @@
 //! DynamoDB: the case tables and the config table.
 use crate::config::RawConfigItem;
-use crate::ports::{CaseStore, CaseStoreError, ConfigSource, IoError};
-use crate::record::{CaseRecord, StatusRecord};
+use crate::ports::{
+    AttemptWrite, CaseStore, CaseStoreError, ConfigSource, EarlierStatuses, IoError,
+};
+use crate::record::CaseRecord;
 use crate::tables::{
     CASES_KEY, CONFIG_KEY, SECRETS_KEY, STATUSES_PARTITION_KEY, STATUSES_SORT_KEY,
 };
@@ -67,7 +69,7 @@ impl CaseStore for DynamoCaseStore {
         &self,
         case_id: i64,
         before_id: i64,
-    ) -> Result<Vec<StatusRecord>, CaseStoreError> {
+    ) -> Result<EarlierStatuses, CaseStoreError> {
         let mut pages = self
             .client
             .query()
@@ -90,16 +92,14 @@ impl CaseStore for DynamoCaseStore {
                 )
             })?;
             for item in page.items.unwrap_or_default() {
-                let json =
-                    item_to_json(item).map_err(|e| CaseStoreError::Malformed(e.to_string()))?;
-                let id = json.get("id").cloned().unwrap_or(Value::Null);
-                let status = StatusRecord::from_json(json).map_err(|e| {
-                    CaseStoreError::Malformed(format!("earlier status {id} of case {case_id}: {e}"))
-                })?;
-                out.push(status);
+                // An item serde_dynamo cannot read still counts, as unreadable.
+                out.push(
+                    item_to_json(item)
+                        .unwrap_or_else(|e| Value::String(format!("unreadable item: {e}"))),
+                );
             }
         }
-        Ok(out)
+        Ok(EarlierStatuses::from_items(case_id, out))
     }
 }
 
@@ -271,7 +271,62 @@ impl DynamoAttemptLog {
 
 #[async_trait]
 impl crate::ports::AttemptLog for DynamoAttemptLog {
-    async fn record(&self, attempt: &crate::attempt::AttemptRecord) -> Result<(), IoError> {
+    async fn record(
+        &self,
+        attempt: &crate::attempt::AttemptRecord,
+    ) -> Result<AttemptWrite, IoError> {
+        // Written only where no record is: should the number be taken (a
+        // message moved by the queue's own redrive restarts its count), the
+        // next free number is used, so no attempt is ever overwritten.
+        let mut numbered = attempt.clone();
+        for _ in 0..5 {
+            match self.put_new(&numbered).await? {
+                true if numbered.attempt == attempt.attempt => return Ok(AttemptWrite::AsNumbered),
+                true => return Ok(AttemptWrite::Renumbered(numbered.attempt)),
+                false => numbered.attempt = self.last_attempt(&attempt.delivery_id).await? + 1,
+            }
+        }
+        Err(IoError::new(
+            format!("PutItem {} {}", self.table, attempt.delivery_id),
+            "attempt numbers kept being taken",
+        ))
+    }
+}
+
+impl DynamoAttemptLog {
+    /// The highest attempt number logged for a delivery.
+    async fn last_attempt(&self, delivery_id: &str) -> Result<u32, IoError> {
+        use crate::tables::deliveries;
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("#d = :d")
+            .expression_attribute_names("#d", deliveries::PARTITION_KEY)
+            .expression_attribute_values(":d", AttributeValue::S(delivery_id.to_owned()))
+            .scan_index_forward(false)
+            .limit(1)
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| {
+                IoError::new(
+                    format!("Query {} {delivery_id}", self.table),
+                    DisplayErrorContext(e),
+                )
+            })?;
+        Ok(out
+            .items
+            .unwrap_or_default()
+            .first()
+            .and_then(|i| i.get(deliveries::SORT_KEY))
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0))
+    }
+
+    /// `false` when a record with that number exists already.
+    async fn put_new(&self, attempt: &crate::attempt::AttemptRecord) -> Result<bool, IoError> {
         use crate::tables::deliveries;
         let mut item: Item = serde_dynamo::to_item(attempt)
             .map_err(|e| IoError::new(format!("encoding attempt for {}", self.table), e))?;
@@ -283,18 +338,27 @@ impl crate::ports::AttemptLog for DynamoAttemptLog {
         if attempt.outcome.is_failure() {
             item.insert("failed".into(), AttributeValue::S("1".into()));
         }
-        self.client
+        let result = self
+            .client
             .put_item()
             .table_name(&self.table)
             .set_item(Some(item))
+            .condition_expression("attribute_not_exists(#d)")
+            .expression_attribute_names("#d", deliveries::PARTITION_KEY)
             .send()
-            .await
-            .map_err(|e| {
-                IoError::new(
-                    format!("PutItem {} {}", self.table, attempt.delivery_id),
-                    DisplayErrorContext(e),
-                )
-            })?;
-        Ok(())
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(IoError::new(
+                format!("PutItem {} {}", self.table, attempt.delivery_id),
+                DisplayErrorContext(e),
+            )),
+        }
     }
 }

@@ -7,21 +7,18 @@ use aws_sdk_sqs::error::DisplayErrorContext;
 use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
 use futures::stream::{self, StreamExt};
 
-/// SQS limits: 10 entries and 256 KiB per SendMessageBatch, 256 KiB a message.
+/// SQS limits: 10 entries and 256 KiB per SendMessageBatch, 256 KiB a
+/// message (body and attributes).
 pub const MAX_BATCH_ENTRIES: usize = 10;
-pub const MAX_PAYLOAD_BYTES: usize = 262_144;
-/// Room kept for message attributes in the size budget.
-const ATTRIBUTE_ALLOWANCE: usize = 512;
+pub const MAX_PAYLOAD_BYTES: usize = crate::delivery::QUEUE_MESSAGE_LIMIT;
 /// SendMessageBatch calls in flight at once.
 const CONCURRENT_CALLS: usize = 8;
 
-/// Message attributes put on every delivery message, for filtering DLQ
-/// contents without parsing bodies.
-pub const ATTR_DELIVERY_ID: &str = "deliveryId";
-pub const ATTR_SUBSCRIPTION_ID: &str = "subscriptionId";
-pub const ATTR_EVENT_TYPE: &str = "eventType";
-pub const ATTR_REASON: &str = "hubhooksReason";
-pub const ATTR_ORIGIN: &str = "hubhooksOrigin";
+pub use crate::delivery::attributes::{
+    DELIVERY_ID as ATTR_DELIVERY_ID, EVENT_TYPE as ATTR_EVENT_TYPE, ORIGIN as ATTR_ORIGIN,
+    REASON as ATTR_REASON, SUBSCRIPTION_ID as ATTR_SUBSCRIPTION_ID,
+};
+use crate::delivery::clip;
 
 fn string_attr(value: &str) -> MessageAttributeValue {
     MessageAttributeValue::builder()
@@ -42,16 +39,15 @@ impl SqsDeliveryQueue {
     }
 }
 
-/// Groups message sizes into SendMessageBatch calls: at most 10 entries and
-/// 256 KiB each. Returns index groups; a message too large on its own is
-/// returned separately.
+/// Groups message sizes (body and attributes, as SQS counts them) into
+/// SendMessageBatch calls: at most 10 entries and 256 KiB each. Returns
+/// index groups; a message too large on its own is returned separately.
 pub fn pack(sizes: &[usize]) -> (Vec<Vec<usize>>, Vec<usize>) {
     let mut batches: Vec<Vec<usize>> = Vec::new();
     let mut too_large = Vec::new();
     let mut current: Vec<usize> = Vec::new();
     let mut current_bytes = 0;
     for (i, &size) in sizes.iter().enumerate() {
-        let size = size + ATTRIBUTE_ALLOWANCE;
         if size > MAX_PAYLOAD_BYTES {
             too_large.push(i);
             continue;
@@ -73,11 +69,12 @@ pub fn pack(sizes: &[usize]) -> (Vec<Vec<usize>>, Vec<usize>) {
 impl DeliveryQueue for SqsDeliveryQueue {
     async fn enqueue(&self, deliveries: &[Delivery]) -> Vec<Result<(), IoError>> {
         let mut results: Vec<Result<(), IoError>> = (0..deliveries.len()).map(|_| Ok(())).collect();
-        let mut bodies = Vec::with_capacity(deliveries.len());
-        for d in deliveries {
-            bodies.push(serde_json::to_string(d).unwrap_or_default());
-        }
-        let sizes: Vec<usize> = bodies.iter().map(String::len).collect();
+        let bodies: Vec<String> = deliveries.iter().map(Delivery::to_message).collect();
+        let sizes: Vec<usize> = bodies
+            .iter()
+            .zip(deliveries)
+            .map(|(b, d)| b.len() + d.attribute_bytes())
+            .collect();
         let (batches, too_large) = pack(&sizes);
         for i in too_large {
             results[i] = Err(IoError::new(
@@ -148,18 +145,6 @@ impl SqsDeadLetters {
     pub fn new(client: Client, queue_url: String) -> Self {
         SqsDeadLetters { client, queue_url }
     }
-}
-
-/// SQS attribute values are limited in practice; reasons are short anyway.
-fn clip(s: &str, max: usize) -> &str {
-    if s.len() <= max {
-        return s;
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
 }
 
 #[async_trait]
@@ -236,6 +221,8 @@ mod tests {
         assert!(big.is_empty());
         let (b, big) = pack(&[100_000, 100_000, 100_000, 300_000, 10]);
         assert_eq!(b, vec![vec![0, 1], vec![2, 4]]);
+        let (b, big2) = pack(&[MAX_PAYLOAD_BYTES, MAX_PAYLOAD_BYTES + 1]);
+        assert_eq!((b, big2), (vec![vec![0]], vec![1]));
         assert_eq!(big, vec![3]);
     }
 }

@@ -10,9 +10,10 @@
 use crate::case_update;
 use crate::config::ConfigSet;
 use crate::config_cache::ConfigCache;
-use crate::delivery::{Delivery, ENVELOPE_VERSION, INLINE_BODY_LIMIT, delivery_id};
+use crate::delivery::{Delivery, ENVELOPE_VERSION, QUEUE_MESSAGE_LIMIT, delivery_id};
 use crate::ports::{
-    CaseStore, CaseStoreError, ConfigSource, DeadLetter, DeadLetters, DeliveryQueue, PayloadStore,
+    CaseStore, CaseStoreError, ConfigSource, DeadLetter, DeadLetters, DeliveryQueue, IoError,
+    PayloadStore,
 };
 use crate::record::{CaseRecord, CostProposal, FileUpload, Invoice, Message, StatusRecord};
 use crate::routing::{self, Change};
@@ -20,7 +21,10 @@ use crate::tables::{CaseTable, TableNames, table_from_arn};
 use crate::timestamp::Timestamp;
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
-use serde_json::Value;
+use serde_json::{Value, json};
+use std::collections::{HashSet, VecDeque};
+use std::sync::Mutex;
+use std::time::Duration;
 
 pub struct Router<C, S, Q, D> {
     pub tables: TableNames,
@@ -28,8 +32,105 @@ pub struct Router<C, S, Q, D> {
     pub config: ConfigCache<S>,
     pub queue: Q,
     pub failures: D,
-    /// Where bodies over [`INLINE_BODY_LIMIT`] go.
+    /// Where bodies too large for a queue message go, and the full records
+    /// of dead letters too large to park whole.
     pub payloads: Box<dyn PayloadStore>,
+    /// Deliveries this warm instance has enqueued: a retried record skips
+    /// them instead of sending them again.
+    pub enqueued: EnqueuedIds,
+    /// Tries and first pause for enqueueing and parking within one
+    /// invocation, before the record is left to the stream's own retry.
+    pub backoff: Backoff,
+}
+
+/// Bounded retries inside one invocation: `tries` in all, pausing `first`,
+/// then four times as long each time.
+#[derive(Debug, Clone, Copy)]
+pub struct Backoff {
+    pub tries: u32,
+    pub first: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff {
+            tries: 3,
+            first: Duration::from_millis(100),
+        }
+    }
+}
+
+impl Backoff {
+    fn pause(&self, after_try: u32) -> Duration {
+        self.first * 4u32.saturating_pow(after_try.saturating_sub(1))
+    }
+
+    /// Runs `op` until it succeeds or the tries are spent; the last error.
+    async fn retry<T, F, Fut>(&self, what: &str, mut op: F) -> Result<T, IoError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, IoError>>,
+    {
+        let mut attempt = 1;
+        loop {
+            match op().await {
+                Ok(v) => return Ok(v),
+                Err(e) if attempt >= self.tries => return Err(e),
+                Err(e) => {
+                    let pause = self.pause(attempt);
+                    tracing::warn!(error = %e, attempt, pause_ms = pause.as_millis() as u64, "{what} failed; trying again");
+                    tokio::time::sleep(pause).await;
+                    attempt += 1;
+                }
+            }
+        }
+    }
+}
+
+/// The ids of the deliveries enqueued most recently by this instance (the
+/// oldest are forgotten past `capacity`). Lambda retries a stream batch on
+/// the same warm instance as a rule, so a record retried after a partial
+/// enqueue does not send its other deliveries again; after a cold start it
+/// may, and receivers deduplicate on `webhook-id`.
+pub struct EnqueuedIds {
+    capacity: usize,
+    ids: Mutex<(HashSet<String>, VecDeque<String>)>,
+}
+
+impl Default for EnqueuedIds {
+    fn default() -> Self {
+        EnqueuedIds::with_capacity(50_000)
+    }
+}
+
+impl EnqueuedIds {
+    pub fn with_capacity(capacity: usize) -> Self {
+        EnqueuedIds {
+            capacity,
+            ids: Mutex::default(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, (HashSet<String>, VecDeque<String>)> {
+        self.ids.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn contains(&self, id: &str) -> bool {
+        self.lock().0.contains(id)
+    }
+
+    pub fn insert(&self, id: &str) {
+        let mut guard = self.lock();
+        let (set, order) = &mut *guard;
+        if set.insert(id.to_owned()) {
+            order.push_back(id.to_owned());
+            while order.len() > self.capacity {
+                if let Some(old) = order.pop_front() {
+                    set.remove(&old);
+                }
+            }
+        }
+    }
 }
 
 /// Why a record was not routed.
@@ -51,6 +152,10 @@ pub struct BatchSummary {
     pub ignored: usize,
     pub parked: usize,
     pub deliveries: usize,
+    /// Deliveries skipped because this instance had enqueued them already.
+    pub already_enqueued: usize,
+    /// Why the batch stopped at its failed record, if it did.
+    pub failure: Option<String>,
 }
 
 impl<C, S, Q, D> Router<C, S, Q, D>
@@ -64,7 +169,12 @@ where
         &self,
         event: Event,
     ) -> Result<DynamoDbEventResponse, lambda_runtime::Error> {
-        let (response, summary) = self.route_batch(&event.records).await;
+        Ok(self.invoke(&event.records).await.0)
+    }
+
+    /// One invocation: routes the batch, then meters and logs it.
+    pub async fn invoke(&self, records: &[EventRecord]) -> (DynamoDbEventResponse, BatchSummary) {
+        let (response, summary) = self.route_batch(records).await;
         crate::meter::router_batch(&summary);
         tracing::info!(
             records = summary.records,
@@ -72,13 +182,15 @@ where
             ignored = summary.ignored,
             parked = summary.parked,
             deliveries = summary.deliveries,
+            already_enqueued = summary.already_enqueued,
             failed_from = response
                 .batch_item_failures
                 .first()
                 .and_then(|f| f.item_identifier.as_deref()),
+            failure = summary.failure.as_deref(),
             "router batch done"
         );
-        Ok(response)
+        (response, summary)
     }
 
     pub async fn route_batch(
@@ -91,12 +203,20 @@ where
         };
         // (record index, delivery) for every delivery of the records processed.
         let mut deliveries: Vec<(usize, Delivery)> = Vec::new();
-        let mut stopped_at: Option<usize> = None;
+        // The first record that must be retried, and why.
+        let mut stop: Option<(usize, String)> = None;
+        let stop_at = |stop: &mut Option<(usize, String)>, i: usize, why: String| {
+            if stop.as_ref().is_none_or(|(s, _)| i < *s) {
+                *stop = Some((i, why));
+            }
+        };
 
         match self.config.get().await {
             Err(e) => {
                 tracing::error!(error = %e, "config unavailable; retrying the whole batch");
-                stopped_at = (!records.is_empty()).then_some(0);
+                if !records.is_empty() {
+                    stop_at(&mut stop, 0, format!("config unavailable: {e}"));
+                }
             }
             Ok(config) => {
                 for (i, record) in records.iter().enumerate() {
@@ -107,23 +227,19 @@ where
                             deliveries.extend(ds.into_iter().map(|d| (i, d)));
                         }
                         Err(RecordFailure::Malformed(reason)) => {
-                            tracing::error!(
-                                table = record_table(record).unwrap_or("?"),
-                                event_id = %record.event_id,
-                                keys = %keys_json(record),
-                                reason = %reason,
-                                "malformed stream record parked on the failure queue"
-                            );
-                            if let Err(e) = self.failures.park(dead_letter(record, &reason)).await {
-                                tracing::error!(error = %e, event_id = %record.event_id, "could not park record; retrying from it");
-                                stopped_at = Some(i);
+                            if let Err(e) = self.park_record(record, &reason).await {
+                                stop_at(
+                                    &mut stop,
+                                    i,
+                                    format!("could not park a malformed record ({reason}): {e}"),
+                                );
                                 break;
                             }
                             summary.parked += 1;
                         }
                         Err(RecordFailure::Retry(reason)) => {
                             tracing::warn!(event_id = %record.event_id, reason = %reason, "record will be retried");
-                            stopped_at = Some(i);
+                            stop_at(&mut stop, i, reason);
                             break;
                         }
                     }
@@ -131,45 +247,141 @@ where
             }
         }
 
-        // Bodies too large for a queue message go to the payload store; a
-        // failure there retries from that record, and nothing of it or after
-        // it is enqueued.
+        // A message over SQS's limit with its body inline (sized as sent:
+        // the body's escapes count twice) carries its body in the payload
+        // store instead; a failure there retries from that record.
         for (i, d) in deliveries.iter_mut() {
-            if d.body.len() <= INLINE_BODY_LIMIT || stopped_at.is_some_and(|s| *i >= s) {
+            if d.fits_inline() || stop.as_ref().is_some_and(|(s, _)| *i >= *s) {
                 continue;
             }
             let key = format!("bodies/{}.json", d.id);
-            match self.payloads.put(&key, &d.body).await {
+            match self
+                .backoff
+                .retry("storing a large body", || self.payloads.put(&key, &d.body))
+                .await
+            {
                 Ok(()) => {
                     d.body_ref = Some(key);
                     d.body.clear();
                 }
                 Err(e) => {
                     tracing::error!(delivery_id = %d.id, error = %e, "could not store a large body; retrying from its record");
-                    stopped_at = Some(stopped_at.map_or(*i, |s| s.min(*i)));
+                    stop_at(
+                        &mut stop,
+                        *i,
+                        format!("storing the body of delivery {}: {e}", d.id),
+                    );
                 }
             }
         }
-        if let Some(s) = stopped_at {
-            deliveries.retain(|(i, _)| *i < s);
+        if let Some((s, _)) = &stop {
+            deliveries.retain(|(i, _)| i < s);
         }
+        let before = deliveries.len();
+        deliveries.retain(|(_, d)| !self.enqueued.contains(&d.id));
+        summary.already_enqueued = before - deliveries.len();
         summary.deliveries = deliveries.len();
-        let batch: Vec<Delivery> = deliveries.iter().map(|(_, d)| d.clone()).collect();
-        let results = self.queue.enqueue(&batch).await;
-        for ((i, d), r) in deliveries.iter().zip(results) {
-            if let Err(e) = r {
-                tracing::error!(delivery_id = %d.id, subscription_id = %d.subscription_id, error = %e, "enqueue failed");
-                stopped_at = Some(stopped_at.map_or(*i, |s| s.min(*i)));
-            }
+        for (i, d, e) in self.enqueue(deliveries).await {
+            tracing::error!(delivery_id = %d.id, subscription_id = %d.subscription_id, error = %e, "enqueue failed");
+            stop_at(&mut stop, i, format!("enqueueing delivery {}: {e}", d.id));
         }
 
         let mut response = DynamoDbEventResponse::default();
-        if let Some(i) = stopped_at {
+        if let Some((i, why)) = stop {
             let mut failure = DynamoDbBatchItemFailure::default();
             failure.item_identifier = records[i].change.sequence_number.clone();
             response.batch_item_failures.push(failure);
+            summary.failure = Some(why);
         }
         (response, summary)
+    }
+
+    /// Enqueues, retrying what failed a few times within this invocation;
+    /// what was enqueued is remembered. Returns what still failed.
+    async fn enqueue(
+        &self,
+        mut pending: Vec<(usize, Delivery)>,
+    ) -> Vec<(usize, Delivery, IoError)> {
+        let mut attempt = 1;
+        loop {
+            if pending.is_empty() {
+                return Vec::new();
+            }
+            let batch: Vec<Delivery> = pending.iter().map(|(_, d)| d.clone()).collect();
+            let results = self.queue.enqueue(&batch).await;
+            let mut failed = Vec::new();
+            for ((i, d), r) in pending.into_iter().zip(results) {
+                match r {
+                    Ok(()) => self.enqueued.insert(&d.id),
+                    Err(e) => failed.push((i, d, e)),
+                }
+            }
+            if failed.is_empty() || attempt >= self.backoff.tries {
+                return failed;
+            }
+            let pause = self.backoff.pause(attempt);
+            tracing::warn!(
+                failed = failed.len(),
+                attempt,
+                pause_ms = pause.as_millis() as u64,
+                "some deliveries were not enqueued; trying them again"
+            );
+            tokio::time::sleep(pause).await;
+            attempt += 1;
+            pending = failed.into_iter().map(|(i, d, _)| (i, d)).collect();
+        }
+    }
+
+    /// Sets a record aside on the failure queue with its reason. A record
+    /// too large for a queue message is stored whole in the payload store
+    /// and parked trimmed: its keys, event, size and where it is. Bounded
+    /// retries with backoff; `Err` leaves the record to the stream's retry.
+    pub async fn park_record(&self, record: &EventRecord, reason: &str) -> Result<(), IoError> {
+        let origin = format!(
+            "{}/{}",
+            record_table(record).unwrap_or("?"),
+            source_id(record)
+        );
+        let body = serde_json::to_string(record)
+            .unwrap_or_else(|e| format!("<unserializable record: {e}>"));
+        let mut letter = DeadLetter {
+            reason: reason.to_owned(),
+            origin: origin.clone(),
+            body,
+        };
+        let size = letter.body.len();
+        if letter.queue_message_bytes() > QUEUE_MESSAGE_LIMIT {
+            let key = format!("router-failures/{origin}.json");
+            self.backoff
+                .retry("storing a record too large to park", || {
+                    self.payloads.put(&key, &letter.body)
+                })
+                .await?;
+            letter.body = json!({"trimmedRecord": {
+                "bodyRef": key,
+                "sizeBytes": size,
+                "table": record_table(record),
+                "eventID": record.event_id,
+                "eventName": record.event_name,
+                "sequenceNumber": record.change.sequence_number,
+                "keys": keys_json(record),
+            }})
+            .to_string();
+        }
+        let trimmed = letter.body.len() != size;
+        self.backoff
+            .retry("parking a record", || self.failures.park(letter.clone()))
+            .await?;
+        tracing::error!(
+            table = record_table(record).unwrap_or("?"),
+            event_id = %record.event_id,
+            keys = %keys_json(record),
+            size_bytes = size,
+            trimmed,
+            reason = %reason,
+            "stream record parked on the failure queue"
+        );
+        Ok(())
     }
 
     /// `Ok(None)`: nothing to route for this record (by design, not an error).
@@ -214,14 +426,20 @@ where
                 if !routing::wants_statuses(config, &case) {
                     return Ok(Some(Vec::new()));
                 }
-                let previous = self
+                let earlier = self
                     .cases
                     .previous_statuses(status.case_id, status.id)
                     .await
                     .map_err(store_failure)?;
+                // An unreadable earlier status was parked on its own; skipping
+                // it keeps every later status of the case flowing.
+                for why in &earlier.unreadable {
+                    tracing::warn!(status_id = status.id, reason = %why, "skipping an unreadable earlier status");
+                    crate::meter::unreadable_earlier_status();
+                }
                 let change = Change::StatusAdded {
                     status: &status,
-                    previous: &previous,
+                    previous: &earlier.readable,
                 };
                 self.plan(config, &case, &change, &at).map(Some)
             }
@@ -337,6 +555,7 @@ where
                 body: p.body,
                 body_ref: None,
                 max_attempts: p.subscription.max_attempts(),
+                prior_attempts: 0,
                 auth: p.subscription.auth.clone(),
                 test: false,
                 source: at.source.clone(),
@@ -393,23 +612,9 @@ fn image_json(image: &serde_dynamo::Item, which: &str) -> Result<Value, RecordFa
         .map_err(|e| RecordFailure::Malformed(format!("{which} is not a valid item: {e}")))
 }
 
-fn keys_json(record: &EventRecord) -> String {
+fn keys_json(record: &EventRecord) -> Value {
     serde_dynamo::from_item::<_, Value>(record.change.keys.clone())
-        .map(|v| v.to_string())
-        .unwrap_or_else(|e| format!("<unreadable keys: {e}>"))
-}
-
-fn dead_letter(record: &EventRecord, reason: &str) -> DeadLetter {
-    DeadLetter {
-        reason: reason.to_owned(),
-        origin: format!(
-            "{}/{}",
-            record_table(record).unwrap_or("?"),
-            source_id(record)
-        ),
-        body: serde_json::to_string(record)
-            .unwrap_or_else(|e| format!("<unserializable record: {e}>")),
-    }
+        .unwrap_or_else(|e| Value::String(format!("<unreadable keys: {e}>")))
 }
 
 /// The router as deployed: DynamoDB, SQS.
@@ -445,6 +650,8 @@ impl AwsRouter {
                 settings.payload_bucket,
             )),
             tables: settings.tables,
+            enqueued: EnqueuedIds::default(),
+            backoff: Backoff::default(),
         }
     }
 }

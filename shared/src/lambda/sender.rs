@@ -12,16 +12,28 @@
 //! - `410 Gone`: the subscription is disabled (with the reason recorded) and
 //!   the delivery goes to the DLQ.
 //!
+//! Before each attempt the subscription is looked up in the current config
+//! (cached for `CONFIG_TTL_SECONDS`): a disabled, deleted or refused
+//! subscription, or one that dropped the type, sends nothing more and the
+//! delivery goes to the DLQ with that reason; otherwise destination, auth
+//! and attempt limit are the subscription's as they are now, so retries and
+//! replays follow what the operator just fixed. The body stays as rendered.
+//!
+//! Attempts count across replays: the envelope carries the attempts of its
+//! earlier lives (`priorAttempts`, written when it is dead-lettered), so
+//! `webhook-attempt` and the attempt log go on from there.
+//!
 //! A message that is not a delivery at all goes to the DLQ at once with its
 //! reason, so it neither blocks the batch nor burns retries. The queue's
 //! redrive policy (maxReceiveCount above any subscription's attempts) is
 //! only a safety net for a sender that keeps crashing.
 use crate::attempt::{self, AttemptRecord, Secrets};
 use crate::config::{Auth, Destination};
+use crate::config_cache::ConfigCache;
 use crate::delivery::{Delivery, READABLE_VERSIONS};
 use crate::ports::{
-    AttemptLog, DeadLetter, DeadLetters, DeliveryError, IoError, Outgoing, PayloadStore,
-    Redelivery, SecretStore, SubscriptionControl, Transport,
+    AttemptLog, AttemptWrite, ConfigSource, DeadLetter, DeadLetters, DeliveryError, IoError,
+    Outgoing, PayloadStore, Redelivery, SecretStore, SubscriptionControl, Transport,
 };
 use crate::retry::{RetrySchedule, Verdict, verdict};
 use crate::timestamp::Timestamp;
@@ -38,6 +50,8 @@ pub struct Sender {
     pub payloads: Box<dyn PayloadStore>,
     pub log: Box<dyn AttemptLog>,
     pub schedule: RetrySchedule,
+    /// The subscriptions as configured now.
+    pub config: ConfigCache<Box<dyn ConfigSource>>,
 }
 
 /// What became of one message.
@@ -56,6 +70,8 @@ enum Prepare {
     Transient(IoError),
     /// Never going to work as configured.
     Permanent(String),
+    /// The subscription no longer wants it.
+    Withdrawn(String),
 }
 
 impl Sender {
@@ -84,7 +100,7 @@ impl Sender {
 
     pub async fn process(&self, message: &SqsMessage) -> Outcome {
         let message_id = message.message_id.as_deref().unwrap_or("<no message id>");
-        let delivery = match parse(message) {
+        let mut delivery = match parse(message) {
             Ok(d) => d,
             Err(reason) => {
                 tracing::error!(message_id, reason = %reason, "malformed delivery message moved to the DLQ");
@@ -95,14 +111,22 @@ impl Sender {
                     .await;
             }
         };
-        let attempt: u32 = message
+        // Attempts in this life bound the retries (maxAttempts); the
+        // number sent and logged counts earlier lives too.
+        let received: u32 = message
             .attributes
             .get("ApproximateReceiveCount")
             .and_then(|c| c.parse().ok())
             .unwrap_or(1);
-        let result = match self.prepare(&delivery).await {
+        let attempt = delivery.prior_attempts.saturating_add(received);
+        let prepared = match self.follow_config(&mut delivery).await {
+            Ok(()) => self.prepare(&delivery).await,
+            Err(e) => Err(e),
+        };
+        let result = match prepared {
             Err(Prepare::Transient(e)) => Err(DeliveryError::Other(e.to_string())),
             Err(Prepare::Permanent(reason)) => Err(DeliveryError::Refused(reason)),
+            Err(Prepare::Withdrawn(reason)) => Err(DeliveryError::Withdrawn(reason)),
             Ok((body, secrets, broker_uri)) => {
                 let timestamp = chrono::Utc::now().timestamp();
                 match attempt::headers(&delivery, attempt, timestamp, &body, &secrets) {
@@ -121,12 +145,25 @@ impl Sender {
         };
         let verdict = verdict(
             result,
-            attempt,
+            received,
             delivery.max_attempts,
             &self.schedule,
             &delivery.id,
         );
         self.settle(message, &delivery, attempt, verdict).await
+    }
+
+    /// Takes destination, auth and attempt limit from the subscription as
+    /// configured now; `Permanent` when it must not be sent any more.
+    async fn follow_config(&self, delivery: &mut Delivery) -> Result<(), Prepare> {
+        let config = self.config.get().await.map_err(Prepare::Transient)?;
+        let (subscription, route) = config
+            .current_route(&delivery.subscription_id, delivery.event_type)
+            .map_err(Prepare::Withdrawn)?;
+        delivery.destination = route.destination.clone();
+        delivery.auth = subscription.auth.clone();
+        delivery.max_attempts = subscription.max_attempts();
+        Ok(())
     }
 
     /// The body (fetched when offloaded), the secret values and, for AMQP,
@@ -186,7 +223,12 @@ impl Sender {
         verdict: Verdict,
     ) -> Outcome {
         let origin = format!("delivery {}", delivery.id);
-        let body = message.body.clone().unwrap_or_default();
+        // Dead-lettered with its attempts so far, so a replay counts on.
+        let body = Delivery {
+            prior_attempts: attempt,
+            ..delivery.clone()
+        }
+        .to_message();
         let record = AttemptRecord::new(delivery, attempt, &verdict, Timestamp::now());
         crate::meter::attempt(
             delivery.event_type.as_str(),
@@ -194,8 +236,14 @@ impl Sender {
             &verdict,
         );
         // The log is for people; a failure to write it never fails a delivery.
-        if let Err(e) = self.log.record(&record).await {
-            tracing::warn!(delivery_id = %delivery.id, error = %e, "could not write the attempt log");
+        match self.log.record(&record).await {
+            Ok(AttemptWrite::AsNumbered) => {}
+            Ok(AttemptWrite::Renumbered(n)) => {
+                tracing::warn!(delivery_id = %delivery.id, attempt, logged_as = n, "attempt number was taken in the log; logged under the next free one")
+            }
+            Err(e) => {
+                tracing::warn!(delivery_id = %delivery.id, error = %e, "could not write the attempt log")
+            }
         }
         match verdict {
             Verdict::Delivered(receipt) => {
@@ -254,6 +302,8 @@ impl Sender {
                 {
                     tracing::error!(subscription_id = %delivery.subscription_id, error = %e, "could not disable the subscription");
                 }
+                // This instance's other deliveries for it stop at once.
+                self.config.invalidate().await;
                 self.park(reason, origin, body).await
             }
         }
@@ -328,19 +378,23 @@ impl Sender {
                 settings.secrets_table,
             )),
             control: Box::new(dynamo::DynamoSubscriptionControl::new(
-                ddb,
-                settings.config_table,
+                ddb.clone(),
+                settings.config_table.clone(),
             )),
             payloads: Box::new(s3::S3Payloads::new(
                 s3::client(sdk),
                 settings.payload_bucket,
             )),
             log: Box::new(dynamo::DynamoAttemptLog::new(
-                aws_sdk_dynamodb::Client::new(sdk),
+                ddb.clone(),
                 settings.deliveries_table,
                 settings.attempt_log_days,
             )),
             schedule: settings.retry_schedule,
+            config: ConfigCache::new(
+                Box::new(dynamo::DynamoConfigSource::new(ddb, settings.config_table)),
+                settings.config_ttl,
+            ),
         })
     }
 }

@@ -1,0 +1,397 @@
+//! In-memory implementations of every port, for the handlers' unit tests
+//! and the benchmark: no AWS, no network, answers in microseconds. Each one
+//! keeps what it was given so a test can assert exact contents and counts,
+//! and the queues enforce SQS's size limit the way SQS does, so a test sees
+//! the same refusals production would.
+use crate::attempt::AttemptRecord;
+use crate::config::RawConfigItem;
+use crate::delivery::{Delivery, QUEUE_MESSAGE_LIMIT};
+use crate::ports::{
+    AttemptLog, AttemptWrite, CaseStore, CaseStoreError, ConfigSource, DeadLetter, DeadLetters,
+    DeliveryError, DeliveryQueue, EarlierStatuses, IoError, Outgoing, PayloadStore, Receipt,
+    Redelivery, SecretStore, SubscriptionControl, Transport,
+};
+use crate::record::CaseRecord;
+use async_trait::async_trait;
+use serde_json::Value;
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// Locks a mutex whose data stays usable after a panicking test thread.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The case tables, as JSON items (so unreadable ones can be stored too).
+#[derive(Default)]
+pub struct MemoryCases {
+    cases: Mutex<HashMap<String, Value>>,
+    statuses: Mutex<Vec<Value>>,
+    /// Calls to fail with an I/O error before answering again.
+    pub failures: Mutex<u32>,
+}
+
+impl MemoryCases {
+    pub fn put_case(&self, case: Value) {
+        let guid = case["guid"].as_str().unwrap_or_default().to_owned();
+        lock(&self.cases).insert(guid, case);
+    }
+
+    pub fn put_status(&self, status: Value) {
+        lock(&self.statuses).push(status);
+    }
+
+    fn fail(&self) -> Result<(), IoError> {
+        let mut f = lock(&self.failures);
+        if *f > 0 {
+            *f -= 1;
+            return Err(IoError::new("memory case store", "scripted failure"));
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl CaseStore for MemoryCases {
+    async fn case(&self, guid: &str) -> Result<Option<CaseRecord>, CaseStoreError> {
+        self.fail()?;
+        let Some(v) = lock(&self.cases).get(guid).cloned() else {
+            return Ok(None);
+        };
+        CaseRecord::from_json(v)
+            .map(Some)
+            .map_err(|e| CaseStoreError::Malformed(format!("case `{guid}`: {e}")))
+    }
+
+    async fn previous_statuses(
+        &self,
+        case_id: i64,
+        before_id: i64,
+    ) -> Result<EarlierStatuses, CaseStoreError> {
+        self.fail()?;
+        let mut items: Vec<Value> = lock(&self.statuses)
+            .iter()
+            .filter(|s| s["caseId"].as_i64() == Some(case_id))
+            .filter(|s| s["id"].as_i64().is_some_and(|id| id < before_id))
+            .cloned()
+            .collect();
+        items.sort_by_key(|s| std::cmp::Reverse(s["id"].as_i64()));
+        Ok(EarlierStatuses::from_items(case_id, items))
+    }
+}
+
+/// The config table.
+#[derive(Default)]
+pub struct MemoryConfig {
+    items: Mutex<Vec<RawConfigItem>>,
+    pub loads: Mutex<u32>,
+}
+
+impl MemoryConfig {
+    pub fn new(items: Vec<Value>) -> Self {
+        let config = MemoryConfig::default();
+        config.set(items);
+        config
+    }
+
+    /// Replaces every item (each keyed by its `id`).
+    pub fn set(&self, items: Vec<Value>) {
+        *lock(&self.items) = items
+            .into_iter()
+            .map(|value| RawConfigItem {
+                id: value["id"].as_str().unwrap_or_default().to_owned(),
+                value,
+            })
+            .collect();
+    }
+}
+
+#[async_trait]
+impl ConfigSource for MemoryConfig {
+    async fn load(&self) -> Result<Vec<RawConfigItem>, IoError> {
+        *lock(&self.loads) += 1;
+        Ok(lock(&self.items).clone())
+    }
+}
+
+/// The size SQS counts for a message: its body and its attributes' names,
+/// types and values.
+pub fn sqs_size(body: &str, attributes: &[(&str, &str)]) -> usize {
+    body.len()
+        + attributes
+            .iter()
+            .map(|(k, v)| k.len() + "String".len() + v.len())
+            .sum::<usize>()
+}
+
+/// The delivery queue. `fail_next` scripts failures per delivery id.
+#[derive(Default)]
+pub struct MemoryQueue {
+    pub sent: Mutex<Vec<Delivery>>,
+    /// Delivery id → how many more sends of it fail.
+    pub fail_next: Mutex<HashMap<String, u32>>,
+    /// Every send call's size, refused or not.
+    pub calls: Mutex<u32>,
+}
+
+impl MemoryQueue {
+    pub fn sent(&self) -> Vec<Delivery> {
+        lock(&self.sent).clone()
+    }
+}
+
+#[async_trait]
+impl DeliveryQueue for MemoryQueue {
+    async fn enqueue(&self, deliveries: &[Delivery]) -> Vec<Result<(), IoError>> {
+        *lock(&self.calls) += 1;
+        deliveries
+            .iter()
+            .map(|d| {
+                if let Some(n) = lock(&self.fail_next).get_mut(&d.id)
+                    && *n > 0
+                {
+                    *n -= 1;
+                    return Err(IoError::new("memory queue", "scripted failure"));
+                }
+                let size = d.queue_message_bytes();
+                if size > QUEUE_MESSAGE_LIMIT {
+                    return Err(IoError::new(
+                        "memory queue",
+                        format!("message of {size} bytes is over the SQS limit"),
+                    ));
+                }
+                lock(&self.sent).push(d.clone());
+                Ok(())
+            })
+            .collect()
+    }
+}
+
+/// A dead-letter queue: refuses letters over SQS's message size, as SQS does.
+#[derive(Default)]
+pub struct MemoryDeadLetters {
+    pub letters: Mutex<Vec<DeadLetter>>,
+    /// Park calls, refused or not.
+    pub calls: Mutex<u32>,
+    /// How many more parks fail with an I/O error.
+    pub failures: Mutex<u32>,
+}
+
+impl MemoryDeadLetters {
+    pub fn letters(&self) -> Vec<DeadLetter> {
+        lock(&self.letters).clone()
+    }
+}
+
+#[async_trait]
+impl DeadLetters for MemoryDeadLetters {
+    async fn park(&self, letter: DeadLetter) -> Result<(), IoError> {
+        *lock(&self.calls) += 1;
+        {
+            let mut f = lock(&self.failures);
+            if *f > 0 {
+                *f -= 1;
+                return Err(IoError::new("memory dead letters", "scripted failure"));
+            }
+        }
+        let size = letter.queue_message_bytes();
+        if size > QUEUE_MESSAGE_LIMIT {
+            return Err(IoError::new(
+                "memory dead letters",
+                format!("message of {size} bytes is over the SQS limit"),
+            ));
+        }
+        lock(&self.letters).push(letter);
+        Ok(())
+    }
+}
+
+/// The payload bucket.
+#[derive(Default)]
+pub struct MemoryPayloads {
+    pub objects: Mutex<HashMap<String, String>>,
+}
+
+#[async_trait]
+impl PayloadStore for MemoryPayloads {
+    async fn put(&self, key: &str, body: &str) -> Result<(), IoError> {
+        lock(&self.objects).insert(key.to_owned(), body.to_owned());
+        Ok(())
+    }
+
+    async fn get(&self, key: &str) -> Result<String, IoError> {
+        lock(&self.objects)
+            .get(key)
+            .cloned()
+            .ok_or_else(|| IoError::new(format!("memory payloads {key}"), "no such key"))
+    }
+}
+
+/// A transport answering from a script, then with `then` for ever; it keeps
+/// every attempt it was handed (delivery id, destination URL or exchange,
+/// headers, body).
+pub struct ScriptedTransport {
+    script: Mutex<VecDeque<Result<Receipt, DeliveryError>>>,
+    then: Result<Receipt, DeliveryError>,
+    pub attempts: Mutex<Vec<SentAttempt>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SentAttempt {
+    pub delivery_id: String,
+    pub destination: String,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: String,
+}
+
+impl SentAttempt {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A receiver's `200` after 1 ms.
+pub fn ok() -> Result<Receipt, DeliveryError> {
+    Ok(Receipt {
+        status: 200,
+        latency: Duration::from_millis(1),
+        excerpt: String::new(),
+    })
+}
+
+/// A receiver's error answer.
+pub fn answered(status: u16) -> Result<Receipt, DeliveryError> {
+    Err(DeliveryError::Rejected {
+        status,
+        excerpt: String::new(),
+        latency: Duration::from_millis(1),
+        retry_after: None,
+    })
+}
+
+impl ScriptedTransport {
+    pub fn new(
+        script: impl IntoIterator<Item = Result<Receipt, DeliveryError>>,
+        then: Result<Receipt, DeliveryError>,
+    ) -> Self {
+        ScriptedTransport {
+            script: Mutex::new(script.into_iter().collect()),
+            then,
+            attempts: Mutex::default(),
+        }
+    }
+
+    /// Answers 200 to everything.
+    pub fn accepting() -> Self {
+        ScriptedTransport::new([], ok())
+    }
+
+    pub fn attempts(&self) -> Vec<SentAttempt> {
+        lock(&self.attempts).clone()
+    }
+}
+
+#[async_trait]
+impl Transport for ScriptedTransport {
+    async fn deliver(&self, outgoing: &Outgoing<'_>) -> Result<Receipt, DeliveryError> {
+        use crate::config::Destination;
+        let destination = match &outgoing.delivery.destination {
+            Destination::Http(h) => h.url.clone(),
+            Destination::Amqp(a) => format!("amqp exchange {}", a.exchange),
+        };
+        lock(&self.attempts).push(SentAttempt {
+            delivery_id: outgoing.delivery.id.clone(),
+            destination,
+            headers: outgoing.headers.clone(),
+            body: outgoing.body.to_owned(),
+        });
+        lock(&self.script)
+            .pop_front()
+            .unwrap_or_else(|| self.then.clone())
+    }
+}
+
+/// Remembers the delays asked for, by receipt handle.
+#[derive(Default)]
+pub struct MemoryRedelivery {
+    pub delays: Mutex<Vec<(String, Duration)>>,
+}
+
+#[async_trait]
+impl Redelivery for MemoryRedelivery {
+    async fn retry_later(&self, receipt_handle: &str, delay: Duration) -> Result<(), IoError> {
+        lock(&self.delays).push((receipt_handle.to_owned(), delay));
+        Ok(())
+    }
+}
+
+/// Named secrets.
+#[derive(Default)]
+pub struct MemorySecrets {
+    pub values: Mutex<HashMap<String, Vec<String>>>,
+}
+
+#[async_trait]
+impl SecretStore for MemorySecrets {
+    async fn secret(&self, name: &str) -> Result<Option<Vec<String>>, IoError> {
+        Ok(lock(&self.values).get(name).cloned())
+    }
+}
+
+/// Records the subscriptions disabled, with their reasons.
+#[derive(Default)]
+pub struct MemoryControl {
+    pub disabled: Mutex<Vec<(String, String)>>,
+}
+
+#[async_trait]
+impl SubscriptionControl for MemoryControl {
+    async fn disable(&self, subscription_id: &str, reason: &str) -> Result<(), IoError> {
+        lock(&self.disabled).push((subscription_id.to_owned(), reason.to_owned()));
+        Ok(())
+    }
+}
+
+/// The attempt log, keyed as the table is: (delivery id, attempt). Like the
+/// table's conditional write, it never overwrites a record.
+#[derive(Default)]
+pub struct MemoryAttemptLog {
+    pub records: Mutex<Vec<AttemptRecord>>,
+}
+
+impl MemoryAttemptLog {
+    pub fn records(&self) -> Vec<AttemptRecord> {
+        lock(&self.records).clone()
+    }
+}
+
+#[async_trait]
+impl AttemptLog for MemoryAttemptLog {
+    async fn record(&self, attempt: &AttemptRecord) -> Result<AttemptWrite, IoError> {
+        let mut records = lock(&self.records);
+        let taken = |n: u32| {
+            records
+                .iter()
+                .any(|r| r.delivery_id == attempt.delivery_id && r.attempt == n)
+        };
+        if !taken(attempt.attempt) {
+            records.push(attempt.clone());
+            return Ok(AttemptWrite::AsNumbered);
+        }
+        let next = records
+            .iter()
+            .filter(|r| r.delivery_id == attempt.delivery_id)
+            .map(|r| r.attempt)
+            .max()
+            .unwrap_or(0)
+            + 1;
+        let mut renumbered = attempt.clone();
+        renumbered.attempt = next;
+        records.push(renumbered);
+        Ok(AttemptWrite::Renumbered(next))
+    }
+}
