@@ -411,6 +411,17 @@ async fn a_thousand_deliveries_to_flaky_receivers_all_arrive() {
     for r in &receivers {
         r.fail_randomly(300);
     }
+    // The sender follows the subscriptions as configured now.
+    let subs: Vec<Value> = (0..3)
+        .map(|i| {
+            subscription(
+                &format!("sub-{i}"),
+                &receivers[i].url("/chaos"),
+                json!({"maxAttempts": 20}),
+            )
+        })
+        .collect();
+    s.put_config(&subs).await.unwrap();
     let deliveries: Vec<Delivery> = (0..N)
         .map(|i| Delivery {
             v: ENVELOPE_VERSION,

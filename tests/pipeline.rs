@@ -403,7 +403,12 @@ async fn reprocessing_a_batch_gives_the_same_delivery_ids() {
     };
     router.handle(status_event(&s, 12)).await.unwrap();
     let first = ids(s.drain(&s.stack.delivery_queue_url).await.unwrap());
+    // The same warm instance remembers what it enqueued: nothing again.
     router.handle(status_event(&s, 12)).await.unwrap();
+    assert_eq!(s.drain(&s.stack.delivery_queue_url).await.unwrap(), vec![]);
+    // Another instance (a cold start) enqueues them again, with the same ids.
+    let cold = s.router_to(&s.stack.delivery_queue_url);
+    cold.handle(status_event(&s, 12)).await.unwrap();
     let second = ids(s.drain(&s.stack.delivery_queue_url).await.unwrap());
     assert_eq!(
         first.len(),
@@ -472,9 +477,21 @@ async fn a_malformed_queue_message_goes_to_the_dlq_and_never_holds_up_the_batch(
     let mut failing = good.clone();
     failing.message_id = Some("failing".into());
     let mut d2 = delivery.clone();
+    d2["subscriptionId"] = json!("unreachable");
     d2["destination"]["url"] = json!("http://127.0.0.1:9/refused");
     failing.body = Some(d2.to_string());
     event.records = vec![bad, good, failing];
+    // The sender follows the subscriptions as configured now.
+    let sub = |id: &str, url: &str| {
+        json!({"id": id, "kind": "subscription", "party": {"type": "provider", "id": 1004},
+               "eventTypes": ["newStatus"], "destination": {"method": "POST", "url": url}})
+    };
+    s.put_config(&[
+        sub("fixit-provider-status", &rx.url("/ok")),
+        sub("unreachable", "http://127.0.0.1:9/refused"),
+    ])
+    .await
+    .unwrap();
 
     let response = sender.handle(event).await.unwrap();
     let failed: Vec<String> = response

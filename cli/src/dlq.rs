@@ -59,25 +59,123 @@ fn letter(m: aws_sdk_sqs::types::Message) -> Option<Letter> {
     })
 }
 
-async fn receive(sqs: &aws_sdk_sqs::Client, url: &str, hold: Duration) -> Result<Vec<Letter>> {
-    let out = sqs
-        .receive_message()
-        .queue_url(url)
-        .max_number_of_messages(10)
-        .visibility_timeout(hold.as_secs().max(1) as i32)
-        .wait_time_seconds(0)
-        .message_attribute_names("All")
-        .message_system_attribute_names(MessageSystemAttributeName::SentTimestamp)
-        .send()
-        .await
-        .map_err(crate::aws::sdk_err)
-        .with_context(|| format!("receiving from {url}"))?;
-    Ok(out
-        .messages
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(letter)
-        .collect())
+/// A queue to drain: receive a batch (held for a while), and how many
+/// messages it says are visible.
+#[async_trait::async_trait]
+pub trait Mailbox: Sync {
+    async fn receive(&self) -> Result<Vec<Letter>>;
+    /// `ApproximateNumberOfMessages`: visible, not held by us.
+    async fn visible(&self) -> Result<u64>;
+}
+
+/// When a drain may conclude the queue is empty. SQS answers a receive
+/// with nothing although messages are there (a short poll samples only
+/// some servers; a long poll can still come back empty), so one empty
+/// answer proves nothing: a drain stops after `empty_receives` empty long
+/// polls in a row *and* the queue's visible count at 0, or after
+/// `give_up_after` empty polls in a row whatever the count says (the count
+/// is approximate and lags).
+#[derive(Debug, Clone, Copy)]
+pub struct DrainPolicy {
+    pub wait_secs: i32,
+    pub empty_receives: u32,
+    pub give_up_after: u32,
+}
+
+impl Default for DrainPolicy {
+    fn default() -> Self {
+        DrainPolicy {
+            wait_secs: 2,
+            empty_receives: 2,
+            give_up_after: 10,
+        }
+    }
+}
+
+/// Receives until the queue is drained (see [`DrainPolicy`]), handing each
+/// non-empty batch to `each`.
+pub async fn drain(
+    mailbox: &dyn Mailbox,
+    policy: DrainPolicy,
+    mut each: impl AsyncFnMut(Vec<Letter>) -> Result<()>,
+) -> Result<()> {
+    let mut empties = 0;
+    loop {
+        let got = mailbox.receive().await?;
+        if !got.is_empty() {
+            empties = 0;
+            each(got).await?;
+            continue;
+        }
+        empties += 1;
+        if empties >= policy.give_up_after {
+            let visible = mailbox.visible().await?;
+            if visible > 0 {
+                tracing::warn!(
+                    visible,
+                    empties,
+                    "the queue still reports visible messages but none came in {empties} receives; stopping"
+                );
+            }
+            return Ok(());
+        }
+        if empties >= policy.empty_receives && mailbox.visible().await? == 0 {
+            return Ok(());
+        }
+    }
+}
+
+/// A real SQS queue: long polls, messages held for `hold`.
+pub struct SqsMailbox<'a> {
+    pub sqs: &'a aws_sdk_sqs::Client,
+    pub url: &'a str,
+    pub hold: Duration,
+    pub wait_secs: i32,
+}
+
+#[async_trait::async_trait]
+impl Mailbox for SqsMailbox<'_> {
+    async fn receive(&self) -> Result<Vec<Letter>> {
+        let out = self
+            .sqs
+            .receive_message()
+            .queue_url(self.url)
+            .max_number_of_messages(10)
+            .visibility_timeout(self.hold.as_secs().max(1) as i32)
+            .wait_time_seconds(self.wait_secs)
+            .message_attribute_names("All")
+            .message_system_attribute_names(MessageSystemAttributeName::SentTimestamp)
+            .send()
+            .await
+            .map_err(crate::aws::sdk_err)
+            .with_context(|| format!("receiving from {}", self.url))?;
+        Ok(out
+            .messages
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(letter)
+            .collect())
+    }
+
+    async fn visible(&self) -> Result<u64> {
+        use aws_sdk_sqs::types::QueueAttributeName;
+        let out = self
+            .sqs
+            .get_queue_attributes()
+            .queue_url(self.url)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+            .send()
+            .await
+            .map_err(crate::aws::sdk_err)
+            .with_context(|| format!("reading the depth of {}", self.url))?;
+        Ok(out
+            .attributes
+            .and_then(|a| {
+                a.get(&QueueAttributeName::ApproximateNumberOfMessages)
+                    .and_then(|v| v.parse().ok())
+            })
+            .unwrap_or(0))
+    }
 }
 
 /// Makes held messages visible again at once.
@@ -107,19 +205,30 @@ async fn release(sqs: &aws_sdk_sqs::Client, url: &str, letters: &[Letter]) -> Re
 
 /// Every message now in the queue, held for `hold` (not released).
 async fn receive_all(sqs: &aws_sdk_sqs::Client, url: &str, hold: Duration) -> Result<Vec<Letter>> {
+    let policy = DrainPolicy::default();
+    let mailbox = SqsMailbox {
+        sqs,
+        url,
+        hold,
+        wait_secs: policy.wait_secs,
+    };
+    let all = collect(&mailbox, policy).await?;
+    Ok(all)
+}
+
+/// Every letter a drain finds, once each, oldest first.
+pub async fn collect(mailbox: &dyn Mailbox, policy: DrainPolicy) -> Result<Vec<Letter>> {
     let mut all = Vec::new();
     let mut seen = HashSet::new();
-    loop {
-        let got = receive(sqs, url, hold).await?;
-        if got.is_empty() {
-            break;
-        }
+    drain(mailbox, policy, async |got: Vec<Letter>| {
         for l in got {
             if seen.insert(l.message_id.clone()) {
                 all.push(l);
             }
         }
-    }
+        Ok(())
+    })
+    .await?;
     all.sort_by_key(|l| l.sent_at);
     Ok(all)
 }
@@ -185,11 +294,14 @@ impl Replay<'_> {
         let mut report = ReplayReport::default();
         let mut held = Vec::new();
         let mut seen = HashSet::new();
-        loop {
-            let got = receive(self.sqs, self.dlq_url, self.hold).await?;
-            if got.is_empty() {
-                break;
-            }
+        let policy = DrainPolicy::default();
+        let mailbox = SqsMailbox {
+            sqs: self.sqs,
+            url: self.dlq_url,
+            hold: self.hold,
+            wait_secs: policy.wait_secs,
+        };
+        let drained = drain(&mailbox, policy, async |got: Vec<Letter>| {
             for l in got {
                 if !seen.insert(l.message_id.clone()) {
                     held.push(l);
@@ -217,8 +329,12 @@ impl Replay<'_> {
                     tokio::time::sleep(Duration::from_secs_f64(1.0 / f64::from(rate.max(1)))).await;
                 }
             }
-        }
+            Ok(())
+        })
+        .await;
+        // Whatever happened, what we hold goes back at once.
         release(self.sqs, self.dlq_url, &held).await?;
+        drained?;
         Ok(report)
     }
 
@@ -299,7 +415,20 @@ pub async fn redrive_router_failures(
     let mut kept = Vec::new();
     let mut done = 0;
     for l in letters {
-        let routed = match serde_json::from_str::<EventRecord>(&l.body) {
+        // A record too large to park whole was parked trimmed, the whole of
+        // it in the payload bucket.
+        let body = match serde_json::from_str::<serde_json::Value>(&l.body)
+            .ok()
+            .and_then(|v| v["trimmedRecord"]["bodyRef"].as_str().map(str::to_owned))
+        {
+            Some(key) => router
+                .payloads
+                .get(&key)
+                .await
+                .with_context(|| format!("reading the parked record {key}"))?,
+            None => l.body.clone(),
+        };
+        let routed = match serde_json::from_str::<EventRecord>(&body) {
             Err(_) => false,
             Ok(record) => {
                 let mut event = Event::default();
@@ -326,4 +455,106 @@ pub async fn redrive_router_failures(
     }
     release(sqs, url, &kept).await?;
     Ok((done, kept.len()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// A queue that answers receives from a script: SQS's false empties.
+    struct Scripted {
+        answers: Mutex<std::collections::VecDeque<Vec<&'static str>>>,
+    }
+
+    fn letter_of(id: &str) -> Letter {
+        Letter {
+            message_id: id.to_owned(),
+            receipt_handle: format!("h-{id}"),
+            body: String::new(),
+            reason: String::new(),
+            origin: String::new(),
+            sent_at: None,
+            delivery: None,
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl Mailbox for Scripted {
+        async fn receive(&self) -> Result<Vec<Letter>> {
+            let next = self.answers.lock().unwrap().pop_front().unwrap_or_default();
+            Ok(next.into_iter().map(letter_of).collect())
+        }
+
+        async fn visible(&self) -> Result<u64> {
+            let answers = self.answers.lock().unwrap();
+            Ok(answers.iter().map(|a| a.len() as u64).sum())
+        }
+    }
+
+    fn ids(letters: &[Letter]) -> Vec<&str> {
+        letters.iter().map(|l| l.message_id.as_str()).collect()
+    }
+
+    #[tokio::test]
+    async fn false_empty_answers_do_not_end_a_drain() {
+        // GIVEN a queue whose receives come back empty now and then while
+        // it still holds messages (issue 9.9: the first empty answer ended
+        // `dlq list`, `dlq replay` and `router-failures redrive`)
+        let queue = Scripted {
+            answers: Mutex::new(
+                [vec![], vec!["a"], vec![], vec![], vec!["b", "c"], vec![]]
+                    .into_iter()
+                    .collect(),
+            ),
+        };
+        let script = || Scripted {
+            answers: Mutex::new(
+                [vec![], vec!["a"], vec![], vec![], vec!["b", "c"], vec![]]
+                    .into_iter()
+                    .collect(),
+            ),
+        };
+        // WHEN it is drained
+        let got = collect(&queue, DrainPolicy::default()).await.unwrap();
+        // THEN every message is found
+        assert_eq!(ids(&got), ["a", "b", "c"]);
+        // (the old rule, "stop at the first empty answer", found none)
+        let old_rule = DrainPolicy {
+            empty_receives: 1,
+            give_up_after: 1,
+            ..DrainPolicy::default()
+        };
+        assert!(collect(&script(), old_rule).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_drain_stops_when_empty_answers_and_the_count_agree() {
+        let queue = Scripted {
+            answers: Mutex::new([vec!["a"]].into_iter().collect()),
+        };
+        let got = collect(&queue, DrainPolicy::default()).await.unwrap();
+        assert_eq!(ids(&got), ["a"]);
+        assert!(queue.answers.lock().unwrap().is_empty());
+    }
+
+    /// A count that never drops (it lags on SQS) cannot hold a drain for
+    /// ever.
+    struct Stale;
+
+    #[async_trait::async_trait]
+    impl Mailbox for Stale {
+        async fn receive(&self) -> Result<Vec<Letter>> {
+            Ok(vec![])
+        }
+        async fn visible(&self) -> Result<u64> {
+            Ok(3)
+        }
+    }
+
+    #[tokio::test]
+    async fn a_stale_count_cannot_hold_a_drain_for_ever() {
+        let got = collect(&Stale, DrainPolicy::default()).await.unwrap();
+        assert!(got.is_empty());
+    }
 }

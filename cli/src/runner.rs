@@ -71,6 +71,7 @@ pub fn local_sender_settings(stack: &LocalStack, options: &RunnerOptions) -> Sen
         deliveries_table: stack.deliveries_table.clone(),
         attempt_log_days: hubhooks::settings::DEFAULT_ATTEMPT_LOG_DAYS,
         config_ttl: options.config_ttl,
+        proxy: None,
     }
 }
 

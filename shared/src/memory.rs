@@ -395,3 +395,30 @@ impl AttemptLog for MemoryAttemptLog {
         Ok(AttemptWrite::Renumbered(next))
     }
 }
+
+/// A newStatus delivery to `url`, for handler and transport tests.
+pub fn delivery(id: &str, subscription_id: &str, url: &str) -> Delivery {
+    use crate::config::{Destination, HttpDestination, HttpMethod};
+    Delivery {
+        v: crate::delivery::ENVELOPE_VERSION,
+        id: id.to_owned(),
+        subscription_id: subscription_id.to_owned(),
+        event_type: crate::event::EventType::NewStatus,
+        party: crate::party::Party::partner(1413),
+        case_guid: "68ea1505-a44f-4434-be5a-dcc959be250e".to_owned(),
+        destination: Destination::Http(HttpDestination {
+            method: HttpMethod::Post,
+            url: url.to_owned(),
+            headers: Default::default(),
+            timeout_ms: None,
+        }),
+        body: r#"{"key":"registered"}"#.to_owned(),
+        body_ref: None,
+        max_attempts: 8,
+        prior_attempts: 0,
+        auth: None,
+        test: false,
+        source: "statuses/e1".to_owned(),
+        created_at: crate::timestamp::Timestamp::now(),
+    }
+}

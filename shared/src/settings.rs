@@ -106,6 +106,9 @@ pub struct SenderSettings {
     pub attempt_log_days: u32,
     /// How long the subscription state each attempt checks may be stale.
     pub config_ttl: Duration,
+    /// An explicit HTTP proxy for deliveries (`DELIVERY_PROXY`); the
+    /// environment's `HTTP_PROXY` and friends are never used.
+    pub proxy: Option<String>,
 }
 
 pub const DEFAULT_ATTEMPT_LOG_DAYS: u32 = 30;
@@ -139,6 +142,16 @@ impl SenderSettings {
             egress,
             deliveries_table: var("DELIVERIES_TABLE")?,
             config_ttl: config_ttl(env)?,
+            proxy: match env.get("DELIVERY_PROXY") {
+                Some(p) if !p.trim().is_empty() => {
+                    reqwest::Url::parse(p.trim()).map_err(|e| SettingsError {
+                        name: "DELIVERY_PROXY",
+                        problem: format!("`{p}` is not a URL: {e}"),
+                    })?;
+                    Some(p.trim().to_owned())
+                }
+                _ => None,
+            },
             attempt_log_days: match env.get("ATTEMPT_LOG_DAYS") {
                 None => DEFAULT_ATTEMPT_LOG_DAYS,
                 Some(s) => s.parse().map_err(|e| SettingsError {

@@ -1,6 +1,14 @@
 //! HTTP delivery with one reused client (keep-alive across invocations),
 //! behind the SSRF guard: every address a name resolves to is checked before
 //! a connection is made, and IP literals are checked before the request.
+//!
+//! Proxies: `HTTP_PROXY`/`HTTPS_PROXY`/`ALL_PROXY` in the environment are
+//! ignored, because a proxy resolves the receiver's name itself and the
+//! guard would never see the address. A deployment that must go through a
+//! proxy names it (`DELIVERY_PROXY`); then every name is resolved and
+//! checked here before the request goes to the proxy (the proxy resolves it
+//! again, so a DNS-rebinding window remains; the proxy's own address must
+//! pass the guard too, e.g. through `EGRESS_ALLOW`).
 use crate::config::Destination;
 use crate::egress::AllowList;
 use crate::ports::{DeliveryError, Outgoing, Receipt, Transport};
@@ -17,6 +25,8 @@ pub const EXCERPT_BYTES: usize = 1024;
 pub struct HttpTransport {
     client: reqwest::Client,
     egress: AllowList,
+    /// Requests go through a configured proxy: names are checked here.
+    proxied: bool,
 }
 
 /// Resolves with the system resolver, then keeps only addresses the guard
@@ -62,9 +72,28 @@ impl Resolve for GuardedResolver {
     }
 }
 
+/// Every address `host` resolves to must pass the guard.
+async fn check_name(egress: &AllowList, host: &str, port: u16) -> Result<(), DeliveryError> {
+    let addrs = tokio::net::lookup_host((host, port))
+        .await
+        .map_err(|e| DeliveryError::Connect(format!("resolving `{host}`: {e}")))?;
+    for addr in addrs {
+        egress
+            .check(addr.ip())
+            .map_err(|why| DeliveryError::Refused(format!("`{host}` resolves to {why}")))?;
+    }
+    Ok(())
+}
+
 impl HttpTransport {
-    pub fn new(egress: AllowList) -> Result<Self, reqwest::Error> {
-        let client = reqwest::Client::builder()
+    /// `proxy`: the deployment's explicit proxy; without one no proxy is
+    /// used, whatever the environment says.
+    pub fn new(egress: AllowList, proxy: Option<&str>) -> Result<Self, reqwest::Error> {
+        let mut builder = reqwest::Client::builder().no_proxy();
+        if let Some(p) = proxy {
+            builder = builder.proxy(reqwest::Proxy::all(p)?);
+        }
+        let client = builder
             // A redirect could point anywhere; receivers must give the final URL.
             .redirect(reqwest::redirect::Policy::none())
             .dns_resolver(Arc::new(GuardedResolver {
@@ -74,7 +103,11 @@ impl HttpTransport {
             .connect_timeout(Duration::from_secs(5))
             .user_agent(concat!("hubhooks/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        Ok(HttpTransport { client, egress })
+        Ok(HttpTransport {
+            client,
+            egress,
+            proxied: proxy.is_some(),
+        })
     }
 }
 
@@ -137,8 +170,18 @@ impl Transport for HttpTransport {
             .host_str()
             .map(|h| h.trim_start_matches('[').trim_end_matches(']'))
             .and_then(|h| h.parse::<IpAddr>().ok());
-        if let Some(ip) = literal {
-            self.egress.check(ip).map_err(DeliveryError::Refused)?;
+        match (literal, url.host_str()) {
+            (Some(ip), _) => self.egress.check(ip).map_err(DeliveryError::Refused)?,
+            // Through a proxy our resolver never sees the name: check it here.
+            (None, Some(host)) if self.proxied => {
+                check_name(
+                    &self.egress,
+                    host,
+                    url.port_or_known_default().unwrap_or(80),
+                )
+                .await?
+            }
+            _ => {}
         }
         let mut request = self
             .client

@@ -162,7 +162,10 @@ impl Sender {
             .map_err(Prepare::Withdrawn)?;
         delivery.destination = route.destination.clone();
         delivery.auth = subscription.auth.clone();
-        delivery.max_attempts = subscription.max_attempts();
+        // A test send (`hubhooks send-test`) keeps its single attempt.
+        if !delivery.test {
+            delivery.max_attempts = subscription.max_attempts();
+        }
         Ok(())
     }
 
@@ -362,7 +365,7 @@ impl Sender {
         let ddb = aws_sdk_dynamodb::Client::new(sdk);
         Ok(Sender {
             transport: Box::new(crate::adapters::Transports {
-                http: http::HttpTransport::new(settings.egress.clone())?,
+                http: http::HttpTransport::new(settings.egress.clone(), settings.proxy.as_deref())?,
                 amqp: amqp::AmqpTransport::new(settings.egress.clone()),
             }),
             dead_letters: Box::new(sqs::SqsDeadLetters::new(
