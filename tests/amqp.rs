@@ -223,3 +223,94 @@ async fn stopping_the_broker_mid_run_loses_nothing_once_it_is_back() {
     assert_eq!(s.depth(&s.stack.delivery_dlq_url).await.unwrap(), 0);
     q.delete().await;
 }
+
+/// Issue 9.3: a broker that accepts TCP but never answers must not stall
+/// deliveries to a healthy broker, nor pile up a connection per delivery.
+/// Before: one lock was held across every connect, so the healthy broker's
+/// deliveries timed out behind the silent one's, and each delivery to the
+/// silent broker opened (and leaked) a connection.
+#[tokio::test]
+async fn a_silent_broker_neither_stalls_a_healthy_one_nor_piles_up_connections() {
+    use hubhooks::adapters::amqp::AmqpTransport;
+    use hubhooks::config::{AmqpDestination, Destination};
+    use hubhooks::egress::AllowList;
+    use hubhooks::ports::{Outgoing, Transport};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    // A peer that accepts and then says nothing, keeping every socket.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let silent_uri = format!("amqp://guest:guest@{}/%2f", silent.local_addr().unwrap());
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = accepted.clone();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            count.fetch_add(1, Ordering::SeqCst);
+            held.push(socket);
+        }
+    });
+    let queue = TestQueue::declare("hubhooks-it-silent").await;
+    let transport = AmqpTransport::new(AllowList::parse("127.0.0.1/32").unwrap());
+    let delivery = |i: usize, to_silent: bool| {
+        let mut d = hubhooks::memory::delivery(&format!("d-{i}"), "sub", "http://unused");
+        d.destination = Destination::Amqp(AmqpDestination {
+            uri_secret: "broker".into(),
+            exchange: String::new(),
+            routing_key: queue.name.clone(),
+            timeout_ms: Some(1500),
+        });
+        (
+            d,
+            if to_silent {
+                silent_uri.clone()
+            } else {
+                BROKER.to_owned()
+            },
+        )
+    };
+    let jobs: Vec<_> = (0..40).map(|i| delivery(i, i % 2 == 0)).collect();
+    let started = std::time::Instant::now();
+    let results = futures::future::join_all(jobs.iter().map(|(d, uri)| {
+        let transport = &transport;
+        async move {
+            let outgoing = Outgoing {
+                delivery: d,
+                body: &d.body,
+                headers: vec![],
+                broker_uri: Some(uri.clone()),
+            };
+            transport.deliver(&outgoing).await
+        }
+    }))
+    .await;
+    let elapsed = started.elapsed();
+    let healthy_failures: Vec<String> = results
+        .iter()
+        .enumerate()
+        .filter(|(i, r)| i % 2 == 1 && r.is_err())
+        .map(|(_, r)| format!("{r:?}"))
+        .collect();
+    assert_eq!(healthy_failures, Vec::<String>::new(), "after {elapsed:?}");
+    assert!(results.iter().step_by(2).all(Result::is_err));
+    assert_eq!(queue.wait_for(20).await.len(), 20);
+    // One connect in flight to the silent broker, not one per delivery; and
+    // after it failed, deliveries fail fast for a while without another.
+    assert_eq!(
+        accepted.load(Ordering::SeqCst),
+        1,
+        "connections to the silent broker"
+    );
+    let (d, uri) = delivery(99, true);
+    let again = transport
+        .deliver(&Outgoing {
+            delivery: &d,
+            body: &d.body,
+            headers: vec![],
+            broker_uri: Some(uri),
+        })
+        .await;
+    assert!(format!("{again:?}").contains("not answering"), "{again:?}");
+    assert_eq!(accepted.load(Ordering::SeqCst), 1);
+    queue.delete().await;
+}

@@ -3,41 +3,91 @@
 //!
 //! Connections and their channel are kept per broker across invocations of a
 //! warm sender; a broken one is dropped and rebuilt on the next delivery.
+//! Each broker has its own state, and no lock is held while talking to a
+//! broker: a broker that accepts TCP but never answers delays only its own
+//! deliveries. One connect per broker is in flight at a time (deliveries to
+//! it wait for that one, each within its own timeout); a connect that fails
+//! or gets no answer within the delivery's timeout marks the broker down
+//! for [`COOL_DOWN`], during which its deliveries fail at once (and are
+//! retried on the schedule) instead of opening connection after connection.
 //! Messages are published `mandatory`, so an unroutable message comes back
 //! and counts as a failure (retried), like a nack or a lost connection.
 use crate::config::Destination;
 use crate::egress::AllowList;
 use crate::ports::{DeliveryError, Outgoing, Receipt, Transport};
 use async_trait::async_trait;
+use futures::future::{BoxFuture, FutureExt, Shared};
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
 use lapin::{BasicProperties, Channel, Confirmation, Connection, ConnectionProperties};
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Instant;
-use tokio::sync::Mutex;
+use std::time::{Duration, Instant};
 
 /// AMQP has no status codes; a confirmed message is reported as 200.
 pub const CONFIRMED: u16 = 200;
 const PERSISTENT: u8 = 2;
+
+/// How long a broker that failed to connect is left alone.
+pub const COOL_DOWN: Duration = Duration::from_secs(30);
 
 struct Link {
     connection: Connection,
     channel: Channel,
 }
 
+impl Link {
+    fn usable(&self) -> bool {
+        self.connection.status().connected() && self.channel.status().connected()
+    }
+}
+
+type Connecting = Shared<BoxFuture<'static, Result<Arc<Link>, String>>>;
+
+/// One broker's connection state.
+enum State {
+    Connecting(Connecting),
+    Ready(Arc<Link>),
+    Down { until: Instant, error: String },
+}
+
+/// Broker URI → its state. Keys hold credentials, so they stay in memory
+/// and are never logged. The lock guards the map only, never I/O.
+type Brokers = Arc<std::sync::Mutex<HashMap<String, State>>>;
+
 pub struct AmqpTransport {
     egress: AllowList,
-    /// Broker URI → its link. Keys hold credentials, so they stay in memory
-    /// and are never logged.
-    links: Mutex<HashMap<String, Arc<Link>>>,
+    brokers: Brokers,
+}
+
+fn lock(brokers: &Brokers) -> std::sync::MutexGuard<'_, HashMap<String, State>> {
+    brokers.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Opens a connection and a confirming channel.
+async fn open(uri: String) -> Result<Arc<Link>, String> {
+    let connection = Connection::connect(&uri, ConnectionProperties::default())
+        .await
+        .map_err(|e| e.to_string())?;
+    let channel = connection
+        .create_channel()
+        .await
+        .map_err(|e| e.to_string())?;
+    channel
+        .confirm_select(ConfirmSelectOptions::default())
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(Arc::new(Link {
+        connection,
+        channel,
+    }))
 }
 
 impl AmqpTransport {
     pub fn new(egress: AllowList) -> Self {
         AmqpTransport {
             egress,
-            links: Mutex::new(HashMap::new()),
+            brokers: Arc::default(),
         }
     }
 
@@ -69,35 +119,70 @@ impl AmqpTransport {
         Ok(())
     }
 
-    async fn link(&self, uri: &str, broker: &str) -> Result<Arc<Link>, DeliveryError> {
-        let mut links = self.links.lock().await;
-        if let Some(link) = links.get(uri) {
-            if link.connection.status().connected() && link.channel.status().connected() {
-                return Ok(link.clone());
+    /// The broker's link: the kept one, the connect in flight, or a new
+    /// connect (given at most `limit` to answer).
+    async fn link(
+        &self,
+        uri: &str,
+        broker: &str,
+        limit: Duration,
+    ) -> Result<Arc<Link>, DeliveryError> {
+        let connecting = {
+            let mut brokers = lock(&self.brokers);
+            match brokers.get(uri) {
+                Some(State::Ready(link)) if link.usable() => return Ok(link.clone()),
+                Some(State::Connecting(f)) => f.clone(),
+                Some(State::Down { until, error }) if Instant::now() < *until => {
+                    let wait = until.saturating_duration_since(Instant::now());
+                    return Err(DeliveryError::Connect(scrub(
+                        &format!(
+                            "broker {broker} is not answering ({error}); next connect in {} s",
+                            wait.as_secs().max(1)
+                        ),
+                        uri,
+                    )));
+                }
+                _ => {
+                    let owned = uri.to_owned();
+                    let f: Connecting = async move {
+                        match tokio::time::timeout(limit, open(owned)).await {
+                            Ok(r) => r,
+                            Err(_) => Err(format!("no answer within {limit:?}")),
+                        }
+                    }
+                    .boxed()
+                    .shared();
+                    brokers.insert(uri.to_owned(), State::Connecting(f.clone()));
+                    // Settles the state whoever is still waiting: the connect
+                    // runs to its end even when every delivery gave up on it.
+                    let (watcher, map, key) = (f.clone(), self.brokers.clone(), uri.to_owned());
+                    tokio::spawn(async move {
+                        let state = match watcher.await {
+                            Ok(link) => State::Ready(link),
+                            Err(error) => State::Down {
+                                until: Instant::now() + COOL_DOWN,
+                                error,
+                            },
+                        };
+                        lock(&map).insert(key, state);
+                    });
+                    f
+                }
             }
-            links.remove(uri);
-        }
-        let connection = Connection::connect(uri, ConnectionProperties::default())
+        };
+        connecting
             .await
-            .map_err(|e| DeliveryError::Connect(scrub(&format!("broker {broker}: {e}"), uri)))?;
-        let channel = connection
-            .create_channel()
-            .await
-            .map_err(|e| DeliveryError::Connect(scrub(&format!("broker {broker}: {e}"), uri)))?;
-        channel
-            .confirm_select(ConfirmSelectOptions::default())
-            .await
-            .map_err(|e| DeliveryError::Connect(scrub(&format!("broker {broker}: {e}"), uri)))?;
-        let link = Arc::new(Link {
-            connection,
-            channel,
-        });
-        links.insert(uri.to_owned(), link.clone());
-        Ok(link)
+            .map_err(|e| DeliveryError::Connect(scrub(&format!("broker {broker}: {e}"), uri)))
     }
 
-    async fn forget(&self, uri: &str) {
-        self.links.lock().await.remove(uri);
+    /// Drops a kept link that failed, so the next delivery connects afresh.
+    fn forget(&self, uri: &str, link: &Arc<Link>) {
+        let mut brokers = lock(&self.brokers);
+        if let Some(State::Ready(kept)) = brokers.get(uri)
+            && Arc::ptr_eq(kept, link)
+        {
+            brokers.remove(uri);
+        }
     }
 }
 
@@ -156,8 +241,10 @@ impl Transport for AmqpTransport {
 
         let started = Instant::now();
         let timeout = delivery.destination.timeout();
+        let mut used: Option<Arc<Link>> = None;
         let attempt = async {
-            let link = self.link(uri_text, &broker).await?;
+            let link = self.link(uri_text, &broker, timeout).await?;
+            used = Some(link.clone());
             let confirm = link
                 .channel
                 .basic_publish(
@@ -203,9 +290,11 @@ impl Transport for AmqpTransport {
                 excerpt: format!("confirmed by broker {broker}"),
             }),
             Err(e) => {
-                if !matches!(e, DeliveryError::Other(_)) {
-                    // Connection trouble or a lost confirm: start afresh.
-                    self.forget(uri_text).await;
+                if !matches!(e, DeliveryError::Other(_))
+                    && let Some(link) = &used
+                {
+                    // Trouble on a kept link or a lost confirm: start afresh.
+                    self.forget(uri_text, link);
                 }
                 Err(e)
             }
