@@ -242,12 +242,19 @@ async fn a_silent_broker_neither_stalls_a_healthy_one_nor_piles_up_connections()
     let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let silent_uri = format!("amqp://guest:guest@{}/%2f", silent.local_addr().unwrap());
     let accepted = Arc::new(AtomicUsize::new(0));
-    let count = accepted.clone();
+    let closed = Arc::new(AtomicUsize::new(0));
+    let (count, ended) = (accepted.clone(), closed.clone());
     tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((socket, _)) = silent.accept().await {
+        while let Ok((mut socket, _)) = silent.accept().await {
             count.fetch_add(1, Ordering::SeqCst);
-            held.push(socket);
+            let ended = ended.clone();
+            // Reads (and never answers) until the client closes.
+            tokio::spawn(async move {
+                use tokio::io::AsyncReadExt;
+                let mut buf = [0u8; 1024];
+                while matches!(socket.read(&mut buf).await, Ok(n) if n > 0) {}
+                ended.fetch_add(1, Ordering::SeqCst);
+            });
         }
     });
     let queue = TestQueue::declare("hubhooks-it-silent").await;
@@ -312,5 +319,14 @@ async fn a_silent_broker_neither_stalls_a_healthy_one_nor_piles_up_connections()
         .await;
     assert!(format!("{again:?}").contains("not answering"), "{again:?}");
     assert_eq!(accepted.load(Ordering::SeqCst), 1);
+    // The abandoned handshake's connection is closed, not left open.
+    let closed_in_time = eventually(Duration::from_secs(5), || async {
+        (closed.load(Ordering::SeqCst) == 1).then_some(())
+    })
+    .await;
+    assert!(
+        closed_in_time.is_some(),
+        "the silent broker's socket is still open"
+    );
     queue.delete().await;
 }

@@ -6,9 +6,9 @@
 //! Each broker has its own state, and no lock is held while talking to a
 //! broker: a broker that accepts TCP but never answers delays only its own
 //! deliveries. One connect per broker is in flight at a time (deliveries to
-//! it wait for that one, each within its own timeout); a connect that fails
-//! or gets no answer within the delivery's timeout marks the broker down
-//! for [`COOL_DOWN`], during which its deliveries fail at once (and are
+//! it wait for that one, each within its own timeout); a connect that gets
+//! no answer within the delivery's timeout is closed, and the broker is left
+//! alone for [`COOL_DOWN`], during which its deliveries fail at once (and are
 //! retried on the schedule) instead of opening connection after connection.
 //! Messages are published `mandatory`, so an unroutable message comes back
 //! and counts as a failure (retried), like a nack or a lost connection.
@@ -28,8 +28,10 @@ use std::time::{Duration, Instant};
 pub const CONFIRMED: u16 = 200;
 const PERSISTENT: u8 = 2;
 
-/// How long a broker that failed to connect is left alone.
-pub const COOL_DOWN: Duration = Duration::from_secs(30);
+/// How long a broker that did not answer a connect is left alone, at least
+/// (at most as long as the connect waited, if that was longer). A refused
+/// connect costs nothing and leaves nothing open: no cool-down.
+pub const COOL_DOWN: Duration = Duration::from_secs(10);
 
 struct Link {
     connection: Connection,
@@ -42,7 +44,15 @@ impl Link {
     }
 }
 
-type Connecting = Shared<BoxFuture<'static, Result<Arc<Link>, String>>>;
+/// A connect's failure: what happened, and whether the broker never
+/// answered (as opposed to refusing).
+#[derive(Clone)]
+struct ConnectFailure {
+    message: String,
+    silent: bool,
+}
+
+type Connecting = Shared<BoxFuture<'static, Result<Arc<Link>, ConnectFailure>>>;
 
 /// One broker's connection state.
 enum State {
@@ -64,23 +74,73 @@ fn lock(brokers: &Brokers) -> std::sync::MutexGuard<'_, HashMap<String, State>> 
     brokers.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Opens a connection and a confirming channel.
-async fn open(uri: String) -> Result<Arc<Link>, String> {
-    let connection = Connection::connect(&uri, ConnectionProperties::default())
-        .await
-        .map_err(|e| e.to_string())?;
-    let channel = connection
-        .create_channel()
-        .await
-        .map_err(|e| e.to_string())?;
-    channel
-        .confirm_select(ConfirmSelectOptions::default())
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok(Arc::new(Link {
-        connection,
-        channel,
-    }))
+/// Opens a connection and a confirming channel, given `limit` to answer.
+/// lapin gets the TCP stream from us, so we keep a duplicate of its socket:
+/// a broker that accepts TCP but never answers leaves lapin's handshake
+/// waiting for ever, and shutting the socket down is what ends it (and its
+/// I/O thread) instead of leaking both.
+async fn open(uri: String, limit: Duration) -> Result<Arc<Link>, ConnectFailure> {
+    let refused = |message: String| ConnectFailure {
+        message,
+        silent: false,
+    };
+    use async_rs::traits::Reactor;
+    use lapin::tcp::{AsyncTcpStream, TLSConfig};
+    use lapin::uri::{AMQPScheme, AMQPUri};
+    use std::os::fd::{AsFd, OwnedFd};
+
+    let parsed: AMQPUri = uri.parse().map_err(refused)?;
+    let runtime = lapin::runtime::default_runtime().map_err(|e| refused(e.to_string()))?;
+    let socket: Arc<std::sync::Mutex<Option<OwnedFd>>> = Arc::default();
+    let slot = socket.clone();
+    let connect = async move |uri: AMQPUri, runtime: async_rs::TokioRuntime| {
+        let host = uri.authority.host.clone();
+        let mut stream = Err(std::io::Error::other(format!("`{host}` has no address")));
+        for addr in tokio::net::lookup_host((host.as_str(), uri.authority.port)).await? {
+            stream = runtime.tcp_connect_addr(addr).await;
+            if stream.is_ok() {
+                break;
+            }
+        }
+        let stream = stream?;
+        let duplicate = stream.get_ref().as_fd().try_clone_to_owned()?;
+        *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(duplicate);
+        let stream = AsyncTcpStream::Plain(stream);
+        Ok(match uri.scheme {
+            AMQPScheme::AMQP => stream,
+            AMQPScheme::AMQPS => stream.into_tls(&host, TLSConfig::default()).await?,
+        })
+    };
+    let handshake = async {
+        let connection =
+            Connection::connector(parsed, runtime, connect, ConnectionProperties::default())
+                .await
+                .map_err(|e| e.to_string())?;
+        let channel = connection
+            .create_channel()
+            .await
+            .map_err(|e| e.to_string())?;
+        channel
+            .confirm_select(ConfirmSelectOptions::default())
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(Arc::new(Link {
+            connection,
+            channel,
+        }))
+    };
+    match tokio::time::timeout(limit, handshake).await {
+        Ok(r) => r.map_err(refused),
+        Err(_) => {
+            if let Some(fd) = socket.lock().unwrap_or_else(|e| e.into_inner()).take() {
+                let _ = std::net::TcpStream::from(fd).shutdown(std::net::Shutdown::Both);
+            }
+            Err(ConnectFailure {
+                message: format!("no answer within {limit:?}"),
+                silent: true,
+            })
+        }
+    }
 }
 
 impl AmqpTransport {
@@ -144,35 +204,38 @@ impl AmqpTransport {
                 }
                 _ => {
                     let owned = uri.to_owned();
-                    let f: Connecting = async move {
-                        match tokio::time::timeout(limit, open(owned)).await {
-                            Ok(r) => r,
-                            Err(_) => Err(format!("no answer within {limit:?}")),
-                        }
-                    }
-                    .boxed()
-                    .shared();
+                    let f: Connecting = open(owned, limit).boxed().shared();
                     brokers.insert(uri.to_owned(), State::Connecting(f.clone()));
                     // Settles the state whoever is still waiting: the connect
                     // runs to its end even when every delivery gave up on it.
                     let (watcher, map, key) = (f.clone(), self.brokers.clone(), uri.to_owned());
                     tokio::spawn(async move {
-                        let state = match watcher.await {
-                            Ok(link) => State::Ready(link),
-                            Err(error) => State::Down {
-                                until: Instant::now() + COOL_DOWN,
-                                error,
-                            },
-                        };
-                        lock(&map).insert(key, state);
+                        match watcher.await {
+                            Ok(link) => {
+                                lock(&map).insert(key, State::Ready(link));
+                            }
+                            Err(f) if f.silent => {
+                                let until = Instant::now() + COOL_DOWN.max(limit);
+                                lock(&map).insert(
+                                    key,
+                                    State::Down {
+                                        until,
+                                        error: f.message,
+                                    },
+                                );
+                            }
+                            Err(_) => {
+                                lock(&map).remove(&key);
+                            }
+                        }
                     });
                     f
                 }
             }
         };
-        connecting
-            .await
-            .map_err(|e| DeliveryError::Connect(scrub(&format!("broker {broker}: {e}"), uri)))
+        connecting.await.map_err(|e| {
+            DeliveryError::Connect(scrub(&format!("broker {broker}: {}", e.message), uri))
+        })
     }
 
     /// Drops a kept link that failed, so the next delivery connects afresh.
