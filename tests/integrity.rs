@@ -447,3 +447,40 @@ async fn an_unreadable_earlier_status_does_not_block_later_statuses() {
         reason(&parked[0])
     );
 }
+
+/// Issue 9.5: the attempt log never overwrites: a record whose number is
+/// taken (a message whose count restarted) goes under the next free one.
+#[tokio::test]
+async fn the_attempt_log_never_overwrites_an_attempt() {
+    use hubhooks::adapters::dynamo::DynamoAttemptLog;
+    use hubhooks::attempt::AttemptRecord;
+    use hubhooks::ports::{AttemptLog, AttemptWrite, Receipt};
+    use hubhooks::retry::Verdict;
+    let s = stack().await;
+    let log = DynamoAttemptLog::new(s.ddb.clone(), s.stack.deliveries_table.clone(), 30);
+    let d = hubhooks::memory::delivery("d-renumber", "sub", "https://example.com/");
+    let delivered = Verdict::Delivered(Receipt {
+        status: 200,
+        latency: Duration::from_millis(3),
+        excerpt: String::new(),
+    });
+    let record = AttemptRecord::new(&d, 1, &delivered, hubhooks::timestamp::Timestamp::now());
+    assert_eq!(log.record(&record).await.unwrap(), AttemptWrite::AsNumbered);
+    assert_eq!(
+        log.record(&record).await.unwrap(),
+        AttemptWrite::Renumbered(2)
+    );
+    assert_eq!(
+        log.record(&record).await.unwrap(),
+        AttemptWrite::Renumbered(3)
+    );
+    let all = hubhooks_cli::attempts::query(
+        &s.ddb,
+        &s.stack.deliveries_table,
+        &hubhooks_cli::attempts::Filter::Delivery("d-renumber".into()),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(all.iter().map(|a| a.attempt).collect::<Vec<_>>(), [1, 2, 3]);
+}

@@ -225,3 +225,72 @@ pub trait PayloadStore: Send + Sync {
     async fn put(&self, key: &str, body: &str) -> Result<(), IoError>;
     async fn get(&self, key: &str) -> Result<String, IoError>;
 }
+
+/// A shared port is a port: tests keep an `Arc` of an in-memory one to
+/// look inside while the handler owns the other.
+mod shared {
+    use super::*;
+    use std::sync::Arc;
+
+    #[async_trait]
+    impl<T: DeadLetters + ?Sized> DeadLetters for Arc<T> {
+        async fn park(&self, letter: DeadLetter) -> Result<(), IoError> {
+            (**self).park(letter).await
+        }
+    }
+
+    #[async_trait]
+    impl<T: DeliveryQueue + ?Sized> DeliveryQueue for Arc<T> {
+        async fn enqueue(&self, deliveries: &[Delivery]) -> Vec<Result<(), IoError>> {
+            (**self).enqueue(deliveries).await
+        }
+    }
+
+    #[async_trait]
+    impl<T: Transport + ?Sized> Transport for Arc<T> {
+        async fn deliver(&self, outgoing: &Outgoing<'_>) -> Result<Receipt, DeliveryError> {
+            (**self).deliver(outgoing).await
+        }
+    }
+
+    #[async_trait]
+    impl<T: Redelivery + ?Sized> Redelivery for Arc<T> {
+        async fn retry_later(&self, receipt_handle: &str, delay: Duration) -> Result<(), IoError> {
+            (**self).retry_later(receipt_handle, delay).await
+        }
+    }
+
+    #[async_trait]
+    impl<T: SecretStore + ?Sized> SecretStore for Arc<T> {
+        async fn secret(&self, name: &str) -> Result<Option<Vec<String>>, IoError> {
+            (**self).secret(name).await
+        }
+    }
+
+    #[async_trait]
+    impl<T: SubscriptionControl + ?Sized> SubscriptionControl for Arc<T> {
+        async fn disable(&self, subscription_id: &str, reason: &str) -> Result<(), IoError> {
+            (**self).disable(subscription_id, reason).await
+        }
+    }
+
+    #[async_trait]
+    impl<T: AttemptLog + ?Sized> AttemptLog for Arc<T> {
+        async fn record(
+            &self,
+            attempt: &crate::attempt::AttemptRecord,
+        ) -> Result<AttemptWrite, IoError> {
+            (**self).record(attempt).await
+        }
+    }
+
+    #[async_trait]
+    impl<T: PayloadStore + ?Sized> PayloadStore for Arc<T> {
+        async fn put(&self, key: &str, body: &str) -> Result<(), IoError> {
+            (**self).put(key, body).await
+        }
+        async fn get(&self, key: &str) -> Result<String, IoError> {
+            (**self).get(key).await
+        }
+    }
+}

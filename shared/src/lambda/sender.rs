@@ -401,3 +401,181 @@ impl Sender {
         })
     }
 }
+
+/// The sender over in-memory ports: each verdict, and the rules that make
+/// retries and replays follow the operator.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::{
+        self, MemoryAttemptLog, MemoryConfig, MemoryControl, MemoryDeadLetters, MemoryPayloads,
+        MemoryRedelivery, MemorySecrets, ScriptedTransport,
+    };
+    use serde_json::{Value, json};
+    use std::sync::Arc;
+
+    struct World {
+        sender: Sender,
+        transport: Arc<ScriptedTransport>,
+        parked: Arc<MemoryDeadLetters>,
+        log: Arc<MemoryAttemptLog>,
+        redelivery: Arc<MemoryRedelivery>,
+    }
+
+    fn subscription(extra: Value) -> Value {
+        let mut s = json!({"id": "s", "kind": "subscription", "party": {"type": "partner", "id": 1413},
+                           "eventTypes": ["newStatus"],
+                           "destination": {"method": "POST", "url": "https://example.com/now"}});
+        s.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        s
+    }
+
+    fn world(config: Vec<Value>, transport: ScriptedTransport) -> World {
+        let transport = Arc::new(transport);
+        let (parked, log, redelivery) = (Arc::default(), Arc::default(), Arc::default());
+        World {
+            sender: Sender {
+                transport: Box::new(Arc::clone(&transport)),
+                dead_letters: Box::new(Arc::clone(&parked)),
+                redelivery: Box::new(Arc::clone(&redelivery)),
+                secrets: Box::new(MemorySecrets::default()),
+                control: Box::new(MemoryControl::default()),
+                payloads: Box::new(MemoryPayloads::default()),
+                log: Box::new(Arc::clone(&log)),
+                schedule: RetrySchedule::default(),
+                config: ConfigCache::new(
+                    Box::new(MemoryConfig::new(config)),
+                    Duration::from_secs(60),
+                ),
+            },
+            transport,
+            parked,
+            log,
+            redelivery,
+        }
+    }
+
+    /// The message SQS hands over on receive number `received`.
+    fn message(delivery: &Delivery, received: u32) -> SqsMessage {
+        let mut m = SqsMessage::default();
+        m.message_id = Some("m-1".into());
+        m.receipt_handle = Some("h-1".into());
+        m.body = Some(delivery.to_message());
+        m.attributes
+            .insert("ApproximateReceiveCount".into(), received.to_string());
+        m
+    }
+
+    fn envelope() -> Delivery {
+        memory::delivery("d-1", "s", "https://example.com/when-routed")
+    }
+
+    #[tokio::test]
+    async fn a_delivery_goes_where_the_subscription_points_now() {
+        let w = world(
+            vec![subscription(json!({}))],
+            ScriptedTransport::accepting(),
+        );
+        let outcome = w.sender.process(&message(&envelope(), 1)).await;
+        assert_eq!(outcome, Outcome::Delivered);
+        let sent = w.transport.attempts();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].destination, "https://example.com/now");
+    }
+
+    #[tokio::test]
+    async fn a_disabled_subscription_is_sent_nothing_and_the_delivery_waits_in_the_dlq() {
+        let w = world(
+            vec![subscription(
+                json!({"enabled": false, "disabledReason": "receiver down"}),
+            )],
+            ScriptedTransport::accepting(),
+        );
+        let outcome = w.sender.process(&message(&envelope(), 3)).await;
+        assert_eq!(outcome, Outcome::Parked);
+        assert!(w.transport.attempts().is_empty());
+        let letters = w.parked.letters();
+        assert_eq!(
+            letters[0].reason,
+            "attempt 3: subscription `s` is disabled (receiver down); not sent"
+        );
+        // Dead-lettered with its count, so a replay counts on.
+        let parked: Delivery = serde_json::from_str(&letters[0].body).unwrap();
+        assert_eq!(parked.prior_attempts, 3);
+    }
+
+    #[tokio::test]
+    async fn a_deleted_subscription_is_sent_nothing() {
+        let w = world(vec![], ScriptedTransport::accepting());
+        assert_eq!(
+            w.sender.process(&message(&envelope(), 1)).await,
+            Outcome::Parked
+        );
+        assert!(w.transport.attempts().is_empty());
+        assert_eq!(
+            w.parked.letters()[0].reason,
+            "attempt 1: subscription `s` no longer exists; not sent"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_replayed_delivery_counts_its_attempts_on() {
+        let w = world(
+            vec![subscription(json!({}))],
+            ScriptedTransport::accepting(),
+        );
+        let replayed = Delivery {
+            prior_attempts: 2,
+            ..envelope()
+        };
+        w.sender.process(&message(&replayed, 1)).await;
+        assert_eq!(
+            w.transport.attempts()[0].header("webhook-attempt"),
+            Some("3")
+        );
+        let log = w.log.records();
+        assert_eq!(log.len(), 1);
+        assert_eq!(log[0].attempt, 3);
+    }
+
+    #[tokio::test]
+    async fn a_failed_attempt_is_hidden_for_the_schedules_delay_even_with_retry_after_zero() {
+        let w = world(
+            vec![subscription(json!({}))],
+            ScriptedTransport::new(
+                [Err(DeliveryError::Rejected {
+                    status: 429,
+                    excerpt: String::new(),
+                    latency: Duration::from_millis(1),
+                    retry_after: Some(Duration::ZERO),
+                })],
+                memory::ok(),
+            ),
+        );
+        assert_eq!(
+            w.sender.process(&message(&envelope(), 1)).await,
+            Outcome::Failed
+        );
+        let delays = w.redelivery.delays.lock().unwrap().clone();
+        assert_eq!(delays.len(), 1);
+        assert!(delays[0].1 >= Duration::from_secs(24), "{delays:?}");
+    }
+
+    #[tokio::test]
+    async fn the_last_allowed_attempt_dead_letters_with_the_last_error() {
+        let w = world(
+            vec![subscription(json!({"maxAttempts": 2}))],
+            ScriptedTransport::new([], memory::answered(500)),
+        );
+        assert_eq!(
+            w.sender.process(&message(&envelope(), 2)).await,
+            Outcome::Parked
+        );
+        assert_eq!(
+            w.parked.letters()[0].reason,
+            "gave up after 2 of 2 attempts; last error: receiver answered 500: "
+        );
+    }
+}
