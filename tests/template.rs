@@ -202,7 +202,7 @@ fn the_functions_get_every_setting_they_read() {
     let min = t["Parameters"]["MaxReceiveCount"]["MinValue"]
         .as_u64()
         .unwrap();
-    assert!(min > u64::from(hubhooks::retry::MAX_ATTEMPTS_LIMIT));
+    assert!(min > u64::from(hubhooks::config::MAX_ATTEMPTS_LIMIT));
 }
 
 #[test]

@@ -18,7 +18,7 @@ pub const READABLE_VERSIONS: [u8; 2] = [1, 2];
 pub const QUEUE_MESSAGE_LIMIT: usize = 262_144;
 
 fn default_max_attempts() -> u32 {
-    crate::retry::DEFAULT_MAX_ATTEMPTS
+    crate::config::DEFAULT_MAX_ATTEMPTS
 }
 
 /// Everything the sender needs; it reads nothing else.
@@ -129,48 +129,8 @@ pub fn delivery_id(source: &str, subscription_id: &str, event_type: EventType) -
     Uuid::new_v5(&NAMESPACE, name.as_bytes()).to_string()
 }
 
-/// Headers hubhooks sets on every HTTP delivery.
-pub mod headers {
-    use reqwest::header::HeaderName;
-
-    /// The delivery id (Standard Webhooks' name for it).
-    pub const DELIVERY_ID: &str = "webhook-id";
-    /// The event type, as seed 004's `Event-Type`.
-    pub const EVENT_TYPE: &str = "event-type";
-    /// 1 on the first attempt, 2 on the first retry, …
-    pub const ATTEMPT: &str = "webhook-attempt";
-    /// Unix seconds of this attempt (Standard Webhooks).
-    pub const TIMESTAMP: &str = "webhook-timestamp";
-    /// `v1,<base64 HMAC-SHA256>` per signing key, space-separated.
-    pub const SIGNATURE: &str = "webhook-signature";
-    /// `true` on deliveries made by `hubhooks send-test`.
-    pub const TEST: &str = "webhook-test";
-    /// Seed 003's token header.
-    pub const X_TOKEN: &str = "x-token";
-    /// Seed 004's bearer token.
-    pub const AUTHORIZATION: &str = "authorization";
-
-    const RESERVED: [&str; 13] = [
-        DELIVERY_ID,
-        TEST,
-        EVENT_TYPE,
-        ATTEMPT,
-        TIMESTAMP,
-        SIGNATURE,
-        // Secrets go in `auth`, by name, so their values stay out of config.
-        X_TOKEN,
-        AUTHORIZATION,
-        "content-type",
-        "content-length",
-        "host",
-        "transfer-encoding",
-        "connection",
-    ];
-
-    pub fn is_reserved(name: &HeaderName) -> bool {
-        RESERVED.contains(&name.as_str())
-    }
-}
+/// Header names, kept in their own dependency-free module.
+pub use crate::headers;
 
 #[cfg(test)]
 mod tests {

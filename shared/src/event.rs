@@ -78,6 +78,57 @@ impl FromStr for EventType {
     }
 }
 
+/// A payload version: v3 is seed 000 (the contract), v2 seed 001, v1 seed
+/// 002. It sits beside [`EventType`] because config, routing and payloads
+/// all name it.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Version {
+    V1,
+    V2,
+    #[default]
+    V3,
+}
+
+impl Version {
+    /// The versions a type's payload exists in.
+    pub fn of(event_type: EventType) -> &'static [Version] {
+        use EventType::*;
+        match event_type {
+            NewStatus | NewCostProposal | NewMessage | NewFile => {
+                &[Version::V1, Version::V2, Version::V3]
+            }
+            CaseUpdated => &[Version::V2, Version::V3],
+            StatusTransition | MessageConfirmed | Invoice => &[Version::V3],
+        }
+    }
+
+    pub fn supports(self, event_type: EventType) -> bool {
+        Version::of(event_type).contains(&self)
+    }
+
+    /// v1 and v2 are deprecated; subscriptions using them are logged.
+    pub fn is_deprecated(self) -> bool {
+        self != Version::V3
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Version::V1 => "v1",
+            Version::V2 => "v2",
+            Version::V3 => "v3",
+        }
+    }
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

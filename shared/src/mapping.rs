@@ -2,7 +2,6 @@
 //!
 //! Partners see their own keys after mapping; an unmapped key passes as is.
 //! Providers see their own statuses unchanged.
-use crate::config::ConfigSet;
 use crate::party::{Party, PartyKind};
 use crate::record::{CaseRecord, StatusRecord};
 
@@ -15,8 +14,19 @@ pub struct StatusView<'a> {
     pub name: &'a str,
 }
 
+/// The one thing mapping needs of the config: a partner's key (and name,
+/// if it has one) for a provider's key.
+pub trait KeyMapping {
+    fn map_key(
+        &self,
+        partner_id: i64,
+        provider_id: i64,
+        provider_key: &str,
+    ) -> Option<(&str, Option<&str>)>;
+}
+
 pub fn view<'a>(
-    config: &'a ConfigSet,
+    config: &'a impl KeyMapping,
     party: Party,
     case: &CaseRecord,
     status: &'a StatusRecord,
@@ -30,11 +40,11 @@ pub fn view<'a>(
     if party.kind != PartyKind::Partner {
         return unchanged;
     }
-    match config.mapped_status(party.id, case.service_provider_id, provider_key) {
-        Some(m) => StatusView {
+    match config.map_key(party.id, case.service_provider_id, provider_key) {
+        Some((key, name)) => StatusView {
             provider_key,
-            key: &m.key,
-            name: m.name.as_deref().unwrap_or(&status.name),
+            key,
+            name: name.unwrap_or(&status.name),
         },
         None => unchanged,
     }

@@ -2,7 +2,6 @@
 //! install a CloudWatch EMF recorder (namespace `hubhooks`), so every count
 //! below becomes a CloudWatch metric; elsewhere (tests, the local runner)
 //! nothing is recorded.
-use crate::lambda::router::BatchSummary;
 use crate::retry::Verdict;
 use std::time::Duration;
 
@@ -51,17 +50,17 @@ pub fn unreadable_earlier_status() {
 
 /// One router batch: `RouterRecords`, `RouterRecordsMalformed` (parked),
 /// `RouterRecordsIgnored`, `RouterDeliveries` (fan-out).
-pub fn router_batch(summary: &BatchSummary) {
-    metrics::counter!("RouterRecords").increment(summary.records as u64);
-    metrics::counter!("RouterRecordsMalformed").increment(summary.parked as u64);
-    metrics::counter!("RouterRecordsIgnored").increment(summary.ignored as u64);
-    metrics::counter!("RouterDeliveries").increment(summary.deliveries as u64);
+pub fn router_batch(records: usize, parked: usize, ignored: usize, deliveries: usize) {
+    metrics::counter!("RouterRecords").increment(records as u64);
+    metrics::counter!("RouterRecordsMalformed").increment(parked as u64);
+    metrics::counter!("RouterRecordsIgnored").increment(ignored as u64);
+    metrics::counter!("RouterDeliveries").increment(deliveries as u64);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ports::Receipt;
+    use crate::outcome::Receipt;
     use crate::retry::Failure;
 
     #[test]

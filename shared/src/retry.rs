@@ -6,16 +6,11 @@
 //! timeout), spread by a jitter of ±20% so that a receiver coming back is not
 //! hit by every retry at once. A `Retry-After` answer can lengthen the delay
 //! (up to 12 h) but never shorten it below the schedule's step.
-use crate::ports::{DeliveryError, Receipt};
+use crate::outcome::{DeliveryError, Receipt};
 use std::time::Duration;
 
 /// SQS cannot hide a message for longer than 12 hours.
 pub const MAX_DELAY: Duration = Duration::from_secs(12 * 60 * 60);
-/// Attempts of a subscription that does not say (seed 003 uses 3).
-pub const DEFAULT_MAX_ATTEMPTS: u32 = 8;
-/// The most attempts a subscription may ask for; the delivery queue's
-/// redrive limit (template `MaxReceiveCount`) sits above it as a safety net.
-pub const MAX_ATTEMPTS_LIMIT: u32 = 20;
 
 /// Delays before the 2nd, 3rd, … attempt; the last one repeats.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -205,7 +205,7 @@ impl HttpDestination {
                     "carries a secret: name it in auth.bearerSecret or auth.xTokenSecret instead, so its value stays out of config and queues".into(),
                 );
             }
-            if crate::delivery::headers::is_reserved(&parsed) {
+            if crate::headers::is_reserved(parsed.as_str()) {
                 return err(
                     &field,
                     "is set by hubhooks itself and cannot be overridden".into(),

@@ -13,13 +13,19 @@ pub use destination::{AmqpDestination, Destination, HttpDestination, HttpMethod}
 pub use set::ConfigSet;
 
 use crate::event::EventType;
+use crate::event::Version;
 use crate::party::Party;
-use crate::payload::Version;
 use crate::transition::TransitionRule;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+
+/// Attempts of a subscription that does not say (seed 003 uses 3).
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 8;
+/// The most attempts a subscription may ask for; the delivery queue's
+/// redrive limit (template `MaxReceiveCount`) sits above it as a safety net.
+pub const MAX_ATTEMPTS_LIMIT: u32 = 20;
 
 /// A config item as read from storage, before parsing: its id (for error
 /// messages) and its attributes as JSON.
@@ -289,8 +295,7 @@ pub struct Subscription {
 
 impl Subscription {
     pub fn max_attempts(&self) -> u32 {
-        self.max_attempts
-            .unwrap_or(crate::retry::DEFAULT_MAX_ATTEMPTS)
+        self.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS)
     }
 
     fn has(&self, r: Registered) -> bool {
@@ -435,11 +440,11 @@ impl Subscription {
         }
         self.validate_versions()?;
         if let Some(n) = self.max_attempts
-            && !(1..=crate::retry::MAX_ATTEMPTS_LIMIT).contains(&n)
+            && !(1..=MAX_ATTEMPTS_LIMIT).contains(&n)
         {
             return err(
                 "maxAttempts".into(),
-                format!("must be between 1 and {}", crate::retry::MAX_ATTEMPTS_LIMIT),
+                format!("must be between 1 and {MAX_ATTEMPTS_LIMIT}"),
             );
         }
         if let Some(auth) = &self.auth {

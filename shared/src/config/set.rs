@@ -19,6 +19,18 @@ pub struct ConfigSet {
     pub errors: Vec<ConfigError>,
 }
 
+impl crate::mapping::KeyMapping for ConfigSet {
+    fn map_key(
+        &self,
+        partner_id: i64,
+        provider_id: i64,
+        provider_key: &str,
+    ) -> Option<(&str, Option<&str>)> {
+        self.mapped_status(partner_id, provider_id, provider_key)
+            .map(|m| (m.key.as_str(), m.name.as_deref()))
+    }
+}
+
 impl ConfigSet {
     /// Builds the set from raw items. Invalid items land in `errors`; a
     /// conflicting duplicate (same mapping key or black list for a party

@@ -175,7 +175,12 @@ where
     /// One invocation: routes the batch, then meters and logs it.
     pub async fn invoke(&self, records: &[EventRecord]) -> (DynamoDbEventResponse, BatchSummary) {
         let (response, summary) = self.route_batch(records).await;
-        crate::meter::router_batch(&summary);
+        crate::meter::router_batch(
+            summary.records,
+            summary.parked,
+            summary.ignored,
+            summary.deliveries,
+        );
         tracing::info!(
             records = summary.records,
             routed = summary.routed,

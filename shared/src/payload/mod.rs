@@ -15,56 +15,8 @@ use crate::case_update::CaseUpdate;
 use crate::event::EventType;
 use crate::mapping::StatusView;
 use crate::record::{CaseRecord, CostProposal, FileUpload, Invoice, Message, StatusRecord};
-use serde::{Deserialize, Serialize};
-use std::fmt;
 
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Version {
-    V1,
-    V2,
-    #[default]
-    V3,
-}
-
-impl Version {
-    /// The versions a type's payload exists in.
-    pub fn of(event_type: EventType) -> &'static [Version] {
-        use EventType::*;
-        match event_type {
-            NewStatus | NewCostProposal | NewMessage | NewFile => {
-                &[Version::V1, Version::V2, Version::V3]
-            }
-            CaseUpdated => &[Version::V2, Version::V3],
-            StatusTransition | MessageConfirmed | Invoice => &[Version::V3],
-        }
-    }
-
-    pub fn supports(self, event_type: EventType) -> bool {
-        Version::of(event_type).contains(&self)
-    }
-
-    /// v1 and v2 are deprecated; subscriptions using them are logged.
-    pub fn is_deprecated(self) -> bool {
-        self != Version::V3
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Version::V1 => "v1",
-            Version::V2 => "v2",
-            Version::V3 => "v3",
-        }
-    }
-}
-
-impl fmt::Display for Version {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::event::Version;
 
 /// What a webhook is about, with everything its body needs.
 #[derive(Debug, Clone, Copy)]

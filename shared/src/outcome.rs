@@ -1,0 +1,40 @@
+//! What an attempt came to, in the domain's words: the receiver's receipt,
+//! or why it failed. Transports produce these; the retry rules judge them.
+use std::time::Duration;
+
+/// The outcome of one delivery attempt that reached the receiver.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Receipt {
+    pub status: u16,
+    pub latency: Duration,
+    /// The start of the receiver's answer (capped), for the attempt log.
+    pub excerpt: String,
+}
+
+/// Why an attempt failed. Messages never carry secrets: no header values,
+/// no credentials, no broker URI.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DeliveryError {
+    #[error("receiver answered {status}: {excerpt}")]
+    Rejected {
+        status: u16,
+        excerpt: String,
+        latency: Duration,
+        /// From a `Retry-After` answer.
+        retry_after: Option<Duration>,
+    },
+    #[error("timed out after {0:?}")]
+    Timeout(Duration),
+    #[error("could not connect: {0}")]
+    Connect(String),
+    /// The destination may not be reached (SSRF guard, a missing secret, an
+    /// invalid header): retrying cannot help.
+    #[error("refused: {0}")]
+    Refused(String),
+    #[error("request failed: {0}")]
+    Other(String),
+    /// The subscription no longer wants it (disabled, deleted, the type
+    /// dropped): nothing was sent, and nothing will be.
+    #[error("{0}")]
+    Withdrawn(String),
+}
