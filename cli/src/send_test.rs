@@ -9,7 +9,7 @@
 use anyhow::{Context, Result, bail};
 use hubhooks::case_update::CaseUpdate;
 use hubhooks::config::{ConfigItem, RawConfigItem, Subscription};
-use hubhooks::delivery::{Delivery, ENVELOPE_VERSION};
+use hubhooks::delivery::Delivery;
 use hubhooks::event::EventType;
 use hubhooks::mapping::StatusView;
 use hubhooks::payload::{self, Subject};
@@ -148,24 +148,17 @@ pub fn delivery(
     let route = subscription
         .route(event_type)
         .context("the subscription does not send this type")?;
-    Ok(Delivery {
-        v: ENVELOPE_VERSION,
-        id: uuid::Uuid::new_v4().to_string(),
-        subscription_id: subscription.id.clone(),
+    Ok(Delivery::new(
+        uuid::Uuid::new_v4().to_string(),
+        subscription,
         event_type,
-        party: subscription.party,
-        case_guid: case_guid.to_owned(),
-        destination: route.destination.clone(),
+        route.destination,
+        case_guid,
         body,
-        body_ref: None,
-        // A test shows the receiver's answer now: no retries.
-        max_attempts: 1,
-        prior_attempts: 0,
-        auth: subscription.auth.clone(),
-        test: true,
-        source: "hubhooks send-test".into(),
-        created_at: Timestamp::now(),
-    })
+        "hubhooks send-test".into(),
+        Timestamp::now(),
+    )
+    .test())
 }
 
 /// The subscription stored under `id`.

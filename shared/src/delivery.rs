@@ -65,6 +65,48 @@ fn is_zero(n: &u32) -> bool {
 }
 
 impl Delivery {
+    /// The envelope of one webhook for `subscription`, the one place it is
+    /// made (the router, and `hubhooks send-test` through [`Delivery::test`]).
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        id: String,
+        subscription: &crate::config::Subscription,
+        event_type: EventType,
+        destination: &Destination,
+        case_guid: &str,
+        body: String,
+        source: String,
+        created_at: Timestamp,
+    ) -> Delivery {
+        Delivery {
+            v: ENVELOPE_VERSION,
+            id,
+            subscription_id: subscription.id.clone(),
+            event_type,
+            party: subscription.party,
+            case_guid: case_guid.to_owned(),
+            destination: destination.clone(),
+            body,
+            body_ref: None,
+            max_attempts: subscription.max_attempts(),
+            prior_attempts: 0,
+            auth: subscription.auth.clone(),
+            test: false,
+            source,
+            created_at,
+        }
+    }
+
+    /// Made a test send: one attempt (the answer is shown at once), sent
+    /// with `webhook-test: true`.
+    pub fn test(self) -> Delivery {
+        Delivery {
+            test: true,
+            max_attempts: 1,
+            ..self
+        }
+    }
+
     /// The queue message: this envelope as JSON. The body is a JSON string
     /// inside it, so its quotes and backslashes are escaped once more: size
     /// decisions must be made on this, never on the body's length.

@@ -11,6 +11,7 @@ pub mod attempt;
 pub mod audience;
 pub mod blacklist;
 pub mod case_update;
+pub mod classify;
 pub mod config;
 pub mod config_cache;
 pub mod delivery;

@@ -7,17 +7,17 @@
 //! from there. A record that can never be processed (it does not match the
 //! documented shape) is parked on the router's failure queue with its reason
 //! and skipped, so it never blocks the shard.
-use crate::case_update;
+use crate::classify::{Classified, EventName, Images, Malformed, classify};
 use crate::config::ConfigSet;
 use crate::config_cache::ConfigCache;
-use crate::delivery::{Delivery, ENVELOPE_VERSION, QUEUE_MESSAGE_LIMIT, delivery_id};
+use crate::delivery::{Delivery, QUEUE_MESSAGE_LIMIT, delivery_id};
 use crate::ports::{
     CaseStore, CaseStoreError, ConfigSource, DeadLetter, DeadLetters, DeliveryQueue, IoError,
     PayloadStore,
 };
-use crate::record::{CaseRecord, CostProposal, FileUpload, Invoice, Message, StatusRecord};
+use crate::record::CaseRecord;
 use crate::routing::{self, Change};
-use crate::tables::{CaseTable, TableNames, table_from_arn};
+use crate::tables::{TableNames, table_from_arn};
 use crate::timestamp::Timestamp;
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
@@ -403,35 +403,40 @@ where
                 "table `{table}` is not a case table of this deployment"
             ))
         })?;
-        let event_name = record.event_name.as_str();
-        if !matches!(event_name, "INSERT" | "MODIFY" | "REMOVE") {
-            return Err(RecordFailure::Malformed(format!(
-                "unknown eventName `{event_name}`"
-            )));
-        }
-        let new = || image_json(&record.change.new_image, "NewImage");
-        let old = || image_json(&record.change.old_image, "OldImage");
+        let event = EventName::parse(&record.event_name)?;
+        let new = image_json(&record.change.new_image, "NewImage")?;
+        let old = image_json(&record.change.old_image, "OldImage")?;
+        let images = Images {
+            new: new.as_ref(),
+            old: old.as_ref(),
+        };
+        let classified = classify(kind, event, images)?;
         let at = Origin {
             table,
             source: format!("{table}/{}", source_id(record)),
         };
-        match (kind, event_name) {
-            // Removals fire nothing; neither do edits the contract has no
-            // webhook for (a status edited, a cost proposal answered).
-            (_, "REMOVE") => Ok(None),
-            (CaseTable::CaseStatuses, "INSERT") => {
-                let status = parse(new()?, StatusRecord::from_json)?;
-                let case = self.case_of(&status.guid, "status", status.id).await?;
-                if case.id != status.case_id {
-                    return Err(RecordFailure::Malformed(format!(
-                        "status {} says caseId {} but case `{}` has id {}",
-                        status.id, status.case_id, case.guid, case.id
-                    )));
+        let case = match (&classified, classified.case_to_fetch()) {
+            (Classified::Ignore, _) => return Ok(None),
+            (Classified::CaseUpdated { case, .. }, _) => {
+                if case.changed_by.is_none() {
+                    tracing::warn!(case_guid = %case.guid, "case updated without `changedBy`: both parties are told");
                 }
+                case.clone()
+            }
+            (_, Some((guid, what))) => {
+                let case = self.case_of(guid, &what).await?;
+                classified.check_case(&case)?;
+                case
+            }
+            (_, None) => return Ok(None),
+        };
+        let earlier;
+        let change = match &classified {
+            Classified::StatusAdded(status) => {
                 if !routing::wants_statuses(config, &case) {
                     return Ok(Some(Vec::new()));
                 }
-                let earlier = self
+                earlier = self
                     .cases
                     .previous_statuses(status.case_id, status.id)
                     .await
@@ -442,95 +447,30 @@ where
                     tracing::warn!(status_id = status.id, reason = %why, "skipping an unreadable earlier status");
                     crate::meter::unreadable_earlier_status();
                 }
-                let change = Change::StatusAdded {
-                    status: &status,
+                Change::StatusAdded {
+                    status,
                     previous: &earlier.readable,
-                };
-                self.plan(config, &case, &change, &at).map(Some)
-            }
-            (CaseTable::Cases, "MODIFY") => {
-                let case = parse(new()?, CaseRecord::from_json)?;
-                let before = parse(old()?, CaseRecord::from_json)?;
-                let Some(update) = case_update::diff(&before, &case) else {
-                    return Ok(None);
-                };
-                if case.changed_by.is_none() {
-                    tracing::warn!(case_guid = %case.guid, "case updated without `changedBy`: both parties are told");
                 }
-                self.plan(config, &case, &Change::CaseUpdated(&update), &at)
-                    .map(Some)
             }
-            (CaseTable::CostProposals, "INSERT") => {
-                let proposal = parse(new()?, CostProposal::from_json)?;
-                let case = self
-                    .case_of(&proposal.guid, "cost proposal", proposal.id)
-                    .await?;
-                if proposal.service_provider_id != case.service_provider_id {
-                    return Err(RecordFailure::Malformed(format!(
-                        "cost proposal {} says serviceProviderId {} but case `{}` has {}",
-                        proposal.id,
-                        proposal.service_provider_id,
-                        case.guid,
-                        case.service_provider_id
-                    )));
-                }
-                self.plan(config, &case, &Change::CostProposalAdded(&proposal), &at)
-                    .map(Some)
-            }
-            (CaseTable::Messages, "INSERT") => {
-                let message = parse(new()?, Message::from_json)?;
-                let case = self.case_of(&message.guid, "message", message.id).await?;
-                self.plan(config, &case, &Change::MessageAdded(&message), &at)
-                    .map(Some)
-            }
-            (CaseTable::Messages, "MODIFY") => {
-                let message = parse(new()?, Message::from_json)?;
-                // Only the moment `confirmedAt` becomes set is a confirmation.
-                let was_confirmed = old()?.get("confirmedAt").is_some_and(|v| !v.is_null());
-                if was_confirmed || message.confirmed_at.is_none() {
-                    return Ok(None);
-                }
-                let case = self.case_of(&message.guid, "message", message.id).await?;
-                self.plan(config, &case, &Change::MessageConfirmed(&message), &at)
-                    .map(Some)
-            }
-            (CaseTable::Files, "INSERT") => {
-                let upload = parse(new()?, FileUpload::from_json)?;
-                let case = self
-                    .case_of(&upload.guid, "upload", &upload.upload_id)
-                    .await?;
-                self.plan(config, &case, &Change::FilesUploaded(&upload), &at)
-                    .map(Some)
-            }
-            (CaseTable::Invoices, "INSERT" | "MODIFY") => {
-                let invoice = parse(new()?, Invoice::from_json)?;
-                if event_name == "MODIFY"
-                    && old().ok().and_then(|v| Invoice::from_json(v).ok()).as_ref()
-                        == Some(&invoice)
-                {
-                    return Ok(None);
-                }
-                let case = self.case_of(&invoice.guid, "invoice", invoice.id).await?;
-                self.plan(config, &case, &Change::InvoiceSaved(&invoice), &at)
-                    .map(Some)
-            }
-            _ => Ok(None),
-        }
+            Classified::CaseUpdated { update, .. } => Change::CaseUpdated(update),
+            Classified::CostProposalAdded(p) => Change::CostProposalAdded(p),
+            Classified::MessageAdded(m) => Change::MessageAdded(m),
+            Classified::MessageConfirmed(m) => Change::MessageConfirmed(m),
+            Classified::FilesUploaded(u) => Change::FilesUploaded(u),
+            Classified::InvoiceSaved(i) => Change::InvoiceSaved(i),
+            Classified::Ignore => return Ok(None),
+        };
+        self.plan(config, &case, &change, &at).map(Some)
     }
 
     /// The case a record belongs to. Not there yet is worth retrying: the
     /// case item may still be on its way, and after the mapping's retry
     /// limit the batch goes to the failure destination.
-    async fn case_of(
-        &self,
-        guid: &str,
-        what: &str,
-        id: impl std::fmt::Display,
-    ) -> Result<CaseRecord, RecordFailure> {
+    async fn case_of(&self, guid: &str, what: &str) -> Result<CaseRecord, RecordFailure> {
         match self.cases.case(guid).await {
             Ok(Some(c)) => Ok(c),
             Ok(None) => Err(RecordFailure::Retry(format!(
-                "case `{guid}` of {what} {id} not found"
+                "case `{guid}` of {what} not found"
             ))),
             Err(e) => Err(store_failure(e)),
         }
@@ -549,22 +489,17 @@ where
         let now = Timestamp::now();
         Ok(planned
             .into_iter()
-            .map(|p| Delivery {
-                v: ENVELOPE_VERSION,
-                id: delivery_id(&at.source, &p.subscription.id, p.event_type),
-                subscription_id: p.subscription.id.clone(),
-                event_type: p.event_type,
-                party: p.subscription.party,
-                case_guid: case.guid.clone(),
-                destination: p.destination.clone(),
-                body: p.body,
-                body_ref: None,
-                max_attempts: p.subscription.max_attempts(),
-                prior_attempts: 0,
-                auth: p.subscription.auth.clone(),
-                test: false,
-                source: at.source.clone(),
-                created_at: now,
+            .map(|p| {
+                Delivery::new(
+                    delivery_id(&at.source, &p.subscription.id, p.event_type),
+                    p.subscription,
+                    p.event_type,
+                    p.destination,
+                    &case.guid,
+                    p.body,
+                    at.source.clone(),
+                    now,
+                )
             })
             .collect())
     }
@@ -576,11 +511,10 @@ struct Origin<'a> {
     source: String,
 }
 
-fn parse<T, E: std::fmt::Display>(
-    value: Value,
-    from_json: impl FnOnce(Value) -> Result<T, E>,
-) -> Result<T, RecordFailure> {
-    from_json(value).map_err(|e| RecordFailure::Malformed(e.to_string()))
+impl From<Malformed> for RecordFailure {
+    fn from(e: Malformed) -> Self {
+        RecordFailure::Malformed(e.0)
+    }
 }
 
 fn store_failure(e: CaseStoreError) -> RecordFailure {
@@ -607,13 +541,13 @@ fn source_id(record: &EventRecord) -> &str {
     }
 }
 
-fn image_json(image: &serde_dynamo::Item, which: &str) -> Result<Value, RecordFailure> {
+/// An image as JSON; `None` when the record has none.
+fn image_json(image: &serde_dynamo::Item, which: &str) -> Result<Option<Value>, RecordFailure> {
     if image.is_empty() {
-        return Err(RecordFailure::Malformed(format!(
-            "{which} is missing (the stream must be NEW_AND_OLD_IMAGES)"
-        )));
+        return Ok(None);
     }
     serde_dynamo::from_item(image.clone())
+        .map(Some)
         .map_err(|e| RecordFailure::Malformed(format!("{which} is not a valid item: {e}")))
 }
 
