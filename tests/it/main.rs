@@ -1,0 +1,10 @@
+//! Every end-to-end test in one binary, so the AWS SDK and the handlers are
+//! linked once: a moto server per test, real HTTP receivers, the real
+//! RabbitMQ, the handlers the Lambdas run.
+mod amqp;
+mod delivery;
+mod golden;
+mod integrity;
+mod pipeline;
+mod template;
+mod types;
