@@ -17,21 +17,21 @@ use hubhooks::record::{CaseRecord, CostProposal, FileUpload, Invoice, Message, S
 use hubhooks::timestamp::Timestamp;
 use serde_json::{Value, json};
 
-/// The documented sample items of a type (tests/golden/<type>/input.json).
+/// The documented sample items of a type (events/catalogue/<type>.json).
 fn sample(event_type: EventType) -> Result<Value> {
     let text = match event_type {
-        EventType::NewStatus => include_str!("../../tests/golden/newStatus/input.json"),
+        EventType::NewStatus => include_str!("../../events/catalogue/newStatus.json"),
         EventType::StatusTransition => {
-            include_str!("../../tests/golden/statusTransition/input.json")
+            include_str!("../../events/catalogue/statusTransition.json")
         }
-        EventType::NewCostProposal => include_str!("../../tests/golden/newCostProposal/input.json"),
-        EventType::NewMessage => include_str!("../../tests/golden/newMessage/input.json"),
+        EventType::NewCostProposal => include_str!("../../events/catalogue/newCostProposal.json"),
+        EventType::NewMessage => include_str!("../../events/catalogue/newMessage.json"),
         EventType::MessageConfirmed => {
-            include_str!("../../tests/golden/messageConfirmed/input.json")
+            include_str!("../../events/catalogue/messageConfirmed.json")
         }
-        EventType::NewFile => include_str!("../../tests/golden/newFile/input.json"),
-        EventType::CaseUpdated => include_str!("../../tests/golden/caseUpdated/input.json"),
-        EventType::Invoice => include_str!("../../tests/golden/invoice/input.json"),
+        EventType::NewFile => include_str!("../../events/catalogue/newFile.json"),
+        EventType::CaseUpdated => include_str!("../../events/catalogue/caseUpdated.json"),
+        EventType::Invoice => include_str!("../../events/catalogue/invoice.json"),
     };
     Ok(serde_json::from_str(text)?)
 }

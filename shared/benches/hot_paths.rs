@@ -50,7 +50,7 @@ fn config(subscriptions_per_party: usize) -> ConfigSet {
 
 fn golden(t: &str) -> Value {
     let path = format!(
-        "{}/../tests/golden/{t}/input.json",
+        "{}/../events/catalogue/{t}.json",
         env!("CARGO_MANIFEST_DIR")
     );
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()

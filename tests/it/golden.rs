@@ -1,9 +1,11 @@
 //! Golden tests: for every webhook type and every payload version it exists
 //! in, a table item goes in and the seed's example body comes out.
 //!
-//! Fixtures live in tests/golden/<type>/: `input.json` (the items, the
-//! recipient, extra config) and `<version>.json` (the expected body, copied
-//! from the seed example of that version; see tests/golden/README.md). Items
+//! The items come from the event catalogue, events/catalogue/<type>.json
+//! (the items, the recipient, extra config), which `hubhooks send-test` and
+//! the docs use too; tests/golden/<type>/<version>.json hold the expected
+//! bodies, copied from the seed example of that version (see
+//! tests/golden/README.md). Items
 //! make the round trip through DynamoDB's attribute format first, as stream
 //! images do.
 use hubhooks::case_update;
@@ -20,6 +22,13 @@ use std::path::PathBuf;
 
 fn dir(t: EventType) -> PathBuf {
     workspace_root().join("tests/golden").join(t.as_str())
+}
+
+/// The documented sample items of `t`.
+fn catalogue(t: EventType) -> PathBuf {
+    workspace_root()
+        .join("events/catalogue")
+        .join(format!("{}.json", t.as_str()))
 }
 
 fn read(path: PathBuf) -> Option<String> {
@@ -107,7 +116,7 @@ fn differences(path: &str, want: &Value, got: &Value, out: &mut Vec<String>) {
 /// of the fixture's recipient asking for `version`.
 fn render(t: EventType, version: Version) -> String {
     let input: Value =
-        serde_json::from_str(&read(dir(t).join("input.json")).expect("input.json")).unwrap();
+        serde_json::from_str(&read(catalogue(t)).expect("events/catalogue/<type>.json")).unwrap();
     let mut sub = json!({
         "id": "golden", "kind": "subscription", "party": input["recipient"],
         "eventTypes": [t], "version": version,
