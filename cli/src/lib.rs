@@ -4,12 +4,14 @@
 //! Lambda's event source mappings) and the demo.
 pub mod attempts;
 pub mod aws;
+pub mod cmd;
 pub mod configure;
 pub mod demo;
 pub mod deployment;
 pub mod dlq;
 pub mod items;
 pub mod moto;
+pub mod output;
 pub mod provision;
 pub mod receiver;
 pub mod runner;

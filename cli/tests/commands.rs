@@ -272,6 +272,10 @@ async fn subscriptions_and_mappings_put_list_get_enable_disable_delete() {
     );
     let (_, out, _) = e.run(&["mappings", "list", "--json"]);
     assert_eq!(out.lines().count(), 2);
+    // The global output switch prints the same JSON lines.
+    let (_, global, _) = e.run(&["--output", "json", "mappings", "list"]);
+    assert_eq!(global, out);
+    assert!(out.lines().all(|l| serde_json::from_str::<Value>(l).is_ok()), "{out}");
     let (code, _, err) = e.run(&["mappings", "disable", "map"]);
     assert_eq!(code, 1);
     assert!(err.contains("only subscriptions can be enabled or disabled"));

@@ -1,0 +1,56 @@
+//! `hubhooks deliveries`: the attempt log.
+use super::Ctx;
+use crate::{attempts, output};
+use anyhow::Result;
+use clap::Args;
+
+#[derive(Args)]
+#[group(required = true, multiple = false)]
+pub struct DeliveriesFilter {
+    #[arg(long)]
+    case: Option<String>,
+    #[arg(long)]
+    subscription: Option<String>,
+    #[arg(long)]
+    delivery: Option<String>,
+    /// Failed attempts (retried, dead-lettered, gone).
+    #[arg(long)]
+    failed: bool,
+}
+
+#[derive(Args)]
+pub struct DeliveriesArgs {
+    #[command(flatten)]
+    filter: DeliveriesFilter,
+    /// Only attempts this recent: 30m, 1h, 2d.
+    #[arg(long)]
+    since: Option<String>,
+    /// Same as `--output json`.
+    #[arg(long)]
+    json: bool,
+}
+
+pub async fn run(args: DeliveriesArgs, ctx: &Ctx) -> Result<()> {
+    let f = args.filter;
+    let filter = match (f.case, f.subscription, f.delivery, f.failed) {
+        (Some(c), ..) => attempts::Filter::Case(c),
+        (_, Some(s), ..) => attempts::Filter::Subscription(s),
+        (_, _, Some(d), _) => attempts::Filter::Delivery(d),
+        _ => attempts::Filter::Failed,
+    };
+    let since = args
+        .since
+        .as_deref()
+        .map(attempts::parse_since)
+        .transpose()?;
+    let ddb = aws_sdk_dynamodb::Client::new(&ctx.sdk().await);
+    let found = attempts::query(&ddb, &ctx.dep.deliveries_table(), &filter, since).await?;
+    output::emit(
+        ctx.output.or_json(args.json),
+        &found,
+        |a| serde_json::to_value(a).unwrap_or_default(),
+        attempts::render,
+        "attempt(s)",
+    );
+    Ok(())
+}

@@ -1,0 +1,123 @@
+//! `hubhooks dlq`: the delivery dead-letter queue.
+use super::Ctx;
+use crate::{attempts, dlq, output};
+use anyhow::Result;
+use clap::Subcommand;
+use hubhooks::event::EventType;
+use std::time::Duration;
+
+#[derive(Subcommand)]
+pub enum DlqCommand {
+    /// What sits in the DLQ, with its last error.
+    List {
+        /// Same as `--output json`.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Puts matching deliveries back on the delivery queue (sent before it
+    /// is deleted from the DLQ: an interrupted replay loses nothing).
+    Replay {
+        #[arg(long)]
+        subscription: Option<String>,
+        #[arg(long = "type")]
+        event_type: Option<EventType>,
+        /// Dead-lettered this recently: 30m, 1h, 2d.
+        #[arg(long)]
+        since: Option<String>,
+        /// Shows what would be replayed; changes nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// At most this many per second.
+        #[arg(long)]
+        rate: Option<u32>,
+        /// Seconds messages stay hidden while being replayed (they return
+        /// after this if the replay stops).
+        #[arg(long, default_value_t = 60)]
+        hold_secs: u64,
+    },
+}
+
+pub async fn run(command: DlqCommand, ctx: &Ctx) -> Result<()> {
+    let sqs = aws_sdk_sqs::Client::new(&ctx.sdk().await);
+    let dep = &ctx.dep;
+    let dlq_url = dep.queue_url(&sqs, &dep.dead_letter_queue()).await?;
+    match command {
+        DlqCommand::List { json } => {
+            let letters = dlq::list(&sqs, &dlq_url).await?;
+            output::emit(
+                ctx.output.or_json(json),
+                &letters,
+                |l| {
+                    serde_json::json!({
+                        "deadLetteredAt": l.sent_at.map(|t| t.to_contract_string()),
+                        "reason": l.reason, "origin": l.origin,
+                        "delivery": l.delivery,
+                    })
+                },
+                dlq::render,
+                "dead letter(s)",
+            );
+        }
+        DlqCommand::Replay {
+            subscription,
+            event_type,
+            since,
+            dry_run,
+            rate,
+            hold_secs,
+        } => {
+            let queue_url = dep.queue_url(&sqs, &dep.delivery_queue()).await?;
+            let since = since
+                .as_deref()
+                .map(attempts::parse_since)
+                .transpose()?
+                .map(|d| hubhooks::timestamp::Timestamp(chrono::Utc::now() - d));
+            let replay = dlq::Replay {
+                sqs: &sqs,
+                dlq_url: &dlq_url,
+                queue_url: &queue_url,
+                selection: dlq::Selection {
+                    subscription,
+                    event_type,
+                    since,
+                },
+                dry_run,
+                rate,
+                hold: Duration::from_secs(hold_secs),
+            };
+            let verb = if dry_run { "would replay" } else { "replayed" };
+            // A bar on a terminal (stderr), one line per delivery on stdout
+            // for scripts and logs.
+            let depth = dlq::SqsMailbox {
+                sqs: &sqs,
+                url: &dlq_url,
+                hold: Duration::from_secs(hold_secs),
+                wait_secs: 0,
+            };
+            let total = dlq::Mailbox::visible(&depth).await.unwrap_or(0);
+            let bar = indicatif::ProgressBar::with_draw_target(
+                Some(total),
+                indicatif::ProgressDrawTarget::stderr(),
+            );
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:40} {pos}/{len} replayed, {per_sec}, eta {eta}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            let report = replay
+                .run(|l, r| {
+                    let id = l.delivery.as_ref().map(|d| d.id.as_str()).unwrap_or("?");
+                    bar.set_position(r.replayed as u64);
+                    bar.suspend(|| println!("{verb} {} ({id})", r.replayed));
+                })
+                .await?;
+            bar.finish_and_clear();
+            println!(
+                "{verb} {}, kept {} (not selected), {} unreadable (not deliveries)",
+                report.replayed, report.kept, report.unreadable
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,91 @@
+//! `hubhooks subscriptions` and `hubhooks mappings`: stored items of one
+//! family.
+use super::Ctx;
+use crate::configure;
+use crate::items::{self, Family};
+use crate::output;
+use anyhow::{Result, bail};
+use clap::Subcommand;
+use std::path::PathBuf;
+
+#[derive(Subcommand)]
+pub enum ItemCommand {
+    /// Validates JSON or YAML files.
+    Validate { files: Vec<PathBuf> },
+    /// Validates and writes a file ("allCurrent" is expanded to today's types).
+    Put { file: PathBuf },
+    /// Lists stored items.
+    List {
+        /// Only items of this party, e.g. partner:1413.
+        #[arg(long)]
+        party: Option<String>,
+        /// Same as `--output json`.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Prints one stored item as JSON.
+    Get { id: String },
+    /// Enables a subscription (and clears a recorded 410 Gone).
+    Enable { id: String },
+    /// Disables a subscription.
+    Disable {
+        id: String,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Deletes an item.
+    Delete { id: String },
+}
+
+pub async fn run(command: ItemCommand, family: Family, ctx: &Ctx) -> Result<()> {
+    if let ItemCommand::Validate { files } = &command {
+        return super::config::validate(files, Some(family));
+    }
+    let table = ctx.dep.config_table();
+    let sdk = ctx.sdk().await;
+    let ddb = aws_sdk_dynamodb::Client::new(&sdk);
+    match command {
+        ItemCommand::Validate { .. } => unreachable!("handled above"),
+        ItemCommand::Put { file } => {
+            let found = items::read_family(&file, family)?;
+            configure::put_items(&sdk, &table, &found).await?;
+            println!("wrote {} items to {table}", found.len());
+        }
+        ItemCommand::List { party, json } => {
+            let mut found = items::list(&ddb, &table, family).await?;
+            if let Some(p) = party {
+                let p = items::parse_party(&p)?;
+                found.retain(|v| items::concerns(v, p));
+            }
+            output::emit(
+                ctx.output.or_json(json),
+                &found,
+                Clone::clone,
+                items::render,
+                "item(s)",
+            );
+        }
+        ItemCommand::Get { id } => {
+            let v = items::get_in(&ddb, &table, family, &id).await?;
+            println!("{}", serde_json::to_string_pretty(&v)?);
+        }
+        ItemCommand::Enable { id } | ItemCommand::Disable { id, .. }
+            if family != Family::Subscriptions =>
+        {
+            bail!("`{id}`: only subscriptions can be enabled or disabled")
+        }
+        ItemCommand::Enable { id } => {
+            items::set_enabled(&ddb, &table, &id, true, None).await?;
+            println!("enabled {id}");
+        }
+        ItemCommand::Disable { id, reason } => {
+            items::set_enabled(&ddb, &table, &id, false, reason.as_deref()).await?;
+            println!("disabled {id}");
+        }
+        ItemCommand::Delete { id } => {
+            items::delete(&ddb, &table, family, &id).await?;
+            println!("deleted {id}");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,66 @@
+//! `hubhooks router-failures`: stream records the router set aside.
+use super::Ctx;
+use crate::{dlq, output};
+use anyhow::Result;
+use clap::Subcommand;
+use std::time::Duration;
+
+#[derive(Subcommand)]
+pub enum RouterFailuresCommand {
+    /// Parked stream records and failed batches, with their reasons.
+    List {
+        /// Same as `--output json`.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Routes parked records again (after the data or config was fixed).
+    Redrive {
+        /// The payload bucket (template output PayloadBucketName).
+        #[arg(long, env = "PAYLOAD_BUCKET")]
+        payload_bucket: Option<String>,
+    },
+}
+
+pub async fn run(command: RouterFailuresCommand, ctx: &Ctx) -> Result<()> {
+    let sdk = ctx.sdk().await;
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let dep = &ctx.dep;
+    let url = dep.queue_url(&sqs, &dep.router_failure_queue()).await?;
+    match command {
+        RouterFailuresCommand::List { json } => {
+            let letters = dlq::list(&sqs, &url).await?;
+            output::emit(
+                ctx.output.or_json(json),
+                &letters,
+                |l| serde_json::json!({"reason": l.reason, "origin": l.origin, "body": l.body}),
+                |ls| {
+                    ls.iter()
+                        .map(|l| format!("{}  {}\n", l.origin, l.reason))
+                        .collect()
+                },
+                "parked",
+            );
+        }
+        RouterFailuresCommand::Redrive { payload_bucket } => {
+            let settings = hubhooks::settings::RouterSettings {
+                tables: dep.tables(),
+                delivery_queue_url: dep.queue_url(&sqs, &dep.delivery_queue()).await?,
+                failure_queue_url: url.clone(),
+                config_ttl: Duration::ZERO,
+                payload_bucket: payload_bucket
+                    .unwrap_or_else(|| format!("{}-payloads", dep.prefix)),
+            };
+            let router = hubhooks::lambda::router::AwsRouter::from_aws(&sdk, settings);
+            let (done, kept) = dlq::redrive_router_failures(&sqs, &url, &router, |l, ok| {
+                println!(
+                    "{} {}",
+                    if ok { "re-driven" } else { "kept     " },
+                    l.origin
+                );
+            })
+            .await?;
+            println!("re-drove {done}, kept {kept}");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,42 @@
+//! One output layer for every command: a text table for people (stdout,
+//! with a count on stderr), or JSON lines for scripts (`--output json`).
+use clap::ValueEnum;
+use serde_json::Value;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum Output {
+    /// Aligned columns for people.
+    #[default]
+    Table,
+    /// One JSON object per line.
+    Json,
+}
+
+impl Output {
+    /// A command's own `--json` flag still asks for JSON.
+    pub fn or_json(self, json: bool) -> Output {
+        if json { Output::Json } else { self }
+    }
+}
+
+/// Prints `rows`: as JSON lines, or as `table(rows)` followed by a count of
+/// `what` on stderr.
+pub fn emit<T>(
+    output: Output,
+    rows: &[T],
+    json: impl Fn(&T) -> Value,
+    table: impl FnOnce(&[T]) -> String,
+    what: &str,
+) {
+    match output {
+        Output::Json => {
+            for row in rows {
+                println!("{}", json(row));
+            }
+        }
+        Output::Table => {
+            print!("{}", table(rows));
+            eprintln!("{} {what}", rows.len());
+        }
+    }
+}
