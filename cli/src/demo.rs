@@ -9,12 +9,12 @@
 //! say must arrive: every type, to the right party, at its own URL.
 use crate::configure::{put_items, put_json};
 use crate::provision::{QueueSettings, provision};
-use crate::receiver::{Received, TestReceiver};
 use crate::runner::{Runner, RunnerOptions};
 use anyhow::{Result, bail};
 use aws_config::SdkConfig;
 use hubhooks::config::{ConfigItem, RawConfigItem};
 use hubhooks::tables::CaseTable;
+use hubhooks_testkit::receiver::{Received, TestReceiver};
 use serde_json::{Value, json};
 use std::time::Duration;
 

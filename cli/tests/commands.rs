@@ -1,10 +1,10 @@
 //! The `hubhooks` command itself, run as a process against moto: exit
 //! codes, what it prints, and what it changes.
 use hubhooks_cli::configure::put_json;
-use hubhooks_cli::moto::Moto;
 use hubhooks_cli::provision::{LocalStack, QueueSettings, provision};
-use hubhooks_cli::receiver::TestReceiver;
 use hubhooks_cli::runner::{Runner, RunnerOptions};
+use hubhooks_testkit::moto::Moto;
+use hubhooks_testkit::receiver::TestReceiver;
 use serde_json::{Value, json};
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
@@ -21,7 +21,7 @@ struct Env {
 
 async fn env() -> Env {
     let moto = Moto::start().unwrap();
-    let sdk = moto.sdk().await;
+    let sdk = hubhooks_cli::aws::sdk_config(Some(&moto.endpoint)).await;
     let stack = provision(
         &sdk,
         PREFIX,
@@ -275,7 +275,11 @@ async fn subscriptions_and_mappings_put_list_get_enable_disable_delete() {
     // The global output switch prints the same JSON lines.
     let (_, global, _) = e.run(&["--output", "json", "mappings", "list"]);
     assert_eq!(global, out);
-    assert!(out.lines().all(|l| serde_json::from_str::<Value>(l).is_ok()), "{out}");
+    assert!(
+        out.lines()
+            .all(|l| serde_json::from_str::<Value>(l).is_ok()),
+        "{out}"
+    );
     let (code, _, err) = e.run(&["mappings", "disable", "map"]);
     assert_eq!(code, 1);
     assert!(err.contains("only subscriptions can be enabled or disabled"));

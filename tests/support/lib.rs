@@ -11,11 +11,11 @@ use serde_json::Value;
 use std::time::{Duration, Instant};
 
 pub use hubhooks_cli::configure::put_json;
-pub use hubhooks_cli::moto::Moto;
-pub use hubhooks_cli::receiver::{Received, TestReceiver};
 pub use hubhooks_cli::runner::{Runner, RunnerOptions};
+pub use hubhooks_testkit::moto::Moto;
+pub use hubhooks_testkit::receiver::{Received, TestReceiver};
 
-pub use hubhooks_cli::moto::workspace_root;
+pub use hubhooks_testkit::moto::workspace_root;
 
 /// A provisioned stack on its own moto server.
 pub struct Stack {
@@ -35,7 +35,7 @@ impl Stack {
     /// `hubhooks-dev`).
     pub async fn start_named(prefix: &str, queues: QueueSettings) -> Result<Stack> {
         let moto = Moto::start()?;
-        let sdk = moto.sdk().await;
+        let sdk = hubhooks_cli::aws::sdk_config(Some(&moto.endpoint)).await;
         let stack = provision(&sdk, prefix, &queues).await?;
         Ok(Stack {
             ddb: aws_sdk_dynamodb::Client::new(&sdk),

@@ -1,7 +1,6 @@
 //! A moto server (DynamoDB, Streams, SQS, S3) on a free port, for the local
 //! stack's tests and tools. Installed by scripts/bootstrap.sh into .venv.
 use anyhow::{Context, Result, bail};
-use aws_config::SdkConfig;
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -9,7 +8,7 @@ use std::time::{Duration, Instant};
 
 /// The repository's root (where .venv lives).
 pub fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 /// A moto server on a free port, killed on drop.
@@ -51,10 +50,6 @@ impl Moto {
             std::thread::sleep(Duration::from_millis(50));
         }
         Ok(moto)
-    }
-
-    pub async fn sdk(&self) -> SdkConfig {
-        crate::aws::sdk_config(Some(&self.endpoint)).await
     }
 }
 
