@@ -815,4 +815,70 @@ mod tests {
             body.len()
         );
     }
+
+    /// The sample status, as the `n`th record of a batch with its own ids.
+    fn nth_status(n: u64, guid: &str) -> EventRecord {
+        let mut r = status_record();
+        r.event_id = format!("event-{n}");
+        r.change.sequence_number = Some(format!("{}", 1000 + n));
+        r.change.new_image.insert(
+            "id".into(),
+            serde_dynamo::AttributeValue::N(format!("{}", 5000 + n)),
+        );
+        r.change.new_image.insert(
+            "guid".into(),
+            serde_dynamo::AttributeValue::S(guid.to_owned()),
+        );
+        r
+    }
+
+    const GUID: &str = "68ea1505-a44f-4434-be5a-dcc959be250e";
+
+    #[tokio::test]
+    async fn a_batch_stops_at_the_first_record_worth_retrying_and_reports_it() {
+        // GIVEN three records, the second for a case not written yet
+        let w = world(&["a"]);
+        let batch = [
+            nth_status(1, GUID),
+            nth_status(2, "not-written-yet"),
+            nth_status(3, GUID),
+        ];
+        // WHEN the batch is routed
+        let (response, summary) = w.router.route_batch(&batch).await;
+        // THEN the first is delivered, and Lambda retries from the second
+        assert_eq!(
+            response
+                .batch_item_failures
+                .iter()
+                .map(|f| f.item_identifier.clone())
+                .collect::<Vec<_>>(),
+            [Some("1002".to_owned())]
+        );
+        assert_eq!(
+            summary.failure.as_deref(),
+            Some("case `not-written-yet` of status 5002 not found")
+        );
+        let sent: Vec<String> = w.queue.sent().into_iter().map(|d| d.source).collect();
+        assert_eq!(sent, [format!("{STATUSES}/event-1")]);
+    }
+
+    #[tokio::test]
+    async fn a_malformed_record_is_parked_and_the_records_after_it_go_on() {
+        let w = world(&["a"]);
+        let mut bad = nth_status(1, GUID);
+        bad.change.new_image.insert(
+            "createdAt".into(),
+            serde_dynamo::AttributeValue::S("yesterday".into()),
+        );
+        let (response, summary) = w.router.route_batch(&[bad, nth_status(2, GUID)]).await;
+        assert!(response.batch_item_failures.is_empty());
+        assert_eq!((summary.parked, summary.routed), (1, 1));
+        let letters = w.parked.letters();
+        assert_eq!(letters[0].origin, format!("{STATUSES}/event-1"));
+        assert_eq!(
+            letters[0].reason,
+            "status record: attribute `createdAt`: invalid timestamp `yesterday`: premature end of input"
+        );
+        assert_eq!(w.queue.sent().len(), 1);
+    }
 }

@@ -578,4 +578,90 @@ mod tests {
             "gave up after 2 of 2 attempts; last error: receiver answered 500: "
         );
     }
+
+    #[tokio::test]
+    async fn a_batch_reports_only_the_messages_to_retry() {
+        // GIVEN a batch: one delivered, one the receiver refuses with 503,
+        // one that is not a delivery at all
+        let w = world(
+            vec![subscription(json!({}))],
+            ScriptedTransport::new([memory::ok(), memory::answered(503)], memory::ok()),
+        );
+        let mut first = message(&envelope(), 1);
+        first.message_id = Some("ok".into());
+        let mut second = message(
+            &Delivery {
+                id: "d-2".into(),
+                ..envelope()
+            },
+            1,
+        );
+        second.message_id = Some("retry".into());
+        let mut third = message(&envelope(), 1);
+        third.message_id = Some("junk".into());
+        third.body = Some("{not json".into());
+        let mut event = SqsEvent::default();
+        event.records = vec![first, second, third];
+        // WHEN it is handled
+        let response = w.sender.handle(event).await.unwrap();
+        // THEN only the 503 comes back; the junk waits in the DLQ
+        let failed: Vec<String> = response
+            .batch_item_failures
+            .iter()
+            .map(|f| f.item_identifier.clone())
+            .collect();
+        assert_eq!(failed, ["retry"]);
+        let letters = w.parked.letters();
+        assert_eq!(letters.len(), 1);
+        assert_eq!(letters[0].body, "{not json");
+        assert!(
+            letters[0].reason.starts_with("not a delivery: "),
+            "{}",
+            letters[0].reason
+        );
+    }
+
+    #[tokio::test]
+    async fn gone_disables_the_subscription_and_dead_letters_the_delivery() {
+        let control = Arc::new(MemoryControl::default());
+        let mut w = world(
+            vec![subscription(json!({}))],
+            ScriptedTransport::new([], memory::answered(410)),
+        );
+        w.sender.control = Box::new(Arc::clone(&control));
+        assert_eq!(
+            w.sender.process(&message(&envelope(), 1)).await,
+            Outcome::Parked
+        );
+        let disabled = control.disabled.lock().unwrap().clone();
+        assert_eq!(
+            disabled,
+            [(
+                "s".to_owned(),
+                "attempt 1: receiver answered 410: ; the subscription is disabled".to_owned()
+            )]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_refused_destination_is_dead_lettered_at_once() {
+        let w = world(
+            vec![subscription(json!({}))],
+            ScriptedTransport::new(
+                [],
+                Err(DeliveryError::Refused(
+                    "10.0.0.7 is a private address".into(),
+                )),
+            ),
+        );
+        assert_eq!(
+            w.sender.process(&message(&envelope(), 1)).await,
+            Outcome::Parked
+        );
+        assert_eq!(
+            w.parked.letters()[0].reason,
+            "attempt 1: refused: 10.0.0.7 is a private address"
+        );
+        assert!(w.redelivery.delays.lock().unwrap().is_empty());
+    }
 }
