@@ -18,6 +18,7 @@ pub mod delivery;
 pub mod egress;
 pub mod event;
 pub mod headers;
+pub mod ids;
 pub mod lambda;
 pub mod mapping;
 pub mod memory;

@@ -2,6 +2,7 @@
 //!
 //! Partners see their own keys after mapping; an unmapped key passes as is.
 //! Providers see their own statuses unchanged.
+use crate::ids::{PartnerId, ProviderId};
 use crate::party::{Party, PartyKind};
 use crate::record::{CaseRecord, StatusRecord};
 
@@ -19,8 +20,8 @@ pub struct StatusView<'a> {
 pub trait KeyMapping {
     fn map_key(
         &self,
-        partner_id: i64,
-        provider_id: i64,
+        partner_id: PartnerId,
+        provider_id: ProviderId,
         provider_key: &str,
     ) -> Option<(&str, Option<&str>)>;
 }
@@ -40,7 +41,7 @@ pub fn view<'a>(
     if party.kind != PartyKind::Partner {
         return unchanged;
     }
-    match config.map_key(party.id, case.service_provider_id, provider_key) {
+    match config.map_key(PartnerId(party.id), case.service_provider_id, provider_key) {
         Some((key, name)) => StatusView {
             provider_key,
             key,

@@ -11,6 +11,7 @@ use crate::ports::{
     DeliveryError, DeliveryQueue, EarlierStatuses, IoError, Outgoing, PayloadStore, Receipt,
     Redelivery, SecretStore, SubscriptionControl, Transport,
 };
+use crate::ids::{CaseId, StatusId};
 use crate::record::CaseRecord;
 use async_trait::async_trait;
 use serde_json::Value;
@@ -66,14 +67,14 @@ impl CaseStore for MemoryCases {
 
     async fn previous_statuses(
         &self,
-        case_id: i64,
-        before_id: i64,
+        case_id: CaseId,
+        before_id: StatusId,
     ) -> Result<EarlierStatuses, CaseStoreError> {
         self.fail()?;
         let mut items: Vec<Value> = lock(&self.statuses)
             .iter()
-            .filter(|s| s["caseId"].as_i64() == Some(case_id))
-            .filter(|s| s["id"].as_i64().is_some_and(|id| id < before_id))
+            .filter(|s| s["caseId"].as_i64() == Some(case_id.0))
+            .filter(|s| s["id"].as_i64().is_some_and(|id| id < before_id.0))
             .cloned()
             .collect();
         items.sort_by_key(|s| std::cmp::Reverse(s["id"].as_i64()));

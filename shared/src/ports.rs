@@ -1,5 +1,6 @@
 //! The small traits the handlers use to reach the outside world. Adapters
 //! implement them for DynamoDB, SQS and HTTP; tests may implement them too.
+use crate::ids::{CaseId, StatusId};
 use crate::config::RawConfigItem;
 use crate::delivery::Delivery;
 use crate::record::{CaseRecord, StatusRecord};
@@ -33,8 +34,8 @@ pub trait CaseStore: Send + Sync {
     /// item that cannot be read is reported in `unreadable`, not fatal.
     async fn previous_statuses(
         &self,
-        case_id: i64,
-        before_id: i64,
+        case_id: CaseId,
+        before_id: StatusId,
     ) -> Result<EarlierStatuses, CaseStoreError>;
 }
 
@@ -51,7 +52,7 @@ pub struct EarlierStatuses {
 
 impl EarlierStatuses {
     /// Reads items given newest first, keeping their order.
-    pub fn from_items(case_id: i64, items: impl IntoIterator<Item = serde_json::Value>) -> Self {
+    pub fn from_items(case_id: CaseId, items: impl IntoIterator<Item = serde_json::Value>) -> Self {
         let mut out = EarlierStatuses::default();
         for item in items {
             let id = item.get("id").cloned().unwrap_or(serde_json::Value::Null);

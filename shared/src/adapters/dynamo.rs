@@ -3,6 +3,7 @@ use crate::config::RawConfigItem;
 use crate::ports::{
     AttemptWrite, CaseStore, CaseStoreError, ConfigSource, EarlierStatuses, IoError,
 };
+use crate::ids::{CaseId, StatusId};
 use crate::record::CaseRecord;
 use crate::tables::{
     CASES_KEY, CONFIG_KEY, SECRETS_KEY, STATUSES_PARTITION_KEY, STATUSES_SORT_KEY,
@@ -67,8 +68,8 @@ impl CaseStore for DynamoCaseStore {
 
     async fn previous_statuses(
         &self,
-        case_id: i64,
-        before_id: i64,
+        case_id: CaseId,
+        before_id: StatusId,
     ) -> Result<EarlierStatuses, CaseStoreError> {
         let mut pages = self
             .client

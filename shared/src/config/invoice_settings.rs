@@ -1,5 +1,6 @@
 //! `kind: "invoiceSettings"`: a provider's invoice statuses, and which of
 //! them send the invoice to the partner.
+use crate::ids::ProviderId;
 use super::{ConfigError, require_id};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -11,7 +12,7 @@ use std::collections::BTreeMap;
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct InvoiceSettings {
     pub id: String,
-    pub provider_id: i64,
+    pub provider_id: ProviderId,
     pub statuses: BTreeMap<String, InvoiceStatus>,
 }
 
@@ -31,7 +32,7 @@ impl InvoiceSettings {
 
     pub fn validate(&self) -> Result<(), ConfigError> {
         require_id(&self.id)?;
-        if self.provider_id <= 0 {
+        if self.provider_id.0 <= 0 {
             return Err(ConfigError::new(
                 &self.id,
                 "providerId",

@@ -1,4 +1,5 @@
 //! All valid config items, indexed for the router.
+use crate::ids::{PartnerId, ProviderId};
 use super::{
     BlackList, ConfigError, ConfigItem, InvoiceSettings, MappedStatus, RawConfigItem,
     StatusMapping, Subscription,
@@ -11,10 +12,10 @@ use std::collections::{BTreeMap, HashMap};
 pub struct ConfigSet {
     subscriptions: HashMap<Party, Vec<Subscription>>,
     /// (partner, provider or None for "any provider") → provider key → mapped.
-    mappings: HashMap<(i64, Option<i64>), BTreeMap<String, MappedStatus>>,
+    mappings: HashMap<(PartnerId, Option<ProviderId>), BTreeMap<String, MappedStatus>>,
     black_lists: HashMap<Party, BlackList>,
     /// Provider id → its invoice statuses.
-    invoice_settings: HashMap<i64, InvoiceSettings>,
+    invoice_settings: HashMap<ProviderId, InvoiceSettings>,
     /// Items that were refused; the loader logs them, routing ignores them.
     pub errors: Vec<ConfigError>,
 }
@@ -22,8 +23,8 @@ pub struct ConfigSet {
 impl crate::mapping::KeyMapping for ConfigSet {
     fn map_key(
         &self,
-        partner_id: i64,
-        provider_id: i64,
+        partner_id: PartnerId,
+        provider_id: ProviderId,
         provider_key: &str,
     ) -> Option<(&str, Option<&str>)> {
         self.mapped_status(partner_id, provider_id, provider_key)
@@ -165,8 +166,8 @@ impl ConfigSet {
     /// then the partner's mapping for any provider.
     pub fn mapped_status(
         &self,
-        partner_id: i64,
-        provider_id: i64,
+        partner_id: PartnerId,
+        provider_id: ProviderId,
         provider_key: &str,
     ) -> Option<&MappedStatus> {
         self.mappings
@@ -185,7 +186,7 @@ impl ConfigSet {
 
     /// Whether the provider's settings flag `status` "send to client"; with
     /// no settings, no invoice is sent.
-    pub fn sends_invoice(&self, provider_id: i64, status: &str) -> bool {
+    pub fn sends_invoice(&self, provider_id: ProviderId, status: &str) -> bool {
         self.invoice_settings
             .get(&provider_id)
             .is_some_and(|s| s.sends(status))

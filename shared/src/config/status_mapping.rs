@@ -1,4 +1,5 @@
 //! `kind: "statusMapping"`: how a partner names a provider's statuses.
+use crate::ids::{PartnerId, ProviderId};
 use super::{ConfigError, require_id};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -8,11 +9,11 @@ use std::collections::BTreeMap;
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct StatusMapping {
     pub id: String,
-    pub partner_id: i64,
+    pub partner_id: PartnerId,
     /// Limits the mapping to one provider's statuses; absent, it applies to
     /// every provider the partner works with. A provider-specific entry wins.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub provider_id: Option<i64>,
+    pub provider_id: Option<ProviderId>,
     pub statuses: BTreeMap<String, MappedStatus>,
 }
 
@@ -28,14 +29,14 @@ pub struct MappedStatus {
 impl StatusMapping {
     pub fn validate(&self) -> Result<(), ConfigError> {
         require_id(&self.id)?;
-        if self.partner_id <= 0 {
+        if self.partner_id.0 <= 0 {
             return Err(ConfigError::new(
                 &self.id,
                 "partnerId",
                 "must be a positive hub id",
             ));
         }
-        if matches!(self.provider_id, Some(p) if p <= 0) {
+        if matches!(self.provider_id, Some(p) if p.0 <= 0) {
             return Err(ConfigError::new(
                 &self.id,
                 "providerId",

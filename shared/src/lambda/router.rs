@@ -444,7 +444,7 @@ where
                 // An unreadable earlier status was parked on its own; skipping
                 // it keeps every later status of the case flowing.
                 for why in &earlier.unreadable {
-                    tracing::warn!(status_id = status.id, reason = %why, "skipping an unreadable earlier status");
+                    tracing::warn!(status_id = %status.id, reason = %why, "skipping an unreadable earlier status");
                     crate::meter::unreadable_earlier_status();
                 }
                 Change::StatusAdded {

@@ -7,6 +7,7 @@ use crate::record::{
     InvoiceLine, Message as MessageRecord, StatusRecord, UploadedFile,
 };
 use crate::timestamp::Timestamp;
+use crate::ids::{CaseId, ProviderId, StatusId};
 use serde::Serialize;
 use serde_json::{Map, Number, Value};
 
@@ -14,8 +15,8 @@ use serde_json::{Map, Number, Value};
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NewStatus<'a> {
-    pub id: i64,
-    pub case_id: i64,
+    pub id: StatusId,
+    pub case_id: CaseId,
     #[serde(flatten)]
     pub v2: super::v2::NewStatus<'a>,
 }
@@ -34,8 +35,8 @@ impl<'a> NewStatus<'a> {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusTransition<'a> {
-    pub id: i64,
-    pub case_id: i64,
+    pub id: StatusId,
+    pub case_id: CaseId,
     pub guid: &'a str,
     pub name: &'a str,
     pub key: &'a str,
@@ -74,7 +75,7 @@ impl<'a> StatusTransition<'a> {
 pub struct CostProposal<'a> {
     #[serde(flatten)]
     pub v1: super::v1::CostProposal<'a>,
-    pub service_provider_id: i64,
+    pub service_provider_id: ProviderId,
 }
 
 impl<'a> CostProposal<'a> {

@@ -1,4 +1,5 @@
 use super::RecordError;
+use crate::ids::{CaseId, PartnerId, ProviderId};
 use crate::party::{Actor, Party};
 use serde_json::{Map, Value};
 
@@ -11,9 +12,9 @@ pub const CHANGED_BY: &str = "changedBy";
 #[derive(Debug, Clone, PartialEq)]
 pub struct CaseRecord {
     pub guid: String,
-    pub id: i64,
-    pub partner_id: i64,
-    pub service_provider_id: i64,
+    pub id: CaseId,
+    pub partner_id: PartnerId,
+    pub service_provider_id: ProviderId,
     /// From `changedBy`; bookkeeping, so not part of `data`.
     pub changed_by: Option<Actor>,
     pub data: Map<String, Value>,
@@ -65,9 +66,9 @@ impl CaseRecord {
             })?),
         };
         Ok(CaseRecord {
-            id,
-            partner_id,
-            service_provider_id,
+            id: CaseId(id),
+            partner_id: PartnerId(partner_id),
+            service_provider_id: ProviderId(service_provider_id),
             guid,
             changed_by,
             data,
@@ -75,11 +76,11 @@ impl CaseRecord {
     }
 
     pub fn partner(&self) -> Party {
-        Party::partner(self.partner_id)
+        Party::partner(self.partner_id.0)
     }
 
     pub fn provider(&self) -> Party {
-        Party::provider(self.service_provider_id)
+        Party::provider(self.service_provider_id.0)
     }
 
     /// The case's two parties, partner first.

@@ -1,4 +1,5 @@
 use super::{RecordError, parse};
+use crate::ids::ProviderId;
 use crate::party::Actor;
 use crate::timestamp::Timestamp;
 use serde::Deserialize;
@@ -34,7 +35,7 @@ pub struct CostProposal {
     pub created_at: Timestamp,
     #[serde(default)]
     pub updated_at: Option<Timestamp>,
-    pub service_provider_id: i64,
+    pub service_provider_id: ProviderId,
     /// Who added it; absent, the service provider (who makes proposals).
     #[serde(default)]
     pub changed_by: Option<Actor>,

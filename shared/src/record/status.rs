@@ -1,4 +1,5 @@
 use super::{RecordError, parse};
+use crate::ids::{CaseId, StatusId};
 use crate::party::Actor;
 use crate::timestamp::Timestamp;
 use serde::Deserialize;
@@ -8,8 +9,8 @@ use serde_json::Value;
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusRecord {
-    pub id: i64,
-    pub case_id: i64,
+    pub id: StatusId,
+    pub case_id: CaseId,
     pub guid: String,
     pub name: String,
     /// The key as the service provider set it (before any partner mapping).
