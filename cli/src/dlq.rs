@@ -256,7 +256,7 @@ impl Selection {
         };
         self.subscription
             .as_ref()
-            .is_none_or(|s| *s == d.subscription_id)
+            .is_none_or(|s| d.subscription_id == *s)
             && self.event_type.is_none_or(|t| t == d.event_type)
             && self
                 .since

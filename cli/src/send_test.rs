@@ -149,7 +149,7 @@ pub fn delivery(
         .route(event_type)
         .context("the subscription does not send this type")?;
     Ok(Delivery::new(
-        uuid::Uuid::new_v4().to_string(),
+        uuid::Uuid::new_v4().to_string().into(),
         subscription,
         event_type,
         route.destination,

@@ -2,6 +2,7 @@
 //! record in the attempt log.
 use crate::delivery::{Delivery, headers};
 use crate::event::EventType;
+use crate::ids::{CaseGuid, DeliveryId, SubscriptionId};
 use crate::retry::Verdict;
 use crate::signature;
 use crate::timestamp::Timestamp;
@@ -31,13 +32,13 @@ impl AttemptOutcome {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AttemptRecord {
-    pub delivery_id: String,
+    pub delivery_id: DeliveryId,
     pub attempt: u32,
-    pub subscription_id: String,
+    pub subscription_id: SubscriptionId,
     pub event_type: EventType,
     /// Empty for a test send without a case (index keys cannot be empty).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub case_guid: String,
+    #[serde(default, skip_serializing_if = "CaseGuid::is_empty")]
+    pub case_guid: CaseGuid,
     pub transport: String,
     pub outcome: AttemptOutcome,
     /// The receiver's status code (200 for a broker's confirm), if it answered.
@@ -127,7 +128,7 @@ pub fn headers(
     secrets: &Secrets,
 ) -> Result<Vec<(&'static str, String)>, String> {
     let mut out = vec![
-        (headers::DELIVERY_ID, delivery.id.clone()),
+        (headers::DELIVERY_ID, delivery.id.to_string()),
         (headers::EVENT_TYPE, delivery.event_type.as_str().to_owned()),
         (headers::ATTEMPT, attempt.to_string()),
         (headers::TIMESTAMP, timestamp.to_string()),

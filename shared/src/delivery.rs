@@ -2,6 +2,7 @@
 //! delivery queue from the router to the sender.
 use crate::config::{Auth, Destination};
 use crate::event::EventType;
+use crate::ids::{CaseGuid, DeliveryId, SubscriptionId};
 use crate::party::Party;
 use crate::timestamp::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -27,11 +28,11 @@ fn default_max_attempts() -> u32 {
 pub struct Delivery {
     pub v: u8,
     /// Stable across retries and re-processing: the receiver's dedup key.
-    pub id: String,
-    pub subscription_id: String,
+    pub id: DeliveryId,
+    pub subscription_id: SubscriptionId,
     pub event_type: EventType,
     pub party: Party,
-    pub case_guid: String,
+    pub case_guid: CaseGuid,
     pub destination: Destination,
     /// The rendered webhook body, sent byte for byte; empty when `bodyRef`
     /// says where it is stored.
@@ -69,7 +70,7 @@ impl Delivery {
     /// made (the router, and `hubhooks send-test` through [`Delivery::test`]).
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        id: String,
+        id: DeliveryId,
         subscription: &crate::config::Subscription,
         event_type: EventType,
         destination: &Destination,
@@ -84,7 +85,7 @@ impl Delivery {
             subscription_id: subscription.id.clone(),
             event_type,
             party: subscription.party,
-            case_guid: case_guid.to_owned(),
+            case_guid: CaseGuid::new(case_guid),
             destination: destination.clone(),
             body,
             body_ref: None,
@@ -166,9 +167,9 @@ const NAMESPACE: Uuid = Uuid::from_u128(0x6b1f_0e3c_5c2a_4f5e_9a43_8d0b_2f71_c9e
 
 /// The same source change, subscription and event type always give the same
 /// id, so a re-processed stream batch produces the same deliveries.
-pub fn delivery_id(source: &str, subscription_id: &str, event_type: EventType) -> String {
+pub fn delivery_id(source: &str, subscription_id: &str, event_type: EventType) -> DeliveryId {
     let name = format!("{source}\n{subscription_id}\n{event_type}");
-    Uuid::new_v5(&NAMESPACE, name.as_bytes()).to_string()
+    DeliveryId::new(Uuid::new_v5(&NAMESPACE, name.as_bytes()).to_string())
 }
 
 /// Header names, kept in their own dependency-free module.

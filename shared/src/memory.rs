@@ -6,12 +6,12 @@
 use crate::attempt::AttemptRecord;
 use crate::config::RawConfigItem;
 use crate::delivery::{Delivery, QUEUE_MESSAGE_LIMIT};
+use crate::ids::{CaseId, StatusId};
 use crate::ports::{
     AttemptLog, AttemptWrite, CaseStore, CaseStoreError, ConfigSource, DeadLetter, DeadLetters,
     DeliveryError, DeliveryQueue, EarlierStatuses, IoError, Outgoing, PayloadStore, Receipt,
     Redelivery, SecretStore, SubscriptionControl, Transport,
 };
-use crate::ids::{CaseId, StatusId};
 use crate::record::CaseRecord;
 use async_trait::async_trait;
 use serde_json::Value;
@@ -149,7 +149,7 @@ impl DeliveryQueue for MemoryQueue {
         deliveries
             .iter()
             .map(|d| {
-                if let Some(n) = lock(&self.fail_next).get_mut(&d.id)
+                if let Some(n) = lock(&self.fail_next).get_mut(d.id.as_str())
                     && *n > 0
                 {
                     *n -= 1;
@@ -305,7 +305,7 @@ impl Transport for ScriptedTransport {
             Destination::Amqp(a) => format!("amqp exchange {}", a.exchange),
         };
         lock(&self.attempts).push(SentAttempt {
-            delivery_id: outgoing.delivery.id.clone(),
+            delivery_id: outgoing.delivery.id.to_string(),
             destination,
             headers: outgoing.headers.clone(),
             body: outgoing.body.to_owned(),
@@ -402,11 +402,11 @@ pub fn delivery(id: &str, subscription_id: &str, url: &str) -> Delivery {
     use crate::config::{Destination, HttpDestination, HttpMethod};
     Delivery {
         v: crate::delivery::ENVELOPE_VERSION,
-        id: id.to_owned(),
-        subscription_id: subscription_id.to_owned(),
+        id: id.into(),
+        subscription_id: subscription_id.into(),
         event_type: crate::event::EventType::NewStatus,
         party: crate::party::Party::partner(1413),
-        case_guid: "68ea1505-a44f-4434-be5a-dcc959be250e".to_owned(),
+        case_guid: "68ea1505-a44f-4434-be5a-dcc959be250e".into(),
         destination: Destination::Http(HttpDestination {
             method: HttpMethod::Post,
             url: url.to_owned(),

@@ -1,8 +1,8 @@
 //! The small traits the handlers use to reach the outside world. Adapters
 //! implement them for DynamoDB, SQS and HTTP; tests may implement them too.
-use crate::ids::{CaseId, StatusId};
 use crate::config::RawConfigItem;
 use crate::delivery::Delivery;
+use crate::ids::{CaseId, StatusId};
 use crate::record::{CaseRecord, StatusRecord};
 use async_trait::async_trait;
 use std::time::Duration;

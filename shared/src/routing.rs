@@ -311,7 +311,7 @@ mod tests {
             .map(|p| {
                 let body: Value = serde_json::from_str(&p.body).unwrap();
                 (
-                    p.subscription.id.clone(),
+                    p.subscription.id.to_string(),
                     p.event_type,
                     body["key"].as_str().unwrap().to_owned(),
                     body.get("prevKey")
@@ -556,7 +556,7 @@ mod tests {
     fn targets(planned: Vec<Planned<'_>>) -> Vec<(String, EventType, Version)> {
         planned
             .into_iter()
-            .map(|p| (p.subscription.id.clone(), p.event_type, p.version))
+            .map(|p| (p.subscription.id.to_string(), p.event_type, p.version))
             .collect()
     }
 

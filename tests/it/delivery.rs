@@ -425,8 +425,8 @@ async fn a_thousand_deliveries_to_flaky_receivers_all_arrive() {
     let deliveries: Vec<Delivery> = (0..N)
         .map(|i| Delivery {
             v: ENVELOPE_VERSION,
-            id: format!("chaos-{i:04}"),
-            subscription_id: format!("sub-{}", i % 3),
+            id: format!("chaos-{i:04}").into(),
+            subscription_id: format!("sub-{}", i % 3).into(),
             event_type: EventType::NewStatus,
             party: Party::partner(PARTNER),
             case_guid: GUID.into(),

@@ -66,7 +66,7 @@ pub async fn run(args: SendTestArgs, ctx: &Ctx) -> Result<()> {
         bail!("enqueueing the test delivery: {e}");
     }
     println!("sent test delivery {} ({})", delivery.id, args.event_type);
-    let filter = attempts::Filter::Delivery(delivery.id.clone());
+    let filter = attempts::Filter::Delivery(delivery.id.to_string());
     let deadline = std::time::Instant::now() + Duration::from_secs(args.timeout_secs);
     loop {
         let found = attempts::query(&ddb, &dep.deliveries_table(), &filter, None).await?;

@@ -1,9 +1,9 @@
 //! DynamoDB: the case tables and the config table.
 use crate::config::RawConfigItem;
+use crate::ids::{CaseId, StatusId};
 use crate::ports::{
     AttemptWrite, CaseStore, CaseStoreError, ConfigSource, EarlierStatuses, IoError,
 };
-use crate::ids::{CaseId, StatusId};
 use crate::record::CaseRecord;
 use crate::tables::{
     CASES_KEY, CONFIG_KEY, SECRETS_KEY, STATUSES_PARTITION_KEY, STATUSES_SORT_KEY,

@@ -1,7 +1,7 @@
 //! `kind: "invoiceSettings"`: a provider's invoice statuses, and which of
 //! them send the invoice to the partner.
-use crate::ids::ProviderId;
 use super::{ConfigError, require_id};
+use crate::ids::ProviderId;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 

@@ -1,9 +1,9 @@
 //! All valid config items, indexed for the router.
-use crate::ids::{PartnerId, ProviderId};
 use super::{
     BlackList, ConfigError, ConfigItem, InvoiceSettings, MappedStatus, RawConfigItem,
     StatusMapping, Subscription,
 };
+use crate::ids::{PartnerId, ProviderId};
 use crate::party::Party;
 use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, HashMap};

@@ -1,6 +1,6 @@
 //! `kind: "statusMapping"`: how a partner names a provider's statuses.
-use crate::ids::{PartnerId, ProviderId};
 use super::{ConfigError, require_id};
+use crate::ids::{PartnerId, ProviderId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 

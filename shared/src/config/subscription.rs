@@ -6,6 +6,7 @@ use super::{
     require_id, require_party,
 };
 use crate::event::{EventType, Version};
+use crate::ids::SubscriptionId;
 use crate::party::Party;
 use crate::transition::TransitionRule;
 use serde::{Deserialize, Serialize};
@@ -80,7 +81,7 @@ pub struct Route<'a> {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Subscription {
-    pub id: String,
+    pub id: SubscriptionId,
     /// The party that receives these webhooks.
     pub party: Party,
     #[serde(default = "default_true")]

@@ -669,6 +669,7 @@ mod tests {
             subscription,
             EventType::NewStatus,
         )
+        .to_string()
     }
 
     /// The queue refuses `subscription`'s delivery of `record` `times` times.
@@ -681,7 +682,7 @@ mod tests {
         let mut subs: Vec<String> = queue
             .sent()
             .into_iter()
-            .map(|d| d.subscription_id)
+            .map(|d| d.subscription_id.to_string())
             .collect();
         subs.sort();
         subs

@@ -1,5 +1,6 @@
 //! v3 bodies, field for field as the examples in seed 000: ids are numbers,
 //! timestamps ISO 8601 with milliseconds and `Z`, absent values `null`.
+use crate::ids::{CaseId, ProviderId, StatusId};
 use crate::mapping::StatusView;
 use crate::party::PartyKind;
 use crate::record::{
@@ -7,7 +8,6 @@ use crate::record::{
     InvoiceLine, Message as MessageRecord, StatusRecord, UploadedFile,
 };
 use crate::timestamp::Timestamp;
-use crate::ids::{CaseId, ProviderId, StatusId};
 use serde::Serialize;
 use serde_json::{Map, Number, Value};
 
