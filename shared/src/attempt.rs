@@ -117,6 +117,16 @@ pub struct Secrets {
     pub signing: Vec<String>,
 }
 
+/// Why an attempt's headers could not be made; never shows a secret value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HeaderError {
+    #[error(transparent)]
+    Signing(#[from] signature::SigningError),
+    /// Which secret (by role) cannot be sent in a header.
+    #[error("the {0} secret is not a printable ASCII value")]
+    NotPrintable(&'static str),
+}
+
 /// Identity (`webhook-id`, `event-type`, `webhook-attempt`,
 /// `webhook-timestamp`), then the signature and tokens the subscription asks
 /// for. `Err` names what is wrong without any secret value.
@@ -126,7 +136,7 @@ pub fn headers(
     timestamp: i64,
     body: &str,
     secrets: &Secrets,
-) -> Result<Vec<(&'static str, String)>, String> {
+) -> Result<Vec<(&'static str, String)>, HeaderError> {
     let mut out = vec![
         (headers::DELIVERY_ID, delivery.id.to_string()),
         (headers::EVENT_TYPE, delivery.event_type.as_str().to_owned()),
@@ -145,13 +155,13 @@ pub fn headers(
     let printable = |v: &str| !v.is_empty() && v.chars().all(|c| (' '..='~').contains(&c));
     if let Some(token) = &secrets.x_token {
         if !printable(token) {
-            return Err("the x-token secret is not a printable ASCII value".into());
+            return Err(HeaderError::NotPrintable("x-token"));
         }
         out.push((headers::X_TOKEN, token.clone()));
     }
     if let Some(token) = &secrets.bearer {
         if !printable(token) {
-            return Err("the bearer secret is not a printable ASCII value".into());
+            return Err(HeaderError::NotPrintable("bearer"));
         }
         out.push((headers::AUTHORIZATION, format!("Bearer {token}")));
     }

@@ -19,14 +19,14 @@ pub struct AllowList(Vec<IpNet>);
 impl AllowList {
     /// Parses `127.0.0.1/32, 10.20.0.0/16` (a bare address means /32 or
     /// /128). Empty: nothing extra is allowed.
-    pub fn parse(s: &str) -> Result<Self, String> {
+    pub fn parse(s: &str) -> Result<Self, NotANetwork> {
         s.split(',')
             .map(str::trim)
             .filter(|p| !p.is_empty())
             .map(|p| {
                 p.parse::<IpNet>()
                     .or_else(|_| p.parse::<IpAddr>().map(IpNet::from))
-                    .map_err(|_| format!("`{p}` is not an address or CIDR network"))
+                    .map_err(|_| NotANetwork(p.to_owned()))
             })
             .collect::<Result<_, _>>()
             .map(AllowList)
@@ -37,15 +37,28 @@ impl AllowList {
     }
 
     /// `Ok` when `ip` may be reached; otherwise why not.
-    pub fn check(&self, ip: IpAddr) -> Result<(), String> {
+    pub fn check(&self, ip: IpAddr) -> Result<(), Refused> {
         match forbidden(ip) {
-            Some(kind) if !self.allows(ip) => Err(format!(
-                "{ip} is a {kind} address (not in the deployment's EGRESS_ALLOW list)"
-            )),
+            Some(kind) if !self.allows(ip) => Err(Refused { ip, kind }),
             _ => Ok(()),
         }
     }
 }
+
+/// An entry of `EGRESS_ALLOW` that is no address or network.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not an address or CIDR network")]
+pub struct NotANetwork(pub String);
+
+/// An address the guard refuses, and what kind it is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{ip} is a {kind} address (not in the deployment's EGRESS_ALLOW list)")]
+pub struct Refused {
+    pub ip: IpAddr,
+    pub kind: &'static str,
+}
+
+impl AllowList {}
 
 /// What kind of address must not be reached by default, if any.
 pub fn forbidden(ip: IpAddr) -> Option<&'static str> {
@@ -118,7 +131,10 @@ mod tests {
     use super::*;
 
     fn check(list: &str, ip: &str) -> Result<(), String> {
-        AllowList::parse(list).unwrap().check(ip.parse().unwrap())
+        AllowList::parse(list)
+            .unwrap()
+            .check(ip.parse().unwrap())
+            .map_err(|e| e.to_string())
     }
 
     #[test]

@@ -36,3 +36,4 @@ pub mod tables;
 pub mod telemetry;
 pub mod timestamp;
 pub mod transition;
+pub mod validation;

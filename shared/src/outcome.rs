@@ -38,3 +38,27 @@ pub enum DeliveryError {
     #[error("{0}")]
     Withdrawn(String),
 }
+
+/// What becomes of work that could not be done: the one vocabulary of the
+/// router (a stream record) and the sender (a delivery it cannot attempt).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Setback {
+    /// Worth another try later: a store or queue did not answer, a case is
+    /// not written yet. The record is retried by the stream, the delivery by
+    /// its schedule.
+    #[error("{0}")]
+    Retry(String),
+    /// Never going to work as it is: set aside with this reason (the
+    /// router's failure queue, the DLQ), replayable once fixed.
+    #[error("{0}")]
+    Park(String),
+}
+
+impl From<Setback> for DeliveryError {
+    fn from(s: Setback) -> Self {
+        match s {
+            Setback::Retry(why) => DeliveryError::Other(why),
+            Setback::Park(why) => DeliveryError::Refused(why),
+        }
+    }
+}

@@ -12,6 +12,17 @@ use std::time::Duration;
 /// SQS cannot hide a message for longer than 12 hours.
 pub const MAX_DELAY: Duration = Duration::from_secs(12 * 60 * 60);
 
+/// A retry schedule that cannot be used, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScheduleError {
+    #[error("`{0}` is not a whole number of seconds: {1}")]
+    NotSeconds(String, String),
+    #[error("{0} s is outside 1 s … 43200 s (12 h)")]
+    OutOfRange(u64),
+    #[error("no delays")]
+    Empty,
+}
+
 /// Delays before the 2nd, 3rd, … attempt; the last one repeats.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetrySchedule(Vec<Duration>);
@@ -28,23 +39,22 @@ impl Default for RetrySchedule {
 
 impl RetrySchedule {
     /// Parses `30,120,600` (seconds). Every delay must be 1 s … 12 h.
-    pub fn parse(s: &str) -> Result<Self, String> {
+    pub fn parse(s: &str) -> Result<Self, ScheduleError> {
         let delays = s
             .split(',')
             .map(|p| {
-                let secs: u64 = p
-                    .trim()
-                    .parse()
-                    .map_err(|e| format!("`{p}` is not a whole number of seconds: {e}"))?;
+                let secs: u64 = p.trim().parse().map_err(|e: std::num::ParseIntError| {
+                    ScheduleError::NotSeconds(p.to_owned(), e.to_string())
+                })?;
                 let d = Duration::from_secs(secs);
                 if secs == 0 || d > MAX_DELAY {
-                    return Err(format!("{secs} s is outside 1 s … 43200 s (12 h)"));
+                    return Err(ScheduleError::OutOfRange(secs));
                 }
                 Ok(d)
             })
             .collect::<Result<Vec<_>, _>>()?;
         if delays.is_empty() {
-            return Err("no delays".into());
+            return Err(ScheduleError::Empty);
         }
         Ok(RetrySchedule(delays))
     }

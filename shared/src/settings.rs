@@ -122,15 +122,15 @@ impl SenderSettings {
         let var = |name| required(env, name);
         let retry_schedule = match env.get("RETRY_SCHEDULE_SECONDS") {
             None => crate::retry::RetrySchedule::default(),
-            Some(s) => crate::retry::RetrySchedule::parse(&s).map_err(|problem| SettingsError {
+            Some(s) => crate::retry::RetrySchedule::parse(&s).map_err(|e| SettingsError {
                 name: "RETRY_SCHEDULE_SECONDS",
-                problem,
+                problem: e.to_string(),
             })?,
         };
         let egress = crate::egress::AllowList::parse(&env.get("EGRESS_ALLOW").unwrap_or_default())
-            .map_err(|problem| SettingsError {
+            .map_err(|e| SettingsError {
                 name: "EGRESS_ALLOW",
-                problem,
+                problem: e.to_string(),
             })?;
         Ok(SenderSettings {
             dead_letter_queue_url: var("DELIVERY_DLQ_URL")?,

@@ -3,16 +3,25 @@
 //! one entry per key while keys rotate, separated by spaces.
 use standardwebhooks::Webhook;
 
+/// Why a body could not be signed; names a key by position, never by value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SigningError {
+    #[error("the signing secret holds no key")]
+    NoKey,
+    #[error("signing key #{0} is not a whsec_<base64> key")]
+    BadKey(usize),
+}
+
 /// Signs `body` with every key (`whsec_<base64>`). Errors name the key by
 /// position only, never by value.
-pub fn sign(keys: &[String], id: &str, timestamp: i64, body: &str) -> Result<String, String> {
+pub fn sign(keys: &[String], id: &str, timestamp: i64, body: &str) -> Result<String, SigningError> {
     if keys.is_empty() {
-        return Err("the signing secret holds no key".into());
+        return Err(SigningError::NoKey);
     }
     keys.iter()
         .enumerate()
         .map(|(i, key)| {
-            let bad = || format!("signing key #{} is not a whsec_<base64> key", i + 1);
+            let bad = || SigningError::BadKey(i + 1);
             if !key.starts_with("whsec_") {
                 return Err(bad());
             }
@@ -49,7 +58,10 @@ mod tests {
         assert_eq!(two.split(' ').count(), 2);
         assert!(two.starts_with("v1,g0hM9SsE"));
         let err = sign(&["plain-secret-value".into()], ID, TS, BODY).unwrap_err();
-        assert!(!err.contains("plain-secret-value"));
-        assert_eq!(err, "signing key #1 is not a whsec_<base64> key");
+        assert!(!err.to_string().contains("plain-secret-value"));
+        assert_eq!(
+            err.to_string(),
+            "signing key #1 is not a whsec_<base64> key"
+        );
     }
 }

@@ -15,11 +15,15 @@ pub struct TransitionRule {
 }
 
 impl TransitionRule {
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), crate::validation::FieldError> {
+        use crate::validation::FieldError;
         match (&self.from, &self.to) {
-            (None, None) => Err("give `from`, `to` or both".into()),
-            (Some(k), _) | (_, Some(k)) if k.trim().is_empty() => {
-                Err("keys must not be empty".into())
+            (None, None) => Err(FieldError::new("", "give `from`, `to` or both")),
+            (Some(k), _) if k.trim().is_empty() => {
+                Err(FieldError::new("from", "keys must not be empty"))
+            }
+            (_, Some(k)) if k.trim().is_empty() => {
+                Err(FieldError::new("to", "keys must not be empty"))
             }
             _ => Ok(()),
         }

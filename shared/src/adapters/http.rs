@@ -60,7 +60,7 @@ impl Resolve for GuardedResolver {
             if allowed.is_empty() {
                 let why = refusals
                     .first()
-                    .cloned()
+                    .map(ToString::to_string)
                     .unwrap_or_else(|| "no address".into());
                 return Err(
                     Box::new(EgressRefused(format!("`{host}` resolves to {why}")))
@@ -171,7 +171,10 @@ impl Transport for HttpTransport {
             .map(|h| h.trim_start_matches('[').trim_end_matches(']'))
             .and_then(|h| h.parse::<IpAddr>().ok());
         match (literal, url.host_str()) {
-            (Some(ip), _) => self.egress.check(ip).map_err(DeliveryError::Refused)?,
+            (Some(ip), _) => self
+                .egress
+                .check(ip)
+                .map_err(|e| DeliveryError::Refused(e.to_string()))?,
             // Through a proxy our resolver never sees the name: check it here.
             (None, Some(host)) if self.proxied => {
                 check_name(

@@ -1,6 +1,7 @@
 //! How a subscription's receiver recognises hubhooks: by names of secrets,
 //! never by their values (those stay in the secrets table, read only by the
 //! sender).
+use super::FieldError;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,15 +31,15 @@ impl Auth {
         .filter_map(|(f, n)| n.map(|n| (f, n)))
     }
 
-    pub fn validate(&self) -> Result<(), (String, String)> {
+    pub fn validate(&self) -> Result<(), FieldError> {
         if self.names().next().is_none() {
-            return Err((
-                String::new(),
-                "name at least one of xTokenSecret, bearerSecret, signingSecret".into(),
+            return Err(FieldError::new(
+                "",
+                "name at least one of xTokenSecret, bearerSecret, signingSecret",
             ));
         }
         for (field, name) in self.names() {
-            validate_secret_name(name).map_err(|m| (field.to_owned(), m))?;
+            validate_secret_name(name).map_err(|e| FieldError::new(field, e.to_string()))?;
         }
         Ok(())
     }
@@ -46,16 +47,19 @@ impl Auth {
 
 /// Secret names are ids, not values: a short run of letters, digits and
 /// `._-/`. Anything else is most likely a pasted secret.
-pub fn validate_secret_name(name: &str) -> Result<(), String> {
+/// A secret name that looks like a value, or is no name at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "must name a secret in the secrets table (letters, digits, `._-/`, at most 128), not hold its value"
+)]
+pub struct SecretNameError;
+
+pub fn validate_secret_name(name: &str) -> Result<(), SecretNameError> {
     let ok = !name.is_empty()
         && name.len() <= 128
         && !name.starts_with("whsec_")
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/'));
-    if ok {
-        Ok(())
-    } else {
-        Err("must name a secret in the secrets table (letters, digits, `._-/`, at most 128), not hold its value".into())
-    }
+    if ok { Ok(()) } else { Err(SecretNameError) }
 }

@@ -1,4 +1,5 @@
 //! Where a subscription's webhooks go.
+use super::FieldError;
 use reqwest::header::{HeaderName, HeaderValue};
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -20,56 +21,50 @@ pub enum Destination {
 
 impl<'de> Deserialize<'de> for Destination {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut value = Value::deserialize(d)?;
-        let transport = match value.as_object_mut().map(|m| m.remove("transport")) {
-            None => return Err(D::Error::custom("destination must be a map")),
-            Some(None) => "http".to_owned(),
-            Some(Some(Value::String(s))) => s,
-            Some(Some(other)) => {
-                return Err(D::Error::custom(format!(
-                    "transport must be a string, got {other}"
-                )));
-            }
-        };
-        match transport.as_str() {
-            "http" => nested(value).map(Destination::Http),
-            "amqp" => nested(value).map(Destination::Amqp),
-            other => Err(D::Error::custom(format!(
-                "unknown transport `{other}` (known: http, amqp)"
-            ))),
-        }
+        read(Value::deserialize(d)?).map_err(D::Error::custom)
     }
 }
 
-/// Deserializes a transport's fields, keeping the field path of an error.
-fn nested<T: serde::de::DeserializeOwned, E: serde::de::Error>(value: Value) -> Result<T, E> {
+/// Reads a destination, naming the field of any problem below it
+/// (`method`, `headers.X-Api-Key`; empty for the destination itself).
+/// `transport` selects the variant and defaults to `http`. Subscriptions
+/// read their destinations through this first (serde's buffering for the
+/// transport dispatch would lose the path).
+pub fn read(mut value: Value) -> Result<Destination, FieldError> {
+    let transport = match value.as_object_mut().map(|m| m.remove("transport")) {
+        None => return Err(FieldError::new("", "must be a map")),
+        Some(None) => "http".to_owned(),
+        Some(Some(Value::String(s))) => s,
+        Some(Some(other)) => {
+            return Err(FieldError::new(
+                "transport",
+                format!("must be a string, got {other}"),
+            ));
+        }
+    };
+    match transport.as_str() {
+        "http" => fields(value).map(Destination::Http),
+        "amqp" => fields(value).map(Destination::Amqp),
+        other => Err(FieldError::new(
+            "transport",
+            format!("unknown transport `{other}` (known: http, amqp)"),
+        )),
+    }
+}
+
+/// A transport's fields, with the path of an error.
+fn fields<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, FieldError> {
     serde_path_to_error::deserialize(value).map_err(|e| {
-        E::custom(nested_error(
-            &e.path().to_string(),
-            &e.into_inner().to_string(),
-        ))
+        let path = e.path().to_string();
+        let path = if path == "." { String::new() } else { path };
+        FieldError::new(path, e.into_inner().to_string())
     })
-}
-
-/// Marks an error raised below `destination`, so that
-/// [`crate::config::ConfigItem::parse`] can report the full field path even
-/// though the transport dispatch goes through a buffered value.
-pub(crate) const NESTED_PATH_MARK: char = '\u{1}';
-
-fn nested_error(path: &str, message: &str) -> String {
-    format!("{NESTED_PATH_MARK}{path}{NESTED_PATH_MARK}{message}")
-}
-
-/// Splits an error made by `nested_error` into (path, message).
-pub(crate) fn split_nested(message: &str) -> Option<(&str, &str)> {
-    let rest = message.strip_prefix(NESTED_PATH_MARK)?;
-    rest.split_once(NESTED_PATH_MARK)
 }
 
 impl Destination {
     /// Checks what serde cannot: a usable URL, sendable headers, sane limits.
     /// Errors carry the field path below `destination`.
-    pub fn validate(&self) -> Result<(), (String, String)> {
+    pub fn validate(&self) -> Result<(), FieldError> {
         match self {
             Destination::Http(h) => h.validate(),
             Destination::Amqp(a) => a.validate(),
@@ -112,25 +107,25 @@ pub struct AmqpDestination {
 }
 
 impl AmqpDestination {
-    fn validate(&self) -> Result<(), (String, String)> {
+    fn validate(&self) -> Result<(), FieldError> {
         crate::config::validate_secret_name(&self.uri_secret)
-            .map_err(|m| ("uriSecret".to_owned(), m))?;
+            .map_err(|e| FieldError::new("uriSecret", e.to_string()))?;
         if self.routing_key.is_empty() || self.routing_key.len() > 255 {
-            return Err(("routingKey".into(), "must be 1 to 255 bytes".into()));
+            return Err(FieldError::new("routingKey", "must be 1 to 255 bytes"));
         }
         if self.exchange.len() > 255 {
-            return Err(("exchange".into(), "must be at most 255 bytes".into()));
+            return Err(FieldError::new("exchange", "must be at most 255 bytes"));
         }
         validate_timeout(self.timeout_ms)
     }
 }
 
-fn validate_timeout(timeout_ms: Option<u64>) -> Result<(), (String, String)> {
+fn validate_timeout(timeout_ms: Option<u64>) -> Result<(), FieldError> {
     if let Some(ms) = timeout_ms
         && !(1..=MAX_TIMEOUT_MS).contains(&ms)
     {
-        return Err((
-            "timeoutMs".to_owned(),
+        return Err(FieldError::new(
+            "timeoutMs",
             format!("must be between 1 and {MAX_TIMEOUT_MS}"),
         ));
     }
@@ -179,8 +174,8 @@ impl HttpDestination {
         std::time::Duration::from_millis(self.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS))
     }
 
-    fn validate(&self) -> Result<(), (String, String)> {
-        let err = |field: &str, msg: String| Err((field.to_owned(), msg));
+    fn validate(&self) -> Result<(), FieldError> {
+        let err = |field: &str, msg: String| Err(FieldError::new(field, msg));
         match reqwest::Url::parse(&self.url) {
             Err(e) => return err("url", format!("not a valid URL: {e}")),
             Ok(u) if u.scheme() != "http" && u.scheme() != "https" => {

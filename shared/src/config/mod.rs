@@ -12,7 +12,8 @@ mod set;
 mod status_mapping;
 mod subscription;
 
-pub use auth::{Auth, validate_secret_name};
+pub use crate::validation::FieldError;
+pub use auth::{Auth, SecretNameError, validate_secret_name};
 pub use black_list::BlackList;
 pub use destination::{AmqpDestination, Destination, HttpDestination, HttpMethod};
 pub use invoice_settings::{InvoiceSettings, InvoiceStatus};
@@ -89,7 +90,10 @@ impl ConfigItem {
         };
         let value = Value::Object(fields);
         let item = match kind.as_str() {
-            "subscription" => parse_fields(&raw.id, value).map(ConfigItem::Subscription)?,
+            "subscription" => {
+                check_destinations(&raw.id, &value)?;
+                parse_fields(&raw.id, value).map(ConfigItem::Subscription)?
+            }
             "statusMapping" => parse_fields(&raw.id, value).map(ConfigItem::StatusMapping)?,
             "blackList" => parse_fields(&raw.id, value).map(ConfigItem::BlackList)?,
             "invoiceSettings" => parse_fields(&raw.id, value).map(ConfigItem::InvoiceSettings)?,
@@ -131,13 +135,29 @@ fn parse_fields<T: serde::de::DeserializeOwned>(id: &str, value: Value) -> Resul
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let message = e.into_inner().to_string();
-        let (path, message) = match destination::split_nested(&message) {
-            Some((".", msg)) => (path, msg.to_owned()),
-            Some((inner, msg)) => (format!("{path}.{inner}"), msg.to_owned()),
-            None => (path, message),
-        };
         ConfigError::new(id, if path == "." { String::new() } else { path }, message)
     })
+}
+
+/// Reads a subscription's destinations (`destination`, `perType.<type>.
+/// destination`) on their own first, so a problem inside one is reported
+/// with its full path.
+fn check_destinations(id: &str, fields: &Value) -> Result<(), ConfigError> {
+    if let Some(d) = fields.get("destination") {
+        destination::read(d.clone()).map_err(|e| e.under("destination").of_item(id))?;
+    }
+    if let Some(Value::Object(per_type)) = fields.get("perType") {
+        for (t, settings) in per_type {
+            if let Some(d) = settings.get("destination") {
+                destination::read(d.clone()).map_err(|e| {
+                    e.under("destination")
+                        .under(&format!("perType.{t}"))
+                        .of_item(id)
+                })?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A problem with one config item: which item, which field, what is wrong.
@@ -146,6 +166,13 @@ pub struct ConfigError {
     pub item: String,
     pub field: String,
     pub message: String,
+}
+
+impl FieldError {
+    /// The problem as one of config item `item`.
+    pub fn of_item(self, item: &str) -> ConfigError {
+        ConfigError::new(item, self.path, self.message)
+    }
 }
 
 impl ConfigError {

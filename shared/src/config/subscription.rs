@@ -232,14 +232,17 @@ impl Subscription {
                 return err(field, "give a destination, a version or both".into());
             }
             if let Some(d) = &settings.destination {
-                d.validate()
-                    .or_else(|(f, m)| err(format!("{field}.destination.{f}"), m))?;
+                d.validate().map_err(|e| {
+                    e.under("destination")
+                        .under(&field)
+                        .of_item(self.id.as_str())
+                })?;
             }
         }
         match &self.destination {
             Some(d) => d
                 .validate()
-                .or_else(|(f, m)| err(format!("destination.{f}"), m))?,
+                .map_err(|e| e.under("destination").of_item(self.id.as_str()))?,
             None => {
                 if self.has(Registered::Any) {
                     return err(
@@ -270,16 +273,8 @@ impl Subscription {
             );
         }
         if let Some(auth) = &self.auth {
-            auth.validate().or_else(|(f, m)| {
-                err(
-                    if f.is_empty() {
-                        "auth".into()
-                    } else {
-                        format!("auth.{f}")
-                    },
-                    m,
-                )
-            })?;
+            auth.validate()
+                .map_err(|e| e.under("auth").of_item(self.id.as_str()))?;
         }
         let transition = self.registers(EventType::StatusTransition);
         if self.has(Registered::Type(EventType::StatusTransition)) && self.transitions.is_empty() {
@@ -295,8 +290,10 @@ impl Subscription {
             );
         }
         for (i, rule) in self.transitions.iter().enumerate() {
-            rule.validate()
-                .or_else(|m| err(format!("transitions[{i}]"), m))?;
+            rule.validate().map_err(|e| {
+                e.under(&format!("transitions[{i}]"))
+                    .of_item(self.id.as_str())
+            })?;
         }
         Ok(())
     }

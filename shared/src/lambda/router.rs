@@ -11,6 +11,7 @@ use crate::classify::{Classified, EventName, Images, Malformed, classify};
 use crate::config::ConfigSet;
 use crate::config_cache::ConfigCache;
 use crate::delivery::{Delivery, QUEUE_MESSAGE_LIMIT, delivery_id};
+use crate::outcome::Setback;
 use crate::ports::{
     CaseStore, CaseStoreError, ConfigSource, DeadLetter, DeadLetters, DeliveryQueue, IoError,
     PayloadStore,
@@ -133,17 +134,6 @@ impl EnqueuedIds {
     }
 }
 
-/// Why a record was not routed.
-#[derive(Debug, thiserror::Error)]
-enum RecordFailure {
-    /// Worth retrying: stops the batch at this record.
-    #[error("{0}")]
-    Retry(String),
-    /// Never going to work: parked with its reason, then skipped.
-    #[error("{0}")]
-    Malformed(String),
-}
-
 /// Counts for one batch, logged at the end.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct BatchSummary {
@@ -231,7 +221,7 @@ where
                             summary.routed += 1;
                             deliveries.extend(ds.into_iter().map(|d| (i, d)));
                         }
-                        Err(RecordFailure::Malformed(reason)) => {
+                        Err(Setback::Park(reason)) => {
                             if let Err(e) = self.park_record(record, &reason).await {
                                 stop_at(
                                     &mut stop,
@@ -242,7 +232,7 @@ where
                             }
                             summary.parked += 1;
                         }
-                        Err(RecordFailure::Retry(reason)) => {
+                        Err(Setback::Retry(reason)) => {
                             tracing::warn!(event_id = %record.event_id, reason = %reason, "record will be retried");
                             stop_at(&mut stop, i, reason);
                             break;
@@ -394,12 +384,12 @@ where
         &self,
         config: &ConfigSet,
         record: &EventRecord,
-    ) -> Result<Option<Vec<Delivery>>, RecordFailure> {
+    ) -> Result<Option<Vec<Delivery>>, Setback> {
         let table = record_table(record).ok_or_else(|| {
-            RecordFailure::Malformed("record names no table (eventSourceARN or tableName)".into())
+            Setback::Park("record names no table (eventSourceARN or tableName)".into())
         })?;
         let kind = self.tables.case_table(table).ok_or_else(|| {
-            RecordFailure::Malformed(format!(
+            Setback::Park(format!(
                 "table `{table}` is not a case table of this deployment"
             ))
         })?;
@@ -466,12 +456,10 @@ where
     /// The case a record belongs to. Not there yet is worth retrying: the
     /// case item may still be on its way, and after the mapping's retry
     /// limit the batch goes to the failure destination.
-    async fn case_of(&self, guid: &str, what: &str) -> Result<CaseRecord, RecordFailure> {
+    async fn case_of(&self, guid: &str, what: &str) -> Result<CaseRecord, Setback> {
         match self.cases.case(guid).await {
             Ok(Some(c)) => Ok(c),
-            Ok(None) => Err(RecordFailure::Retry(format!(
-                "case `{guid}` of {what} not found"
-            ))),
+            Ok(None) => Err(Setback::Retry(format!("case `{guid}` of {what} not found"))),
             Err(e) => Err(store_failure(e)),
         }
     }
@@ -482,10 +470,9 @@ where
         case: &CaseRecord,
         change: &Change<'_>,
         at: &Origin<'_>,
-    ) -> Result<Vec<Delivery>, RecordFailure> {
-        let planned = routing::route(config, case, change).map_err(|e| {
-            RecordFailure::Malformed(format!("cannot render a body from {}: {e}", at.table))
-        })?;
+    ) -> Result<Vec<Delivery>, Setback> {
+        let planned = routing::route(config, case, change)
+            .map_err(|e| Setback::Park(format!("cannot render a body from {}: {e}", at.table)))?;
         let now = Timestamp::now();
         Ok(planned
             .into_iter()
@@ -511,16 +498,16 @@ struct Origin<'a> {
     source: String,
 }
 
-impl From<Malformed> for RecordFailure {
+impl From<Malformed> for Setback {
     fn from(e: Malformed) -> Self {
-        RecordFailure::Malformed(e.0)
+        Setback::Park(e.0)
     }
 }
 
-fn store_failure(e: CaseStoreError) -> RecordFailure {
+fn store_failure(e: CaseStoreError) -> Setback {
     match e {
-        CaseStoreError::Malformed(m) => RecordFailure::Malformed(m),
-        CaseStoreError::Io(e) => RecordFailure::Retry(e.to_string()),
+        CaseStoreError::Malformed(m) => Setback::Park(m),
+        CaseStoreError::Io(e) => Setback::Retry(e.to_string()),
     }
 }
 
@@ -542,13 +529,13 @@ fn source_id(record: &EventRecord) -> &str {
 }
 
 /// An image as JSON; `None` when the record has none.
-fn image_json(image: &serde_dynamo::Item, which: &str) -> Result<Option<Value>, RecordFailure> {
+fn image_json(image: &serde_dynamo::Item, which: &str) -> Result<Option<Value>, Setback> {
     if image.is_empty() {
         return Ok(None);
     }
     serde_dynamo::from_item(image.clone())
         .map(Some)
-        .map_err(|e| RecordFailure::Malformed(format!("{which} is not a valid item: {e}")))
+        .map_err(|e| Setback::Park(format!("{which} is not a valid item: {e}")))
 }
 
 fn keys_json(record: &EventRecord) -> Value {

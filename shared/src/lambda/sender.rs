@@ -31,6 +31,7 @@ use crate::attempt::{self, AttemptRecord, Secrets};
 use crate::config::{Auth, Destination};
 use crate::config_cache::ConfigCache;
 use crate::delivery::{Delivery, READABLE_VERSIONS};
+use crate::outcome::Setback;
 use crate::ports::{
     AttemptLog, AttemptWrite, ConfigSource, DeadLetter, DeadLetters, DeliveryError, IoError,
     Outgoing, PayloadStore, Redelivery, SecretStore, SubscriptionControl, Transport,
@@ -62,16 +63,6 @@ pub enum Outcome {
     Failed,
     /// In the DLQ with its reason.
     Parked,
-}
-
-/// Why an attempt could not even be made.
-enum Prepare {
-    /// Worth another try (a store was unreachable).
-    Transient(IoError),
-    /// Never going to work as configured.
-    Permanent(String),
-    /// The subscription no longer wants it.
-    Withdrawn(String),
 }
 
 impl Sender {
@@ -120,17 +111,15 @@ impl Sender {
             .unwrap_or(1);
         let attempt = delivery.prior_attempts.saturating_add(received);
         let prepared = match self.follow_config(&mut delivery).await {
-            Ok(()) => self.prepare(&delivery).await,
+            Ok(()) => self.prepare(&delivery).await.map_err(DeliveryError::from),
             Err(e) => Err(e),
         };
         let result = match prepared {
-            Err(Prepare::Transient(e)) => Err(DeliveryError::Other(e.to_string())),
-            Err(Prepare::Permanent(reason)) => Err(DeliveryError::Refused(reason)),
-            Err(Prepare::Withdrawn(reason)) => Err(DeliveryError::Withdrawn(reason)),
+            Err(e) => Err(e),
             Ok((body, secrets, broker_uri)) => {
                 let timestamp = chrono::Utc::now().timestamp();
                 match attempt::headers(&delivery, attempt, timestamp, &body, &secrets) {
-                    Err(reason) => Err(DeliveryError::Refused(reason)),
+                    Err(e) => Err(DeliveryError::Refused(e.to_string())),
                     Ok(headers) => {
                         let outgoing = Outgoing {
                             delivery: &delivery,
@@ -154,12 +143,16 @@ impl Sender {
     }
 
     /// Takes destination, auth and attempt limit from the subscription as
-    /// configured now; `Permanent` when it must not be sent any more.
-    async fn follow_config(&self, delivery: &mut Delivery) -> Result<(), Prepare> {
-        let config = self.config.get().await.map_err(Prepare::Transient)?;
+    /// configured now; `Withdrawn` when it must not be sent any more.
+    async fn follow_config(&self, delivery: &mut Delivery) -> Result<(), DeliveryError> {
+        let config = self
+            .config
+            .get()
+            .await
+            .map_err(|e| DeliveryError::Other(format!("config unavailable: {e}")))?;
         let (subscription, route) = config
             .current_route(&delivery.subscription_id, delivery.event_type)
-            .map_err(Prepare::Withdrawn)?;
+            .map_err(DeliveryError::Withdrawn)?;
         delivery.destination = route.destination.clone();
         delivery.auth = subscription.auth.clone();
         // A test send (`hubhooks send-test`) keeps its single attempt.
@@ -174,10 +167,10 @@ impl Sender {
     async fn prepare(
         &self,
         delivery: &Delivery,
-    ) -> Result<(String, Secrets, Option<String>), Prepare> {
+    ) -> Result<(String, Secrets, Option<String>), Setback> {
         let body = match &delivery.body_ref {
             None => delivery.body.clone(),
-            Some(key) => self.payloads.get(key).await.map_err(Prepare::Transient)?,
+            Some(key) => self.payloads.get(key).await.map_err(retry)?,
         };
         let mut secrets = Secrets::default();
         if let Some(Auth {
@@ -203,17 +196,17 @@ impl Sender {
         Ok((body, secrets, broker_uri))
     }
 
-    async fn all(&self, name: &str, field: &str) -> Result<Vec<String>, Prepare> {
+    async fn all(&self, name: &str, field: &str) -> Result<Vec<String>, Setback> {
         match self.secrets.secret(name).await {
             Ok(Some(values)) if !values.is_empty() => Ok(values),
-            Ok(_) => Err(Prepare::Permanent(format!(
+            Ok(_) => Err(Setback::Park(format!(
                 "secret `{name}` named by {field} does not exist or is empty"
             ))),
-            Err(e) => Err(Prepare::Transient(e)),
+            Err(e) => Err(retry(e)),
         }
     }
 
-    async fn first(&self, name: &str, field: &str) -> Result<String, Prepare> {
+    async fn first(&self, name: &str, field: &str) -> Result<String, Setback> {
         let mut values = self.all(name, field).await?;
         Ok(values.swap_remove(0))
     }
@@ -337,6 +330,10 @@ impl Sender {
             }
         }
     }
+}
+
+fn retry(e: IoError) -> Setback {
+    Setback::Retry(e.to_string())
 }
 
 fn parse(message: &SqsMessage) -> Result<Delivery, String> {
