@@ -38,7 +38,7 @@ pub fn example_config(base_url: &str) -> Result<Vec<ConfigItem>> {
         .collect()
 }
 
-/// The case of seed 000's invoice example, as a `Cases` item.
+/// The case of the contract's invoice example, as a `Cases` item.
 pub fn example_case() -> Value {
     json!({
         "guid": CASE_GUID, "id": CASE_ID, "partnerId": PARTNER_ID, "serviceProviderId": PROVIDER_ID,

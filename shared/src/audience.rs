@@ -1,4 +1,5 @@
-//! Who may hear of a change: the rules of seed 000 and "no echo" (seed 004).
+//! Who may hear of a change: the audience rules and "no echo" of
+//! docs/data-contract.md.
 //!
 //! | change | recipients |
 //! |---|---|

@@ -1,5 +1,5 @@
 //! "Case updated": what changed between the old and the new image of a case,
-//! by the rules of seed 000.
+//! by the rules of docs/data-contract.md ("Case updated").
 //!
 //! - Only the data sections count ([`SECTIONS`]); bookkeeping such as
 //!   `currentStatus`, timestamps or `changedBy` is not a case update.

@@ -1,4 +1,4 @@
-//! The webhook types of the contract (seed 000).
+//! The webhook types of the contract (docs/data-contract.md).
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -27,7 +27,7 @@ pub enum EventType {
 }
 
 impl EventType {
-    /// Every type hubhooks knows today, in the order seed 000 lists them.
+    /// Every type hubhooks knows today, in the contract's order.
     pub const ALL: [EventType; 8] = [
         EventType::NewStatus,
         EventType::StatusTransition,
@@ -78,8 +78,8 @@ impl FromStr for EventType {
     }
 }
 
-/// A payload version: v3 is seed 000 (the contract), v2 seed 001, v1 seed
-/// 002. It sits beside [`EventType`] because config, routing and payloads
+/// A payload version: v3 is the contract, v2 and v1 its older editions
+/// (docs/data-contract.md, "Payload versions"). It sits beside [`EventType`] because config, routing and payloads
 /// all name it.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,

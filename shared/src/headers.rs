@@ -4,7 +4,7 @@
 
 /// The delivery id (Standard Webhooks' name for it).
 pub const DELIVERY_ID: &str = "webhook-id";
-/// The event type, as seed 004's `Event-Type`.
+/// The event type (README, "Webhooks": the headers of every delivery).
 pub const EVENT_TYPE: &str = "event-type";
 /// 1 on the first attempt, 2 on the first retry, …
 pub const ATTEMPT: &str = "webhook-attempt";

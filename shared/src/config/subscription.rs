@@ -12,7 +12,8 @@ use crate::transition::TransitionRule;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// One entry of `eventTypes`: a type, or a wildcard registration (seed 003).
+/// One entry of `eventTypes`: a type, or a wildcard registration
+/// (docs/data-contract.md, "Wildcards").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Registered {
     Type(EventType),
@@ -60,7 +61,7 @@ impl<'de> Deserialize<'de> for Registered {
 }
 
 /// Settings for one type of a subscription, overriding the subscription's
-/// (seed 000: "Each webhook type can have different URLs").
+/// (docs/data-contract.md: each webhook type can have its own URL).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TypeSettings {

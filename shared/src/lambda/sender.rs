@@ -98,7 +98,11 @@ impl Sender {
                 crate::meter::malformed_message();
                 let body = message.body.clone().unwrap_or_default();
                 return self
-                    .park(reason, format!("delivery queue message {message_id}"), body)
+                    .park(
+                        reason.to_string(),
+                        format!("delivery queue message {message_id}"),
+                        body,
+                    )
                     .await;
             }
         };
@@ -336,15 +340,24 @@ fn retry(e: IoError) -> Setback {
     Setback::Retry(e.to_string())
 }
 
-fn parse(message: &SqsMessage) -> Result<Delivery, String> {
-    let body = message.body.as_deref().ok_or("message has no body")?;
-    let delivery: Delivery =
-        serde_json::from_str(body).map_err(|e| format!("not a delivery: {e}"))?;
+/// A queue message that is not a delivery this sender can read.
+#[derive(Debug, thiserror::Error)]
+enum NotADelivery {
+    #[error("message has no body")]
+    NoBody,
+    #[error("not a delivery: {0}")]
+    Unreadable(#[from] serde_json::Error),
+    #[error(
+        "delivery envelope version {0} is not supported (this sender reads {READABLE_VERSIONS:?})"
+    )]
+    Version(u8),
+}
+
+fn parse(message: &SqsMessage) -> Result<Delivery, NotADelivery> {
+    let body = message.body.as_deref().ok_or(NotADelivery::NoBody)?;
+    let delivery: Delivery = serde_json::from_str(body)?;
     if !READABLE_VERSIONS.contains(&delivery.v) {
-        return Err(format!(
-            "delivery envelope version {} is not supported (this sender reads {READABLE_VERSIONS:?})",
-            delivery.v
-        ));
+        return Err(NotADelivery::Version(delivery.v));
     }
     Ok(delivery)
 }
@@ -660,5 +673,38 @@ mod tests {
             "attempt 1: refused: 10.0.0.7 is a private address"
         );
         assert!(w.redelivery.delays.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn the_sample_sqs_event_is_delivered_with_its_identity_headers() {
+        // GIVEN the sample event (events/deliveries.json) and its subscription
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../events/deliveries.json");
+        let event: SqsEvent =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let w = world(
+            vec![
+                json!({"id": "fixit-provider-status", "kind": "subscription",
+                        "party": {"type": "provider", "id": 1004}, "eventTypes": ["newStatus"],
+                        "destination": {"method": "POST", "url": "https://fixit.example/hooks"}}),
+            ],
+            ScriptedTransport::accepting(),
+        );
+        // WHEN the sender handles it
+        let response = w.sender.handle(event).await.unwrap();
+        // THEN it is delivered once, with the delivery id and type
+        assert!(response.batch_item_failures.is_empty());
+        let sent = w.transport.attempts();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].destination, "https://fixit.example/hooks");
+        assert_eq!(
+            sent[0].header("webhook-id"),
+            Some("8b0e2a5c-6a8e-5a7e-9d7c-0f3e1c2b4a11")
+        );
+        assert_eq!(sent[0].header("event-type"), Some("newStatus"));
+        assert!(
+            sent[0].body.contains("\"key\":\"repair_done\""),
+            "{}",
+            sent[0].body
+        );
     }
 }

@@ -1,8 +1,10 @@
 //! Webhook bodies, in every payload version a type exists in.
 //!
-//! - `v3` (default): seed 000, the contract.
-//! - `v2` (deprecated): seed 001, the middle edition.
-//! - `v1` (deprecated): seed 002, the oldest edition.
+//! - `v3` (default): the contract.
+//! - `v2` (deprecated): the middle edition.
+//! - `v1` (deprecated): the oldest edition.
+//!
+//! docs/data-contract.md ("Payload versions") and tests/golden show each.
 //!
 //! [`Version::of`] says which versions a type has; config validation refuses
 //! a subscription asking for one it does not have, so [`render`] only meets

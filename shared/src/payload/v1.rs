@@ -1,4 +1,4 @@
-//! v1 bodies (deprecated), as seed 002 shows them: the oldest edition, with
+//! v1 bodies (deprecated), as docs/data-contract.md shows them: the oldest edition, with
 //! "Status update", cost proposals, messages (`messageType`) and files
 //! without a type. Nothing else exists in v1.
 use crate::mapping::StatusView;

@@ -1,4 +1,4 @@
-//! v2 bodies (deprecated), as seed 001 shows them. File and case-update
+//! v2 bodies (deprecated), as docs/data-contract.md shows them. File and case-update
 //! bodies are the same as v3; transitions, confirmations and invoices exist
 //! in v3 only.
 use crate::mapping::StatusView;

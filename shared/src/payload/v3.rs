@@ -1,4 +1,4 @@
-//! v3 bodies, field for field as the examples in seed 000: ids are numbers,
+//! v3 bodies, field for field as the examples of docs/data-contract.md: ids are numbers,
 //! timestamps ISO 8601 with milliseconds and `Z`, absent values `null`.
 use crate::ids::{CaseId, ProviderId, StatusId};
 use crate::mapping::StatusView;

@@ -1,3 +1,4 @@
+//! A `Cases` item: the case, with its data sections kept as they are.
 use super::RecordError;
 use crate::ids::{CaseId, PartnerId, ProviderId};
 use crate::party::{Actor, Party};

@@ -1,3 +1,4 @@
+//! A `CostProposals` item.
 use super::{RecordError, parse};
 use crate::ids::ProviderId;
 use crate::party::Actor;

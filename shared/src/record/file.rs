@@ -1,3 +1,4 @@
+//! A `Files` item: one upload of one or more files.
 use super::{RecordError, parse};
 use crate::party::Actor;
 use crate::timestamp::Timestamp;

@@ -1,3 +1,4 @@
+//! An `Invoices` item.
 use super::{RecordError, parse};
 use crate::timestamp::Timestamp;
 use serde::Deserialize;

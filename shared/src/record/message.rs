@@ -1,3 +1,4 @@
+//! A `Messages` item.
 use super::{RecordError, parse};
 use crate::party::PartyKind;
 use crate::timestamp::Timestamp;

@@ -1,3 +1,4 @@
+//! A `CaseStatuses` item.
 use super::{RecordError, parse};
 use crate::ids::{CaseId, StatusId};
 use crate::party::Actor;
