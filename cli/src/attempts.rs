@@ -76,32 +76,19 @@ pub async fn query(
 
 /// A text table, one attempt per line.
 pub fn render(attempts: &[AttemptRecord]) -> String {
-    let mut out = format!(
-        "{:<24}  {:<36}  {:<20}  {:<16}  {:>3}  {:<13}  {:>6}  {:>7}  {}\n",
-        "TIME",
-        "DELIVERY",
-        "SUBSCRIPTION",
-        "TYPE",
-        "TRY",
-        "OUTCOME",
-        "STATUS",
-        "MS",
-        "ERROR / ANSWER"
-    );
-    for a in attempts {
+    let rows = attempts.iter().map(|a| {
         let outcome = serde_json::to_value(a.outcome)
             .ok()
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_default();
         let detail = a.error.clone().unwrap_or_else(|| a.excerpt.clone());
         let detail: String = detail.chars().take(80).collect();
-        out.push_str(&format!(
-            "{:<24}  {:<36}  {:<20}  {:<16}  {:>3}  {:<13}  {:>6}  {:>7}  {}{}\n",
+        vec![
             a.at.to_contract_string(),
-            a.delivery_id,
-            a.subscription_id,
-            a.event_type.as_str(),
-            a.attempt,
+            a.delivery_id.to_string(),
+            a.subscription_id.to_string(),
+            a.event_type.as_str().to_owned(),
+            a.attempt.to_string(),
             outcome,
             a.status
                 .map(|s| s.to_string())
@@ -109,9 +96,25 @@ pub fn render(attempts: &[AttemptRecord]) -> String {
             a.latency_ms
                 .map(|l| l.to_string())
                 .unwrap_or_else(|| "-".into()),
-            if a.test { "[test] " } else { "" },
-            detail.replace('\n', " ")
-        ));
-    }
-    out
+            format!(
+                "{}{}",
+                if a.test { "[test] " } else { "" },
+                detail.replace('\n', " ")
+            ),
+        ]
+    });
+    crate::output::table(
+        &[
+            "TIME",
+            "DELIVERY",
+            "SUBSCRIPTION",
+            "TYPE",
+            "TRY",
+            "OUTCOME",
+            "STATUS",
+            "MS",
+            "ERROR / ANSWER",
+        ],
+        rows,
+    )
 }

@@ -372,31 +372,35 @@ impl Replay<'_> {
 
 /// A text table of dead letters.
 pub fn render(letters: &[Letter]) -> String {
-    let mut out = format!(
-        "{:<24}  {:<36}  {:<20}  {:<16}  {}\n",
-        "DEAD-LETTERED", "DELIVERY", "SUBSCRIPTION", "TYPE", "REASON"
-    );
-    for l in letters {
+    let rows = letters.iter().map(|l| {
         let (id, sub, t) = match &l.delivery {
             Some(d) => (
-                d.id.as_str(),
-                d.subscription_id.as_str(),
-                d.event_type.as_str(),
+                d.id.to_string(),
+                d.subscription_id.to_string(),
+                d.event_type.as_str().to_owned(),
             ),
-            None => ("(not a delivery)", "-", "-"),
+            None => ("(not a delivery)".into(), "-".into(), "-".into()),
         };
-        out.push_str(&format!(
-            "{:<24}  {:<36}  {:<20}  {:<16}  {}\n",
+        vec![
             l.sent_at
                 .map(|t| t.to_contract_string())
                 .unwrap_or_default(),
             id,
             sub,
             t,
-            l.reason
-        ));
-    }
-    out
+            l.reason.replace('\n', " "),
+        ]
+    });
+    crate::output::table(
+        &[
+            "DEAD-LETTERED",
+            "DELIVERY",
+            "SUBSCRIPTION",
+            "TYPE",
+            "REASON",
+        ],
+        rows,
+    )
 }
 
 /// Re-drives parked stream records through the router; a record that now

@@ -187,10 +187,7 @@ pub fn read_family(path: &std::path::Path, family: Family) -> Result<Vec<ConfigI
 
 /// One line per item: id, kind, party, state, what it does.
 pub fn render(items: &[Value]) -> String {
-    let mut out = format!(
-        "{:<28}  {:<16}  {:<16}  {:<9}  {}\n",
-        "ID", "KIND", "PARTY", "STATE", "DETAIL"
-    );
+    let mut rows = Vec::new();
     for v in items {
         let raw = RawConfigItem {
             id: v["id"].as_str().unwrap_or("?").to_owned(),
@@ -242,14 +239,13 @@ pub fn render(items: &[Value]) -> String {
         } else {
             format!("provider:{}", v["providerId"])
         };
-        out.push_str(&format!(
-            "{:<28}  {:<16}  {:<16}  {:<9}  {}\n",
+        rows.push(vec![
             raw.id,
-            v["kind"].as_str().unwrap_or("?"),
+            v["kind"].as_str().unwrap_or("?").to_owned(),
             party,
             state,
-            detail
-        ));
+            detail,
+        ]);
     }
-    out
+    crate::output::table(&["ID", "KIND", "PARTY", "STATE", "DETAIL"], rows)
 }

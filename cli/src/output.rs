@@ -40,3 +40,24 @@ pub fn emit<T>(
         }
     }
 }
+
+/// Aligned columns without borders (one line per row, so `grep` and `wc -l`
+/// work), under a header line.
+pub fn table(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> String {
+    let mut t = comfy_table::Table::new();
+    t.load_style(comfy_table::presets::NOTHING)
+        .set_content_arrangement(comfy_table::ContentArrangement::Disabled)
+        .set_header(header.iter().copied());
+    for row in rows {
+        t.add_row(row);
+    }
+    let mut out: String = t
+        .lines()
+        // Every line starts with the first cell's padding: drop it.
+        .map(|l| l.strip_prefix(' ').unwrap_or(&l).trim_end().to_owned() + "\n")
+        .collect();
+    if out.is_empty() {
+        out.push('\n');
+    }
+    out
+}
