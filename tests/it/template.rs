@@ -258,3 +258,72 @@ fn alarms_watch_dead_letters_lag_errors_and_throttles_and_the_attempt_log_has_it
         Some(hubhooks::tables::deliveries::TTL)
     );
 }
+
+/// Issue 11.5: every environment of samconfig.toml deploys: each of its
+/// parameter overrides names a template parameter and meets its type,
+/// MinValue/MaxValue, AllowedPattern and AllowedValues. (prod once gave
+/// MaxReceiveCount=8 against MinValue 21: that stack could not deploy.)
+#[test]
+fn every_samconfig_environment_meets_the_templates_parameter_constraints() {
+    let text = std::fs::read_to_string(workspace_root().join("samconfig.toml")).unwrap();
+    let config: toml::Table = toml::from_str(&text).unwrap();
+    let template = template();
+    let params = &template["Parameters"];
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for (env, sections) in &config {
+        let Some(overrides) = sections
+            .get("deploy")
+            .and_then(|d| d.get("parameters"))
+            .and_then(|p| p.get("parameter_overrides"))
+        else {
+            continue;
+        };
+        let pairs: Vec<String> = match overrides {
+            toml::Value::String(s) => s.split_whitespace().map(str::to_owned).collect(),
+            toml::Value::Array(a) => a
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect(),
+            other => panic!("{env}: parameter_overrides is {other}"),
+        };
+        for pair in pairs {
+            let (name, value) = pair.split_once('=').unwrap_or((&pair, ""));
+            let value = value.trim_matches('"');
+            let p = &params[name];
+            if p.is_null() {
+                problems.push(format!("{env}: {name} is not a template parameter"));
+                continue;
+            }
+            checked += 1;
+            if p["Type"].as_str() == Some("Number") {
+                let Ok(n) = value.parse::<f64>() else {
+                    problems.push(format!("{env}: {name}={value} is not a number"));
+                    continue;
+                };
+                if let Some(min) = p["MinValue"].as_f64()
+                    && n < min
+                {
+                    problems.push(format!("{env}: {name}={value} is below MinValue {min}"));
+                }
+                if let Some(max) = p["MaxValue"].as_f64()
+                    && n > max
+                {
+                    problems.push(format!("{env}: {name}={value} is above MaxValue {max}"));
+                }
+            }
+            if let Some(pattern) = p["AllowedPattern"].as_str()
+                && !regex::Regex::new(pattern).unwrap().is_match(value)
+            {
+                problems.push(format!("{env}: {name}={value} does not match {pattern}"));
+            }
+            if let Some(allowed) = p["AllowedValues"].as_sequence()
+                && !allowed.iter().any(|a| a.as_str() == Some(value))
+            {
+                problems.push(format!("{env}: {name}={value} is not one of {allowed:?}"));
+            }
+        }
+    }
+    assert!(checked >= 2, "the overrides were read ({checked})");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
