@@ -280,9 +280,10 @@ async fn subscriptions_and_mappings_put_list_get_enable_disable_delete() {
             .all(|l| serde_json::from_str::<Value>(l).is_ok()),
         "{out}"
     );
+    // Mappings have no enable or disable: the command does not offer them.
     let (code, _, err) = e.run(&["mappings", "disable", "map"]);
-    assert_eq!(code, 1);
-    assert!(err.contains("only subscriptions can be enabled or disabled"));
+    assert_eq!(code, 2);
+    assert!(err.contains("unrecognized subcommand 'disable'"), "{err}");
     let (code, _, err) = e.run(&["subscriptions", "delete", "map"]);
     assert_eq!(code, 1);
     assert!(

@@ -37,6 +37,41 @@ pub enum ItemCommand {
     Delete { id: String },
 }
 
+/// The same verbs for status mappings, black lists and invoice settings,
+/// but for enable and disable, which only subscriptions have.
+#[derive(Subcommand)]
+pub enum MappingCommand {
+    /// Validates JSON or YAML files.
+    Validate { files: Vec<PathBuf> },
+    /// Validates and writes a file.
+    Put { file: PathBuf },
+    /// Lists stored items.
+    List {
+        /// Only items of this party, e.g. partner:1413.
+        #[arg(long)]
+        party: Option<String>,
+        /// Same as `--output json`.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Prints one stored item as JSON.
+    Get { id: String },
+    /// Deletes an item.
+    Delete { id: String },
+}
+
+impl From<MappingCommand> for ItemCommand {
+    fn from(c: MappingCommand) -> Self {
+        match c {
+            MappingCommand::Validate { files } => ItemCommand::Validate { files },
+            MappingCommand::Put { file } => ItemCommand::Put { file },
+            MappingCommand::List { party, json } => ItemCommand::List { party, json },
+            MappingCommand::Get { id } => ItemCommand::Get { id },
+            MappingCommand::Delete { id } => ItemCommand::Delete { id },
+        }
+    }
+}
+
 pub async fn run(command: ItemCommand, family: Family, ctx: &Ctx) -> Result<()> {
     if let ItemCommand::Validate { files } = &command {
         return super::config::validate(files, Some(family));

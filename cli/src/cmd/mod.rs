@@ -12,6 +12,7 @@ pub mod send_test;
 use crate::deployment::Deployment;
 use crate::output::Output;
 use aws_config::SdkConfig;
+use clap::{Parser, Subcommand};
 
 /// What every command gets: the deployment, how to reach AWS, how to print.
 pub struct Ctx {
@@ -32,5 +33,193 @@ impl Ctx {
             self.region.as_deref(),
         )
         .await
+    }
+}
+
+#[derive(Parser)]
+#[command(
+    name = "hubhooks",
+    version,
+    about = "Webhook delivery for the service order hub: config, tests, attempts, dead letters"
+)]
+pub struct Cli {
+    /// AWS endpoint, for the local stack (moto); otherwise AWS's usual chain
+    /// (environment, profile, SSO, role) and region.
+    #[arg(long, global = true, env = "AWS_ENDPOINT_URL")]
+    pub endpoint: Option<String>,
+    /// AWS profile (else AWS_PROFILE or the default chain).
+    #[arg(long, global = true)]
+    pub profile: Option<String>,
+    /// AWS region (else AWS_REGION or the profile's).
+    #[arg(long, global = true)]
+    pub region: Option<String>,
+    /// The deployment: `hubhooks-<stage>` in AWS, `hubhooks-local` locally.
+    #[arg(
+        long,
+        global = true,
+        env = "HUBHOOKS_PREFIX",
+        default_value = "hubhooks-local"
+    )]
+    pub prefix: String,
+    /// How lists print: a table for people, or JSON lines for scripts.
+    #[arg(long, global = true, value_enum, default_value_t = Output::Table)]
+    pub output: Output,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// The local stack: provisioning and the runner that plays Lambda.
+    Local {
+        #[command(subcommand)]
+        command: local::LocalCommand,
+    },
+    /// Config items of any kind (validate or write a file).
+    Config {
+        #[command(subcommand)]
+        command: config::FileCommand,
+    },
+    /// Subscriptions: validate, put, list, get, enable, disable, delete.
+    Subscriptions {
+        #[command(subcommand)]
+        command: items::ItemCommand,
+    },
+    /// Status mappings, black lists and invoice settings: validate, put,
+    /// list, get, delete.
+    Mappings {
+        #[command(subcommand)]
+        command: items::MappingCommand,
+    },
+    /// Secrets (tokens, signing keys, broker URIs) in the secrets table.
+    Secret {
+        #[command(subcommand)]
+        command: secret::SecretCommand,
+    },
+    /// Sends a realistic test webhook through the real delivery path and
+    /// prints the receiver's answer.
+    SendTest(send_test::SendTestArgs),
+    /// The attempt log: every delivery attempt, by case, subscription or failure.
+    Deliveries(deliveries::DeliveriesArgs),
+    /// The delivery dead-letter queue: list, replay.
+    Dlq {
+        #[command(subcommand)]
+        command: dlq::DlqCommand,
+    },
+    /// Stream records the router could not route: list, re-drive.
+    RouterFailures {
+        #[command(subcommand)]
+        command: router_failures::RouterFailuresCommand,
+    },
+    /// Runs the whole pipeline once on the local stack and prints the webhooks.
+    Demo,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Words of a shell command line (double and single quotes group).
+    fn words(line: &str) -> Vec<String> {
+        let (mut out, mut word, mut quote) = (Vec::new(), String::new(), None);
+        for c in line.chars() {
+            match (quote, c) {
+                (None, '"' | '\'') => quote = Some(c),
+                (Some(q), c) if c == q => quote = None,
+                (None, c) if c.is_whitespace() => {
+                    if !word.is_empty() {
+                        out.push(std::mem::take(&mut word));
+                    }
+                }
+                (_, c) => word.push(c),
+            }
+        }
+        if !word.is_empty() {
+            out.push(word);
+        }
+        out
+    }
+
+    /// Every `hubhooks …` invocation in the README's `sh` blocks (also
+    /// through `cargo run -p hubhooks-cli --`), placeholders filled.
+    fn readme_invocations() -> Vec<String> {
+        let readme = include_str!("../../../README.md");
+        let mut out = Vec::new();
+        let mut in_sh = false;
+        for line in readme.lines() {
+            if line.starts_with("```") {
+                in_sh = line == "```sh";
+                continue;
+            }
+            if !in_sh {
+                continue;
+            }
+            let line = line.split(" # ").next().unwrap_or("").trim();
+            for part in line.split([';', '|']).flat_map(|p| p.split("&&")) {
+                let part = part.trim().trim_end_matches('&').trim();
+                let args = if let Some(rest) = part.strip_prefix("hubhooks ") {
+                    rest
+                } else if let Some((_, rest)) = part.split_once("cargo run -p hubhooks-cli -- ") {
+                    rest
+                } else {
+                    continue;
+                };
+                let filled = regex_free_fill(args);
+                out.push(filled);
+            }
+        }
+        out
+    }
+
+    /// `<PayloadBucketName output>` → `placeholder`.
+    fn regex_free_fill(args: &str) -> String {
+        let mut out = String::new();
+        let mut rest = args;
+        while let Some(i) = rest.find('<') {
+            out.push_str(&rest[..i]);
+            match rest[i..].find('>') {
+                Some(j) => {
+                    out.push_str("placeholder");
+                    rest = &rest[i + j + 1..];
+                }
+                None => {
+                    rest = &rest[i..];
+                    break;
+                }
+            }
+        }
+        out.push_str(rest);
+        out
+    }
+
+    #[test]
+    fn every_command_in_the_readme_is_one_the_command_accepts() {
+        let invocations = readme_invocations();
+        assert!(invocations.len() >= 20, "{invocations:#?}");
+        let refused: Vec<String> = invocations
+            .iter()
+            .filter_map(|args| {
+                let argv = std::iter::once("hubhooks".to_owned()).chain(words(args));
+                Cli::try_parse_from(argv)
+                    .err()
+                    .map(|e| format!("hubhooks {args}\n{}", e.render()))
+            })
+            .collect();
+        assert!(refused.is_empty(), "{}", refused.join("\n"));
+    }
+
+    #[test]
+    fn only_subscriptions_can_be_enabled_or_disabled() {
+        let parse = |args: &[&str]| {
+            Cli::try_parse_from(std::iter::once("hubhooks").chain(args.iter().copied()))
+        };
+        assert!(parse(&["subscriptions", "disable", "acme"]).is_ok());
+        assert!(parse(&["mappings", "disable", "map"]).is_err());
+        assert!(parse(&["mappings", "enable", "map"]).is_err());
+        let help = Cli::try_parse_from(["hubhooks", "mappings", "--help"])
+            .err()
+            .map(|e| e.render().to_string())
+            .unwrap_or_default();
+        assert!(!help.contains("enable"), "{help}");
     }
 }
