@@ -98,20 +98,87 @@ pub fn read_items(path: &Path) -> Result<Vec<ConfigItem>> {
     Ok(items)
 }
 
-/// Writes items to the config table (each replaces the item with its id).
-/// A subscription registered for `allCurrent` is stored with today's types.
+/// Writes items to the config table (each replaces the declared config of
+/// the item with its id). A subscription registered for `allCurrent` is
+/// stored with today's types, and keeps its operational state.
 pub async fn put_items(sdk: &SdkConfig, table: &str, items: &[ConfigItem]) -> Result<()> {
     let client = aws_sdk_dynamodb::Client::new(sdk);
     for item in items {
         let mut item = item.clone();
-        if let ConfigItem::Subscription(s) = &mut item {
-            s.expand_all_current();
-        }
-        put_json(&client, table, &item)
-            .await
-            .with_context(|| format!("config item `{}`", item.id()))?;
+        let written = match &mut item {
+            ConfigItem::Subscription(s) => {
+                s.expand_all_current();
+                put_subscription(&client, table, s).await
+            }
+            other => put_json(&client, table, other).await,
+        };
+        written.with_context(|| format!("config item `{}`", item.id()))?;
     }
     Ok(())
+}
+
+/// The operational attributes of a subscription: written by the sender
+/// (410) and `subscriptions disable|enable`, never by a config file.
+const OPERATIONAL: [&str; 2] = ["disabledReason", "disabledAt"];
+
+/// Replaces a subscription's declared config and keeps its operational
+/// state: the stored `disabledReason`/`disabledAt` are carried over, and
+/// the write only happens if they are still what was read (a 410 landing
+/// in between is read again, never lost).
+async fn put_subscription(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    s: &hubhooks::config::Subscription,
+) -> Result<()> {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    for _ in 0..3 {
+        let stored = client
+            .get_item()
+            .table_name(table)
+            .key(
+                hubhooks::tables::CONFIG_KEY,
+                AttributeValue::S(s.id.to_string()),
+            )
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(crate::aws::sdk_err)
+            .with_context(|| format!("reading `{}` from {table}", s.id))?
+            .item
+            .unwrap_or_default();
+        let mut item: std::collections::HashMap<String, AttributeValue> =
+            serde_dynamo::to_item(ConfigItem::Subscription(s.clone())).context("encoding item")?;
+        for name in OPERATIONAL {
+            item.remove(name);
+            if let Some(v) = stored.get(name) {
+                item.insert(name.to_owned(), v.clone());
+            }
+        }
+        let mut req = client.put_item().table_name(table).set_item(Some(item));
+        req = match stored.get("disabledAt") {
+            Some(at) => req
+                .condition_expression("disabledAt = :at")
+                .expression_attribute_values(":at", at.clone()),
+            None => req.condition_expression("attribute_not_exists(disabledAt)"),
+        };
+        match req.send().await {
+            Ok(_) => return Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|x| x.is_conditional_check_failed_exception()) =>
+            {
+                continue;
+            }
+            Err(e) => {
+                return Err(crate::aws::sdk_err(e))
+                    .with_context(|| format!("writing `{}` to {table}", s.id));
+            }
+        }
+    }
+    anyhow::bail!(
+        "`{}`: its operational state kept changing while it was written; try again",
+        s.id
+    )
 }
 
 /// Writes any serializable map as an item (config items, case data).

@@ -107,8 +107,10 @@ pub async fn get_in(
     }
 }
 
-/// Enables or disables a subscription; enabling clears a recorded
-/// `410 Gone`.
+/// Enables or disables a subscription. Both are operational state: disabling
+/// records `disabledReason` and `disabledAt` (as a receiver's `410 Gone`
+/// does), enabling clears them and sets `enabled`; re-putting the config
+/// file changes neither.
 pub async fn set_enabled(
     ddb: &aws_sdk_dynamodb::Client,
     table: &str,
@@ -121,13 +123,13 @@ pub async fn set_enabled(
         .update_item()
         .table_name(table)
         .key("id", AttributeValue::S(id.to_owned()))
-        .condition_expression("attribute_exists(id)")
-        .expression_attribute_names("#e", "enabled")
-        .expression_attribute_values(":e", AttributeValue::Bool(enabled));
+        .condition_expression("attribute_exists(id)");
     req = if enabled {
         req.update_expression("SET #e = :e REMOVE disabledReason, disabledAt")
+            .expression_attribute_names("#e", "enabled")
+            .expression_attribute_values(":e", AttributeValue::Bool(true))
     } else {
-        req.update_expression("SET #e = :e, disabledReason = :r, disabledAt = :a")
+        req.update_expression("SET disabledReason = :r, disabledAt = :a")
             .expression_attribute_values(
                 ":r",
                 AttributeValue::S(reason.unwrap_or("disabled by an operator").to_owned()),
@@ -196,7 +198,7 @@ pub fn render(items: &[Value]) -> String {
         let (state, detail) = match ConfigItem::parse(&raw) {
             Err(e) => ("INVALID".to_owned(), e.to_string()),
             Ok(ConfigItem::Subscription(s)) => (
-                if s.enabled { "enabled" } else { "disabled" }.to_owned(),
+                if s.active() { "enabled" } else { "disabled" }.to_owned(),
                 format!(
                     "{}{}",
                     s.event_types

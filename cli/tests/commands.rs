@@ -248,8 +248,12 @@ async fn subscriptions_and_mappings_put_list_get_enable_disable_delete() {
     assert_eq!((code, out.as_str()), (0, "disabled acme\n"));
     let (_, out, _) = e.run(&["subscriptions", "get", "acme"]);
     let acme: Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(acme["enabled"], false);
+    // Disabling is operational state; the declared `enabled` stays.
+    assert_eq!(acme["enabled"], true);
     assert_eq!(acme["disabledReason"], "maintenance");
+    assert!(acme["disabledAt"].is_string());
+    let (_, out, _) = e.run(&["subscriptions", "list"]);
+    assert!(out.contains("disabled"), "{out}");
     let (code, _, _) = e.run(&["subscriptions", "enable", "acme"]);
     assert_eq!(code, 0);
     let (_, out, _) = e.run(&["subscriptions", "get", "acme"]);

@@ -135,7 +135,8 @@ async fn gone_disables_the_subscription_and_records_why() {
         "attempt 1: receiver answered 410: ; the subscription is disabled"
     );
     let item = s.config_item("sub").await.unwrap();
-    assert_eq!(item["enabled"], false);
+    // Operational state beside the declared config, which stays as written.
+    assert_eq!(item["enabled"], true);
     assert_eq!(
         item["disabledReason"],
         "attempt 1: receiver answered 410: ; the subscription is disabled"

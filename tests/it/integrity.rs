@@ -484,3 +484,65 @@ async fn the_attempt_log_never_overwrites_an_attempt() {
     .unwrap();
     assert_eq!(all.iter().map(|a| a.attempt).collect::<Vec<_>>(), [1, 2, 3]);
 }
+
+/// Issue 11.2: re-putting the config file does not silently re-enable a
+/// subscription that a receiver's 410 disabled; `subscriptions enable` is
+/// the explicit way back. Before: `put` replaced the item and `enabled`
+/// defaulted to true.
+#[tokio::test]
+async fn putting_config_again_does_not_undo_a_receivers_410() {
+    use hubhooks::adapters::dynamo::{DynamoConfigSource, DynamoSubscriptionControl};
+    use hubhooks::config::{ConfigItem, ConfigSet, RawConfigItem};
+    use hubhooks::event::EventType;
+    use hubhooks::ports::{ConfigSource, SubscriptionControl};
+    let s = stack().await;
+    let table = s.stack.tables.config.clone();
+    let declared = partner_sub(
+        "acme",
+        json!(["newStatus"]),
+        "https://acme.example/hooks",
+        json!({}),
+    );
+    let items = vec![
+        ConfigItem::parse(&RawConfigItem {
+            id: "acme".into(),
+            value: declared,
+        })
+        .unwrap(),
+    ];
+    hubhooks_cli::configure::put_items(&s.sdk, &table, &items)
+        .await
+        .unwrap();
+    // The sender, on a 410.
+    DynamoSubscriptionControl::new(s.ddb.clone(), table.clone())
+        .disable(
+            "acme",
+            "attempt 1: receiver answered 410: ; the subscription is disabled",
+        )
+        .await
+        .unwrap();
+    let current = || async {
+        let raw = DynamoConfigSource::new(s.ddb.clone(), table.clone())
+            .load()
+            .await
+            .unwrap();
+        ConfigSet::from_raw(raw)
+            .current_route("acme", EventType::NewStatus)
+            .map(|_| ())
+    };
+    // The operator re-puts the unchanged file.
+    hubhooks_cli::configure::put_items(&s.sdk, &table, &items)
+        .await
+        .unwrap();
+    assert_eq!(
+        current().await,
+        Err("subscription `acme` is disabled (attempt 1: receiver answered 410: ; the subscription is disabled); not sent".into())
+    );
+    let item = s.config_item("acme").await.unwrap();
+    assert!(item["disabledAt"].as_str().is_some(), "{item}");
+    // Enabling is explicit.
+    hubhooks_cli::items::set_enabled(&s.ddb, &table, "acme", true, None)
+        .await
+        .unwrap();
+    assert_eq!(current().await, Ok(()));
+}

@@ -208,7 +208,9 @@ impl crate::ports::SecretStore for DynamoSecrets {
     }
 }
 
-/// Disables subscriptions in the config table (after `410 Gone`).
+/// Disables subscriptions in the config table (after `410 Gone`): writes
+/// the operational `disabledReason` and `disabledAt`, never the declared
+/// `enabled`, so re-putting the config file cannot undo it.
 pub struct DynamoSubscriptionControl {
     client: Client,
     table: String,
@@ -227,14 +229,12 @@ impl crate::ports::SubscriptionControl for DynamoSubscriptionControl {
             .update_item()
             .table_name(&self.table)
             .key(CONFIG_KEY, AttributeValue::S(subscription_id.to_owned()))
-            .update_expression("SET #e = :f, #r = :r, #a = :a")
+            .update_expression("SET #r = :r, #a = :a")
             .condition_expression("attribute_exists(#id) AND #k = :sub")
-            .expression_attribute_names("#e", "enabled")
             .expression_attribute_names("#r", "disabledReason")
             .expression_attribute_names("#a", "disabledAt")
             .expression_attribute_names("#id", CONFIG_KEY)
             .expression_attribute_names("#k", "kind")
-            .expression_attribute_values(":f", AttributeValue::Bool(false))
             .expression_attribute_values(":r", AttributeValue::S(reason.to_owned()))
             .expression_attribute_values(
                 ":a",

@@ -142,12 +142,12 @@ impl ConfigSet {
         event_type: crate::event::EventType,
     ) -> Result<(&Subscription, super::Route<'_>), String> {
         if let Some(sub) = self.subscriptions().find(|s| s.id == id) {
-            if !sub.enabled {
-                let why = sub
-                    .disabled_reason
-                    .as_deref()
-                    .map(|r| format!(" ({r})"))
-                    .unwrap_or_default();
+            if !sub.active() {
+                let why = match (&sub.disabled_reason, sub.enabled) {
+                    (Some(r), _) => format!(" ({r})"),
+                    (None, false) => " (enabled: false in its config)".to_owned(),
+                    (None, true) => String::new(),
+                };
                 return Err(format!("subscription `{id}` is disabled{why}; not sent"));
             }
             return sub.route(event_type).map(|r| (sub, r)).ok_or_else(|| {

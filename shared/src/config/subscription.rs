@@ -140,10 +140,17 @@ impl Subscription {
             .collect()
     }
 
-    /// Whether the subscription is enabled and registers `event_type`. A
+    /// Whether it sends at all: declared `enabled` in its config, and not
+    /// disabled since (a receiver's `410 Gone`, `hubhooks subscriptions
+    /// disable`), which is operational state the config file never undoes.
+    pub fn active(&self) -> bool {
+        self.enabled && self.disabled_at.is_none()
+    }
+
+    /// Whether the subscription is active and registers `event_type`. A
     /// status transition also needs a condition to match (see `transitions`).
     pub fn wants(&self, event_type: EventType) -> bool {
-        self.enabled && self.registers(event_type)
+        self.active() && self.registers(event_type)
     }
 
     /// Replaces `allCurrent` by the list of today's types. Done when a
