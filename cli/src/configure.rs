@@ -64,7 +64,7 @@ pub fn read_items(path: &Path) -> Result<Vec<ConfigItem>> {
         serde_yaml::from_str(&text)
             .with_context(|| format!("{}: not valid YAML", path.display()))?
     } else {
-        serde_json::from_str(&text)
+        json_without_duplicate_keys(&text)
             .with_context(|| format!("{}: not valid JSON", path.display()))?
     };
     let values = match value {
@@ -73,12 +73,30 @@ pub fn read_items(path: &Path) -> Result<Vec<ConfigItem>> {
     };
     let mut items = Vec::new();
     let mut problems = Vec::new();
+    let mut seen: std::collections::HashMap<String, usize> = Default::default();
     for (i, v) in values.into_iter().enumerate() {
         let id = v
             .get("id")
             .and_then(Value::as_str)
             .map(str::to_owned)
             .unwrap_or_else(|| format!("#{i} (no id)"));
+        // Two items with one id: the second would silently replace the first.
+        if let Some(first) = seen.insert(id.clone(), i) {
+            problems.push(format!(
+                "{}: items #{first} and #{i} both have id `{}`",
+                path.display(),
+                hubhooks::delivery::clip(&id, 80)
+            ));
+            continue;
+        }
+        if let Err(why) = within_dynamodb_limits(&v) {
+            problems.push(format!(
+                "{}: config item `{}`: {why}",
+                path.display(),
+                hubhooks::delivery::clip(&id, 80)
+            ));
+            continue;
+        }
         let schema = schema_problems(&v);
         if !schema.is_empty() {
             for (field, message) in schema {
@@ -98,21 +116,126 @@ pub fn read_items(path: &Path) -> Result<Vec<ConfigItem>> {
     Ok(items)
 }
 
-/// Writes items to the config table (each replaces the declared config of
-/// the item with its id). A subscription registered for `allCurrent` is
-/// stored with today's types, and keeps its operational state.
+/// Parses JSON, refusing an object that names a key twice (serde_json
+/// would silently keep the last).
+fn json_without_duplicate_keys(text: &str) -> Result<Value> {
+    use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+    struct Strict;
+    impl<'de> DeserializeSeed<'de> for Strict {
+        type Value = Value;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+    impl<'de> Visitor<'de> for Strict {
+        type Value = Value;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("JSON")
+        }
+        fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+            Ok(Value::Bool(v))
+        }
+        fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+            Ok(v.into())
+        }
+        fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+            Ok(v.into())
+        }
+        fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+            Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+            Ok(Value::String(v.to_owned()))
+        }
+        fn visit_string<E>(self, v: String) -> Result<Value, E> {
+            Ok(Value::String(v))
+        }
+        fn visit_unit<E>(self) -> Result<Value, E> {
+            Ok(Value::Null)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some(v) = seq.next_element_seed(Strict)? {
+                out.push(v);
+            }
+            Ok(Value::Array(out))
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+            let mut out = serde_json::Map::new();
+            while let Some(key) = map.next_key::<String>()? {
+                let value = map.next_value_seed(Strict)?;
+                if out.insert(key.clone(), value).is_some() {
+                    return Err(serde::de::Error::custom(format!("duplicate key `{key}`")));
+                }
+            }
+            Ok(Value::Object(out))
+        }
+    }
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value = Strict.deserialize(&mut de)?;
+    de.end()?;
+    Ok(value)
+}
+
+/// DynamoDB's limits: a partition key of at most 2,048 bytes, an item of
+/// at most 400 KB (names and values, as DynamoDB counts them).
+fn within_dynamodb_limits(item: &Value) -> Result<(), String> {
+    use aws_sdk_dynamodb::types::AttributeValue as A;
+    fn size(v: &A) -> usize {
+        match v {
+            A::S(s) => s.len(),
+            A::N(n) => n.len().div_ceil(2) + 1,
+            A::Bool(_) | A::Null(_) => 1,
+            A::B(b) => b.as_ref().len(),
+            A::L(l) => 3 + l.iter().map(|v| 1 + size(v)).sum::<usize>(),
+            A::M(m) => 3 + m.iter().map(|(k, v)| 1 + k.len() + size(v)).sum::<usize>(),
+            A::Ss(ss) => ss.iter().map(String::len).sum(),
+            A::Ns(ns) => ns.iter().map(|n| n.len().div_ceil(2) + 1).sum(),
+            _ => 0,
+        }
+    }
+    if let Some(id) = item.get("id").and_then(Value::as_str)
+        && id.len() > 2048
+    {
+        return Err(format!(
+            "field `id`: {} bytes, over DynamoDB's 2048-byte key limit",
+            id.len()
+        ));
+    }
+    let encoded: std::collections::HashMap<String, A> =
+        serde_dynamo::to_item(item).map_err(|e| format!("cannot be stored: {e}"))?;
+    let bytes: usize = encoded.iter().map(|(k, v)| k.len() + size(v)).sum();
+    if bytes > 400 * 1024 {
+        return Err(format!("{bytes} bytes, over DynamoDB's 400 KB item limit"));
+    }
+    Ok(())
+}
+
+/// Most writes one DynamoDB transaction takes.
+pub const TRANSACTION_ITEMS: usize = 100;
+
+/// Writes a file's items to the config table as a whole: in one
+/// transaction (TransactWriteItems), or, past 100 items, one transaction
+/// per 100 in file order, each all-or-nothing; should a later one fail the
+/// error says how many were written. Each item replaces the declared config
+/// under its id; a subscription registered for `allCurrent` is stored with
+/// today's types and keeps its operational state (`disabledReason`,
+/// `disabledAt`), written on condition that it did not change meanwhile.
 pub async fn put_items(sdk: &SdkConfig, table: &str, items: &[ConfigItem]) -> Result<()> {
     let client = aws_sdk_dynamodb::Client::new(sdk);
-    for item in items {
-        let mut item = item.clone();
-        let written = match &mut item {
-            ConfigItem::Subscription(s) => {
-                s.expand_all_current();
-                put_subscription(&client, table, s).await
+    let mut written = 0;
+    for chunk in items.chunks(TRANSACTION_ITEMS) {
+        put_transaction(&client, table, chunk).await.with_context(|| {
+            if written == 0 {
+                "nothing was written".to_owned()
+            } else {
+                format!(
+                    "the first {written} items were written (transactions of {TRANSACTION_ITEMS}), the other {} were not",
+                    items.len() - written
+                )
             }
-            other => put_json(&client, table, other).await,
-        };
-        written.with_context(|| format!("config item `{}`", item.id()))?;
+        })?;
+        written += chunk.len();
     }
     Ok(())
 }
@@ -121,64 +244,84 @@ pub async fn put_items(sdk: &SdkConfig, table: &str, items: &[ConfigItem]) -> Re
 /// (410) and `subscriptions disable|enable`, never by a config file.
 const OPERATIONAL: [&str; 2] = ["disabledReason", "disabledAt"];
 
-/// Replaces a subscription's declared config and keeps its operational
-/// state: the stored `disabledReason`/`disabledAt` are carried over, and
-/// the write only happens if they are still what was read (a 410 landing
-/// in between is read again, never lost).
-async fn put_subscription(
+/// One transaction of at most 100 items; re-read and tried again (three
+/// times) when a subscription's operational state changed in between.
+async fn put_transaction(
     client: &aws_sdk_dynamodb::Client,
     table: &str,
-    s: &hubhooks::config::Subscription,
+    items: &[ConfigItem],
 ) -> Result<()> {
-    use aws_sdk_dynamodb::types::AttributeValue;
+    use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
     for _ in 0..3 {
-        let stored = client
-            .get_item()
-            .table_name(table)
-            .key(
-                hubhooks::tables::CONFIG_KEY,
-                AttributeValue::S(s.id.to_string()),
-            )
-            .consistent_read(true)
+        let mut writes = Vec::with_capacity(items.len());
+        for item in items {
+            let mut item = item.clone();
+            if let ConfigItem::Subscription(s) = &mut item {
+                s.expand_all_current();
+            }
+            let mut encoded: std::collections::HashMap<String, AttributeValue> =
+                serde_dynamo::to_item(&item)
+                    .with_context(|| format!("encoding config item `{}`", item.id()))?;
+            let mut put = Put::builder().table_name(table);
+            if matches!(item, ConfigItem::Subscription(_)) {
+                let stored = client
+                    .get_item()
+                    .table_name(table)
+                    .key(
+                        hubhooks::tables::CONFIG_KEY,
+                        AttributeValue::S(item.id().to_owned()),
+                    )
+                    .consistent_read(true)
+                    .send()
+                    .await
+                    .map_err(crate::aws::sdk_err)
+                    .with_context(|| format!("reading `{}` from {table}", item.id()))?
+                    .item
+                    .unwrap_or_default();
+                for name in OPERATIONAL {
+                    encoded.remove(name);
+                    if let Some(v) = stored.get(name) {
+                        encoded.insert(name.to_owned(), v.clone());
+                    }
+                }
+                put = match stored.get("disabledAt") {
+                    Some(at) => put
+                        .condition_expression("disabledAt = :at")
+                        .expression_attribute_values(":at", at.clone()),
+                    None => put.condition_expression("attribute_not_exists(disabledAt)"),
+                };
+            }
+            let put = put
+                .set_item(Some(encoded))
+                .build()
+                .context("building a write")?;
+            writes.push(TransactWriteItem::builder().put(put).build());
+        }
+        match client
+            .transact_write_items()
+            .set_transact_items(Some(writes))
             .send()
             .await
-            .map_err(crate::aws::sdk_err)
-            .with_context(|| format!("reading `{}` from {table}", s.id))?
-            .item
-            .unwrap_or_default();
-        let mut item: std::collections::HashMap<String, AttributeValue> =
-            serde_dynamo::to_item(ConfigItem::Subscription(s.clone())).context("encoding item")?;
-        for name in OPERATIONAL {
-            item.remove(name);
-            if let Some(v) = stored.get(name) {
-                item.insert(name.to_owned(), v.clone());
-            }
-        }
-        let mut req = client.put_item().table_name(table).set_item(Some(item));
-        req = match stored.get("disabledAt") {
-            Some(at) => req
-                .condition_expression("disabledAt = :at")
-                .expression_attribute_values(":at", at.clone()),
-            None => req.condition_expression("attribute_not_exists(disabledAt)"),
-        };
-        match req.send().await {
+        {
             Ok(_) => return Ok(()),
             Err(e)
-                if e.as_service_error()
-                    .is_some_and(|x| x.is_conditional_check_failed_exception()) =>
+                if matches!(
+                    e.as_service_error(),
+                    Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c))
+                        if c.cancellation_reasons()
+                            .iter()
+                            .any(|r| r.code() == Some("ConditionalCheckFailed"))
+                ) =>
             {
                 continue;
             }
             Err(e) => {
                 return Err(crate::aws::sdk_err(e))
-                    .with_context(|| format!("writing `{}` to {table}", s.id));
+                    .with_context(|| format!("writing to {table} (TransactWriteItems)"));
             }
         }
     }
-    anyhow::bail!(
-        "`{}`: its operational state kept changing while it was written; try again",
-        s.id
-    )
+    bail!("a subscription's operational state kept changing while it was written; try again")
 }
 
 /// Writes any serializable map as an item (config items, case data).

@@ -654,3 +654,71 @@ async fn local_provision_and_secret_put() {
         "{err}"
     );
 }
+
+/// Issue 11.1: a file is written whole or not at all. Every item is checked
+/// against DynamoDB's limits and for duplicates first; the error names the
+/// file and the item. Before: the first item of a file whose second item
+/// DynamoDB refused was written, and duplicates silently kept the last.
+#[tokio::test]
+async fn config_put_writes_a_file_whole_or_not_at_all() {
+    let e = env().await;
+    let sub = |id: &str| {
+        format!(
+            r#"{{"id": "{id}", "kind": "subscription", "party": {{"type": "partner", "id": 1413}}, "eventTypes": ["newStatus"], "destination": {{"method": "POST", "url": "https://a.example/"}}}}"#
+        )
+    };
+    let stored = |id: String| {
+        let ddb = e.ddb();
+        let table = e.stack.tables.config.clone();
+        async move {
+            ddb.get_item()
+                .table_name(table)
+                .key("id", aws_sdk_dynamodb::types::AttributeValue::S(id))
+                .send()
+                .await
+                .unwrap()
+                .item
+                .is_some()
+        }
+    };
+    // An id over DynamoDB's 2,048-byte key limit, second in the file.
+    let long = "x".repeat(3000);
+    let f = file(
+        "too-long.json",
+        &format!("[{}, {}]", sub("first"), sub(&long)),
+    );
+    let (code, _, err) = e.run(&["config", "put", f.arg()]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains(f.arg()), "names the file: {err}");
+    assert!(err.contains("over DynamoDB's 2048-byte key limit"), "{err}");
+    assert!(!stored("first".into()).await, "nothing written");
+    // An item over 400 KB.
+    let big = format!(
+        r#"{{"id": "big", "kind": "subscription", "party": {{"type": "partner", "id": 1413}}, "eventTypes": ["newStatus"], "description": "{}", "destination": {{"method": "POST", "url": "https://a.example/"}}}}"#,
+        "d".repeat(500_000)
+    );
+    let f = file("too-big.json", &format!("[{}, {big}]", sub("first")));
+    let (code, _, err) = e.run(&["config", "put", f.arg()]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("over DynamoDB's 400 KB item limit"), "{err}");
+    assert!(!stored("first".into()).await);
+    // The same id twice, and a key twice within one item.
+    let f = file("twice.json", &format!("[{}, {}]", sub("dup"), sub("dup")));
+    let (code, _, err) = e.run(&["config", "put", f.arg()]);
+    assert_eq!(code, 1);
+    assert!(err.contains("items #0 and #1 both have id `dup`"), "{err}");
+    let f = file(
+        "keys.json",
+        r#"{"id": "k", "kind": "subscription", "kind": "blackList"}"#,
+    );
+    let (code, _, err) = e.run(&["config", "put", f.arg()]);
+    assert_eq!(code, 1);
+    assert!(err.contains("duplicate key `kind`"), "{err}");
+    // 150 valid items: written in two transactions, all of them.
+    let many: Vec<String> = (0..150).map(|i| sub(&format!("s{i:03}"))).collect();
+    let f = file("many.json", &format!("[{}]", many.join(",")));
+    let (code, out, err) = e.run(&["config", "put", f.arg()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("wrote 150 items"), "{out}");
+    assert!(stored("s000".into()).await && stored("s149".into()).await);
+}

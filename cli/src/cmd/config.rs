@@ -2,7 +2,7 @@
 use super::Ctx;
 use crate::configure;
 use crate::items::{self, Family};
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use std::path::PathBuf;
 
@@ -26,7 +26,9 @@ pub async fn run(command: FileCommand, ctx: &Ctx) -> Result<()> {
         FileCommand::Put { file, table } => {
             let items = configure::read_items(&file)?;
             let table = table.unwrap_or_else(|| ctx.dep.config_table());
-            configure::put_items(&ctx.sdk().await, &table, &items).await?;
+            configure::put_items(&ctx.sdk().await, &table, &items)
+                .await
+                .with_context(|| format!("{}", file.display()))?;
             println!("wrote {} items to {table}", items.len());
             Ok(())
         }

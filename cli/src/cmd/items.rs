@@ -4,7 +4,7 @@ use super::Ctx;
 use crate::configure;
 use crate::items::{self, Family};
 use crate::output;
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use std::path::PathBuf;
 
@@ -83,7 +83,9 @@ pub async fn run(command: ItemCommand, family: Family, ctx: &Ctx) -> Result<()> 
         ItemCommand::Validate { .. } => unreachable!("handled above"),
         ItemCommand::Put { file } => {
             let found = items::read_family(&file, family)?;
-            configure::put_items(&sdk, &table, &found).await?;
+            configure::put_items(&sdk, &table, &found)
+                .await
+                .with_context(|| format!("{}", file.display()))?;
             println!("wrote {} items to {table}", found.len());
         }
         ItemCommand::List { party, json } => {
