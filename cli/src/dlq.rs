@@ -412,12 +412,12 @@ pub async fn redrive_router_failures(
     sqs: &aws_sdk_sqs::Client,
     url: &str,
     router: &hubhooks::lambda::router::AwsRouter,
-    mut progress: impl FnMut(&Letter, bool),
-) -> Result<(usize, usize)> {
-    use aws_lambda_events::event::dynamodb::{Event, EventRecord};
+    mut progress: impl FnMut(&Letter, Redriven),
+) -> Result<RedriveReport> {
+    use aws_lambda_events::event::dynamodb::EventRecord;
     let letters = receive_all(sqs, url, Duration::from_secs(300)).await?;
     let mut kept = Vec::new();
-    let mut done = 0;
+    let mut report = RedriveReport::default();
     for l in letters {
         // A record too large to park whole was parked trimmed, the whole of
         // it in the payload bucket.
@@ -432,33 +432,64 @@ pub async fn redrive_router_failures(
                 .with_context(|| format!("reading the parked record {key}"))?,
             None => l.body.clone(),
         };
-        let routed = match serde_json::from_str::<EventRecord>(&body) {
-            Err(_) => false,
+        let outcome = match serde_json::from_str::<EventRecord>(&body) {
+            // Lambda's own failure descriptions hold no record to route.
+            Err(_) => Redriven::Kept,
             Ok(record) => {
-                let mut event = Event::default();
-                event.records = vec![record];
-                let response = router
-                    .handle(event)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("router: {e}"))?;
-                response.batch_item_failures.is_empty()
+                let (response, summary) = router.invoke(std::slice::from_ref(&record)).await;
+                if !response.batch_item_failures.is_empty() {
+                    Redriven::Kept
+                } else if summary.parked > 0 {
+                    Redriven::ParkedAgain
+                } else {
+                    Redriven::Routed
+                }
             }
         };
-        progress(&l, routed);
-        if routed {
-            sqs.delete_message()
-                .queue_url(url)
-                .receipt_handle(&l.receipt_handle)
-                .send()
-                .await
-                .map_err(crate::aws::sdk_err)?;
-            done += 1;
-        } else {
-            kept.push(l);
+        progress(&l, outcome);
+        match outcome {
+            Redriven::Kept => {
+                report.kept += 1;
+                kept.push(l);
+            }
+            // Parked again, the router wrote a new letter with today's
+            // reason: this one goes.
+            Redriven::Routed | Redriven::ParkedAgain => {
+                sqs.delete_message()
+                    .queue_url(url)
+                    .receipt_handle(&l.receipt_handle)
+                    .send()
+                    .await
+                    .map_err(crate::aws::sdk_err)?;
+                if outcome == Redriven::Routed {
+                    report.routed += 1;
+                } else {
+                    report.parked_again += 1;
+                }
+            }
         }
     }
     release(sqs, url, &kept).await?;
-    Ok((done, kept.len()))
+    Ok(report)
+}
+
+/// What became of one parked record on a re-drive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Redriven {
+    /// Routed: its webhooks are on their way.
+    Routed,
+    /// Still malformed: parked again with today's reason (a new letter).
+    ParkedAgain,
+    /// Not routable now (a retryable failure, or no record in it): left.
+    Kept,
+}
+
+/// Counts of a re-drive.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RedriveReport {
+    pub routed: usize,
+    pub parked_again: usize,
+    pub kept: usize,
 }
 
 #[cfg(test)]

@@ -5,9 +5,17 @@ use hubhooks_cli::cmd::{self, Cli, Command, Ctx};
 use hubhooks_cli::deployment::Deployment;
 use hubhooks_cli::items::Family;
 
+/// A refusal reads as a message (with its causes), never as a backtrace,
+/// whatever RUST_BACKTRACE says; the exit code is 1.
 #[tokio::main]
-async fn main() -> Result<()> {
-    let cli = Cli::parse();
+async fn main() {
+    if let Err(e) = run(Cli::parse()).await {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(cli: Cli) -> Result<()> {
     if !matches!(cli.command, Command::Demo) || std::env::var_os("RUST_LOG").is_some() {
         // Logs go to stderr; stdout is for what the command prints.
         hubhooks::telemetry::init_stderr();

@@ -22,6 +22,10 @@ pub struct LocalStack {
     pub payload_bucket: String,
     /// The attempt log (`<prefix>-deliveries`).
     pub deliveries_table: String,
+    /// Where the local runner keeps its place in each stream shard
+    /// (`<prefix>-runner-checkpoints`; Lambda's event source mappings keep
+    /// theirs themselves).
+    pub checkpoints_table: String,
 }
 
 #[derive(Debug, Clone)]
@@ -182,6 +186,53 @@ async fn create_queue(
     out.queue_url.context("CreateQueue returned no URL")
 }
 
+impl LocalStack {
+    /// What the stack consists of, by name: for `local provision --json`.
+    pub fn describe(&self) -> serde_json::Value {
+        let mut tables = serde_json::Map::new();
+        for t in CaseTable::ALL {
+            tables.insert(t.suffix().to_owned(), self.tables.name(t).into());
+        }
+        tables.insert("config".into(), self.tables.config.clone().into());
+        tables.insert("secrets".into(), self.secrets_table.clone().into());
+        tables.insert("deliveries".into(), self.deliveries_table.clone().into());
+        tables.insert(
+            "runner-checkpoints".into(),
+            self.checkpoints_table.clone().into(),
+        );
+        serde_json::json!({
+            "tables": tables,
+            "queues": {
+                "deliveries": self.delivery_queue_url,
+                "deliveries-dlq": self.delivery_dlq_url,
+                "router-failures": self.router_failure_queue_url,
+            },
+            "payloadBucket": self.payload_bucket,
+        })
+    }
+
+    /// The same as aligned lines for people.
+    pub fn render(&self) -> String {
+        let d = self.describe();
+        let mut rows = Vec::new();
+        for (kind, group) in [("table", &d["tables"]), ("queue", &d["queues"])] {
+            for (name, value) in group.as_object().into_iter().flatten() {
+                rows.push(vec![
+                    kind.to_owned(),
+                    name.clone(),
+                    value.as_str().unwrap_or_default().to_owned(),
+                ]);
+            }
+        }
+        rows.push(vec![
+            "bucket".into(),
+            "payloads".into(),
+            self.payload_bucket.clone(),
+        ]);
+        crate::output::table(&["KIND", "ROLE", "NAME"], rows)
+    }
+}
+
 /// Creates (or finds) every table and queue of the stack named `prefix`.
 pub async fn provision(
     sdk: &SdkConfig,
@@ -221,6 +272,15 @@ pub async fn provision(
     .await?;
     let deliveries_table = format!("{prefix}-deliveries");
     create_attempt_log(&ddb, &deliveries_table).await?;
+    let checkpoints_table = format!("{prefix}-runner-checkpoints");
+    create_table(
+        &ddb,
+        &checkpoints_table,
+        vec![key(crate::runner::CHECKPOINT_KEY, KeyType::Hash)?],
+        vec![attr(crate::runner::CHECKPOINT_KEY, ScalarAttributeType::S)?],
+        false,
+    )
+    .await?;
     let payload_bucket = format!("{prefix}-payloads");
     let s3 = hubhooks::adapters::s3::client(sdk);
     match s3.create_bucket().bucket(&payload_bucket).send().await {
@@ -279,5 +339,6 @@ pub async fn provision(
         secrets_table,
         payload_bucket,
         deliveries_table,
+        checkpoints_table,
     })
 }

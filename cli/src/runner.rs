@@ -18,6 +18,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinHandle;
 
+/// The checkpoint table's key: `<stream ARN>/<shard id>`.
+pub const CHECKPOINT_KEY: &str = "shard";
+
 /// What the local stack's sender may reach despite the SSRF guard.
 pub const LOCAL_EGRESS: &str = "127.0.0.1/32,::1/128";
 
@@ -90,8 +93,9 @@ impl Drop for Runner {
 
 impl Runner {
     /// Starts one poller per case table stream and one for the delivery queue.
-    /// Streams are read from their start (TRIM_HORIZON), like a new mapping
-    /// with StartingPosition TRIM_HORIZON.
+    /// A shard is read from where the last run left it (its checkpoint), or
+    /// from its start (TRIM_HORIZON) the first time, like a new mapping with
+    /// StartingPosition TRIM_HORIZON.
     pub async fn start(
         sdk: &SdkConfig,
         stack: &LocalStack,
@@ -146,6 +150,10 @@ impl Runner {
                     stream_arn: arn.clone(),
                     shard_id,
                     options: options.clone(),
+                    checkpoints: Checkpoints {
+                        ddb: ddb.clone(),
+                        table: stack.checkpoints_table.clone(),
+                    },
                 };
                 tasks.push(tokio::spawn(poller.run()));
             }
@@ -177,6 +185,52 @@ struct StreamPoller {
     stream_arn: String,
     shard_id: String,
     options: RunnerOptions,
+    checkpoints: Checkpoints,
+}
+
+/// The last sequence number handled in each shard, kept in the local stack.
+struct Checkpoints {
+    ddb: aws_sdk_dynamodb::Client,
+    table: String,
+}
+
+impl Checkpoints {
+    async fn get(&self, shard: &str) -> Option<String> {
+        use aws_sdk_dynamodb::types::AttributeValue;
+        let out = self
+            .ddb
+            .get_item()
+            .table_name(&self.table)
+            .key(CHECKPOINT_KEY, AttributeValue::S(shard.to_owned()))
+            .consistent_read(true)
+            .send()
+            .await;
+        match out {
+            Ok(o) => o
+                .item
+                .and_then(|i| i.get("sequenceNumber").and_then(|v| v.as_s().ok()).cloned()),
+            Err(e) => {
+                tracing::warn!(error = %aws_sdk_dynamodb::error::DisplayErrorContext(e), "reading the runner's checkpoint; starting from the shard's start");
+                None
+            }
+        }
+    }
+
+    async fn set(&self, shard: &str, sequence: &str) {
+        use aws_sdk_dynamodb::types::AttributeValue;
+        // A lost checkpoint only means re-reading (at-least-once, as Lambda).
+        if let Err(e) = self
+            .ddb
+            .put_item()
+            .table_name(&self.table)
+            .item(CHECKPOINT_KEY, AttributeValue::S(shard.to_owned()))
+            .item("sequenceNumber", AttributeValue::S(sequence.to_owned()))
+            .send()
+            .await
+        {
+            tracing::warn!(error = %aws_sdk_dynamodb::error::DisplayErrorContext(e), "writing the runner's checkpoint");
+        }
+    }
 }
 
 impl StreamPoller {
@@ -200,7 +254,14 @@ impl StreamPoller {
     }
 
     async fn run(self) {
-        let mut iterator = None;
+        let shard = format!("{}/{}", self.stream_arn, self.shard_id);
+        let mut iterator = match self.checkpoints.get(&shard).await {
+            Some(seq) => {
+                self.iterator(ShardIteratorType::AfterSequenceNumber, Some(&seq))
+                    .await
+            }
+            None => None,
+        };
         // (sequence number, failures so far) of the record being retried.
         let mut retrying: Option<(String, u32)> = None;
         // Failed parks in a row: each waits longer (at most 5 s).
@@ -250,6 +311,12 @@ impl StreamPoller {
             match failed {
                 None => {
                     retrying = None;
+                    if let Some(seq) = records
+                        .last()
+                        .and_then(|r| r.change.sequence_number.as_deref())
+                    {
+                        self.checkpoints.set(&shard, seq).await;
+                    }
                     iterator = out.next_shard_iterator;
                 }
                 Some(seq) => {
@@ -287,6 +354,7 @@ impl StreamPoller {
                         }
                         park_failures = 0;
                         retrying = None;
+                        self.checkpoints.set(&shard, &seq).await;
                         iterator = self
                             .iterator(ShardIteratorType::AfterSequenceNumber, Some(&seq))
                             .await;

@@ -573,12 +573,33 @@ async fn router_failures_are_listed_and_re_driven_once_fixed() {
         ),
         "{out}"
     );
+    // Re-driven before the fix, it is parked again, and says so (issue 11.7:
+    // it once counted as re-driven).
+    let (code, out, err) = e.run(&["router-failures", "redrive"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.ends_with(
+            "re-drove 0, parked again 1 (still malformed: see `router-failures list`), kept 0\n"
+        ),
+        "{out}"
+    );
+    let (_, out, _) = e.run(&["router-failures", "list"]);
+    assert_eq!(
+        out.lines().count(),
+        1,
+        "the one record, parked again: {out}"
+    );
     put_json(&ddb, e.stack.tables.cases(), &case())
         .await
         .unwrap();
     let (code, out, err) = e.run(&["router-failures", "redrive"]);
     assert_eq!(code, 0, "{err}");
-    assert!(out.ends_with("re-drove 1, kept 0\n"), "{out}");
+    assert!(
+        out.ends_with(
+            "re-drove 1, parked again 0 (still malformed: see `router-failures list`), kept 0\n"
+        ),
+        "{out}"
+    );
     let queued = e.bodies(&e.stack.delivery_queue_url).await;
     assert_eq!(queued.len(), 1);
     assert_eq!(queued[0]["subscriptionId"], "acme");
@@ -594,6 +615,23 @@ async fn local_provision_and_secret_put() {
     assert!(
         out.contains("fresh-deliveries-dlq") && out.contains("fresh-secrets"),
         "{out}"
+    );
+    // Readable lines, not a Rust debug dump; `--json` for scripts.
+    assert!(!out.contains("LocalStack {"), "{out}");
+    assert!(out.starts_with("KIND"), "{out}");
+    let (_, out, _) = e.run(&["--prefix", "fresh", "local", "provision", "--json"]);
+    let described: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(described["tables"]["cases"], "fresh-cases");
+    assert_eq!(
+        described["tables"]["runner-checkpoints"],
+        "fresh-runner-checkpoints"
+    );
+    assert_eq!(described["payloadBucket"], "fresh-payloads");
+    assert!(
+        described["queues"]["deliveries-dlq"]
+            .as_str()
+            .unwrap()
+            .ends_with("/fresh-deliveries-dlq")
     );
     let tables = e
         .ddb()
@@ -721,4 +759,21 @@ async fn config_put_writes_a_file_whole_or_not_at_all() {
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("wrote 150 items"), "{out}");
     assert!(stored("s000".into()).await && stored("s149".into()).await);
+}
+
+/// Issue 11.7: a refusal reads as a message, not a backtrace, whatever
+/// RUST_BACKTRACE says.
+#[tokio::test]
+async fn refusals_read_as_messages_even_with_backtraces_asked_for() {
+    let e = env().await;
+    let out = e
+        .command(&["config", "validate", "no-such-file.json"])
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(err.starts_with("error: "), "{err}");
+    assert!(err.contains("no-such-file.json"), "{err}");
+    assert!(!err.to_lowercase().contains("backtrace"), "{err}");
 }

@@ -546,3 +546,36 @@ async fn putting_config_again_does_not_undo_a_receivers_410() {
         .unwrap();
     assert_eq!(current().await, Ok(()));
 }
+
+/// Issue 11.7: restarting `hubhooks local run` goes on where it stopped
+/// (stream positions are checkpointed in the local stack) instead of
+/// re-reading every stream from the start and re-sending old webhooks.
+#[tokio::test]
+async fn a_restarted_local_runner_goes_on_where_it_stopped() {
+    let s = stack().await;
+    let rx = TestReceiver::start(200).await.unwrap();
+    s.put_config(&[partner_sub(
+        "new",
+        json!(["newStatus"]),
+        &rx.url("/new"),
+        json!({}),
+    )])
+    .await
+    .unwrap();
+    s.put_case(&case()).await.unwrap();
+    let runner = s.run().await.unwrap();
+    s.put_status(&status(1, json!("registered"))).await.unwrap();
+    assert_eq!(rx.wait_for(1, WAIT).await.len(), 1);
+    tokio::time::sleep(GRACE).await;
+    drop(runner);
+    let _runner = s.run().await.unwrap();
+    s.put_status(&status(2, json!("arrived"))).await.unwrap();
+    rx.wait_for(2, WAIT).await;
+    tokio::time::sleep(GRACE).await;
+    let keys: Vec<Value> = rx
+        .received()
+        .iter()
+        .map(|r| r.json()["key"].clone())
+        .collect();
+    assert_eq!(keys, [json!("registered"), json!("arrived")]);
+}

@@ -1,15 +1,26 @@
 //! `hubhooks local`: the local stack.
 use super::Ctx;
+use crate::output::Output;
 use crate::{provision, runner};
 use anyhow::Result;
 use clap::Subcommand;
 
 #[derive(Subcommand)]
 pub enum LocalCommand {
-    /// Creates the tables, queues and bucket (idempotent).
-    Provision,
-    /// Polls the streams and the delivery queue and runs the handlers, until Ctrl-C.
-    Run,
+    /// Creates the tables, queues and bucket (idempotent) and names them.
+    Provision {
+        /// Same as `--output json`.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Polls the streams and the delivery queue and runs the handlers, until
+    /// Ctrl-C; a restart goes on where the last run stopped.
+    Run {
+        /// Networks the local sender may reach although the SSRF guard
+        /// refuses them (CIDRs, comma-separated).
+        #[arg(long, env = "HUBHOOKS_LOCAL_EGRESS_ALLOW", default_value = runner::LOCAL_EGRESS)]
+        egress_allow: String,
+    },
 }
 
 pub async fn run(command: LocalCommand, ctx: &Ctx) -> Result<()> {
@@ -17,10 +28,18 @@ pub async fn run(command: LocalCommand, ctx: &Ctx) -> Result<()> {
     let stack =
         provision::provision(&sdk, &ctx.dep.prefix, &provision::QueueSettings::default()).await?;
     match command {
-        LocalCommand::Provision => println!("{stack:#?}"),
-        LocalCommand::Run => {
-            let runner =
-                runner::Runner::start(&sdk, &stack, runner::RunnerOptions::default()).await?;
+        LocalCommand::Provision { json } => match ctx.output.or_json(json) {
+            Output::Json => println!("{}", stack.describe()),
+            Output::Table => print!("{}", stack.render()),
+        },
+        LocalCommand::Run { egress_allow } => {
+            let egress = hubhooks::egress::AllowList::parse(&egress_allow)
+                .map_err(|e| anyhow::anyhow!("--egress-allow: {e}"))?;
+            let options = runner::RunnerOptions {
+                egress,
+                ..runner::RunnerOptions::default()
+            };
+            let runner = runner::Runner::start(&sdk, &stack, options).await?;
             eprintln!("running against {}; Ctrl-C stops", ctx.dep.prefix);
             runner.run_until_interrupted().await?;
         }

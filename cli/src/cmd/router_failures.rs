@@ -51,15 +51,19 @@ pub async fn run(command: RouterFailuresCommand, ctx: &Ctx) -> Result<()> {
                     .unwrap_or_else(|| format!("{}-payloads", dep.prefix)),
             };
             let router = hubhooks::lambda::router::AwsRouter::from_aws(&sdk, settings);
-            let (done, kept) = dlq::redrive_router_failures(&sqs, &url, &router, |l, ok| {
-                println!(
-                    "{} {}",
-                    if ok { "re-driven" } else { "kept     " },
-                    l.origin
-                );
+            let report = dlq::redrive_router_failures(&sqs, &url, &router, |l, outcome| {
+                let what = match outcome {
+                    dlq::Redriven::Routed => "re-driven   ",
+                    dlq::Redriven::ParkedAgain => "parked again",
+                    dlq::Redriven::Kept => "kept        ",
+                };
+                println!("{what} {}", l.origin);
             })
             .await?;
-            println!("re-drove {done}, kept {kept}");
+            println!(
+                "re-drove {}, parked again {} (still malformed: see `router-failures list`), kept {}",
+                report.routed, report.parked_again, report.kept
+            );
         }
     }
     Ok(())
