@@ -2,11 +2,21 @@
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
-/// Installs the JSON subscriber on stdout (where Lambda collects logs);
-/// `RUST_LOG` overrides the `info` default. Safe to call more than once
-/// (later calls are no-ops).
+/// The Lambdas' logs, set up as the Lambda runtime does it: the level from
+/// `AWS_LAMBDA_LOG_LEVEL` (the function's ApplicationLogLevel), else
+/// `RUST_LOG`, else info; JSON when `AWS_LAMBDA_LOG_FORMAT` is `JSON` (the
+/// template's LoggingConfig), with the invocation's span on every line, so
+/// each line carries its `requestId`.
 pub fn init() {
-    install("info", std::io::stdout);
+    lambda_runtime::tracing::init_default_subscriber();
+}
+
+/// The same, writing to `writer` (for tests).
+pub fn init_with_writer<W>(writer: W)
+where
+    W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
+{
+    lambda_runtime::tracing::init_default_subscriber_with_writer(writer);
 }
 
 /// The same, on stderr: for the `hubhooks` command, whose stdout is what it

@@ -353,6 +353,13 @@ fn stateful_resources_are_retained_and_functions_are_bounded_logged_and_traced()
         }
     }
     assert_eq!(t["Globals"]["Function"]["Tracing"].as_str(), Some("Active"));
+    // Issue 11.8: Lambda's logging controls, read by the runtime's subscriber.
+    let logging = &t["Globals"]["Function"]["LoggingConfig"];
+    assert_eq!(logging["LogFormat"].as_str(), Some("JSON"));
+    assert_eq!(
+        intrinsic(&logging["ApplicationLogLevel"], "!Ref"),
+        Some("LogLevel")
+    );
     for function in ["RouterFunction", "SenderFunction"] {
         let group = resources
             .values()
