@@ -1,4 +1,4 @@
-//! Reading (JSON or YAML, checked against docs/config.schema.json) and
+//! Reading (JSON or YAML, checked by the parser the functions use) and
 //! writing config items: subscriptions, mappings, black lists, invoice
 //! settings.
 use anyhow::{Context, Result, bail};
@@ -7,51 +7,9 @@ use hubhooks::config::{ConfigItem, RawConfigItem};
 use serde_json::Value;
 use std::path::Path;
 
-/// The published JSON Schema of config items (docs/config.schema.json).
-pub const SCHEMA: &str = include_str!("../../docs/config.schema.json");
-
-/// `/destination/url` → `destination.url`, `/eventTypes/1` → `eventTypes[1]`.
-fn field_path(pointer: &str) -> String {
-    let mut out = String::new();
-    for part in pointer.split('/').skip(1) {
-        let part = part.replace("~1", "/").replace("~0", "~");
-        if part.chars().all(|c| c.is_ascii_digit()) && !part.is_empty() {
-            out.push_str(&format!("[{part}]"));
-        } else {
-            if !out.is_empty() {
-                out.push('.');
-            }
-            out.push_str(&part);
-        }
-    }
-    out
-}
-
-/// The schema's validator, built once for every item of every file.
-static VALIDATOR: std::sync::LazyLock<Result<jsonschema::Validator, String>> =
-    std::sync::LazyLock::new(|| {
-        let schema: Value = serde_json::from_str(SCHEMA).map_err(|e| e.to_string())?;
-        jsonschema::validator_for(&schema).map_err(|e| e.to_string())
-    });
-
-/// Checks one item against the schema; every problem names its field.
-pub fn schema_problems(value: &Value) -> Vec<(String, String)> {
-    let validator = match &*VALIDATOR {
-        Ok(v) => v,
-        Err(e) => return vec![(String::new(), format!("the bundled schema is broken: {e}"))],
-    };
-    let mut problems: Vec<(String, String)> = validator
-        .iter_errors(value)
-        .map(|e| (field_path(e.instance_path().as_str()), e.to_string()))
-        .collect();
-    problems.sort();
-    problems.dedup();
-    problems
-}
-
 /// Reads a JSON or YAML file (by extension) holding one item or a list of
-/// items and validates every item, first against the published schema, then
-/// by hubhooks' own rules. Every problem names the file, the item and the
+/// items and validates every item by hubhooks' own rules (the parser the
+/// functions use; the published schema is derived from it). Every problem names the file, the item and the
 /// field; nothing is returned unless every item is valid.
 pub fn read_items(path: &Path) -> Result<Vec<ConfigItem>> {
     let text =
@@ -95,14 +53,6 @@ pub fn read_items(path: &Path) -> Result<Vec<ConfigItem>> {
                 path.display(),
                 hubhooks::delivery::clip(&id, 80)
             ));
-            continue;
-        }
-        let schema = schema_problems(&v);
-        if !schema.is_empty() {
-            for (field, message) in schema {
-                let e = hubhooks::config::ConfigError::new(&id, field, message);
-                problems.push(format!("{}: {e}", path.display()));
-            }
             continue;
         }
         match ConfigItem::parse(&RawConfigItem { id, value: v }) {

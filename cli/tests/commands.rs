@@ -168,28 +168,25 @@ fn validate_names_the_file_item_and_field_of_every_problem() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     let path = bad.arg();
+    // The parser's own messages (issue 11.3: no regex dumps from a schema),
+    // the first problem of each item.
     for line in [
         format!(
-            "{path}: config item `s1`, field `destination.method`: \"FETCH\" is not one of \"GET\", \"POST\" or 4 other candidates"
+            "{path}: config item `s1`, field `destination.method`: unknown variant `FETCH`, expected one of `GET`, `POST`, `PUT`, `PATCH`, `PATH`, `DELETE`"
         ),
         format!(
-            "{path}: config item `s1`, field `eventTypes[1]`: \"newThing\" is not one of \"newStatus\", \"statusTransition\" or 8 other candidates"
-        ),
-        format!(
-            "{path}: config item `s2`, field `destination.headers.X-A`: \"a\\r\\nb\" does not match \"^[^\\u0000-\\u0008\\u000a-\\u001f\\u007f]*$\""
-        ),
-        format!(
-            "{path}: config item `s2`, field `party.type`: \"vendor\" is not one of \"partner\" or \"provider\""
+            "{path}: config item `s2`, field `party.type`: unknown variant `vendor`, expected `partner` or `provider`"
         ),
         format!(
             "{path}: config item `s3`, field `version`: `statusTransition` has no v2 payload (it exists in v3); set its version in perType"
         ),
         format!(
-            "{path}: config item `s4`, field `destination.url`: \"ftp://x.example\" does not match \"^https?://[^/?#]+\""
+            "{path}: config item `s4`, field `destination.url`: scheme must be http or https, got `ftp`"
         ),
     ] {
         assert!(stderr.contains(&line), "missing:\n{line}\nin:\n{stderr}");
     }
+    assert!(!stderr.contains("does not match"), "{stderr}");
     let good = Command::new(env!("CARGO_BIN_EXE_hubhooks"))
         .args(["config", "validate", "../docs/example-config.json"])
         .output()

@@ -5,7 +5,19 @@ use std::str::FromStr;
 
 /// A webhook type. The wire names are what subscriptions list in `eventTypes`
 /// and what the `event-type` header carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "camelCase")]
 pub enum EventType {
     /// A status record was added to a case.
@@ -82,7 +94,18 @@ impl FromStr for EventType {
 /// (docs/data-contract.md, "Payload versions"). It sits beside [`EventType`] because config, routing and payloads
 /// all name it.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Default,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Version {

@@ -73,6 +73,20 @@ impl<'de> Deserialize<'de> for Timestamp {
     }
 }
 
+impl schemars::JsonSchema for Timestamp {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Timestamp".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "UTC, millisecond precision: 2024-03-01T10:00:00.000Z",
+            "type": "string",
+            "format": "date-time"
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 /// `{"to": X}` new key is X; `{"from": X}` X changed to any other key;
 /// `{"from": X, "to": Y}` X changed to Y. Keys are the subscriber's keys
 /// (after mapping). A repeated key is not a transition.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TransitionRule {
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -11,6 +11,9 @@ pub enum FileCommand {
     /// Validates JSON or YAML files of config items; names the file, item and
     /// field of every problem.
     Validate { files: Vec<PathBuf> },
+    /// Prints the JSON Schema of config items (docs/config.schema.json),
+    /// derived from the types hubhooks parses.
+    Schema,
     /// Validates and writes a file of config items to the config table.
     Put {
         file: PathBuf,
@@ -23,6 +26,13 @@ pub enum FileCommand {
 pub async fn run(command: FileCommand, ctx: &Ctx) -> Result<()> {
     match command {
         FileCommand::Validate { files } => validate(&files, None),
+        FileCommand::Schema => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&hubhooks::config::json_schema())?
+            );
+            Ok(())
+        }
         FileCommand::Put { file, table } => {
             let items = configure::read_items(&file)?;
             let table = table.unwrap_or_else(|| ctx.dep.config_table());
@@ -56,4 +66,42 @@ pub fn validate(files: &[PathBuf], family: Option<Family>) -> Result<()> {
         bail!("{}", problems.join("\n"));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    /// Issue 11.3: one source of truth. The published schema is the one
+    /// derived from the types the parser reads.
+    #[test]
+    fn the_published_schema_is_the_one_derived_from_the_types() {
+        let published: Value =
+            serde_json::from_str(include_str!("../../../docs/config.schema.json")).unwrap();
+        assert!(
+            published == hubhooks::config::json_schema(),
+            "docs/config.schema.json is stale: cargo run -p hubhooks-cli -- config schema > docs/config.schema.json"
+        );
+    }
+
+    /// Schema and parser agree on the documented example.
+    #[test]
+    fn the_example_config_passes_schema_and_parser() {
+        let schema = hubhooks::config::json_schema();
+        let validator = jsonschema::validator_for(&schema).unwrap();
+        let example: Value =
+            serde_json::from_str(include_str!("../../../docs/example-config.json")).unwrap();
+        let items = example.as_array().unwrap();
+        assert!(items.len() >= 5);
+        for item in items {
+            let problems: Vec<String> =
+                validator.iter_errors(item).map(|e| e.to_string()).collect();
+            assert!(problems.is_empty(), "{}: {problems:?}", item["id"]);
+            let raw = hubhooks::config::RawConfigItem {
+                id: item["id"].as_str().unwrap().to_owned(),
+                value: item.clone(),
+            };
+            hubhooks::config::ConfigItem::parse(&raw).unwrap();
+        }
+    }
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 /// Status keys a party never sees: nothing fires for them and they are
 /// skipped when finding the previous status.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BlackList {
     pub id: String,

@@ -88,7 +88,7 @@ impl Destination {
 }
 
 /// A queue on the receiver's AMQP 0-9-1 broker.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AmqpDestination {
     /// Names the secret holding the broker URI
@@ -156,7 +156,7 @@ impl HttpMethod {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct HttpDestination {
     pub method: HttpMethod,
@@ -216,5 +216,48 @@ impl HttpDestination {
             }
         }
         validate_timeout(self.timeout_ms)
+    }
+}
+
+// The published schema (docs/config.schema.json) says what the parser
+// reads; where serde is hand-written or lenient, so is the schema.
+
+impl schemars::JsonSchema for HttpMethod {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "HttpMethod".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "HTTP method; `PATH` (as the seeds spell it) means PATCH.",
+            "enum": ["GET", "POST", "PUT", "PATCH", "PATH", "DELETE"]
+        })
+    }
+}
+
+impl schemars::JsonSchema for Destination {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Destination".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        // Each transport's fields, plus `transport` (optional for http).
+        let with_transport = |mut schema: schemars::Schema, name: &str, required: bool| {
+            if let Some(obj) = schema.as_object_mut() {
+                if let Some(serde_json::Value::Object(props)) = obj.get_mut("properties") {
+                    props.insert("transport".into(), serde_json::json!({"const": name}));
+                }
+                if required && let Some(serde_json::Value::Array(req)) = obj.get_mut("required") {
+                    req.push("transport".into());
+                }
+            }
+            schema
+        };
+        let http = with_transport(HttpDestination::json_schema(generator), "http", false);
+        let amqp = with_transport(AmqpDestination::json_schema(generator), "amqp", true);
+        schemars::json_schema!({
+            "description": "Where a subscription's webhooks go: `transport` http (the default) or amqp.",
+            "oneOf": [http, amqp]
+        })
     }
 }

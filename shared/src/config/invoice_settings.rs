@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 /// A service provider's invoice statuses (its settings in the hub): an
 /// invoice webhook goes to the partner only while the invoice is in a status
 /// flagged `sendToClient`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct InvoiceSettings {
     pub id: String,
@@ -16,7 +16,7 @@ pub struct InvoiceSettings {
     pub statuses: BTreeMap<String, InvoiceStatus>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct InvoiceStatus {
     /// The "Send to client" flag.

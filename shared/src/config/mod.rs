@@ -40,7 +40,7 @@ pub struct RawConfigItem {
     pub value: Value,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 // Items are parsed once per config refresh; their size does not matter.
 #[allow(clippy::large_enum_variant)]
@@ -126,6 +126,24 @@ impl ConfigItem {
             ConfigItem::InvoiceSettings(i) => i.validate(),
         }
     }
+}
+
+/// The JSON Schema of a config item, derived from the types the parser
+/// reads: docs/config.schema.json is this, written out (`hubhooks config
+/// schema`), for editors and other tools. The parser stays the judge: it
+/// also checks what a schema cannot say (a version a type lacks, a
+/// destination for every type, conditions for statusTransition).
+pub fn json_schema() -> Value {
+    let mut schema = serde_json::to_value(schemars::schema_for!(ConfigItem)).unwrap_or_default();
+    if let Value::Object(map) = &mut schema {
+        map.insert("title".into(), "hubhooks config item".into());
+        map.insert(
+            "description".into(),
+            "One item of the config table: a subscription, a status mapping, a black list or a provider's invoice settings, told apart by `kind`. Generated from the types hubhooks parses (`hubhooks config schema`); `hubhooks config validate` also checks what a schema cannot. See docs/data-contract.md."
+                .into(),
+        );
+    }
+    schema
 }
 
 /// Deserializes one item's fields; the error carries the field path

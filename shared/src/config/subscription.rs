@@ -38,6 +38,21 @@ impl Registered {
     }
 }
 
+impl schemars::JsonSchema for Registered {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Registered".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let mut names: Vec<&str> = EventType::ALL.iter().map(|t| t.as_str()).collect();
+        names.extend(["any", "allCurrent"]);
+        schemars::json_schema!({
+            "description": "A webhook type, or `any` (every type, also later ones) or `allCurrent` (today's types, expanded when written).",
+            "enum": names
+        })
+    }
+}
+
 impl Serialize for Registered {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
@@ -62,7 +77,7 @@ impl<'de> Deserialize<'de> for Registered {
 
 /// Settings for one type of a subscription, overriding the subscription's
 /// (docs/data-contract.md: each webhook type can have its own URL).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TypeSettings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -79,7 +94,7 @@ pub struct Route<'a> {
 }
 
 /// A party's subscription: which webhook types go where, in which version.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Subscription {
     pub id: SubscriptionId,
