@@ -774,3 +774,62 @@ async fn refusals_read_as_messages_even_with_backtraces_asked_for() {
     assert!(err.contains("no-such-file.json"), "{err}");
     assert!(!err.to_lowercase().contains("backtrace"), "{err}");
 }
+
+/// Issue 11.4: the README's commands do what it says, run in its order
+/// against a local stack (the one its `--prefix`/`HUBHOOKS_PREFIX` name),
+/// from the repository's root; every one exits 0. Two are left to their own
+/// tests, which run them for real: `send-test` (it waits for a receiver's
+/// answer) and `local run` (it runs until Ctrl-C).
+#[tokio::test]
+async fn the_readmes_commands_run_against_the_local_stack() {
+    let e = env().await;
+    for prefix in ["hubhooks-dev", "hubhooks-local"] {
+        provision(&e.sdk, prefix, &QueueSettings::default())
+            .await
+            .unwrap();
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let mut ran = 0;
+    for i in hubhooks_testkit::readme::invocations(&readme, "hubhooks") {
+        let verb = i
+            .args
+            .iter()
+            .find(|a| !a.starts_with('-') && !a.contains("hubhooks-"));
+        if matches!(verb.map(String::as_str), Some("send-test"))
+            || i.args.contains(&"run".to_owned())
+        {
+            continue;
+        }
+        let args: Vec<&str> = i.args.iter().map(String::as_str).collect();
+        let mut c = e.command(&args);
+        c.current_dir(&root).env("HUBHOOKS_PREFIX", "hubhooks-dev");
+        let out = if i.piped {
+            let mut child = c
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(b"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n")
+                .unwrap();
+            child.wait_with_output().unwrap()
+        } else {
+            c.output().unwrap()
+        };
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "hubhooks {}\n{}{}",
+            i.args.join(" "),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        ran += 1;
+    }
+    assert!(ran >= 18, "ran {ran}");
+}

@@ -119,90 +119,18 @@ pub enum Command {
 mod tests {
     use super::*;
 
-    /// Words of a shell command line (double and single quotes group).
-    fn words(line: &str) -> Vec<String> {
-        let (mut out, mut word, mut quote) = (Vec::new(), String::new(), None);
-        for c in line.chars() {
-            match (quote, c) {
-                (None, '"' | '\'') => quote = Some(c),
-                (Some(q), c) if c == q => quote = None,
-                (None, c) if c.is_whitespace() => {
-                    if !word.is_empty() {
-                        out.push(std::mem::take(&mut word));
-                    }
-                }
-                (_, c) => word.push(c),
-            }
-        }
-        if !word.is_empty() {
-            out.push(word);
-        }
-        out
-    }
-
-    /// Every `hubhooks …` invocation in the README's `sh` blocks (also
-    /// through `cargo run -p hubhooks-cli --`), placeholders filled.
-    fn readme_invocations() -> Vec<String> {
-        let readme = include_str!("../../../README.md");
-        let mut out = Vec::new();
-        let mut in_sh = false;
-        for line in readme.lines() {
-            if line.starts_with("```") {
-                in_sh = line == "```sh";
-                continue;
-            }
-            if !in_sh {
-                continue;
-            }
-            let line = line.split(" # ").next().unwrap_or("").trim();
-            for part in line.split([';', '|']).flat_map(|p| p.split("&&")) {
-                let part = part.trim().trim_end_matches('&').trim();
-                let args = if let Some(rest) = part.strip_prefix("hubhooks ") {
-                    rest
-                } else if let Some((_, rest)) = part.split_once("cargo run -p hubhooks-cli -- ") {
-                    rest
-                } else {
-                    continue;
-                };
-                let filled = regex_free_fill(args);
-                out.push(filled);
-            }
-        }
-        out
-    }
-
-    /// `<PayloadBucketName output>` → `placeholder`.
-    fn regex_free_fill(args: &str) -> String {
-        let mut out = String::new();
-        let mut rest = args;
-        while let Some(i) = rest.find('<') {
-            out.push_str(&rest[..i]);
-            match rest[i..].find('>') {
-                Some(j) => {
-                    out.push_str("placeholder");
-                    rest = &rest[i + j + 1..];
-                }
-                None => {
-                    rest = &rest[i..];
-                    break;
-                }
-            }
-        }
-        out.push_str(rest);
-        out
-    }
-
     #[test]
     fn every_command_in_the_readme_is_one_the_command_accepts() {
-        let invocations = readme_invocations();
+        let readme = include_str!("../../../README.md");
+        let invocations = hubhooks_testkit::readme::invocations(readme, "hubhooks");
         assert!(invocations.len() >= 20, "{invocations:#?}");
         let refused: Vec<String> = invocations
             .iter()
-            .filter_map(|args| {
-                let argv = std::iter::once("hubhooks".to_owned()).chain(words(args));
+            .filter_map(|i| {
+                let argv = std::iter::once("hubhooks".to_owned()).chain(i.args.clone());
                 Cli::try_parse_from(argv)
                     .err()
-                    .map(|e| format!("hubhooks {args}\n{}", e.render()))
+                    .map(|e| format!("hubhooks {}\n{}", i.args.join(" "), e.render()))
             })
             .collect();
         assert!(refused.is_empty(), "{}", refused.join("\n"));

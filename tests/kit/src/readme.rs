@@ -1,0 +1,126 @@
+//! The shell commands a Markdown file shows, so tests can hold the README
+//! to what the command accepts and does.
+
+/// One invocation of a program in a `sh` block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invocation {
+    /// The arguments after the program's name, placeholders (`<…>`) filled
+    /// with `placeholder`.
+    pub args: Vec<String>,
+    /// Whether the line pipes into it (it reads standard input).
+    pub piped: bool,
+    /// Whether the line runs it in the background (`&`).
+    pub background: bool,
+}
+
+/// Words of a shell command line (double and single quotes group).
+pub fn words(line: &str) -> Vec<String> {
+    let (mut out, mut word, mut quote) = (Vec::new(), String::new(), None);
+    for c in line.chars() {
+        match (quote, c) {
+            (None, '"' | '\'') => quote = Some(c),
+            (Some(q), c) if c == q => quote = None,
+            (None, c) if c.is_whitespace() => {
+                if !word.is_empty() {
+                    out.push(std::mem::take(&mut word));
+                }
+            }
+            (_, c) => word.push(c),
+        }
+    }
+    if !word.is_empty() {
+        out.push(word);
+    }
+    out
+}
+
+fn fill_placeholders(args: &str) -> String {
+    let mut out = String::new();
+    let mut rest = args;
+    while let Some(i) = rest.find('<') {
+        out.push_str(&rest[..i]);
+        match rest[i..].find('>') {
+            Some(j) => {
+                out.push_str("placeholder");
+                rest = &rest[i + j + 1..];
+            }
+            None => {
+                rest = &rest[i..];
+                break;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Every invocation of `program` in the `sh` blocks of `markdown`, in
+/// order (also through `cargo run -p <program>-cli --`).
+pub fn invocations(markdown: &str, program: &str) -> Vec<Invocation> {
+    let mut out = Vec::new();
+    let mut in_sh = false;
+    let direct = format!("{program} ");
+    let via_cargo = format!("cargo run -p {program}-cli -- ");
+    for line in markdown.lines() {
+        if line.starts_with("```") {
+            in_sh = line == "```sh";
+            continue;
+        }
+        if !in_sh {
+            continue;
+        }
+        let line = line.split(" # ").next().unwrap_or("").trim();
+        for command in line.split(';').flat_map(|p| p.split("&&")) {
+            let stages: Vec<&str> = command.split('|').collect();
+            for (n, stage) in stages.iter().enumerate() {
+                let stage = stage.trim();
+                let background = stage.ends_with('&');
+                let stage = stage.trim_end_matches('&').trim();
+                let args = if let Some(rest) = stage.strip_prefix(&direct) {
+                    rest
+                } else if let Some((_, rest)) = stage.split_once(&via_cargo) {
+                    rest
+                } else {
+                    continue;
+                };
+                out.push(Invocation {
+                    args: words(&fill_placeholders(args)),
+                    piped: n > 0,
+                    background,
+                });
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_pipes_sequences_placeholders_and_quotes() {
+        let md = "text\n```sh\nprintf x | tool a --b \"c d\"; tool e <F G> # note\ntool run &\n```\n```json\ntool no\n```\n";
+        let found = invocations(md, "tool");
+        assert_eq!(
+            found,
+            [
+                Invocation {
+                    args: vec!["a".into(), "--b".into(), "c d".into()],
+                    piped: true,
+                    background: false
+                },
+                Invocation {
+                    args: vec!["e".into(), "placeholder".into()],
+                    piped: false,
+                    background: false
+                },
+                Invocation {
+                    args: vec!["run".into()],
+                    piped: false,
+                    background: true
+                },
+            ]
+        );
+    }
+}
