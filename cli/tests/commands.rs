@@ -105,6 +105,18 @@ impl Env {
     }
 }
 
+/// Runs `c` with `input` on its standard input.
+fn with_stdin(mut c: Command, input: &[u8]) -> Output {
+    let mut child = c
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
 fn file(name: &str, text: &str) -> tempfile_path::Path {
     tempfile_path::write(name, text)
 }
@@ -648,19 +660,10 @@ async fn local_provision_and_secret_put() {
         assert!(tables.iter().any(|n| n == t), "{t} in {tables:?}");
     }
 
-    let mut child = e
-        .command(&["secret", "put", "acme-signing"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"whsec_bmV3\nwhsec_b2xk\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = with_stdin(
+        e.command(&["secret", "put", "acme-signing"]),
+        b"whsec_bmV3\nwhsec_b2xk\n",
+    );
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
@@ -805,19 +808,7 @@ async fn the_readmes_commands_run_against_the_local_stack() {
         let mut c = e.command(&args);
         c.current_dir(&root).env("HUBHOOKS_PREFIX", "hubhooks-dev");
         let out = if i.piped {
-            let mut child = c
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap();
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(b"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n")
-                .unwrap();
-            child.wait_with_output().unwrap()
+            with_stdin(c, b"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n")
         } else {
             c.output().unwrap()
         };
