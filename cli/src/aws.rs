@@ -42,8 +42,13 @@ pub async fn sdk_config_with(
     loader.load().await
 }
 
-/// An SDK error with its whole cause chain (the SDK's Display shows only
-/// "service error").
+/// An SDK error as a message: the service's code and message when it
+/// answered, else the cause chain (the SDK's Display says only "service
+/// error", its context adds a debug dump of the response).
 pub fn sdk_err<E: std::error::Error>(e: E) -> anyhow::Error {
-    anyhow::anyhow!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(e))
+    let full = aws_sdk_dynamodb::error::DisplayErrorContext(&e).to_string();
+    // `service error: Code: message (ServiceError(…debug…))`: keep the words.
+    let words = full.split(" (ServiceError(").next().unwrap_or(&full);
+    let words = words.split(" (DispatchFailure(").next().unwrap_or(words);
+    anyhow::anyhow!("{words}")
 }

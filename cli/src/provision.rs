@@ -178,12 +178,30 @@ async fn create_queue(
     for (k, v) in attributes {
         req = req.attributes(k, v);
     }
-    let out = req
-        .send()
-        .await
-        .map_err(crate::aws::sdk_err)
-        .with_context(|| format!("creating queue {name}"))?;
-    out.queue_url.context("CreateQueue returned no URL")
+    match req.send().await {
+        Ok(out) => out.queue_url.context("CreateQueue returned no URL"),
+        // There with other settings (an older or differently set stack):
+        // used as it is, and said so.
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_queue_name_exists()) =>
+        {
+            tracing::warn!(
+                queue = name,
+                "queue exists with other settings; using it as it is"
+            );
+            client
+                .get_queue_url()
+                .queue_name(name)
+                .send()
+                .await
+                .map_err(crate::aws::sdk_err)
+                .with_context(|| format!("finding queue {name}"))?
+                .queue_url
+                .context("GetQueueUrl returned no URL")
+        }
+        Err(e) => Err(crate::aws::sdk_err(e)).with_context(|| format!("creating queue {name}")),
+    }
 }
 
 impl LocalStack {

@@ -776,6 +776,18 @@ async fn refusals_read_as_messages_even_with_backtraces_asked_for() {
     assert!(err.starts_with("error: "), "{err}");
     assert!(err.contains("no-such-file.json"), "{err}");
     assert!(!err.to_lowercase().contains("backtrace"), "{err}");
+    // The local egress allow-list is settable, and checked.
+    let (code, _, err) = e.run(&["local", "run", "--egress-allow", "10.0.0.0/33"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        err,
+        "error: --egress-allow: `10.0.0.0/33` is not an address or CIDR network\n"
+    );
+    // Provisioning a stack that exists with other queue settings (the
+    // tests' short visibility timeout) uses it as it is.
+    let (code, out, err) = e.run(&["local", "provision"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("ops-deliveries"), "{out}");
 }
 
 /// Issue 11.4: the README's commands do what it says, run in its order

@@ -24,6 +24,14 @@ pub enum LocalCommand {
 }
 
 pub async fn run(command: LocalCommand, ctx: &Ctx) -> Result<()> {
+    // Arguments first: a bad flag changes nothing.
+    let egress = match &command {
+        LocalCommand::Run { egress_allow } => Some(
+            hubhooks::egress::AllowList::parse(egress_allow)
+                .map_err(|e| anyhow::anyhow!("--egress-allow: {e}"))?,
+        ),
+        LocalCommand::Provision { .. } => None,
+    };
     let sdk = ctx.sdk().await;
     let stack =
         provision::provision(&sdk, &ctx.dep.prefix, &provision::QueueSettings::default()).await?;
@@ -32,11 +40,9 @@ pub async fn run(command: LocalCommand, ctx: &Ctx) -> Result<()> {
             Output::Json => println!("{}", stack.describe()),
             Output::Table => print!("{}", stack.render()),
         },
-        LocalCommand::Run { egress_allow } => {
-            let egress = hubhooks::egress::AllowList::parse(&egress_allow)
-                .map_err(|e| anyhow::anyhow!("--egress-allow: {e}"))?;
+        LocalCommand::Run { .. } => {
             let options = runner::RunnerOptions {
-                egress,
+                egress: egress.unwrap_or_default(),
                 ..runner::RunnerOptions::default()
             };
             let runner = runner::Runner::start(&sdk, &stack, options).await?;
