@@ -42,12 +42,13 @@ pub fn body(
     event_type: EventType,
     real_case: Option<&CaseRecord>,
 ) -> Result<String> {
-    let route = subscription.route(event_type).with_context(|| {
-        format!(
-            "subscription `{}` does not send {event_type} (not registered, or disabled)",
-            subscription.id
-        )
-    })?;
+    let route =
+        hubhooks::routing::subscription_route(subscription, event_type).with_context(|| {
+            format!(
+                "subscription `{}` does not send {event_type} (not registered, or disabled)",
+                subscription.id
+            )
+        })?;
     let input = sample(event_type)?;
     let sample_case = input
         .get("case")
@@ -145,8 +146,7 @@ pub fn delivery(
     case_guid: &str,
     body: String,
 ) -> Result<Delivery> {
-    let route = subscription
-        .route(event_type)
+    let route = hubhooks::routing::subscription_route(subscription, event_type)
         .context("the subscription does not send this type")?;
     Ok(Delivery::new(
         uuid::Uuid::new_v4().to_string().into(),

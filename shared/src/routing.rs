@@ -2,7 +2,7 @@
 use crate::audience::Audience;
 use crate::blacklist;
 use crate::case_update::CaseUpdate;
-use crate::config::{ConfigSet, Destination, Route, Subscription};
+use crate::config::{ConfigSet, Destination, Subscription};
 use crate::event::EventType;
 use crate::mapping::{self, StatusView};
 use crate::party::{Actor, Party, PartyKind};
@@ -10,6 +10,65 @@ use crate::payload::{self, RenderError, Subject, Version};
 use crate::record::{CaseRecord, CostProposal, FileUpload, Invoice, Message, StatusRecord};
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+
+/// Where and how one type of a subscription is delivered.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Route<'a> {
+    pub version: Version,
+    pub destination: &'a Destination,
+}
+
+/// Destination and version for one type, when the subscription wants it
+/// (active and registered): `perType` first, then the subscription's own.
+pub fn subscription_route(sub: &Subscription, event_type: EventType) -> Option<Route<'_>> {
+    if !sub.wants(event_type) {
+        return None;
+    }
+    let per = sub.per_type.get(&event_type);
+    let destination = per
+        .and_then(|p| p.destination.as_ref())
+        .or(sub.destination.as_ref())?;
+    let version = per
+        .and_then(|p| p.version)
+        .or(sub.version)
+        .unwrap_or_default();
+    Some(Route {
+        version,
+        destination,
+    })
+}
+
+/// The subscription `id` as configured now, and where its `event_type`
+/// goes, for a delivery about to be attempted; otherwise why it must
+/// not be sent (disabled, deleted, refused, the type dropped). Retries
+/// and replays follow what the operator just changed.
+pub fn current_route<'a>(
+    config: &'a ConfigSet,
+    id: &str,
+    event_type: EventType,
+) -> Result<(&'a Subscription, Route<'a>), String> {
+    if let Some(sub) = config.subscriptions().find(|s| s.id == id) {
+        if !sub.active() {
+            let why = match (&sub.disabled_reason, sub.enabled) {
+                (Some(r), _) => format!(" ({r})"),
+                (None, false) => " (enabled: false in its config)".to_owned(),
+                (None, true) => String::new(),
+            };
+            return Err(format!("subscription `{id}` is disabled{why}; not sent"));
+        }
+        return subscription_route(sub, event_type)
+            .map(|r| (sub, r))
+            .ok_or_else(|| {
+                format!("subscription `{id}` no longer subscribes to {event_type}; not sent")
+            });
+    }
+    match config.errors.iter().find(|e| e.item == id) {
+        Some(e) => Err(format!(
+            "subscription `{id}` is refused by validation ({e}); not sent"
+        )),
+        None => Err(format!("subscription `{id}` no longer exists; not sent")),
+    }
+}
 
 /// A webhook to send: the subscription, its type, where it goes and the
 /// rendered body.
@@ -139,7 +198,7 @@ pub fn route<'a>(
     let mut planned = Vec::new();
     for party in parties {
         for sub in config.subscriptions_for(party) {
-            if let Some(route) = sub.route(event_type) {
+            if let Some(route) = subscription_route(sub, event_type) {
                 let body = rendered(&mut bodies, route.version, || {
                     payload::render(&subject, route.version)
                 })?;
@@ -208,7 +267,8 @@ fn route_status<'a>(
                     .any(|r| r.matches(prev_key, view.key)),
             };
             for event_type in STATUS_TYPES {
-                let Some(route) = sub.route(event_type).filter(|_| fires(event_type)) else {
+                let Some(route) = subscription_route(sub, event_type).filter(|_| fires(event_type))
+                else {
                     continue;
                 };
                 let body = rendered(&mut bodies, (event_type, route.version), || {

@@ -19,7 +19,7 @@ pub use destination::{AmqpDestination, Destination, HttpDestination, HttpMethod}
 pub use invoice_settings::{InvoiceSettings, InvoiceStatus};
 pub use set::ConfigSet;
 pub use status_mapping::{MappedStatus, StatusMapping};
-pub use subscription::{Registered, Route, Subscription, TypeSettings};
+pub use subscription::{Registered, Subscription, TypeSettings};
 
 use crate::party::Party;
 use serde::{Deserialize, Serialize};

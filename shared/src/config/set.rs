@@ -132,36 +132,6 @@ impl ConfigSet {
         self.subscriptions.values().flatten()
     }
 
-    /// The subscription `id` as configured now, and where its `event_type`
-    /// goes, for a delivery about to be attempted; otherwise why it must
-    /// not be sent (disabled, deleted, refused, the type dropped). Retries
-    /// and replays follow what the operator just changed.
-    pub fn current_route(
-        &self,
-        id: &str,
-        event_type: crate::event::EventType,
-    ) -> Result<(&Subscription, super::Route<'_>), String> {
-        if let Some(sub) = self.subscriptions().find(|s| s.id == id) {
-            if !sub.active() {
-                let why = match (&sub.disabled_reason, sub.enabled) {
-                    (Some(r), _) => format!(" ({r})"),
-                    (None, false) => " (enabled: false in its config)".to_owned(),
-                    (None, true) => String::new(),
-                };
-                return Err(format!("subscription `{id}` is disabled{why}; not sent"));
-            }
-            return sub.route(event_type).map(|r| (sub, r)).ok_or_else(|| {
-                format!("subscription `{id}` no longer subscribes to {event_type}; not sent")
-            });
-        }
-        match self.errors.iter().find(|e| e.item == id) {
-            Some(e) => Err(format!(
-                "subscription `{id}` is refused by validation ({e}); not sent"
-            )),
-            None => Err(format!("subscription `{id}` no longer exists; not sent")),
-        }
-    }
-
     /// The partner's mapping of a provider key: provider-specific first,
     /// then the partner's mapping for any provider.
     pub fn mapped_status(

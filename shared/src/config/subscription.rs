@@ -86,13 +86,6 @@ pub struct TypeSettings {
     pub version: Option<Version>,
 }
 
-/// Where and how one type of a subscription is delivered.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Route<'a> {
-    pub version: Version,
-    pub destination: &'a Destination,
-}
-
 /// A party's subscription: which webhook types go where, in which version.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -184,25 +177,6 @@ impl Subscription {
 
     pub fn is_expanded(&self) -> bool {
         !self.has(Registered::AllCurrent)
-    }
-
-    /// Destination and version for one type, when the subscription wants it.
-    pub fn route(&self, event_type: EventType) -> Option<Route<'_>> {
-        if !self.wants(event_type) {
-            return None;
-        }
-        let per = self.per_type.get(&event_type);
-        let destination = per
-            .and_then(|p| p.destination.as_ref())
-            .or(self.destination.as_ref())?;
-        let version = per
-            .and_then(|p| p.version)
-            .or(self.version)
-            .unwrap_or_default();
-        Some(Route {
-            version,
-            destination,
-        })
     }
 
     /// (type, version) pairs in deprecated versions, for the logs.
@@ -375,6 +349,7 @@ mod tests {
     use super::*;
     use crate::config::tests::{parsed, raw};
     use crate::config::{ConfigItem, Destination};
+    use crate::routing::Route;
     use serde_json::{Value, json};
 
     #[test]
@@ -388,7 +363,7 @@ mod tests {
                 "caseUpdated": {"version": "v3"}
             }
         }));
-        let url = |t| match s.route(t) {
+        let url = |t| match crate::routing::subscription_route(&s, t) {
             Some(Route {
                 version,
                 destination: Destination::Http(h),
@@ -407,7 +382,7 @@ mod tests {
             url(EventType::CaseUpdated),
             (Version::V3, "https://a.example/default")
         );
-        assert!(s.route(EventType::Invoice).is_none());
+        assert!(crate::routing::subscription_route(&s, EventType::Invoice).is_none());
         assert_eq!(
             s.deprecated_versions(),
             vec![
@@ -516,6 +491,6 @@ mod tests {
             json!({"id": "s", "kind": "subscription", "party": {"type": "partner", "id": 1},
             "enabled": false, "eventTypes": ["any"], "destination": {"method": "POST", "url": "https://a.example/"}}),
         );
-        assert!(disabled.route(EventType::NewStatus).is_none());
+        assert!(crate::routing::subscription_route(&disabled, EventType::NewStatus).is_none());
     }
 }

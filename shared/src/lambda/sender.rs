@@ -154,9 +154,9 @@ impl Sender {
             .get()
             .await
             .map_err(|e| DeliveryError::Other(format!("config unavailable: {e}")))?;
-        let (subscription, route) = config
-            .current_route(&delivery.subscription_id, delivery.event_type)
-            .map_err(DeliveryError::Withdrawn)?;
+        let (subscription, route) =
+            crate::routing::current_route(&config, &delivery.subscription_id, delivery.event_type)
+                .map_err(DeliveryError::Withdrawn)?;
         delivery.destination = route.destination.clone();
         delivery.auth = subscription.auth.clone();
         // A test send (`hubhooks send-test`) keeps its single attempt.
