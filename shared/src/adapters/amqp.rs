@@ -166,17 +166,8 @@ impl AmqpTransport {
             .host_str()
             .ok_or_else(|| DeliveryError::Refused("broker URI has no host".into()))?
             .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_owned();
-        let addrs = tokio::net::lookup_host((host.as_str(), 0))
-            .await
-            .map_err(|e| DeliveryError::Connect(format!("resolving `{host}`: {e}")))?;
-        for addr in addrs {
-            self.egress
-                .check(addr.ip())
-                .map_err(|why| DeliveryError::Refused(format!("`{host}` resolves to {why}")))?;
-        }
-        Ok(())
+            .trim_end_matches(']');
+        super::check_resolved(&self.egress, host, 0).await
     }
 
     /// The broker's link: the kept one, the connect in flight, or a new

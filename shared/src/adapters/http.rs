@@ -72,19 +72,6 @@ impl Resolve for GuardedResolver {
     }
 }
 
-/// Every address `host` resolves to must pass the guard.
-async fn check_name(egress: &AllowList, host: &str, port: u16) -> Result<(), DeliveryError> {
-    let addrs = tokio::net::lookup_host((host, port))
-        .await
-        .map_err(|e| DeliveryError::Connect(format!("resolving `{host}`: {e}")))?;
-    for addr in addrs {
-        egress
-            .check(addr.ip())
-            .map_err(|why| DeliveryError::Refused(format!("`{host}` resolves to {why}")))?;
-    }
-    Ok(())
-}
-
 impl HttpTransport {
     /// `proxy`: the deployment's explicit proxy; without one no proxy is
     /// used, whatever the environment says.
@@ -177,7 +164,7 @@ impl Transport for HttpTransport {
                 .map_err(|e| DeliveryError::Refused(e.to_string()))?,
             // Through a proxy our resolver never sees the name: check it here.
             (None, Some(host)) if self.proxied => {
-                check_name(
+                super::check_resolved(
                     &self.egress,
                     host,
                     url.port_or_known_default().unwrap_or(80),

@@ -15,6 +15,25 @@ pub async fn aws_sdk_config() -> aws_config::SdkConfig {
     aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
 }
 
+/// Resolves `host` and checks every address it has against the SSRF guard
+/// (for names no resolver of ours sees: an AMQP broker, a host behind the
+/// deployment's HTTP proxy).
+pub(crate) async fn check_resolved(
+    egress: &crate::egress::AllowList,
+    host: &str,
+    port: u16,
+) -> Result<(), DeliveryError> {
+    let addrs = tokio::net::lookup_host((host, port))
+        .await
+        .map_err(|e| DeliveryError::Connect(format!("resolving `{host}`: {e}")))?;
+    for addr in addrs {
+        egress
+            .check(addr.ip())
+            .map_err(|why| DeliveryError::Refused(format!("`{host}` resolves to {why}")))?;
+    }
+    Ok(())
+}
+
 /// Every delivery by its destination's transport.
 pub struct Transports {
     pub http: http::HttpTransport,

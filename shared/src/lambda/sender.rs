@@ -222,13 +222,6 @@ impl Sender {
         attempt: u32,
         verdict: Verdict,
     ) -> Outcome {
-        let origin = format!("delivery {}", delivery.id);
-        // Dead-lettered with its attempts so far, so a replay counts on.
-        let body = Delivery {
-            prior_attempts: attempt,
-            ..delivery.clone()
-        }
-        .to_message();
         let record = AttemptRecord::new(delivery, attempt, &verdict, Timestamp::now());
         crate::meter::attempt(
             delivery.event_type.as_str(),
@@ -286,7 +279,7 @@ impl Sender {
                     reason = %reason,
                     "delivery dead-lettered"
                 );
-                self.park(reason, origin, body).await
+                self.park_delivery(reason, delivery, attempt).await
             }
             Verdict::Gone { reason } => {
                 tracing::error!(
@@ -304,7 +297,7 @@ impl Sender {
                 }
                 // This instance's other deliveries for it stop at once.
                 self.config.invalidate().await;
-                self.park(reason, origin, body).await
+                self.park_delivery(reason, delivery, attempt).await
             }
         }
     }
@@ -318,6 +311,18 @@ impl Sender {
         if let Err(e) = self.redelivery.retry_later(handle, delay).await {
             tracing::warn!(error = %e, "could not set the retry delay; the queue's visibility timeout applies");
         }
+    }
+
+    /// Dead-letters a delivery with its attempts so far, so a replay counts
+    /// on (the envelope is only written out here, off the success path).
+    async fn park_delivery(&self, reason: String, delivery: &Delivery, attempt: u32) -> Outcome {
+        let body = Delivery {
+            prior_attempts: attempt,
+            ..delivery.clone()
+        }
+        .to_message();
+        self.park(reason, format!("delivery {}", delivery.id), body)
+            .await
     }
 
     async fn park(&self, reason: String, origin: String, body: String) -> Outcome {
