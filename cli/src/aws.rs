@@ -42,6 +42,19 @@ pub async fn sdk_config_with(
     loader.load().await
 }
 
+/// A queue's URL by its name.
+pub async fn queue_url(sqs: &aws_sdk_sqs::Client, name: &str) -> anyhow::Result<String> {
+    use anyhow::Context;
+    sqs.get_queue_url()
+        .queue_name(name)
+        .send()
+        .await
+        .map_err(sdk_err)
+        .with_context(|| format!("finding queue {name}"))?
+        .queue_url
+        .with_context(|| format!("queue {name} has no URL"))
+}
+
 /// An SDK error as a message: the service's code and message when it
 /// answered, else the cause chain (the SDK's Display says only "service
 /// error", its context adds a debug dump of the response).

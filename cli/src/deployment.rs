@@ -1,7 +1,7 @@
 //! Where a deployment's tables and queues are, from its prefix:
 //! `hubhooks-<stage>` in AWS (template.yaml), `hubhooks-local` (or a test's
 //! own prefix) on the local stack.
-use anyhow::{Context, Result};
+use anyhow::Result;
 use hubhooks::tables::TableNames;
 
 #[derive(Debug, Clone)]
@@ -46,13 +46,6 @@ impl Deployment {
 
     /// A queue's URL by its name.
     pub async fn queue_url(&self, sqs: &aws_sdk_sqs::Client, name: &str) -> Result<String> {
-        sqs.get_queue_url()
-            .queue_name(name)
-            .send()
-            .await
-            .map_err(crate::aws::sdk_err)
-            .with_context(|| format!("finding queue {name}"))?
-            .queue_url
-            .with_context(|| format!("queue {name} has no URL"))
+        crate::aws::queue_url(sqs, name).await
     }
 }

@@ -190,15 +190,7 @@ async fn create_queue(
                 queue = name,
                 "queue exists with other settings; using it as it is"
             );
-            client
-                .get_queue_url()
-                .queue_name(name)
-                .send()
-                .await
-                .map_err(crate::aws::sdk_err)
-                .with_context(|| format!("finding queue {name}"))?
-                .queue_url
-                .context("GetQueueUrl returned no URL")
+            crate::aws::queue_url(client, name).await
         }
         Err(e) => Err(crate::aws::sdk_err(e)).with_context(|| format!("creating queue {name}")),
     }

@@ -116,16 +116,6 @@ impl ConfigSource for MemoryConfig {
     }
 }
 
-/// The size SQS counts for a message: its body and its attributes' names,
-/// types and values.
-pub fn sqs_size(body: &str, attributes: &[(&str, &str)]) -> usize {
-    body.len()
-        + attributes
-            .iter()
-            .map(|(k, v)| k.len() + "String".len() + v.len())
-            .sum::<usize>()
-}
-
 /// The delivery queue. `fail_next` scripts failures per delivery id.
 #[derive(Default)]
 pub struct MemoryQueue {

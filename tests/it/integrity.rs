@@ -34,6 +34,22 @@ fn partner_sub(id: &str, types: Value, url: &str, extra: Value) -> Value {
     s
 }
 
+/// Replays everything in the DLQ, as `hubhooks dlq replay` does.
+async fn replay_all(s: &Stack) -> hubhooks_cli::dlq::ReplayReport {
+    Replay {
+        sqs: &s.sqs,
+        dlq_url: &s.stack.delivery_dlq_url,
+        queue_url: &s.stack.delivery_queue_url,
+        selection: Selection::default(),
+        dry_run: false,
+        rate: None,
+        hold: Duration::from_secs(30),
+    }
+    .run(|_, _| {})
+    .await
+    .unwrap()
+}
+
 async fn stack() -> Stack {
     Stack::start(QueueSettings {
         visibility_timeout_secs: 1,
@@ -292,18 +308,7 @@ async fn a_replay_after_fixing_the_url_goes_to_the_new_url() {
     .await
     .unwrap();
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let report = Replay {
-        sqs: &s.sqs,
-        dlq_url: &s.stack.delivery_dlq_url,
-        queue_url: &s.stack.delivery_queue_url,
-        selection: Selection::default(),
-        dry_run: false,
-        rate: None,
-        hold: Duration::from_secs(30),
-    }
-    .run(|_, _| {})
-    .await
-    .unwrap();
+    let report = replay_all(&s).await;
     assert_eq!(report.replayed, 1);
     let got = new.wait_for(1, WAIT).await;
     tokio::time::sleep(GRACE).await;
@@ -335,18 +340,7 @@ async fn a_replay_keeps_counting_attempts_and_never_overwrites_the_attempt_log()
     .await
     .expect("dead-lettered");
     rx.set_status(200);
-    Replay {
-        sqs: &s.sqs,
-        dlq_url: &s.stack.delivery_dlq_url,
-        queue_url: &s.stack.delivery_queue_url,
-        selection: Selection::default(),
-        dry_run: false,
-        rate: None,
-        hold: Duration::from_secs(30),
-    }
-    .run(|_, _| {})
-    .await
-    .unwrap();
+    replay_all(&s).await;
     let got = rx.wait_for(3, WAIT).await;
     tokio::time::sleep(GRACE).await;
     assert_eq!(

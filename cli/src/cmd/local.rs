@@ -23,26 +23,30 @@ pub enum LocalCommand {
     },
 }
 
-pub async fn run(command: LocalCommand, ctx: &Ctx) -> Result<()> {
-    // Arguments first: a bad flag changes nothing.
-    let egress = match &command {
-        LocalCommand::Run { egress_allow } => Some(
-            hubhooks::egress::AllowList::parse(egress_allow)
-                .map_err(|e| anyhow::anyhow!("--egress-allow: {e}"))?,
-        ),
-        LocalCommand::Provision { .. } => None,
-    };
+/// The local stack named by the deployment prefix, provisioned.
+async fn stack(ctx: &Ctx) -> Result<(aws_config::SdkConfig, provision::LocalStack)> {
     let sdk = ctx.sdk().await;
     let stack =
         provision::provision(&sdk, &ctx.dep.prefix, &provision::QueueSettings::default()).await?;
+    Ok((sdk, stack))
+}
+
+pub async fn run(command: LocalCommand, ctx: &Ctx) -> Result<()> {
     match command {
-        LocalCommand::Provision { json } => match ctx.output.or_json(json) {
-            Output::Json => println!("{}", stack.describe()),
-            Output::Table => print!("{}", stack.render()),
-        },
-        LocalCommand::Run { .. } => {
+        LocalCommand::Provision { json } => {
+            let (_, stack) = stack(ctx).await?;
+            match ctx.output.or_json(json) {
+                Output::Json => println!("{}", stack.describe()),
+                Output::Table => print!("{}", stack.render()),
+            }
+        }
+        LocalCommand::Run { egress_allow } => {
+            // The flag first: a bad one changes nothing.
+            let egress = hubhooks::egress::AllowList::parse(&egress_allow)
+                .map_err(|e| anyhow::anyhow!("--egress-allow: {e}"))?;
+            let (sdk, stack) = stack(ctx).await?;
             let options = runner::RunnerOptions {
-                egress: egress.unwrap_or_default(),
+                egress,
                 ..runner::RunnerOptions::default()
             };
             let runner = runner::Runner::start(&sdk, &stack, options).await?;
