@@ -1,9 +1,9 @@
-//! `hubhooks deliveries`: the attempt log, by case, by subscription, or the
-//! failures of a recent period.
+//! `hubhooks deliveries`: the attempt log, by case, by subscription, by
+//! delivery, or the failures of a recent period.
 use anyhow::{Context, Result, bail};
 use aws_sdk_dynamodb::types::AttributeValue;
 use hubhooks::attempt::AttemptRecord;
-use hubhooks::tables::deliveries as d;
+use hubhooks::tables::delivery_log as l;
 use hubhooks::timestamp::Timestamp;
 
 /// Which attempts to show.
@@ -30,47 +30,148 @@ pub fn parse_since(s: &str) -> Result<chrono::Duration> {
     })
 }
 
+/// How far back a search by case, by delivery or of failures looks when
+/// no `--since` is given (a subscription's history is read whole).
+pub const DEFAULT_SEARCH_DAYS: i64 = 7;
+
 /// Attempts matching `filter` (and newer than `since`), oldest first.
+///
+/// A subscription's attempts are its pages; failures have their own
+/// partitions by day; a case's or a delivery's attempts are found in the
+/// pages of the subscriptions the directory lists for the days searched
+/// (see `hubhooks::tables::delivery_log`).
 pub async fn query(
     ddb: &aws_sdk_dynamodb::Client,
     table: &str,
     filter: &Filter,
     since: Option<chrono::Duration>,
 ) -> Result<Vec<AttemptRecord>> {
-    // Key values may not be empty; every timestamp sorts after this one.
-    let from = since
-        .map(|s| Timestamp(chrono::Utc::now() - s).to_contract_string())
-        .unwrap_or_else(|| "0000".to_owned());
-    let (index, key, value) = match filter {
-        Filter::Case(g) => (Some(d::BY_CASE), "caseGuid", g.clone()),
-        Filter::Subscription(s) => (Some(d::BY_SUBSCRIPTION), "subscriptionId", s.clone()),
-        Filter::Failed => (Some(d::FAILURES), "failed", "1".to_owned()),
-        Filter::Delivery(id) => (None, d::PARTITION_KEY, id.clone()),
+    let now = chrono::Utc::now();
+    let from = match (since, filter) {
+        (Some(s), _) => Some(now - s),
+        (None, Filter::Subscription(_)) => None,
+        (None, _) => Some(now - chrono::Duration::days(DEFAULT_SEARCH_DAYS)),
     };
+    // Every timestamp sorts after "0000".
+    let from_sk = from
+        .map(|f| Timestamp(f).to_contract_string())
+        .unwrap_or_else(|| "0000".to_owned());
+    let days: Vec<String> = match from {
+        Some(f) => {
+            let (mut day, last) = (f.date_naive(), now.date_naive());
+            let mut days = Vec::new();
+            loop {
+                days.push(day.format("%Y-%m-%d").to_string());
+                match day.succ_opt() {
+                    Some(next) if day < last => day = next,
+                    _ => break,
+                }
+            }
+            days
+        }
+        None => Vec::new(),
+    };
+    let mut out: Vec<AttemptRecord> = match filter {
+        Filter::Subscription(s) => pages(ddb, table, std::slice::from_ref(s), &from_sk).await?,
+        Filter::Failed => {
+            let mut found = Vec::new();
+            for day in &days {
+                for shard in 0..l::SHARDS {
+                    for item in
+                        partition(ddb, table, &l::failure_partition(day, shard), &from_sk).await?
+                    {
+                        if let Some(a) = item.get(l::ATTEMPT) {
+                            found.push(record(a.clone())?);
+                        }
+                    }
+                }
+            }
+            found
+        }
+        Filter::Case(_) | Filter::Delivery(_) => {
+            let mut subscriptions = std::collections::BTreeSet::new();
+            for day in &days {
+                for item in partition(ddb, table, &l::directory_partition(day), "").await? {
+                    if let Some(AttributeValue::S(s)) = item.get(l::SORT_KEY) {
+                        subscriptions.insert(s.clone());
+                    }
+                }
+            }
+            let subscriptions: Vec<String> = subscriptions.into_iter().collect();
+            pages(ddb, table, &subscriptions, &from_sk)
+                .await?
+                .into_iter()
+                .filter(|a| match filter {
+                    Filter::Case(g) => a.case_guid.as_str() == g,
+                    Filter::Delivery(d) => a.delivery_id.as_str() == d,
+                    _ => false,
+                })
+                .collect()
+        }
+    };
+    if let Some(f) = from {
+        out.retain(|a| a.at.0 >= f);
+    }
+    out.sort_by_key(|a: &AttemptRecord| (a.at, a.attempt));
+    Ok(out)
+}
+
+/// The records on the pages of `subscriptions` from `from_sk` on.
+async fn pages(
+    ddb: &aws_sdk_dynamodb::Client,
+    table: &str,
+    subscriptions: &[String],
+    from_sk: &str,
+) -> Result<Vec<AttemptRecord>> {
+    let mut found = Vec::new();
+    for s in subscriptions {
+        for shard in 0..l::SHARDS {
+            for item in partition(ddb, table, &l::page_partition(s, shard), from_sk).await? {
+                if let Some(AttributeValue::L(list)) = item.get(l::ATTEMPTS) {
+                    for a in list {
+                        found.push(record(a.clone())?);
+                    }
+                }
+            }
+        }
+    }
+    Ok(found)
+}
+
+fn record(value: AttributeValue) -> Result<AttemptRecord> {
+    match value {
+        AttributeValue::M(item) => serde_dynamo::from_item(item).context("reading an attempt"),
+        other => anyhow::bail!("an attempt that is not a map: {other:?}"),
+    }
+}
+
+/// Every item of partition `pk` whose sort key is at least `from_sk`.
+async fn partition(
+    ddb: &aws_sdk_dynamodb::Client,
+    table: &str,
+    pk: &str,
+    from_sk: &str,
+) -> Result<Vec<std::collections::HashMap<String, AttributeValue>>> {
     let mut req = ddb
         .query()
         .table_name(table)
-        .expression_attribute_names("#k", key)
-        .expression_attribute_values(":k", AttributeValue::S(value));
-    req = match index {
-        Some(index) => req
-            .index_name(index)
-            .key_condition_expression("#k = :k AND #at >= :from")
-            .expression_attribute_names("#at", d::INDEX_SORT_KEY)
-            .expression_attribute_values(":from", AttributeValue::S(from)),
-        None => req.key_condition_expression("#k = :k"),
+        .expression_attribute_names("#pk", l::PARTITION_KEY)
+        .expression_attribute_values(":pk", AttributeValue::S(pk.to_owned()));
+    req = if from_sk.is_empty() {
+        req.key_condition_expression("#pk = :pk")
+    } else {
+        req.key_condition_expression("#pk = :pk AND #sk >= :from")
+            .expression_attribute_names("#sk", l::SORT_KEY)
+            .expression_attribute_values(":from", AttributeValue::S(from_sk.to_owned()))
     };
     let mut pages = req.into_paginator().send();
     let mut out = Vec::new();
     while let Some(page) = pages.next().await {
         let page = page
             .map_err(crate::aws::sdk_err)
-            .with_context(|| format!("querying {table}"))?;
-        for item in page.items.unwrap_or_default() {
-            out.push(serde_dynamo::from_item(item).context("reading an attempt")?);
-        }
+            .with_context(|| format!("querying {table} ({pk})"))?;
+        out.extend(page.items.unwrap_or_default());
     }
-    out.sort_by_key(|a: &AttemptRecord| (a.at, a.attempt));
     Ok(out)
 }
 

@@ -29,7 +29,7 @@ impl Deployment {
     }
 
     pub fn deliveries_table(&self) -> String {
-        format!("{}-deliveries", self.prefix)
+        format!("{}-delivery-log", self.prefix)
     }
 
     pub fn delivery_queue(&self) -> String {

@@ -20,7 +20,7 @@ pub struct LocalStack {
     pub secrets_table: String,
     /// Bodies too large for a queue message (`<prefix>-payloads`).
     pub payload_bucket: String,
-    /// The attempt log (`<prefix>-deliveries`).
+    /// The attempt log (`<prefix>-delivery-log`).
     pub deliveries_table: String,
     /// Where the local runner keeps its place in each stream shard
     /// (`<prefix>-runner-checkpoints`; Lambda's event source mappings keep
@@ -102,40 +102,18 @@ async fn create_table(
     }
 }
 
-/// The attempt log: keyed by delivery and attempt, with an index per case,
-/// per subscription and of failures, and a TTL.
+/// The attempt log: generic keys, no index, a TTL
+/// (`hubhooks::tables::delivery_log`).
 async fn create_attempt_log(client: &aws_sdk_dynamodb::Client, name: &str) -> Result<()> {
-    use aws_sdk_dynamodb::types::{GlobalSecondaryIndex, Projection, ProjectionType};
-    use hubhooks::tables::deliveries as d;
-    let mut attrs = vec![
-        attr(d::PARTITION_KEY, ScalarAttributeType::S)?,
-        attr(d::SORT_KEY, ScalarAttributeType::N)?,
-        attr(d::INDEX_SORT_KEY, ScalarAttributeType::S)?,
-    ];
-    let mut indexes = Vec::new();
-    for (index, partition) in d::INDEXES {
-        attrs.push(attr(partition, ScalarAttributeType::S)?);
-        indexes.push(
-            GlobalSecondaryIndex::builder()
-                .index_name(index)
-                .key_schema(key(partition, KeyType::Hash)?)
-                .key_schema(key(d::INDEX_SORT_KEY, KeyType::Range)?)
-                .projection(
-                    Projection::builder()
-                        .projection_type(ProjectionType::All)
-                        .build(),
-                )
-                .build()?,
-        );
-    }
+    use hubhooks::tables::delivery_log as l;
     let created = client
         .create_table()
         .table_name(name)
         .billing_mode(BillingMode::PayPerRequest)
-        .key_schema(key(d::PARTITION_KEY, KeyType::Hash)?)
-        .key_schema(key(d::SORT_KEY, KeyType::Range)?)
-        .set_attribute_definitions(Some(attrs))
-        .set_global_secondary_indexes(Some(indexes))
+        .key_schema(key(l::PARTITION_KEY, KeyType::Hash)?)
+        .key_schema(key(l::SORT_KEY, KeyType::Range)?)
+        .attribute_definitions(attr(l::PARTITION_KEY, ScalarAttributeType::S)?)
+        .attribute_definitions(attr(l::SORT_KEY, ScalarAttributeType::S)?)
         .send()
         .await;
     match created {
@@ -154,7 +132,7 @@ async fn create_attempt_log(client: &aws_sdk_dynamodb::Client, name: &str) -> Re
         .time_to_live_specification(
             aws_sdk_dynamodb::types::TimeToLiveSpecification::builder()
                 .enabled(true)
-                .attribute_name(d::TTL)
+                .attribute_name(l::TTL)
                 .build()?,
         )
         .send()
@@ -205,7 +183,7 @@ impl LocalStack {
         }
         tables.insert("config".into(), self.tables.config.clone().into());
         tables.insert("secrets".into(), self.secrets_table.clone().into());
-        tables.insert("deliveries".into(), self.deliveries_table.clone().into());
+        tables.insert("deliveryLog".into(), self.deliveries_table.clone().into());
         tables.insert(
             "runner-checkpoints".into(),
             self.checkpoints_table.clone().into(),
@@ -280,7 +258,7 @@ pub async fn provision(
         false,
     )
     .await?;
-    let deliveries_table = format!("{prefix}-deliveries");
+    let deliveries_table = format!("{prefix}-delivery-log");
     create_attempt_log(&ddb, &deliveries_table).await?;
     let checkpoints_table = format!("{prefix}-runner-checkpoints");
     create_table(

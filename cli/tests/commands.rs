@@ -655,7 +655,7 @@ async fn local_provision_and_secret_put() {
         "fresh-invoices",
         "fresh-config",
         "fresh-secrets",
-        "fresh-deliveries",
+        "fresh-delivery-log",
     ] {
         assert!(tables.iter().any(|n| n == t), "{t} in {tables:?}");
     }

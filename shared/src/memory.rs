@@ -8,9 +8,9 @@ use crate::config::RawConfigItem;
 use crate::delivery::{Delivery, QUEUE_MESSAGE_LIMIT};
 use crate::ids::{CaseId, StatusId};
 use crate::ports::{
-    AttemptLog, AttemptWrite, CaseStore, CaseStoreError, ConfigSource, DeadLetter, DeadLetters,
-    DeliveryError, DeliveryQueue, EarlierStatuses, IoError, Outgoing, PayloadStore, Receipt,
-    Redelivery, SecretStore, SubscriptionControl, Transport,
+    AttemptLog, CaseStore, CaseStoreError, ConfigSource, DeadLetter, DeadLetters, DeliveryError,
+    DeliveryQueue, EarlierStatuses, IoError, Outgoing, PayloadStore, Receipt, Redelivery,
+    SecretStore, SubscriptionControl, Transport,
 };
 use crate::record::CaseRecord;
 use async_trait::async_trait;
@@ -347,14 +347,16 @@ impl SubscriptionControl for MemoryControl {
     }
 }
 
-/// The attempt log, keyed as the table is: (delivery id, attempt). Like the
-/// table's conditional write, it never overwrites a record.
+/// The attempt log: records appended in the order written, never
+/// overwritten; held back until `flush`, as the table's log does.
 #[derive(Default)]
 pub struct MemoryAttemptLog {
     pub records: Mutex<Vec<AttemptRecord>>,
+    pending: Mutex<Vec<AttemptRecord>>,
 }
 
 impl MemoryAttemptLog {
+    /// What was flushed.
     pub fn records(&self) -> Vec<AttemptRecord> {
         lock(&self.records).clone()
     }
@@ -362,28 +364,15 @@ impl MemoryAttemptLog {
 
 #[async_trait]
 impl AttemptLog for MemoryAttemptLog {
-    async fn record(&self, attempt: &AttemptRecord) -> Result<AttemptWrite, IoError> {
-        let mut records = lock(&self.records);
-        let taken = |n: u32| {
-            records
-                .iter()
-                .any(|r| r.delivery_id == attempt.delivery_id && r.attempt == n)
-        };
-        if !taken(attempt.attempt) {
-            records.push(attempt.clone());
-            return Ok(AttemptWrite::AsNumbered);
-        }
-        let next = records
-            .iter()
-            .filter(|r| r.delivery_id == attempt.delivery_id)
-            .map(|r| r.attempt)
-            .max()
-            .unwrap_or(0)
-            + 1;
-        let mut renumbered = attempt.clone();
-        renumbered.attempt = next;
-        records.push(renumbered);
-        Ok(AttemptWrite::Renumbered(next))
+    async fn record(&self, attempt: &AttemptRecord) -> Result<(), IoError> {
+        lock(&self.pending).push(attempt.clone());
+        Ok(())
+    }
+
+    async fn flush(&self) -> Result<(), IoError> {
+        let pending = std::mem::take(&mut *lock(&self.pending));
+        lock(&self.records).extend(pending);
+        Ok(())
     }
 }
 

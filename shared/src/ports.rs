@@ -166,23 +166,17 @@ pub trait SubscriptionControl: Send + Sync {
     async fn disable(&self, subscription_id: &str, reason: &str) -> Result<(), IoError>;
 }
 
-/// The attempt log: one record per delivery attempt, never overwritten.
+/// The attempt log: one record per delivery attempt, appended, never
+/// overwritten. A log may hold records back until `flush`, which the
+/// sender calls at the end of every batch (so one write carries many).
 #[async_trait]
 pub trait AttemptLog: Send + Sync {
-    async fn record(
-        &self,
-        attempt: &crate::attempt::AttemptRecord,
-    ) -> Result<AttemptWrite, IoError>;
-}
+    async fn record(&self, attempt: &crate::attempt::AttemptRecord) -> Result<(), IoError>;
 
-/// How an attempt record was written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AttemptWrite {
-    /// Under its own attempt number.
-    AsNumbered,
-    /// Its number was taken (a message whose count was lost, e.g. moved by
-    /// the queue's own redrive); written under the next free one.
-    Renumbered(u32),
+    /// Writes what `record` held back.
+    async fn flush(&self) -> Result<(), IoError> {
+        Ok(())
+    }
 }
 
 /// Bodies too large for a queue message.
@@ -242,11 +236,12 @@ mod shared {
 
     #[async_trait]
     impl<T: AttemptLog + ?Sized> AttemptLog for Arc<T> {
-        async fn record(
-            &self,
-            attempt: &crate::attempt::AttemptRecord,
-        ) -> Result<AttemptWrite, IoError> {
+        async fn record(&self, attempt: &crate::attempt::AttemptRecord) -> Result<(), IoError> {
             (**self).record(attempt).await
+        }
+
+        async fn flush(&self) -> Result<(), IoError> {
+            (**self).flush().await
         }
     }
 

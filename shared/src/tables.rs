@@ -12,25 +12,49 @@ pub const CONFIG_KEY: &str = "id";
 /// Secrets table: partition key `id` (S), the name config items use.
 pub const SECRETS_KEY: &str = "id";
 
-/// The attempt log: one item per attempt, partition key `deliveryId` (S),
-/// sort key `attempt` (N); items expire by the `ttl` attribute.
-pub mod deliveries {
-    pub const PARTITION_KEY: &str = "deliveryId";
-    pub const SORT_KEY: &str = "attempt";
+/// The attempt log (`<prefix>-delivery-log`), built so a delivery that
+/// succeeds costs a fraction of a write unit (docs/benchmarks.md): no
+/// index, generic keys `pk`/`sk` (S), items expiring by `ttl`.
+///
+/// - **Pages**: the attempts one sender invocation made for one
+///   subscription, in one item: `pk` = `sub#<subscription>#<shard>`, `sk` =
+///   `<at>#<page id>`, the records in `attempts`. A subscription's history
+///   in a window is a Query per shard.
+/// - **Failures**: each failed attempt once more on its own: `pk` =
+///   `failed#<day>#<shard>`, `sk` = `<at>#<delivery>#<attempt>`, the record
+///   in `attempt`. Successes never touch it.
+/// - **Directory**: which subscriptions have pages on a day: `pk` =
+///   `subs#<day>`, `sk` = the subscription (written once a day per instance
+///   and subscription); searches by case or delivery read the pages of the
+///   subscriptions listed for the days of their window.
+pub mod delivery_log {
+    pub const PARTITION_KEY: &str = "pk";
+    pub const SORT_KEY: &str = "sk";
     pub const TTL: &str = "ttl";
-    /// Index of a case's attempts: `caseGuid`, `at`.
-    pub const BY_CASE: &str = "byCase";
-    /// Index of a subscription's attempts: `subscriptionId`, `at`.
-    pub const BY_SUBSCRIPTION: &str = "bySubscription";
-    /// Sparse index of failed attempts: `failed` (always `"1"`), `at`.
-    pub const FAILURES: &str = "failures";
-    /// (index, partition key) of every index; the sort key is `at`.
-    pub const INDEXES: [(&str, &str); 3] = [
-        (BY_CASE, "caseGuid"),
-        (BY_SUBSCRIPTION, "subscriptionId"),
-        (FAILURES, "failed"),
-    ];
-    pub const INDEX_SORT_KEY: &str = "at";
+    /// A page's records.
+    pub const ATTEMPTS: &str = "attempts";
+    /// A failure item's record.
+    pub const ATTEMPT: &str = "attempt";
+    /// Partitions per subscription and per day of failures: spreads the
+    /// writes of one busy subscription (or an outage) over several.
+    pub const SHARDS: u32 = 4;
+
+    pub fn page_partition(subscription: &str, shard: u32) -> String {
+        format!("sub#{subscription}#{shard}")
+    }
+
+    pub fn failure_partition(day: &str, shard: u32) -> String {
+        format!("failed#{day}#{shard}")
+    }
+
+    pub fn directory_partition(day: &str) -> String {
+        format!("subs#{day}")
+    }
+
+    /// `2026-11-23` of a contract timestamp `2026-11-23T01:40:20.123Z`.
+    pub fn day(at: &str) -> &str {
+        at.get(..10).unwrap_or(at)
+    }
 }
 
 /// Every table item with its own id lives under its case: partition key

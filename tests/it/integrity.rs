@@ -442,41 +442,111 @@ async fn an_unreadable_earlier_status_does_not_block_later_statuses() {
     );
 }
 
-/// Issue 9.5: the attempt log never overwrites: a record whose number is
-/// taken (a message whose count restarted) goes under the next free one.
+/// Issue 9.5: the attempt log never overwrites: records are appended, even
+/// one with a number already logged (a message whose count restarted).
+/// Issue 12.4: a batch's attempts for one subscription are one page; only
+/// failures get items of their own, and the day's directory entry is
+/// written once per instance.
 #[tokio::test]
-async fn the_attempt_log_never_overwrites_an_attempt() {
+async fn the_attempt_log_appends_a_page_per_batch_and_subscription() {
     use hubhooks::adapters::dynamo::DynamoAttemptLog;
     use hubhooks::attempt::AttemptRecord;
-    use hubhooks::ports::{AttemptLog, AttemptWrite, Receipt};
-    use hubhooks::retry::Verdict;
+    use hubhooks::ports::{AttemptLog, Receipt};
+    use hubhooks::retry::{Failure, Verdict};
+    use hubhooks_cli::attempts::{Filter, query};
     let s = stack().await;
-    let log = DynamoAttemptLog::new(s.ddb.clone(), s.stack.deliveries_table.clone(), 30);
-    let d = hubhooks::memory::delivery("d-renumber", "sub", "https://example.com/");
+    let table = s.stack.deliveries_table.clone();
+    let log = DynamoAttemptLog::new(s.ddb.clone(), table.clone(), 30);
     let delivered = Verdict::Delivered(Receipt {
         status: 200,
         latency: Duration::from_millis(3),
         excerpt: String::new(),
     });
-    let record = AttemptRecord::new(&d, 1, &delivered, hubhooks::timestamp::Timestamp::now());
-    assert_eq!(log.record(&record).await.unwrap(), AttemptWrite::AsNumbered);
+    let now = hubhooks::timestamp::Timestamp::now;
+    // GIVEN a batch: ten successes for `sub`, one retry for `other`
+    for i in 0..10 {
+        let d = hubhooks::memory::delivery(&format!("d-{i}"), "sub", "https://example.com/");
+        log.record(&AttemptRecord::new(&d, 1, &delivered, now()))
+            .await
+            .unwrap();
+    }
+    let failing = hubhooks::memory::delivery("d-x", "other", "https://example.com/");
+    let retry = Verdict::Retry {
+        delay: Duration::from_secs(30),
+        error: Failure {
+            message: "503 Service Unavailable".into(),
+            status: Some(503),
+            latency: Some(Duration::from_millis(4)),
+            excerpt: String::new(),
+        },
+    };
+    log.record(&AttemptRecord::new(&failing, 1, &retry, now()))
+        .await
+        .unwrap();
+    // WHEN it is flushed
+    log.flush().await.unwrap();
+    // THEN two pages, one failure item and two directory entries were written
+    let count = |s: &Stack| {
+        let (ddb, table) = (s.ddb.clone(), table.clone());
+        async move {
+            let items = ddb
+                .scan()
+                .table_name(&table)
+                .send()
+                .await
+                .unwrap()
+                .items
+                .unwrap_or_default();
+            let mut kinds: Vec<String> = items
+                .iter()
+                .map(|i| {
+                    i["pk"]
+                        .as_s()
+                        .unwrap()
+                        .split('#')
+                        .next()
+                        .unwrap()
+                        .to_owned()
+                })
+                .collect();
+            kinds.sort();
+            kinds
+        }
+    };
+    assert_eq!(count(&s).await, ["failed", "sub", "sub", "subs", "subs"]);
+    // AND a record with a number already logged is appended, not written over
+    let again = hubhooks::memory::delivery("d-0", "sub", "https://example.com/");
+    log.record(&AttemptRecord::new(&again, 1, &delivered, now()))
+        .await
+        .unwrap();
+    log.flush().await.unwrap();
     assert_eq!(
-        log.record(&record).await.unwrap(),
-        AttemptWrite::Renumbered(2)
+        count(&s).await.len(),
+        6,
+        "one more page, no new directory entry"
     );
-    assert_eq!(
-        log.record(&record).await.unwrap(),
-        AttemptWrite::Renumbered(3)
-    );
-    let all = hubhooks_cli::attempts::query(
+    let d0 = query(&s.ddb, &table, &Filter::Delivery("d-0".into()), None)
+        .await
+        .unwrap();
+    assert_eq!(d0.iter().map(|a| a.attempt).collect::<Vec<_>>(), [1, 1]);
+    // AND every query finds what it should
+    let by_sub = query(&s.ddb, &table, &Filter::Subscription("sub".into()), None)
+        .await
+        .unwrap();
+    assert_eq!(by_sub.len(), 11);
+    let by_case = query(
         &s.ddb,
-        &s.stack.deliveries_table,
-        &hubhooks_cli::attempts::Filter::Delivery("d-renumber".into()),
+        &table,
+        &Filter::Case(failing.case_guid.to_string()),
         None,
     )
     .await
     .unwrap();
-    assert_eq!(all.iter().map(|a| a.attempt).collect::<Vec<_>>(), [1, 2, 3]);
+    assert_eq!(by_case.len(), 12);
+    let failed = query(&s.ddb, &table, &Filter::Failed, None).await.unwrap();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].delivery_id.as_str(), "d-x");
+    assert_eq!(failed[0].status, Some(503));
 }
 
 /// Issue 11.2: re-putting the config file does not silently re-enable a

@@ -1,9 +1,7 @@
 //! DynamoDB: the case tables and the config table.
 use crate::config::RawConfigItem;
 use crate::ids::{CaseId, StatusId};
-use crate::ports::{
-    AttemptWrite, CaseStore, CaseStoreError, ConfigSource, EarlierStatuses, IoError,
-};
+use crate::ports::{CaseStore, CaseStoreError, ConfigSource, EarlierStatuses, IoError};
 use crate::record::CaseRecord;
 use crate::tables::{
     CASES_KEY, CONFIG_KEY, SECRETS_KEY, STATUSES_PARTITION_KEY, STATUSES_SORT_KEY,
@@ -253,11 +251,17 @@ impl crate::ports::SubscriptionControl for DynamoSubscriptionControl {
     }
 }
 
-/// The attempt log in DynamoDB (see [`crate::tables::deliveries`]).
+/// The attempt log in DynamoDB (see [`crate::tables::delivery_log`]):
+/// `record` holds attempts back, `flush` writes one page per subscription
+/// of the batch, an item per failed attempt, and the day's directory
+/// entries this instance has not written yet, in BatchWriteItem calls.
 pub struct DynamoAttemptLog {
     client: Client,
     table: String,
     retention_days: u32,
+    pending: std::sync::Mutex<Vec<crate::attempt::AttemptRecord>>,
+    /// (day, subscription) directory entries written by this instance.
+    listed: std::sync::Mutex<std::collections::HashSet<(String, String)>>,
 }
 
 impl DynamoAttemptLog {
@@ -266,100 +270,159 @@ impl DynamoAttemptLog {
             client,
             table,
             retention_days,
+            pending: Default::default(),
+            listed: Default::default(),
         }
     }
+
+    fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+        m.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The items for `records`: pages, failures, and the directory entries
+    /// this instance has not written yet (returned too, to be remembered
+    /// once written).
+    #[allow(clippy::type_complexity)]
+    fn items(
+        &self,
+        records: Vec<crate::attempt::AttemptRecord>,
+    ) -> Result<(Vec<Item>, Vec<(String, String)>), IoError> {
+        use crate::tables::delivery_log as l;
+        let encode = |r: &crate::attempt::AttemptRecord| -> Result<AttributeValue, IoError> {
+            let item: Item = serde_dynamo::to_item(r)
+                .map_err(|e| IoError::new(format!("encoding an attempt for {}", self.table), e))?;
+            Ok(AttributeValue::M(item))
+        };
+        let expires = |at: &crate::timestamp::Timestamp| {
+            AttributeValue::N(
+                (at.0.timestamp() + i64::from(self.retention_days) * 86_400).to_string(),
+            )
+        };
+        let keyed = |pk: String, sk: String, at: &crate::timestamp::Timestamp| -> Item {
+            HashMap::from([
+                (l::PARTITION_KEY.to_owned(), AttributeValue::S(pk)),
+                (l::SORT_KEY.to_owned(), AttributeValue::S(sk)),
+                (l::TTL.to_owned(), expires(at)),
+            ])
+        };
+        let mut by_subscription: std::collections::BTreeMap<String, Vec<_>> = Default::default();
+        let mut items = Vec::new();
+        let mut listed = Vec::new();
+        for r in records {
+            if r.outcome.is_failure() {
+                let at = r.at.to_contract_string();
+                let shard = shard_of(&r.delivery_id);
+                let mut item = keyed(
+                    l::failure_partition(l::day(&at), shard),
+                    format!("{at}#{}#{}", r.delivery_id, r.attempt),
+                    &r.at,
+                );
+                item.insert(l::ATTEMPT.to_owned(), encode(&r)?);
+                items.push(item);
+            }
+            by_subscription
+                .entry(r.subscription_id.to_string())
+                .or_default()
+                .push(r);
+        }
+        for (subscription, records) in by_subscription {
+            let first = &records[0].at;
+            let at = first.to_contract_string();
+            let page = uuid::Uuid::new_v4().to_string();
+            let mut item = keyed(
+                l::page_partition(&subscription, shard_of(&page)),
+                format!("{at}#{page}"),
+                first,
+            );
+            let encoded = records.iter().map(encode).collect::<Result<Vec<_>, _>>()?;
+            item.insert(l::ATTEMPTS.to_owned(), AttributeValue::L(encoded));
+            items.push(item);
+            let entry = (l::day(&at).to_owned(), subscription);
+            if !Self::lock(&self.listed).contains(&entry) {
+                items.push(keyed(
+                    l::directory_partition(&entry.0),
+                    entry.1.clone(),
+                    first,
+                ));
+                listed.push(entry);
+            }
+        }
+        Ok((items, listed))
+    }
+
+    /// BatchWriteItem, 25 items a call; what DynamoDB leaves unprocessed is
+    /// tried again (three tries, 50 ms then 200 ms apart).
+    async fn write(&self, items: Vec<Item>) -> Result<(), IoError> {
+        use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+        for chunk in items.chunks(25) {
+            let mut requests = chunk
+                .iter()
+                .map(|item| {
+                    PutRequest::builder()
+                        .set_item(Some(item.clone()))
+                        .build()
+                        .map(|p| WriteRequest::builder().put_request(p).build())
+                        .map_err(|e| IoError::new(format!("BatchWriteItem {}", self.table), e))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut pause = std::time::Duration::from_millis(50);
+            for attempt in 1..=3 {
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table, requests)
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        IoError::new(
+                            format!("BatchWriteItem {}", self.table),
+                            DisplayErrorContext(e),
+                        )
+                    })?;
+                requests = out
+                    .unprocessed_items
+                    .and_then(|mut u| u.remove(&self.table))
+                    .unwrap_or_default();
+                if requests.is_empty() {
+                    break;
+                }
+                if attempt == 3 {
+                    return Err(IoError::new(
+                        format!("BatchWriteItem {}", self.table),
+                        format!("{} items left unprocessed after 3 tries", requests.len()),
+                    ));
+                }
+                tokio::time::sleep(pause).await;
+                pause *= 4;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A stable shard in `0..SHARDS` for a key.
+fn shard_of(key: &str) -> u32 {
+    let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    });
+    (hash % u64::from(crate::tables::delivery_log::SHARDS)) as u32
 }
 
 #[async_trait]
 impl crate::ports::AttemptLog for DynamoAttemptLog {
-    async fn record(
-        &self,
-        attempt: &crate::attempt::AttemptRecord,
-    ) -> Result<AttemptWrite, IoError> {
-        // Written only where no record is: should the number be taken (a
-        // message moved by the queue's own redrive restarts its count), the
-        // next free number is used, so no attempt is ever overwritten.
-        let mut numbered = attempt.clone();
-        for _ in 0..5 {
-            match self.put_new(&numbered).await? {
-                true if numbered.attempt == attempt.attempt => return Ok(AttemptWrite::AsNumbered),
-                true => return Ok(AttemptWrite::Renumbered(numbered.attempt)),
-                false => numbered.attempt = self.last_attempt(&attempt.delivery_id).await? + 1,
-            }
-        }
-        Err(IoError::new(
-            format!("PutItem {} {}", self.table, attempt.delivery_id),
-            "attempt numbers kept being taken",
-        ))
-    }
-}
-
-impl DynamoAttemptLog {
-    /// The highest attempt number logged for a delivery.
-    async fn last_attempt(&self, delivery_id: &str) -> Result<u32, IoError> {
-        use crate::tables::deliveries;
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("#d = :d")
-            .expression_attribute_names("#d", deliveries::PARTITION_KEY)
-            .expression_attribute_values(":d", AttributeValue::S(delivery_id.to_owned()))
-            .scan_index_forward(false)
-            .limit(1)
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| {
-                IoError::new(
-                    format!("Query {} {delivery_id}", self.table),
-                    DisplayErrorContext(e),
-                )
-            })?;
-        Ok(out
-            .items
-            .unwrap_or_default()
-            .first()
-            .and_then(|i| i.get(deliveries::SORT_KEY))
-            .and_then(|v| v.as_n().ok())
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0))
+    async fn record(&self, attempt: &crate::attempt::AttemptRecord) -> Result<(), IoError> {
+        Self::lock(&self.pending).push(attempt.clone());
+        Ok(())
     }
 
-    /// `false` when a record with that number exists already.
-    async fn put_new(&self, attempt: &crate::attempt::AttemptRecord) -> Result<bool, IoError> {
-        use crate::tables::deliveries;
-        let mut item: Item = serde_dynamo::to_item(attempt)
-            .map_err(|e| IoError::new(format!("encoding attempt for {}", self.table), e))?;
-        let expires = attempt.at.0.timestamp() + i64::from(self.retention_days) * 86_400;
-        item.insert(
-            deliveries::TTL.into(),
-            AttributeValue::N(expires.to_string()),
-        );
-        if attempt.outcome.is_failure() {
-            item.insert("failed".into(), AttributeValue::S("1".into()));
+    async fn flush(&self) -> Result<(), IoError> {
+        let records = std::mem::take(&mut *Self::lock(&self.pending));
+        if records.is_empty() {
+            return Ok(());
         }
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(#d)")
-            .expression_attribute_names("#d", deliveries::PARTITION_KEY)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(IoError::new(
-                format!("PutItem {} {}", self.table, attempt.delivery_id),
-                DisplayErrorContext(e),
-            )),
-        }
+        let (items, listed) = self.items(records)?;
+        self.write(items).await?;
+        Self::lock(&self.listed).extend(listed);
+        Ok(())
     }
 }

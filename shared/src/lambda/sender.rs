@@ -33,8 +33,8 @@ use crate::config_cache::ConfigCache;
 use crate::delivery::{Delivery, READABLE_VERSIONS};
 use crate::outcome::Setback;
 use crate::ports::{
-    AttemptLog, AttemptWrite, ConfigSource, DeadLetter, DeadLetters, DeliveryError, IoError,
-    Outgoing, PayloadStore, Redelivery, SecretStore, SubscriptionControl, Transport,
+    AttemptLog, ConfigSource, DeadLetter, DeadLetters, DeliveryError, IoError, Outgoing,
+    PayloadStore, Redelivery, SecretStore, SubscriptionControl, Transport,
 };
 use crate::retry::{RetrySchedule, Verdict, verdict};
 use crate::timestamp::Timestamp;
@@ -68,6 +68,10 @@ pub enum Outcome {
 impl Sender {
     pub async fn handle(&self, event: SqsEvent) -> Result<SqsBatchResponse, lambda_runtime::Error> {
         let outcomes = join_all(event.records.iter().map(|m| self.process(m))).await;
+        // The batch's attempts in as few writes as the log can make them.
+        if let Err(e) = self.log.flush().await {
+            tracing::warn!(error = %e, "could not write the attempt log");
+        }
         let mut response = SqsBatchResponse::default();
         let (mut delivered, mut parked) = (0, 0);
         for (message, outcome) in event.records.iter().zip(&outcomes) {
@@ -229,18 +233,14 @@ impl Sender {
             &verdict,
         );
         // The log is for people; a failure to write it never fails a delivery.
-        match self.log.record(&record).await {
-            Ok(AttemptWrite::AsNumbered) => {}
-            Ok(AttemptWrite::Renumbered(n)) => {
-                tracing::warn!(delivery_id = %delivery.id, attempt, logged_as = n, "attempt number was taken in the log; logged under the next free one")
-            }
-            Err(e) => {
-                tracing::warn!(delivery_id = %delivery.id, error = %e, "could not write the attempt log")
-            }
+        if let Err(e) = self.log.record(&record).await {
+            tracing::warn!(delivery_id = %delivery.id, error = %e, "could not write the attempt log")
         }
         match verdict {
             Verdict::Delivered(receipt) => {
-                tracing::info!(
+                // Successes are in the attempt log and the metrics; at INFO
+                // the log keeps one line per batch and one per failure.
+                tracing::debug!(
                     delivery_id = %delivery.id,
                     subscription_id = %delivery.subscription_id,
                     event_type = %delivery.event_type,
@@ -545,7 +545,9 @@ mod tests {
             prior_attempts: 2,
             ..envelope()
         };
-        w.sender.process(&message(&replayed, 1)).await;
+        let mut event = SqsEvent::default();
+        event.records.push(message(&replayed, 1));
+        w.sender.handle(event).await.unwrap();
         assert_eq!(
             w.transport.attempts()[0].header("webhook-attempt"),
             Some("3")
