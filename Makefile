@@ -1,5 +1,5 @@
 # The two quick-start commands: `make demo` and `make test`.
-.PHONY: demo test lint fmt build release bootstrap
+.PHONY: demo test bench lint fmt build release bootstrap
 
 bootstrap:
 	scripts/bootstrap.sh
@@ -9,6 +9,11 @@ demo:
 
 test:
 	scripts/test.sh
+
+# Throughput against the load generator's limit, start time, memory, sizes
+# (docs/benchmarks.md). `scripts/bench.sh --arm64` adds the arm64 sizes.
+bench:
+	scripts/bench.sh
 
 lint:
 	cargo fmt --all --check

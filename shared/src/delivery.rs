@@ -120,7 +120,7 @@ impl Delivery {
     /// What SQS counts for this delivery's message: the envelope and the
     /// attributes the queue adapter puts on it.
     pub fn queue_message_bytes(&self) -> usize {
-        self.to_message().len() + self.attribute_bytes()
+        json_bytes(self) + self.attribute_bytes()
     }
 
     pub fn attribute_bytes(&self) -> usize {
@@ -132,8 +132,40 @@ impl Delivery {
 
     /// Whether the message, with the body inline, fits in a queue message.
     pub fn fits_inline(&self) -> bool {
-        self.queue_message_bytes() <= QUEUE_MESSAGE_LIMIT
+        // Most bodies are a few KiB: a bound (every string byte escaped to
+        // six, the small parts counted exactly) settles it without going
+        // through the body; the exact count is for bodies near the limit.
+        let strings = self.body.len()
+            + self.id.len()
+            + self.subscription_id.len()
+            + self.case_guid.len()
+            + self.source.len()
+            + self.body_ref.as_ref().map_or(0, String::len);
+        let bound = 6 * strings
+            + json_bytes(&self.destination)
+            + json_bytes(&self.auth)
+            + self.attribute_bytes()
+            + 512;
+        bound <= QUEUE_MESSAGE_LIMIT || self.queue_message_bytes() <= QUEUE_MESSAGE_LIMIT
     }
+}
+
+/// The size of `value` as JSON, counted as written, escapes and all,
+/// without building the string.
+fn json_bytes<T: Serialize>(value: &T) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    let _ = serde_json::to_writer(&mut count, value);
+    count.0
 }
 
 /// Message attributes on delivery and dead-letter messages, for filtering
@@ -178,6 +210,23 @@ pub use crate::headers;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whether_a_body_fits_inline_is_decided_as_sent_escapes_and_all() {
+        let mut d = crate::memory::delivery("d-1", "s-1", "https://example.com/h");
+        for (body, fits) in [
+            ("a".repeat(200_000), true),
+            ("\"".repeat(100_000), true),
+            ("\"".repeat(140_000), false),
+            ("\u{1}".repeat(40_000), true),
+            ("\u{1}".repeat(50_000), false),
+        ] {
+            d.body = body;
+            let exact = d.queue_message_bytes() <= QUEUE_MESSAGE_LIMIT;
+            assert_eq!(d.fits_inline(), exact, "{} bytes", d.body.len());
+            assert_eq!(exact, fits, "{} bytes", d.body.len());
+        }
+    }
 
     #[test]
     fn ids_are_deterministic_and_distinct() {

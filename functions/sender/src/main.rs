@@ -3,6 +3,9 @@ use hubhooks::lambda::sender::AwsSender;
 use hubhooks::settings::SenderSettings;
 use lambda_runtime::Error;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     hubhooks::telemetry::init();

@@ -65,16 +65,23 @@ pub fn pack(sizes: &[usize]) -> (Vec<Vec<usize>>, Vec<usize>) {
     (batches, too_large)
 }
 
+/// The queue messages of `deliveries` and their sizes as SQS counts them
+/// (body and attributes).
+pub fn messages(deliveries: &[Delivery]) -> (Vec<String>, Vec<usize>) {
+    let bodies: Vec<String> = deliveries.iter().map(Delivery::to_message).collect();
+    let sizes = bodies
+        .iter()
+        .zip(deliveries)
+        .map(|(b, d)| b.len() + d.attribute_bytes())
+        .collect();
+    (bodies, sizes)
+}
+
 #[async_trait]
 impl DeliveryQueue for SqsDeliveryQueue {
     async fn enqueue(&self, deliveries: &[Delivery]) -> Vec<Result<(), IoError>> {
         let mut results: Vec<Result<(), IoError>> = (0..deliveries.len()).map(|_| Ok(())).collect();
-        let bodies: Vec<String> = deliveries.iter().map(Delivery::to_message).collect();
-        let sizes: Vec<usize> = bodies
-            .iter()
-            .zip(deliveries)
-            .map(|(b, d)| b.len() + d.attribute_bytes())
-            .collect();
+        let (bodies, sizes) = messages(deliveries);
         let (batches, too_large) = pack(&sizes);
         for i in too_large {
             results[i] = Err(IoError::new(

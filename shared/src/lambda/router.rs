@@ -93,9 +93,13 @@ impl Backoff {
 /// the same warm instance as a rule, so a record retried after a partial
 /// enqueue does not send its other deliveries again; after a cold start it
 /// may, and receivers deduplicate on `webhook-id`.
+///
+/// Ids are kept as their 128 bits (delivery ids are UUIDs; anything else is
+/// reduced to a UUIDv5 of it): no allocation per id, and a collision, which
+/// would skip a delivery, is as unlikely as two equal UUIDs.
 pub struct EnqueuedIds {
     capacity: usize,
-    ids: Mutex<(HashSet<String>, VecDeque<String>)>,
+    ids: Mutex<(HashSet<u128>, VecDeque<u128>)>,
 }
 
 impl Default for EnqueuedIds {
@@ -112,19 +116,26 @@ impl EnqueuedIds {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, (HashSet<String>, VecDeque<String>)> {
+    fn key(id: &str) -> u128 {
+        uuid::Uuid::try_parse(id)
+            .unwrap_or_else(|_| uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, id.as_bytes()))
+            .as_u128()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, (HashSet<u128>, VecDeque<u128>)> {
         self.ids.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub fn contains(&self, id: &str) -> bool {
-        self.lock().0.contains(id)
+        self.lock().0.contains(&Self::key(id))
     }
 
     pub fn insert(&self, id: &str) {
+        let key = Self::key(id);
         let mut guard = self.lock();
         let (set, order) = &mut *guard;
-        if set.insert(id.to_owned()) {
-            order.push_back(id.to_owned());
+        if set.insert(key) {
+            order.push_back(key);
             while order.len() > self.capacity {
                 if let Some(old) = order.pop_front() {
                     set.remove(&old);
@@ -293,19 +304,16 @@ where
 
     /// Enqueues, retrying what failed a few times within this invocation;
     /// what was enqueued is remembered. Returns what still failed.
-    async fn enqueue(
-        &self,
-        mut pending: Vec<(usize, Delivery)>,
-    ) -> Vec<(usize, Delivery, IoError)> {
+    async fn enqueue(&self, pending: Vec<(usize, Delivery)>) -> Vec<(usize, Delivery, IoError)> {
+        let (mut records, mut batch): (Vec<usize>, Vec<Delivery>) = pending.into_iter().unzip();
         let mut attempt = 1;
         loop {
-            if pending.is_empty() {
+            if batch.is_empty() {
                 return Vec::new();
             }
-            let batch: Vec<Delivery> = pending.iter().map(|(_, d)| d.clone()).collect();
             let results = self.queue.enqueue(&batch).await;
             let mut failed = Vec::new();
-            for ((i, d), r) in pending.into_iter().zip(results) {
+            for ((i, d), r) in records.into_iter().zip(batch).zip(results) {
                 match r {
                     Ok(()) => self.enqueued.insert(&d.id),
                     Err(e) => failed.push((i, d, e)),
@@ -323,7 +331,7 @@ where
             );
             tokio::time::sleep(pause).await;
             attempt += 1;
-            pending = failed.into_iter().map(|(i, d, _)| (i, d)).collect();
+            (records, batch) = failed.into_iter().map(|(i, d, _)| (i, d)).unzip();
         }
     }
 

@@ -1,0 +1,205 @@
+//! The real `Sender` with the real HTTP transport (reqwest, rustls, the SSRF
+//! guard) against the receiver: SQS events of 10 messages parsed from JSON,
+//! delivered concurrently as Lambda hands them over, many batches in flight
+//! as many instances would; signing, the attempt log (encoded as for
+//! DynamoDB), EMF metrics and the JSON logs on. The other ports are in
+//! memory.
+use crate::stats::{Spread, process_cpu};
+use anyhow::{Result, bail};
+use async_trait::async_trait;
+use aws_lambda_events::event::sqs::SqsEvent;
+use hubhooks::adapters::Transports;
+use hubhooks::adapters::amqp::AmqpTransport;
+use hubhooks::adapters::http::HttpTransport;
+use hubhooks::attempt::AttemptRecord;
+use hubhooks::config_cache::ConfigCache;
+use hubhooks::egress::AllowList;
+use hubhooks::lambda::sender::Sender;
+use hubhooks::memory::{
+    MemoryConfig, MemoryControl, MemoryDeadLetters, MemoryPayloads, MemoryRedelivery, MemorySecrets,
+};
+use hubhooks::ports::{AttemptLog, IoError};
+use hubhooks::retry::RetrySchedule;
+use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// The attempt log's work without the network: each record encoded as the
+/// DynamoDB item it becomes, its size kept for the cost model.
+#[derive(Default)]
+pub struct EncodingLog {
+    pub items: AtomicU64,
+    pub bytes: AtomicU64,
+}
+
+#[async_trait]
+impl AttemptLog for EncodingLog {
+    async fn record(&self, attempt: &AttemptRecord) -> Result<(), IoError> {
+        let item: serde_dynamo::Item =
+            serde_dynamo::to_item(attempt).map_err(|e| IoError::new("encoding", e))?;
+        let size: usize = item
+            .iter()
+            .map(|(k, v)| k.len() + serde_json::to_string(v).map(|s| s.len()).unwrap_or(0))
+            .sum();
+        self.items.fetch_add(1, Ordering::Relaxed);
+        self.bytes.fetch_add(size as u64, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// Where logs and metrics go: a pipe to another process, as a Lambda's
+/// stdout is; counts the bytes.
+#[derive(Clone, Copy)]
+pub struct LogSink {
+    pub pipe: &'static std::process::ChildStdin,
+    pub bytes: &'static AtomicU64,
+}
+
+impl Write for LogSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = (&mut &*self.pipe).write(buf)?;
+        self.bytes.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct SenderResult {
+    pub deliveries_per_s: Spread,
+    pub cpu_us_per_delivery: Spread,
+    pub log_bytes_per_delivery: f64,
+    pub attempt_log_bytes_per_delivery: f64,
+    pub in_flight: usize,
+}
+
+pub fn sender(config: Vec<serde_json::Value>, log: Arc<EncodingLog>) -> Result<Sender> {
+    let allow = AllowList::parse("127.0.0.1/32")?;
+    let secrets = MemorySecrets::default();
+    secrets
+        .values
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(
+            crate::world::SIGNING_SECRET.into(),
+            vec![crate::world::SIGNING_KEY.into()],
+        );
+    Ok(Sender {
+        transport: Box::new(Transports {
+            http: HttpTransport::new(allow.clone(), None)?,
+            amqp: AmqpTransport::new(allow),
+        }),
+        dead_letters: Box::new(MemoryDeadLetters::default()),
+        redelivery: Box::new(MemoryRedelivery::default()),
+        secrets: Box::new(secrets),
+        control: Box::new(MemoryControl::default()),
+        payloads: Box::new(MemoryPayloads::default()),
+        log: Box::new(log),
+        schedule: RetrySchedule::default(),
+        config: ConfigCache::new(
+            Box::new(MemoryConfig::new(config)),
+            Duration::from_secs(300),
+        ),
+    })
+}
+
+/// `rounds` rounds over `batches` (SQS events as JSON), `in_flight` batches
+/// at a time, after one warm-up round (connections, caches).
+pub fn run(
+    sender: Sender,
+    batches: &[String],
+    in_flight: usize,
+    rounds: usize,
+    metrics: &'static metrics_cloudwatch_embedded::Collector,
+    sink: LogSink,
+    log: &EncodingLog,
+) -> Result<SenderResult> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let sender = Arc::new(sender);
+    let deliveries: usize = batches
+        .iter()
+        .map(|b| b.matches("\"messageId\"").count())
+        .sum();
+    let batches: Arc<Vec<String>> = Arc::new(batches.to_vec());
+    let (mut rates, mut cpus) = (Vec::new(), Vec::new());
+    let (log0, items0, item_bytes0) = (
+        sink.bytes.load(Ordering::Relaxed),
+        log.items.load(Ordering::Relaxed),
+        log.bytes.load(Ordering::Relaxed),
+    );
+    for round in 0..=rounds {
+        let next = Arc::new(AtomicUsize::new(0));
+        let failed = Arc::new(AtomicUsize::new(0));
+        let (cpu0, t0) = (process_cpu(), Instant::now());
+        rt.block_on(async {
+            let workers: Vec<_> = (0..in_flight)
+                .map(|_| {
+                    let (sender, batches, next, failed) = (
+                        Arc::clone(&sender),
+                        Arc::clone(&batches),
+                        Arc::clone(&next),
+                        Arc::clone(&failed),
+                    );
+                    tokio::spawn(async move {
+                        // Each worker is one instance, with its own clock.
+                        let policy = hubhooks::meter::FlushPolicy::from_env();
+                        loop {
+                            let i = next.fetch_add(1, Ordering::Relaxed);
+                            let Some(text) = batches.get(i) else { break };
+                            let event: SqsEvent = match serde_json::from_str(text) {
+                                Ok(e) => e,
+                                Err(_) => {
+                                    failed.fetch_add(10, Ordering::Relaxed);
+                                    continue;
+                                }
+                            };
+                            match sender.handle(event).await {
+                                Ok(r) => {
+                                    failed.fetch_add(r.batch_item_failures.len(), Ordering::Relaxed)
+                                }
+                                Err(_) => failed.fetch_add(10, Ordering::Relaxed),
+                            };
+                            // As `lambda::serve` does after every invocation.
+                            if policy.due() {
+                                let _ = metrics.flush(std::io::BufWriter::new(sink));
+                            }
+                        }
+                    })
+                })
+                .collect();
+            for w in workers {
+                let _ = w.await;
+            }
+        });
+        let (cpu, wall) = (process_cpu() - cpu0, t0.elapsed());
+        let failed = failed.load(Ordering::Relaxed);
+        if failed > 0 {
+            bail!(
+                "{failed} deliveries failed in round {round}: the benchmark's receiver must answer 2xx"
+            );
+        }
+        if round > 0 {
+            rates.push(deliveries as f64 / wall.as_secs_f64());
+            cpus.push(cpu.as_secs_f64() * 1e6 / deliveries as f64);
+        }
+    }
+    let attempts = (log.items.load(Ordering::Relaxed) - items0) as f64;
+    let expected = (deliveries * (rounds + 1)) as f64;
+    if attempts != expected {
+        bail!("the attempt log has {attempts} records for {expected} deliveries");
+    }
+    Ok(SenderResult {
+        deliveries_per_s: Spread::of(rates),
+        cpu_us_per_delivery: Spread::of(cpus),
+        log_bytes_per_delivery: (sink.bytes.load(Ordering::Relaxed) - log0) as f64 / expected,
+        attempt_log_bytes_per_delivery: (log.bytes.load(Ordering::Relaxed) - item_bytes0) as f64
+            / attempts,
+        in_flight,
+    })
+}
