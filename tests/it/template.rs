@@ -157,7 +157,9 @@ fn a_poison_record_cannot_block_a_shard_and_failures_are_dead_lettered() {
         sender["FunctionResponseTypes"][0].as_str(),
         Some("ReportBatchItemFailures")
     );
-    assert_eq!(sender["BatchSize"].as_u64(), Some(10));
+    // Batches of 100 (Lambda requires a batching window above 10).
+    assert_eq!(sender["BatchSize"].as_u64(), Some(100));
+    assert!(sender["MaximumBatchingWindowInSeconds"].as_u64() >= Some(1));
     assert!(!r["DeliveryQueue"]["Properties"]["RedrivePolicy"]["deadLetterTargetArn"].is_null());
     for f in ["RouterFunction", "SenderFunction"] {
         assert_eq!(

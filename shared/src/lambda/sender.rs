@@ -65,9 +65,39 @@ pub enum Outcome {
     Parked,
 }
 
+/// Deliveries of one batch to one subscription in flight at once: a batch
+/// of 100 to one receiver reaches it 10 at a time, as batches of 10 did.
+pub const PER_SUBSCRIPTION_IN_FLIGHT: usize = 10;
+
 impl Sender {
     pub async fn handle(&self, event: SqsEvent) -> Result<SqsBatchResponse, lambda_runtime::Error> {
-        let outcomes = join_all(event.records.iter().map(|m| self.process(m))).await;
+        // The subscription from the message attribute the router sets; a
+        // message without it shares the "" gate.
+        let subscription = |m: &SqsMessage| -> String {
+            m.message_attributes
+                .get(crate::delivery::attributes::SUBSCRIPTION_ID)
+                .and_then(|a| a.string_value.clone())
+                .unwrap_or_default()
+        };
+        let mut gates: std::collections::HashMap<String, std::sync::Arc<tokio::sync::Semaphore>> =
+            Default::default();
+        for m in &event.records {
+            gates.entry(subscription(m)).or_insert_with(|| {
+                std::sync::Arc::new(tokio::sync::Semaphore::new(PER_SUBSCRIPTION_IN_FLIGHT))
+            });
+        }
+        let outcomes = join_all(event.records.iter().map(|m| {
+            let gate = gates.get(&subscription(m)).cloned();
+            async move {
+                // A closed semaphore cannot happen (never closed): go on.
+                let _permit = match &gate {
+                    Some(g) => g.acquire().await.ok(),
+                    None => None,
+                };
+                self.process(m).await
+            }
+        }))
+        .await;
         // The batch's attempts in as few writes as the log can make them.
         if let Err(e) = self.log.flush().await {
             tracing::warn!(error = %e, "could not write the attempt log");
@@ -594,6 +624,77 @@ mod tests {
             w.parked.letters()[0].reason,
             "gave up after 2 of 2 attempts; last error: receiver answered 500: "
         );
+    }
+
+    /// Counts deliveries in flight at once, per subscription.
+    #[derive(Default)]
+    struct Gauge {
+        now: std::sync::Mutex<std::collections::HashMap<String, usize>>,
+        peak: std::sync::Mutex<std::collections::HashMap<String, usize>>,
+    }
+
+    #[async_trait::async_trait]
+    impl crate::ports::Transport for Gauge {
+        async fn deliver(
+            &self,
+            outgoing: &Outgoing<'_>,
+        ) -> Result<crate::outcome::Receipt, DeliveryError> {
+            let sub = outgoing.delivery.subscription_id.to_string();
+            {
+                let mut now = self.now.lock().unwrap();
+                let n = now.entry(sub.clone()).or_default();
+                *n += 1;
+                let mut peak = self.peak.lock().unwrap();
+                let p = peak.entry(sub.clone()).or_default();
+                *p = (*p).max(*n);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            *self.now.lock().unwrap().get_mut(&sub).unwrap() -= 1;
+            memory::ok()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_batch_of_100_reaches_each_subscription_10_at_a_time() {
+        // GIVEN a batch of 100: 60 deliveries for `a`, 40 for `b`
+        let mut w = world(
+            vec![
+                subscription(json!({"id": "a"})),
+                subscription(json!({"id": "b"})),
+            ],
+            ScriptedTransport::accepting(),
+        );
+        let gauge = Arc::new(Gauge::default());
+        w.sender.transport = Box::new(Arc::clone(&gauge));
+        let mut event = SqsEvent::default();
+        for i in 0..100 {
+            let sub = if i < 60 { "a" } else { "b" };
+            let mut m = message(
+                &Delivery {
+                    id: format!("d-{i}").into(),
+                    subscription_id: sub.into(),
+                    ..envelope()
+                },
+                1,
+            );
+            m.message_id = Some(format!("m-{i}"));
+            let mut attribute = aws_lambda_events::event::sqs::SqsMessageAttribute::default();
+            attribute.string_value = Some(sub.into());
+            m.message_attributes.insert(
+                crate::delivery::attributes::SUBSCRIPTION_ID.into(),
+                attribute,
+            );
+            event.records.push(m);
+        }
+        // WHEN it is handled
+        let response = w.sender.handle(event).await.unwrap();
+        // THEN all are delivered, never more than 10 at once to either,
+        // and both subscriptions were served side by side
+        assert!(response.batch_item_failures.is_empty());
+        let peak = gauge.peak.lock().unwrap().clone();
+        assert_eq!(peak.get("a"), Some(&PER_SUBSCRIPTION_IN_FLIGHT));
+        assert_eq!(peak.get("b"), Some(&PER_SUBSCRIPTION_IN_FLIGHT));
+        assert_eq!(w.log.records().len(), 100);
     }
 
     #[tokio::test]

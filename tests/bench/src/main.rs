@@ -9,6 +9,7 @@
 //! 4. With `--binaries DIR`: the release Lambda binaries under a minimal
 //!    Runtime API: start → first poll, and peak RSS after invocations
 //!    against the local stack (moto) and the receiver; their sizes.
+mod cost;
 mod lambda_start;
 mod load;
 mod receiver;
@@ -43,8 +44,11 @@ struct Cli {
     /// Deliveries per sender round.
     #[arg(long, default_value_t = 30_000)]
     deliveries: usize,
-    /// Sender batches (of 10) in flight at once, as that many instances.
-    #[arg(long, default_value_t = 8)]
+    /// Messages per sender batch (the template's BatchSize).
+    #[arg(long, default_value_t = 100)]
+    sender_batch: usize,
+    /// Sender batches in flight at once, as that many instances.
+    #[arg(long, default_value_t = 2)]
     in_flight: usize,
     /// Subscriptions per party (partner and provider).
     #[arg(long, default_value_t = 10)]
@@ -182,7 +186,9 @@ fn run(
     }
 
     let (body, headers) = typical_request(&router.messages[0])?;
-    let connections = cli.in_flight * 10;
+    // As many connections as the sender keeps busy: 10 per subscription
+    // and batch at most.
+    let connections = cli.in_flight * cli.sender_batch.min(20 * cli.subscriptions);
     // The limit before and after the sender's rounds, in the same run.
     let limit_round = || {
         eprintln!(
@@ -200,12 +206,12 @@ fn run(
     let mut limits = vec![limit_round()?];
 
     eprintln!(
-        "sender: {} rounds of {} deliveries, {} batches of 10 in flight…",
-        cli.rounds, cli.deliveries, cli.in_flight
+        "sender: {} rounds of {} deliveries, {} batches of {} in flight…",
+        cli.rounds, cli.deliveries, cli.in_flight, cli.sender_batch
     );
     let log = Arc::new(sender_bench::EncodingLog::default());
     let sender = sender_bench::sender(config.clone(), Arc::clone(&log))?;
-    let batches = world::sqs_batches(&router.messages[..cli.deliveries]);
+    let batches = world::sqs_batches(&router.messages[..cli.deliveries], cli.sender_batch);
     let sender = sender_bench::run(
         sender,
         &batches,
@@ -230,6 +236,25 @@ fn run(
     };
     let arm64 = cli.arm64.as_deref().map(arm64_sizes).transpose()?;
 
+    let measured = cost::Measured {
+        sender_cpu_us: sender.cpu_us_per_delivery.median,
+        router_cpu_us_per_record: router.cpu_us_per_record.median,
+        deliveries_per_record: router.deliveries_per_record,
+        send_calls_per_delivery: router.send_calls_per_delivery,
+        log_bytes_per_delivery: sender.log_bytes_per_delivery,
+        record_bytes: sender.attempt_log_bytes_per_delivery,
+    };
+    let costs: Vec<cost::Estimate> = [
+        (10.0, 1.0),
+        (100.0, 1.0),
+        (10.0, 20.0),
+        (100.0, 20.0),
+        (10.0, 100.0),
+        (100.0, 100.0),
+    ]
+    .into_iter()
+    .map(|(latency, subs)| cost::estimate(&measured, latency, subs))
+    .collect();
     let report = json!({
         "machine": machine,
         "receiver": receiver.kind,
@@ -240,6 +265,8 @@ fn run(
         "lambdas": lambdas,
         "arm64Sizes": arm64,
         "logLevel": cli.log_level,
+        "costPerMillion": costs,
+        "indexedLogWritesPerMillion": cost::indexed_log_writes(),
     });
     print_table(&report, &router, &sender, &limit);
     if let Some(path) = &cli.json {
@@ -395,7 +422,7 @@ fn lambda_figures(
         // reach the working set.
         let router_events = world::stream_batches(samples, 100, 20);
         let router_rss = invoked("router", &router_exe, &router_env, router_events.clone()).await?;
-        let sender_events = world::sqs_batches(&messages[..100.min(messages.len())]);
+        let sender_events = world::sqs_batches(&messages[..300.min(messages.len())], 100);
         let sender_rss = invoked("sender", &sender_exe, &sender_env, sender_events.clone()).await?;
         let (n_router, n_sender) = (router_events.len(), sender_events.len());
 
@@ -542,6 +569,46 @@ fn print_table(
                 std::env::consts::ARCH,
             );
         }
+    }
+    if let Some(costs) = report["costPerMillion"].as_array() {
+        println!();
+        println!("cost per million deliveries (USD, us-east-1 list prices; docs/benchmarks.md):");
+        print!("{:<34}", "receiver latency / subs per batch");
+        for c in costs {
+            print!(
+                " {:>9}",
+                format!(
+                    "{}ms/{}",
+                    c["receiver_latency_ms"], c["subscriptions_per_batch"]
+                )
+            );
+        }
+        println!();
+        let n = costs[0]["lines"].as_array().map_or(0, Vec::len);
+        for i in 0..n {
+            print!(
+                "{:<34}",
+                costs[0]["lines"][i]["item"].as_str().unwrap_or("")
+            );
+            for c in costs {
+                print!(
+                    " {:>9.4}",
+                    c["lines"][i]["usd"].as_f64().unwrap_or(f64::NAN)
+                );
+            }
+            println!();
+        }
+        print!("{:<34}", "total");
+        for c in costs {
+            print!(" {:>9.3}", c["total"].as_f64().unwrap_or(f64::NAN));
+        }
+        println!();
+        println!(
+            "(the indexed attempt log it replaced wrote ${:.3} per million successes alone)",
+            report["indexedLogWritesPerMillion"]
+                .as_f64()
+                .unwrap_or(f64::NAN)
+        );
     }
     if let Some(a) = report.get("arm64Sizes").filter(|a| !a.is_null()) {
         println!(

@@ -97,23 +97,31 @@ pub fn stream_batches(samples: &[Value], count: usize, batch: usize) -> Vec<Stri
         .collect()
 }
 
-/// SQS events of up to 10 messages, as Lambda hands the sender its batches.
-pub fn sqs_batches(bodies: &[String]) -> Vec<String> {
+/// SQS events of up to `batch` messages, as Lambda hands the sender its
+/// batches, with the attributes the router sets.
+pub fn sqs_batches(bodies: &[String], batch: usize) -> Vec<String> {
     bodies
-        .chunks(10)
+        .chunks(batch)
         .enumerate()
         .map(|(b, chunk)| {
             let records: Vec<Value> = chunk
                 .iter()
                 .enumerate()
                 .map(|(i, body)| {
+                    let envelope: Value = serde_json::from_str(body).unwrap_or_default();
+                    let attribute = |v: &Value| json!({"stringValue": v, "dataType": "String",
+                        "stringListValues": [], "binaryListValues": []});
                     json!({
                         "messageId": format!("m-{b}-{i}"),
                         "receiptHandle": format!("rh-{b}-{i}"),
                         "body": body,
                         "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1674652278000",
                                        "SenderId": "AIDAEXAMPLE", "ApproximateFirstReceiveTimestamp": "1674652278001"},
-                        "messageAttributes": {},
+                        "messageAttributes": {
+                            "deliveryId": attribute(&envelope["id"]),
+                            "subscriptionId": attribute(&envelope["subscriptionId"]),
+                            "eventType": attribute(&envelope["eventType"]),
+                        },
                         "md5OfBody": "",
                         "eventSource": "aws:sqs",
                         "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:hubhooks-dev-deliveries",
