@@ -170,7 +170,8 @@ pub const TRANSACTION_ITEMS: usize = 100;
 /// error says how many were written. Each item replaces the declared config
 /// under its id; a subscription registered for `allCurrent` is stored with
 /// today's types and keeps its operational state (`disabledReason`,
-/// `disabledAt`), written on condition that it did not change meanwhile.
+/// `disabledAt`, `failingSince`), written on condition that it was not
+/// disabled or enabled meanwhile.
 pub async fn put_items(sdk: &SdkConfig, table: &str, items: &[ConfigItem]) -> Result<()> {
     let client = aws_sdk_dynamodb::Client::new(sdk);
     let mut written = 0;
@@ -192,7 +193,7 @@ pub async fn put_items(sdk: &SdkConfig, table: &str, items: &[ConfigItem]) -> Re
 
 /// The operational attributes of a subscription: written by the sender
 /// (410) and `subscriptions disable|enable`, never by a config file.
-const OPERATIONAL: [&str; 2] = ["disabledReason", "disabledAt"];
+const OPERATIONAL: [&str; 3] = ["disabledReason", "disabledAt", "failingSince"];
 
 /// One transaction of at most 100 items; re-read and tried again (three
 /// times) when a subscription's operational state changed in between.

@@ -9,7 +9,8 @@ use serde_json::Value;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Family {
     Subscriptions,
-    /// Status mappings, black lists and invoice settings.
+    /// Status mappings, black lists, invoice settings and notice
+    /// destinations: a party's settings beside its subscriptions.
     Mappings,
 }
 
@@ -17,7 +18,12 @@ impl Family {
     pub fn kinds(self) -> &'static [&'static str] {
         match self {
             Family::Subscriptions => &["subscription"],
-            Family::Mappings => &["statusMapping", "blackList", "invoiceSettings"],
+            Family::Mappings => &[
+                "statusMapping",
+                "blackList",
+                "invoiceSettings",
+                "noticeDestination",
+            ],
         }
     }
 
@@ -125,7 +131,7 @@ pub async fn set_enabled(
         .key("id", AttributeValue::S(id.to_owned()))
         .condition_expression("attribute_exists(id)");
     req = if enabled {
-        req.update_expression("SET #e = :e REMOVE disabledReason, disabledAt")
+        req.update_expression("SET #e = :e REMOVE disabledReason, disabledAt, failingSince")
             .expression_attribute_names("#e", "enabled")
             .expression_attribute_values(":e", AttributeValue::Bool(true))
     } else {
@@ -206,10 +212,19 @@ pub fn render(items: &[Value]) -> String {
                         .map(|t| t.as_str())
                         .collect::<Vec<_>>()
                         .join(","),
-                    s.disabled_reason
-                        .map(|r| format!(" (disabled: {r})"))
-                        .unwrap_or_default()
+                    match (s.disabled_reason, s.failing_since) {
+                        (Some(r), _) => format!(" (disabled: {r})"),
+                        (None, Some(since)) => format!(" (failing since {since})"),
+                        (None, None) => String::new(),
+                    }
                 ),
+            ),
+            Ok(ConfigItem::NoticeDestination(n)) => (
+                "valid".into(),
+                match &n.destination {
+                    hubhooks::config::Destination::Http(h) => format!("notices to {}", h.url),
+                    hubhooks::config::Destination::Amqp(_) => "notices".into(),
+                },
             ),
             Ok(ConfigItem::StatusMapping(m)) => {
                 ("valid".into(), format!("{} keys mapped", m.statuses.len()))

@@ -26,6 +26,10 @@ pub struct LocalStack {
     /// (`<prefix>-runner-checkpoints`; Lambda's event source mappings keep
     /// theirs themselves).
     pub checkpoints_table: String,
+    /// Operational notices (`<prefix>-notices`, an SNS topic), and the
+    /// queue subscribed to it (raw messages) so they can be read locally.
+    pub notice_topic_arn: String,
+    pub notice_queue_url: String,
 }
 
 #[derive(Debug, Clone)]
@@ -194,7 +198,9 @@ impl LocalStack {
                 "deliveries": self.delivery_queue_url,
                 "deliveries-dlq": self.delivery_dlq_url,
                 "router-failures": self.router_failure_queue_url,
+                "notices": self.notice_queue_url,
             },
+            "noticeTopic": self.notice_topic_arn,
             "payloadBucket": self.payload_bucket,
         })
     }
@@ -217,8 +223,63 @@ impl LocalStack {
             "payloads".into(),
             self.payload_bucket.clone(),
         ]);
+        rows.push(vec![
+            "topic".into(),
+            "notices".into(),
+            self.notice_topic_arn.clone(),
+        ]);
         crate::output::table(&["KIND", "ROLE", "NAME"], rows)
     }
+}
+
+async fn queue_arn(sqs: &aws_sdk_sqs::Client, url: &str) -> Result<String> {
+    sqs.get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .map_err(crate::aws::sdk_err)
+        .with_context(|| format!("reading the ARN of {url}"))?
+        .attributes
+        .and_then(|mut a| a.remove(&QueueAttributeName::QueueArn))
+        .with_context(|| format!("{url} has no ARN"))
+}
+
+/// The notice topic and a queue subscribed to it with raw delivery (the
+/// queue holds each notice's JSON as published). Both calls are idempotent.
+async fn notices(
+    sdk: &SdkConfig,
+    sqs: &aws_sdk_sqs::Client,
+    prefix: &str,
+) -> Result<(String, String)> {
+    let sns = aws_sdk_sns::Client::new(sdk);
+    let name = format!("{prefix}-notices");
+    let topic_arn = sns
+        .create_topic()
+        .name(&name)
+        .send()
+        .await
+        .map_err(crate::aws::sdk_err)
+        .with_context(|| format!("creating topic {name}"))?
+        .topic_arn
+        .context("CreateTopic returned no ARN")?;
+    let queue_url = create_queue(
+        sqs,
+        &name,
+        vec![(QueueAttributeName::MessageRetentionPeriod, "1209600".into())],
+    )
+    .await?;
+    let queue = queue_arn(sqs, &queue_url).await?;
+    sns.subscribe()
+        .topic_arn(&topic_arn)
+        .protocol("sqs")
+        .endpoint(&queue)
+        .attributes("RawMessageDelivery", "true")
+        .send()
+        .await
+        .map_err(crate::aws::sdk_err)
+        .with_context(|| format!("subscribing {name} to its topic"))?;
+    Ok((topic_arn, queue_url))
 }
 
 /// Creates (or finds) every table and queue of the stack named `prefix`.
@@ -289,17 +350,7 @@ pub async fn provision(
         vec![(QueueAttributeName::MessageRetentionPeriod, "1209600".into())],
     )
     .await?;
-    let dlq_arn = sqs
-        .get_queue_attributes()
-        .queue_url(&delivery_dlq_url)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .map_err(crate::aws::sdk_err)
-        .context("reading the DLQ's ARN")?
-        .attributes
-        .and_then(|mut a| a.remove(&QueueAttributeName::QueueArn))
-        .context("the DLQ has no ARN")?;
+    let dlq_arn = queue_arn(&sqs, &delivery_dlq_url).await?;
     let redrive = serde_json::json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": queues.max_receive_count});
     let delivery_queue_url = create_queue(
         &sqs,
@@ -319,7 +370,10 @@ pub async fn provision(
         vec![(QueueAttributeName::MessageRetentionPeriod, "1209600".into())],
     )
     .await?;
+    let (notice_topic_arn, notice_queue_url) = notices(sdk, &sqs, prefix).await?;
     Ok(LocalStack {
+        notice_topic_arn,
+        notice_queue_url,
         tables,
         delivery_queue_url,
         delivery_dlq_url,

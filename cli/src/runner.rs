@@ -44,6 +44,8 @@ pub struct RunnerOptions {
     /// The SSRF guard's allow-list: the local stack's receivers are on
     /// 127.0.0.1.
     pub egress: AllowList,
+    /// The failure-streak limit (deployed default: 5 days).
+    pub failure_streak: Duration,
 }
 
 impl Default for RunnerOptions {
@@ -57,6 +59,7 @@ impl Default for RunnerOptions {
             queue_pollers: 2,
             retry_schedule: RetrySchedule::parse("1,1,2").unwrap_or_default(),
             egress: AllowList::parse(LOCAL_EGRESS).unwrap_or_default(),
+            failure_streak: hubhooks::notice::DEFAULT_FAILURE_STREAK,
         }
     }
 }
@@ -75,6 +78,8 @@ pub fn local_sender_settings(stack: &LocalStack, options: &RunnerOptions) -> Sen
         attempt_log_days: hubhooks::settings::DEFAULT_ATTEMPT_LOG_DAYS,
         config_ttl: options.config_ttl,
         proxy: None,
+        failure_streak: options.failure_streak,
+        notice_topic_arn: Some(stack.notice_topic_arn.clone()),
     }
 }
 

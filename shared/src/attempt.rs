@@ -137,19 +137,42 @@ pub fn headers(
     body: &str,
     secrets: &Secrets,
 ) -> Result<Vec<(&'static str, String)>, HeaderError> {
+    signed_headers(
+        &delivery.id,
+        delivery.event_type.as_str(),
+        attempt,
+        timestamp,
+        body,
+        secrets,
+        delivery.test,
+    )
+}
+
+/// The headers of anything hubhooks sends (a delivery; an operational
+/// notice, whose `event-type` is the notice's type): identity, attempt,
+/// time, signature and tokens.
+pub fn signed_headers(
+    id: &str,
+    kind: &str,
+    attempt: u32,
+    timestamp: i64,
+    body: &str,
+    secrets: &Secrets,
+    test: bool,
+) -> Result<Vec<(&'static str, String)>, HeaderError> {
     let mut out = vec![
-        (headers::DELIVERY_ID, delivery.id.to_string()),
-        (headers::EVENT_TYPE, delivery.event_type.as_str().to_owned()),
+        (headers::DELIVERY_ID, id.to_owned()),
+        (headers::EVENT_TYPE, kind.to_owned()),
         (headers::ATTEMPT, attempt.to_string()),
         (headers::TIMESTAMP, timestamp.to_string()),
     ];
-    if delivery.test {
+    if test {
         out.push((headers::TEST, "true".to_owned()));
     }
     if !secrets.signing.is_empty() {
         out.push((
             headers::SIGNATURE,
-            signature::sign(&secrets.signing, &delivery.id, timestamp, body)?,
+            signature::sign(&secrets.signing, id, timestamp, body)?,
         ));
     }
     let printable = |v: &str| !v.is_empty() && v.chars().all(|c| (' '..='~').contains(&c));

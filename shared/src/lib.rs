@@ -23,6 +23,7 @@ pub mod lambda;
 pub mod mapping;
 pub mod memory;
 pub mod meter;
+pub mod notice;
 pub mod outcome;
 pub mod party;
 pub mod payload;

@@ -13,6 +13,7 @@ use crate::ports::{
     SecretStore, SubscriptionControl, Transport,
 };
 use crate::record::CaseRecord;
+use crate::timestamp::Timestamp;
 use async_trait::async_trait;
 use serde_json::Value;
 use std::collections::{HashMap, VecDeque};
@@ -290,12 +291,12 @@ impl ScriptedTransport {
 impl Transport for ScriptedTransport {
     async fn deliver(&self, outgoing: &Outgoing<'_>) -> Result<Receipt, DeliveryError> {
         use crate::config::Destination;
-        let destination = match &outgoing.delivery.destination {
+        let destination = match &outgoing.destination {
             Destination::Http(h) => h.url.clone(),
             Destination::Amqp(a) => format!("amqp exchange {}", a.exchange),
         };
         lock(&self.attempts).push(SentAttempt {
-            delivery_id: outgoing.delivery.id.to_string(),
+            delivery_id: outgoing.id.to_owned(),
             destination,
             headers: outgoing.headers.clone(),
             body: outgoing.body.to_owned(),
@@ -333,16 +334,71 @@ impl SecretStore for MemorySecrets {
     }
 }
 
-/// Records the subscriptions disabled, with their reasons.
+/// Records the subscriptions disabled, with their reasons, and the failure
+/// streaks marked, as the config table's attributes would.
 #[derive(Default)]
 pub struct MemoryControl {
     pub disabled: Mutex<Vec<(String, String)>>,
+    pub failing: Mutex<HashMap<String, Timestamp>>,
 }
 
 #[async_trait]
 impl SubscriptionControl for MemoryControl {
     async fn disable(&self, subscription_id: &str, reason: &str) -> Result<(), IoError> {
         lock(&self.disabled).push((subscription_id.to_owned(), reason.to_owned()));
+        Ok(())
+    }
+
+    async fn failing(
+        &self,
+        subscription_id: &str,
+        at: Timestamp,
+    ) -> Result<(Timestamp, bool), IoError> {
+        let mut failing = lock(&self.failing);
+        match failing.get(subscription_id) {
+            Some(since) => Ok((*since, false)),
+            None => {
+                failing.insert(subscription_id.to_owned(), at);
+                Ok((at, true))
+            }
+        }
+    }
+
+    async fn recovered(&self, subscription_id: &str) -> Result<(), IoError> {
+        lock(&self.failing).remove(subscription_id);
+        Ok(())
+    }
+
+    async fn disable_failing(
+        &self,
+        subscription_id: &str,
+        since: Timestamp,
+        reason: &str,
+    ) -> Result<bool, IoError> {
+        if lock(&self.failing).get(subscription_id) != Some(&since) {
+            return Ok(false);
+        }
+        self.disable(subscription_id, reason).await?;
+        Ok(true)
+    }
+}
+
+/// The notice topic: what was published, in order.
+#[derive(Default)]
+pub struct MemoryTopic {
+    pub published: Mutex<Vec<crate::notice::Notice>>,
+}
+
+impl MemoryTopic {
+    pub fn published(&self) -> Vec<crate::notice::Notice> {
+        lock(&self.published).clone()
+    }
+}
+
+#[async_trait]
+impl crate::ports::NoticeTopic for MemoryTopic {
+    async fn publish(&self, notice: &crate::notice::Notice) -> Result<(), IoError> {
+        lock(&self.published).push(notice.clone());
         Ok(())
     }
 }

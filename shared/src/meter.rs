@@ -110,6 +110,12 @@ pub fn malformed_message() {
     metrics::counter!("DeliveriesMalformed").increment(1);
 }
 
+/// An operational notice sent: `Notices` by `NoticeType`.
+pub fn notice(notice_type: &'static str) {
+    trouble();
+    metrics::counter!("Notices", "NoticeType" => notice_type).increment(1);
+}
+
 /// An earlier status skipped because it cannot be read:
 /// `RouterEarlierStatusesUnreadable`.
 pub fn unreadable_earlier_status() {

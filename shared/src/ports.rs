@@ -4,6 +4,7 @@ use crate::config::RawConfigItem;
 use crate::delivery::Delivery;
 use crate::ids::{CaseId, StatusId};
 use crate::record::{CaseRecord, StatusRecord};
+use crate::timestamp::Timestamp;
 use async_trait::async_trait;
 use std::time::Duration;
 
@@ -125,16 +126,41 @@ pub trait DeadLetters: Send + Sync {
 
 pub use crate::outcome::{DeliveryError, Receipt};
 
-/// One attempt, ready to go: the delivery, its body (fetched if it was
-/// offloaded) and every header hubhooks adds (identity, authentication,
-/// signature), in order.
+/// One attempt, ready to go: what is sent (a delivery or an operational
+/// notice), where, its body (fetched if it was offloaded) and every header
+/// hubhooks adds (identity, authentication, signature), in order.
 #[derive(Debug, Clone)]
 pub struct Outgoing<'a> {
-    pub delivery: &'a Delivery,
+    /// The delivery's (or notice's) id.
+    pub id: &'a str,
+    /// The event type (or notice type).
+    pub kind: &'a str,
+    pub subscription_id: &'a str,
+    pub destination: &'a crate::config::Destination,
     pub body: &'a str,
     pub headers: Vec<(&'static str, String)>,
     /// For AMQP: the broker URI, from the destination's secret.
     pub broker_uri: Option<String>,
+}
+
+impl<'a> Outgoing<'a> {
+    /// An attempt of `delivery`.
+    pub fn of(
+        delivery: &'a Delivery,
+        body: &'a str,
+        headers: Vec<(&'static str, String)>,
+        broker_uri: Option<String>,
+    ) -> Self {
+        Outgoing {
+            id: &delivery.id,
+            kind: delivery.event_type.as_str(),
+            subscription_id: &delivery.subscription_id,
+            destination: &delivery.destination,
+            body,
+            headers,
+            broker_uri,
+        }
+    }
 }
 
 /// Sends one attempt to its destination.
@@ -164,6 +190,45 @@ pub trait SecretStore: Send + Sync {
 pub trait SubscriptionControl: Send + Sync {
     /// Disables a subscription and records why.
     async fn disable(&self, subscription_id: &str, reason: &str) -> Result<(), IoError>;
+
+    /// Marks a failure streak begun at `at`, unless one is marked already.
+    /// Returns the streak's start as stored, and whether this call began it.
+    async fn failing(
+        &self,
+        subscription_id: &str,
+        at: Timestamp,
+    ) -> Result<(Timestamp, bool), IoError>;
+
+    /// Ends the failure streak (an attempt succeeded); nothing when none is
+    /// marked.
+    async fn recovered(&self, subscription_id: &str) -> Result<(), IoError>;
+
+    /// Disables a subscription whose streak began at `since`, only if that
+    /// streak is still marked (no success ended it meanwhile). Whether it
+    /// was disabled.
+    async fn disable_failing(
+        &self,
+        subscription_id: &str,
+        since: Timestamp,
+        reason: &str,
+    ) -> Result<bool, IoError>;
+}
+
+/// The deployment's notice topic (SNS): every operational notice, for the
+/// hub's operators.
+#[async_trait]
+pub trait NoticeTopic: Send + Sync {
+    async fn publish(&self, notice: &crate::notice::Notice) -> Result<(), IoError>;
+}
+
+/// No notice topic configured.
+pub struct NoTopic;
+
+#[async_trait]
+impl NoticeTopic for NoTopic {
+    async fn publish(&self, _notice: &crate::notice::Notice) -> Result<(), IoError> {
+        Ok(())
+    }
 }
 
 /// The attempt log: one record per delivery attempt, appended, never
@@ -231,6 +296,33 @@ mod shared {
     impl<T: SubscriptionControl + ?Sized> SubscriptionControl for Arc<T> {
         async fn disable(&self, subscription_id: &str, reason: &str) -> Result<(), IoError> {
             (**self).disable(subscription_id, reason).await
+        }
+        async fn failing(
+            &self,
+            subscription_id: &str,
+            at: Timestamp,
+        ) -> Result<(Timestamp, bool), IoError> {
+            (**self).failing(subscription_id, at).await
+        }
+        async fn recovered(&self, subscription_id: &str) -> Result<(), IoError> {
+            (**self).recovered(subscription_id).await
+        }
+        async fn disable_failing(
+            &self,
+            subscription_id: &str,
+            since: Timestamp,
+            reason: &str,
+        ) -> Result<bool, IoError> {
+            (**self)
+                .disable_failing(subscription_id, since, reason)
+                .await
+        }
+    }
+
+    #[async_trait]
+    impl<T: NoticeTopic + ?Sized> NoticeTopic for Arc<T> {
+        async fn publish(&self, notice: &crate::notice::Notice) -> Result<(), IoError> {
+            (**self).publish(notice).await
         }
     }
 

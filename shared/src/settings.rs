@@ -109,6 +109,12 @@ pub struct SenderSettings {
     /// An explicit HTTP proxy for deliveries (`DELIVERY_PROXY`); the
     /// environment's `HTTP_PROXY` and friends are never used.
     pub proxy: Option<String>,
+    /// A subscription failing this long is disabled
+    /// (`FAILURE_STREAK_HOURS`, default 120; 0 turns the rule off).
+    pub failure_streak: Duration,
+    /// The SNS topic operational notices are published to
+    /// (`NOTICE_TOPIC_ARN`; none when empty).
+    pub notice_topic_arn: Option<String>,
 }
 
 pub const DEFAULT_ATTEMPT_LOG_DAYS: u32 = 30;
@@ -152,6 +158,21 @@ impl SenderSettings {
                 }
                 _ => None,
             },
+            failure_streak: match env.get("FAILURE_STREAK_HOURS") {
+                None => crate::notice::DEFAULT_FAILURE_STREAK,
+                Some(s) => s
+                    .trim()
+                    .parse::<u64>()
+                    .map(|h| Duration::from_secs(h * 3600))
+                    .map_err(|e| SettingsError {
+                        name: "FAILURE_STREAK_HOURS",
+                        problem: format!("`{s}` is not a whole number of hours: {e}"),
+                    })?,
+            },
+            notice_topic_arn: env
+                .get("NOTICE_TOPIC_ARN")
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty()),
             attempt_log_days: match env.get("ATTEMPT_LOG_DAYS") {
                 None => DEFAULT_ATTEMPT_LOG_DAYS,
                 Some(s) => s.parse().map_err(|e| SettingsError {

@@ -34,12 +34,7 @@ async fn proxy() -> (String, Arc<AtomicUsize>) {
 
 async fn send(transport: &HttpTransport, url: &str) -> Result<u16, DeliveryError> {
     let d = delivery("d-1", "sub-1", url);
-    let outgoing = Outgoing {
-        delivery: &d,
-        body: &d.body,
-        headers: vec![],
-        broker_uri: None,
-    };
+    let outgoing = Outgoing::of(&d, &d.body, vec![], None);
     transport.deliver(&outgoing).await.map(|r| r.status)
 }
 

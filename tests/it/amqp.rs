@@ -281,12 +281,7 @@ async fn a_silent_broker_neither_stalls_a_healthy_one_nor_piles_up_connections()
     let results = futures::future::join_all(jobs.iter().map(|(d, uri)| {
         let transport = &transport;
         async move {
-            let outgoing = Outgoing {
-                delivery: d,
-                body: &d.body,
-                headers: vec![],
-                broker_uri: Some(uri.clone()),
-            };
+            let outgoing = Outgoing::of(d, &d.body, vec![], Some(uri.clone()));
             transport.deliver(&outgoing).await
         }
     }))
@@ -310,12 +305,7 @@ async fn a_silent_broker_neither_stalls_a_healthy_one_nor_piles_up_connections()
     );
     let (d, uri) = delivery(99, true);
     let again = transport
-        .deliver(&Outgoing {
-            delivery: &d,
-            body: &d.body,
-            headers: vec![],
-            broker_uri: Some(uri),
-        })
+        .deliver(&Outgoing::of(&d, &d.body, vec![], Some(uri)))
         .await;
     assert!(format!("{again:?}").contains("not answering"), "{again:?}");
     assert_eq!(accepted.load(Ordering::SeqCst), 1);

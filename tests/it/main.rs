@@ -5,6 +5,7 @@ mod amqp;
 mod delivery;
 mod golden;
 mod integrity;
+mod notices;
 mod pipeline;
 mod template;
 mod types;

@@ -254,8 +254,7 @@ fn scrub(message: &str, uri: &str) -> String {
 #[async_trait]
 impl Transport for AmqpTransport {
     async fn deliver(&self, outgoing: &Outgoing<'_>) -> Result<Receipt, DeliveryError> {
-        let delivery = outgoing.delivery;
-        let Destination::Amqp(dest) = &delivery.destination else {
+        let Destination::Amqp(dest) = outgoing.destination else {
             return Err(DeliveryError::Refused("not an AMQP destination".into()));
         };
         let uri_text = outgoing
@@ -287,14 +286,14 @@ impl Transport for AmqpTransport {
         let properties = BasicProperties::default()
             .with_content_type("application/json".into())
             .with_delivery_mode(PERSISTENT)
-            .with_message_id(delivery.id.as_str().into())
-            .with_type(delivery.event_type.as_str().into())
+            .with_message_id(outgoing.id.into())
+            .with_type(outgoing.kind.into())
             .with_app_id("hubhooks".into())
             .with_timestamp(chrono::Utc::now().timestamp().max(0) as u64)
             .with_headers(headers);
 
         let started = Instant::now();
-        let timeout = delivery.destination.timeout();
+        let timeout = outgoing.destination.timeout();
         let mut used: Option<Arc<Link>> = None;
         let attempt = async {
             let link = self.link(uri_text, &broker, timeout).await?;

@@ -6,6 +6,7 @@ use crate::record::CaseRecord;
 use crate::tables::{
     CASES_KEY, CONFIG_KEY, SECRETS_KEY, STATUSES_PARTITION_KEY, STATUSES_SORT_KEY,
 };
+use crate::timestamp::Timestamp;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
@@ -236,7 +237,7 @@ impl crate::ports::SubscriptionControl for DynamoSubscriptionControl {
             .expression_attribute_values(":r", AttributeValue::S(reason.to_owned()))
             .expression_attribute_values(
                 ":a",
-                AttributeValue::S(crate::timestamp::Timestamp::now().to_contract_string()),
+                AttributeValue::S(Timestamp::now().to_contract_string()),
             )
             .expression_attribute_values(":sub", AttributeValue::S("subscription".into()))
             .send()
@@ -249,7 +250,113 @@ impl crate::ports::SubscriptionControl for DynamoSubscriptionControl {
             })?;
         Ok(())
     }
+
+    async fn failing(
+        &self,
+        subscription_id: &str,
+        at: Timestamp,
+    ) -> Result<(Timestamp, bool), IoError> {
+        let what = || format!("UpdateItem {} {subscription_id} (failingSince)", self.table);
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(CONFIG_KEY, AttributeValue::S(subscription_id.to_owned()))
+            .update_expression("SET #f = if_not_exists(#f, :at)")
+            .condition_expression("attribute_exists(#id) AND #k = :sub")
+            .expression_attribute_names("#f", FAILING_SINCE)
+            .expression_attribute_names("#id", CONFIG_KEY)
+            .expression_attribute_names("#k", "kind")
+            .expression_attribute_values(":at", AttributeValue::S(at.to_contract_string()))
+            .expression_attribute_values(":sub", AttributeValue::S("subscription".into()))
+            // The value before: present when another attempt began the streak.
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedOld)
+            .send()
+            .await
+            .map_err(|e| IoError::new(what(), DisplayErrorContext(e)))?;
+        match out.attributes().and_then(|a| a.get(FAILING_SINCE)) {
+            None => Ok((at, true)),
+            Some(AttributeValue::S(s)) => Timestamp::parse(s)
+                .map(|since| (since, false))
+                .map_err(|e| IoError::new(what(), format!("stored `{s}` is not a time: {e}"))),
+            Some(other) => Err(IoError::new(
+                what(),
+                format!("stored {other:?} is not a time"),
+            )),
+        }
+    }
+
+    async fn recovered(&self, subscription_id: &str) -> Result<(), IoError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(CONFIG_KEY, AttributeValue::S(subscription_id.to_owned()))
+            .update_expression("REMOVE #f")
+            .condition_expression("attribute_exists(#f)")
+            .expression_attribute_names("#f", FAILING_SINCE)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            // Another attempt ended it first (or the item is gone).
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(IoError::new(
+                format!("UpdateItem {} {subscription_id} (failingSince)", self.table),
+                DisplayErrorContext(e),
+            )),
+        }
+    }
+
+    async fn disable_failing(
+        &self,
+        subscription_id: &str,
+        since: Timestamp,
+        reason: &str,
+    ) -> Result<bool, IoError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(CONFIG_KEY, AttributeValue::S(subscription_id.to_owned()))
+            .update_expression("SET #r = :r, #a = :a")
+            // Only the streak that began at `since`: a success meanwhile
+            // removed it, and a disabled subscription keeps its first reason.
+            .condition_expression("#f = :since AND attribute_not_exists(#a)")
+            .expression_attribute_names("#r", "disabledReason")
+            .expression_attribute_names("#a", "disabledAt")
+            .expression_attribute_names("#f", FAILING_SINCE)
+            .expression_attribute_values(":r", AttributeValue::S(reason.to_owned()))
+            .expression_attribute_values(
+                ":a",
+                AttributeValue::S(Timestamp::now().to_contract_string()),
+            )
+            .expression_attribute_values(":since", AttributeValue::S(since.to_contract_string()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(IoError::new(
+                format!("UpdateItem {} {subscription_id}", self.table),
+                DisplayErrorContext(e),
+            )),
+        }
+    }
 }
+
+/// The subscription attribute marking a failure streak.
+const FAILING_SINCE: &str = "failingSince";
 
 /// The attempt log in DynamoDB (see [`crate::tables::delivery_log`]):
 /// `record` holds attempts back, `flush` writes one page per subscription

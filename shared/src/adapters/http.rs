@@ -147,7 +147,7 @@ fn retry_after(response: &reqwest::Response) -> Option<Duration> {
 #[async_trait]
 impl Transport for HttpTransport {
     async fn deliver(&self, outgoing: &Outgoing<'_>) -> Result<Receipt, DeliveryError> {
-        let Destination::Http(dest) = &outgoing.delivery.destination else {
+        let Destination::Http(dest) = outgoing.destination else {
             return Err(DeliveryError::Refused("not an HTTP destination".into()));
         };
         let url = reqwest::Url::parse(&dest.url)

@@ -3,6 +3,7 @@ pub mod amqp;
 pub mod dynamo;
 pub mod http;
 pub mod s3;
+pub mod sns;
 pub mod sqs;
 
 use crate::config::Destination;
@@ -43,7 +44,7 @@ pub struct Transports {
 #[async_trait]
 impl Transport for Transports {
     async fn deliver(&self, outgoing: &Outgoing<'_>) -> Result<Receipt, DeliveryError> {
-        match outgoing.delivery.destination {
+        match outgoing.destination {
             Destination::Http(_) => self.http.deliver(outgoing).await,
             Destination::Amqp(_) => self.amqp.deliver(outgoing).await,
         }

@@ -8,6 +8,7 @@ mod auth;
 mod black_list;
 mod destination;
 mod invoice_settings;
+mod notice_destination;
 mod set;
 mod status_mapping;
 mod subscription;
@@ -17,6 +18,7 @@ pub use auth::{Auth, SecretNameError, validate_secret_name};
 pub use black_list::BlackList;
 pub use destination::{AmqpDestination, Destination, HttpDestination, HttpMethod};
 pub use invoice_settings::{InvoiceSettings, InvoiceStatus};
+pub use notice_destination::NoticeDestination;
 pub use set::ConfigSet;
 pub use status_mapping::{MappedStatus, StatusMapping};
 pub use subscription::{Registered, Subscription, TypeSettings};
@@ -49,6 +51,7 @@ pub enum ConfigItem {
     StatusMapping(StatusMapping),
     BlackList(BlackList),
     InvoiceSettings(InvoiceSettings),
+    NoticeDestination(NoticeDestination),
 }
 
 impl ConfigItem {
@@ -58,6 +61,7 @@ impl ConfigItem {
             ConfigItem::StatusMapping(m) => &m.id,
             ConfigItem::BlackList(b) => &b.id,
             ConfigItem::InvoiceSettings(i) => &i.id,
+            ConfigItem::NoticeDestination(n) => &n.id,
         }
     }
 
@@ -77,7 +81,7 @@ impl ConfigItem {
                 return Err(ConfigError::new(
                     &raw.id,
                     "kind",
-                    "missing (subscription, statusMapping, blackList or invoiceSettings)",
+                    "missing (subscription, statusMapping, blackList, invoiceSettings or noticeDestination)",
                 ));
             }
             Some(other) => {
@@ -97,12 +101,16 @@ impl ConfigItem {
             "statusMapping" => parse_fields(&raw.id, value).map(ConfigItem::StatusMapping)?,
             "blackList" => parse_fields(&raw.id, value).map(ConfigItem::BlackList)?,
             "invoiceSettings" => parse_fields(&raw.id, value).map(ConfigItem::InvoiceSettings)?,
+            "noticeDestination" => {
+                check_destinations(&raw.id, &value)?;
+                parse_fields(&raw.id, value).map(ConfigItem::NoticeDestination)?
+            }
             other => {
                 return Err(ConfigError::new(
                     &raw.id,
                     "kind",
                     format!(
-                        "unknown kind `{other}` (known: subscription, statusMapping, blackList, invoiceSettings)"
+                        "unknown kind `{other}` (known: subscription, statusMapping, blackList, invoiceSettings, noticeDestination)"
                     ),
                 ));
             }
@@ -124,6 +132,7 @@ impl ConfigItem {
             ConfigItem::StatusMapping(m) => m.validate(),
             ConfigItem::BlackList(b) => b.validate(),
             ConfigItem::InvoiceSettings(i) => i.validate(),
+            ConfigItem::NoticeDestination(n) => n.validate(),
         }
     }
 }
@@ -139,7 +148,7 @@ pub fn json_schema() -> Value {
         map.insert("title".into(), "hubhooks config item".into());
         map.insert(
             "description".into(),
-            "One item of the config table: a subscription, a status mapping, a black list or a provider's invoice settings, told apart by `kind`. Generated from the types hubhooks parses (`hubhooks config schema`); `hubhooks config validate` also checks what a schema cannot. See docs/data-contract.md."
+            "One item of the config table: a subscription, a status mapping, a black list, a provider's invoice settings or a party's notice destination, told apart by `kind`. Generated from the types hubhooks parses (`hubhooks config schema`); `hubhooks config validate` also checks what a schema cannot. See docs/data-contract.md."
                 .into(),
         );
     }
@@ -317,11 +326,11 @@ mod tests {
         );
         assert_eq!(
             error_of(|v| v["evenTypes"] = json!([])),
-            "config item `sub-1`, field `evenTypes`: unknown field `evenTypes`, expected one of `id`, `party`, `enabled`, `eventTypes`, `version`, `destination`, `perType`, `transitions`, `maxAttempts`, `auth`, `description`, `disabledReason`, `disabledAt`"
+            "config item `sub-1`, field `evenTypes`: unknown field `evenTypes`, expected one of `id`, `party`, `enabled`, `eventTypes`, `version`, `destination`, `perType`, `transitions`, `maxAttempts`, `auth`, `description`, `disabledReason`, `disabledAt`, `failingSince`"
         );
         assert_eq!(
             error_of(|v| v["kind"] = json!("webhook")),
-            "config item `sub-1`, field `kind`: unknown kind `webhook` (known: subscription, statusMapping, blackList, invoiceSettings)"
+            "config item `sub-1`, field `kind`: unknown kind `webhook` (known: subscription, statusMapping, blackList, invoiceSettings, noticeDestination)"
         );
     }
 

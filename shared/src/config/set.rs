@@ -1,7 +1,7 @@
 //! All valid config items, indexed for the router.
 use super::{
-    BlackList, ConfigError, ConfigItem, InvoiceSettings, MappedStatus, RawConfigItem,
-    StatusMapping, Subscription,
+    BlackList, ConfigError, ConfigItem, InvoiceSettings, MappedStatus, NoticeDestination,
+    RawConfigItem, StatusMapping, Subscription,
 };
 use crate::ids::{PartnerId, ProviderId};
 use crate::party::Party;
@@ -16,6 +16,7 @@ pub struct ConfigSet {
     black_lists: HashMap<Party, BlackList>,
     /// Provider id → its invoice statuses.
     invoice_settings: HashMap<ProviderId, InvoiceSettings>,
+    notice_destinations: HashMap<Party, NoticeDestination>,
     /// Items that were refused; the loader logs them, routing ignores them.
     pub errors: Vec<ConfigError>,
 }
@@ -88,6 +89,20 @@ impl ConfigSet {
                 }
             }
             ConfigItem::StatusMapping(m) => self.insert_mapping(m),
+            ConfigItem::NoticeDestination(n) => {
+                if let Some(existing) = self.notice_destinations.get(&n.party) {
+                    self.errors.push(ConfigError::new(
+                        &n.id,
+                        "party",
+                        format!(
+                            "{} already has notice destination `{}`",
+                            n.party, existing.id
+                        ),
+                    ));
+                } else {
+                    self.notice_destinations.insert(n.party, n);
+                }
+            }
             ConfigItem::BlackList(b) => {
                 if let Some(existing) = self.black_lists.get(&b.party) {
                     self.errors.push(ConfigError::new(
@@ -148,6 +163,11 @@ impl ConfigSet {
                     .get(&(partner_id, None))
                     .and_then(|t| t.get(provider_key))
             })
+    }
+
+    /// Where the party's operators hear about its subscriptions.
+    pub fn notice_destination(&self, party: Party) -> Option<&NoticeDestination> {
+        self.notice_destinations.get(&party)
     }
 
     pub fn black_list(&self, party: Party) -> Option<&BlackList> {

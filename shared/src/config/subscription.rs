@@ -117,11 +117,17 @@ pub struct Subscription {
     pub auth: Option<Auth>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// Set by the sender when a receiver answered `410 Gone`.
+    /// Set by the sender when a receiver answered `410 Gone` or failed for
+    /// the failure-streak limit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disabled_reason: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disabled_at: Option<crate::timestamp::Timestamp>,
+    /// Set by the sender at a failed attempt after a success, removed at
+    /// the next success: every attempt has failed since then. After the
+    /// failure-streak limit (default 5 days) the subscription is disabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failing_since: Option<crate::timestamp::Timestamp>,
 }
 
 impl Subscription {

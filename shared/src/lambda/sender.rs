@@ -23,6 +23,15 @@
 //! earlier lives (`priorAttempts`, written when it is dead-lettered), so
 //! `webhook-attempt` and the attempt log go on from there.
 //!
+//! Failure streaks: the first failed attempt after a success marks the
+//! subscription `failingSince` (and sends a `delivery.failing` notice); the
+//! next success removes the mark. A subscription whose mark is older than
+//! the limit (`FAILURE_STREAK_HOURS`, default 120) is disabled with the
+//! reason recorded. Refusals of our own (SSRF guard, a missing secret) and
+//! withdrawn deliveries are not the receiver's failures and do not count.
+//! Notices (`crate::notice`) go to the notice topic and to the party's
+//! notice destination.
+//!
 //! A message that is not a delivery at all goes to the DLQ at once with its
 //! reason, so it neither blocks the batch nor burns retries. The queue's
 //! redrive policy (maxReceiveCount above any subscription's attempts) is
@@ -31,16 +40,20 @@ use crate::attempt::{self, AttemptRecord, Secrets};
 use crate::config::{Auth, Destination};
 use crate::config_cache::ConfigCache;
 use crate::delivery::{Delivery, READABLE_VERSIONS};
+use crate::ids::SubscriptionId;
+use crate::notice::{AboutDelivery, Notice, NoticeType, streak_exceeded};
 use crate::outcome::Setback;
 use crate::ports::{
-    AttemptLog, ConfigSource, DeadLetter, DeadLetters, DeliveryError, IoError, Outgoing,
-    PayloadStore, Redelivery, SecretStore, SubscriptionControl, Transport,
+    AttemptLog, ConfigSource, DeadLetter, DeadLetters, DeliveryError, IoError, NoticeTopic,
+    Outgoing, PayloadStore, Redelivery, SecretStore, SubscriptionControl, Transport,
 };
 use crate::retry::{RetrySchedule, Verdict, verdict};
 use crate::timestamp::Timestamp;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use futures::future::join_all;
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 pub struct Sender {
     pub transport: Box<dyn Transport>,
@@ -53,7 +66,57 @@ pub struct Sender {
     pub schedule: RetrySchedule,
     /// The subscriptions as configured now.
     pub config: ConfigCache<Box<dyn ConfigSource>>,
+    /// The deployment's notice topic ([`crate::ports::NoTopic`] when none).
+    pub notices: Box<dyn NoticeTopic>,
+    pub streaks: Streaks,
 }
+
+/// The failure-streak rule, and the streak marks this instance wrote: they
+/// outrank the cached config (which may predate them) for as long as the
+/// config may be stale, so a down receiver costs one mark, not one write
+/// per failed attempt.
+pub struct Streaks {
+    /// Failing this long disables a subscription; zero turns the rule off.
+    pub limit: Duration,
+    memo_ttl: Duration,
+    memo: Mutex<HashMap<SubscriptionId, (Option<Timestamp>, Instant)>>,
+}
+
+impl Streaks {
+    pub fn new(limit: Duration, config_ttl: Duration) -> Self {
+        Streaks {
+            limit,
+            memo_ttl: config_ttl,
+            memo: Mutex::default(),
+        }
+    }
+
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<SubscriptionId, (Option<Timestamp>, Instant)>> {
+        self.memo.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The streak's start as this instance knows it.
+    fn known(&self, id: &SubscriptionId, configured: Option<Timestamp>) -> Option<Timestamp> {
+        match self.lock().get(id) {
+            Some((since, at)) if at.elapsed() < self.memo_ttl => *since,
+            _ => configured,
+        }
+    }
+
+    fn remember(&self, id: &SubscriptionId, since: Option<Timestamp>) {
+        self.lock().insert(id.clone(), (since, Instant::now()));
+    }
+
+    fn forget(&self, id: &SubscriptionId) {
+        self.lock().remove(id);
+    }
+}
+
+/// Tries to reach a party's notice destination (within the batch: notices
+/// are rare; the notice topic is the durable copy).
+const NOTICE_TRIES: u32 = 3;
 
 /// What became of one message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,8 +211,12 @@ impl Sender {
             .and_then(|c| c.parse().ok())
             .unwrap_or(1);
         let attempt = delivery.prior_attempts.saturating_add(received);
+        let mut streak = Streak::default();
         let prepared = match self.follow_config(&mut delivery).await {
-            Ok(()) => self.prepare(&delivery).await.map_err(DeliveryError::from),
+            Ok(failing_since) => {
+                streak.failing_since = failing_since;
+                self.prepare(&delivery).await.map_err(DeliveryError::from)
+            }
             Err(e) => Err(e),
         };
         let result = match prepared {
@@ -159,13 +226,14 @@ impl Sender {
                 match attempt::headers(&delivery, attempt, timestamp, &body, &secrets) {
                     Err(e) => Err(DeliveryError::Refused(e.to_string())),
                     Ok(headers) => {
-                        let outgoing = Outgoing {
-                            delivery: &delivery,
-                            body: &body,
-                            headers,
-                            broker_uri,
-                        };
-                        self.transport.deliver(&outgoing).await
+                        let outgoing = Outgoing::of(&delivery, &body, headers, broker_uri);
+                        let result = self.transport.deliver(&outgoing).await;
+                        // The receiver's failure, not a refusal of ours.
+                        streak.receiver_failed = matches!(
+                            &result,
+                            Err(e) if !matches!(e, DeliveryError::Refused(_) | DeliveryError::Withdrawn(_))
+                        );
+                        result
                     }
                 }
             }
@@ -177,12 +245,17 @@ impl Sender {
             &self.schedule,
             &delivery.id,
         );
-        self.settle(message, &delivery, attempt, verdict).await
+        self.settle(message, &delivery, attempt, verdict, streak)
+            .await
     }
 
     /// Takes destination, auth and attempt limit from the subscription as
-    /// configured now; `Withdrawn` when it must not be sent any more.
-    async fn follow_config(&self, delivery: &mut Delivery) -> Result<(), DeliveryError> {
+    /// configured now; `Withdrawn` when it must not be sent any more. Says
+    /// since when the subscription is failing, if it is.
+    async fn follow_config(
+        &self,
+        delivery: &mut Delivery,
+    ) -> Result<Option<Timestamp>, DeliveryError> {
         let config = self
             .config
             .get()
@@ -197,7 +270,7 @@ impl Sender {
         if !delivery.test {
             delivery.max_attempts = subscription.max_attempts();
         }
-        Ok(())
+        Ok(subscription.failing_since)
     }
 
     /// The body (fetched when offloaded), the secret values and, for AMQP,
@@ -210,12 +283,22 @@ impl Sender {
             None => delivery.body.clone(),
             Some(key) => self.payloads.get(key).await.map_err(retry)?,
         };
+        let secrets = self.secrets_of(delivery.auth.as_ref()).await?;
+        let broker_uri = match &delivery.destination {
+            Destination::Amqp(a) => Some(self.first(&a.uri_secret, "destination.uriSecret").await?),
+            Destination::Http(_) => None,
+        };
+        Ok((body, secrets, broker_uri))
+    }
+
+    /// The values of the secrets `auth` names.
+    async fn secrets_of(&self, auth: Option<&Auth>) -> Result<Secrets, Setback> {
         let mut secrets = Secrets::default();
         if let Some(Auth {
             x_token_secret,
             bearer_secret,
             signing_secret,
-        }) = &delivery.auth
+        }) = auth
         {
             if let Some(name) = x_token_secret {
                 secrets.x_token = Some(self.first(name, "auth.xTokenSecret").await?);
@@ -227,11 +310,7 @@ impl Sender {
                 secrets.signing = self.all(name, "auth.signingSecret").await?;
             }
         }
-        let broker_uri = match &delivery.destination {
-            Destination::Amqp(a) => Some(self.first(&a.uri_secret, "destination.uriSecret").await?),
-            Destination::Http(_) => None,
-        };
-        Ok((body, secrets, broker_uri))
+        Ok(secrets)
     }
 
     async fn all(&self, name: &str, field: &str) -> Result<Vec<String>, Setback> {
@@ -255,6 +334,7 @@ impl Sender {
         delivery: &Delivery,
         attempt: u32,
         verdict: Verdict,
+        streak: Streak,
     ) -> Outcome {
         let record = AttemptRecord::new(delivery, attempt, &verdict, Timestamp::now());
         crate::meter::attempt(
@@ -281,6 +361,7 @@ impl Sender {
                     latency_ms = receipt.latency.as_millis() as u64,
                     "delivered"
                 );
+                self.ended_streak(delivery, streak.failing_since).await;
                 Outcome::Delivered
             }
             Verdict::Retry { delay, error } => {
@@ -296,6 +377,10 @@ impl Sender {
                     error = %error.message,
                     "delivery failed; retrying later"
                 );
+                if streak.receiver_failed {
+                    self.failed_attempt(delivery, attempt, &error.message, streak.failing_since)
+                        .await;
+                }
                 self.retry_later(message, delay).await;
                 Outcome::Failed
             }
@@ -309,6 +394,10 @@ impl Sender {
                     reason = %reason,
                     "delivery dead-lettered"
                 );
+                if streak.receiver_failed {
+                    self.failed_attempt(delivery, attempt, &reason, streak.failing_since)
+                        .await;
+                }
                 self.park_delivery(reason, delivery, attempt).await
             }
             Verdict::Gone { reason } => {
@@ -318,16 +407,186 @@ impl Sender {
                     reason = %reason,
                     "receiver answered 410 Gone; disabling the subscription"
                 );
-                if let Err(e) = self
+                match self
                     .control
                     .disable(&delivery.subscription_id, &reason)
                     .await
                 {
-                    tracing::error!(subscription_id = %delivery.subscription_id, error = %e, "could not disable the subscription");
+                    Err(e) => {
+                        tracing::error!(subscription_id = %delivery.subscription_id, error = %e, "could not disable the subscription");
+                    }
+                    Ok(()) => {
+                        let fact = format!("gone#{}", delivery.id);
+                        self.notify(
+                            Notice::new(
+                                NoticeType::SubscriptionDisabled,
+                                delivery.party,
+                                &delivery.subscription_id,
+                                &fact,
+                                reason.clone(),
+                            )
+                            .about(about(delivery, attempt)),
+                        )
+                        .await;
+                    }
                 }
                 // This instance's other deliveries for it stop at once.
                 self.config.invalidate().await;
                 self.park_delivery(reason, delivery, attempt).await
+            }
+        }
+    }
+
+    /// A failed attempt of the receiver's: marks the streak's start (the
+    /// first failure after a success: a `delivery.failing` notice), and
+    /// disables the subscription once the streak is over the limit.
+    async fn failed_attempt(
+        &self,
+        delivery: &Delivery,
+        attempt: u32,
+        error: &str,
+        configured: Option<Timestamp>,
+    ) {
+        if self.streaks.limit.is_zero() || delivery.test {
+            return;
+        }
+        let id = &delivery.subscription_id;
+        let now = Timestamp::now();
+        let since = match self.streaks.known(id, configured) {
+            Some(since) => since,
+            None => match self.control.failing(id, now).await {
+                Ok((since, began)) => {
+                    self.streaks.remember(id, Some(since));
+                    if began {
+                        let notice = Notice::new(
+                            NoticeType::DeliveryFailing,
+                            delivery.party,
+                            id,
+                            &since.to_contract_string(),
+                            format!(
+                                "attempt {attempt} of delivery {} failed: {error}",
+                                delivery.id
+                            ),
+                        )
+                        .failing_since(since)
+                        .about(about(delivery, attempt));
+                        self.notify(notice).await;
+                    }
+                    since
+                }
+                Err(e) => {
+                    tracing::warn!(subscription_id = %id, error = %e, "could not mark the failure streak");
+                    return;
+                }
+            },
+        };
+        if !streak_exceeded(since, now, self.streaks.limit) {
+            return;
+        }
+        let limit = self.streaks.limit.as_secs();
+        let limit = if limit.is_multiple_of(3600) {
+            format!("{} hours", limit / 3600)
+        } else {
+            format!("{limit} seconds")
+        };
+        let reason = format!(
+            "every attempt failed since {since} (the limit is {limit}); last error: {error}"
+        );
+        match self.control.disable_failing(id, since, &reason).await {
+            Ok(true) => {
+                tracing::error!(subscription_id = %id, failing_since = %since, "failing too long; the subscription is disabled");
+                let notice = Notice::new(
+                    NoticeType::SubscriptionDisabled,
+                    delivery.party,
+                    id,
+                    &format!("streak#{}", since.to_contract_string()),
+                    reason,
+                )
+                .failing_since(since)
+                .about(about(delivery, attempt));
+                self.notify(notice).await;
+                self.config.invalidate().await;
+            }
+            // A success ended that streak meanwhile (or it is disabled
+            // already): what this instance knew is stale.
+            Ok(false) => self.streaks.forget(id),
+            Err(e) => {
+                tracing::warn!(subscription_id = %id, error = %e, "could not disable a failing subscription")
+            }
+        }
+    }
+
+    /// A success: the streak, if one is marked, is over.
+    async fn ended_streak(&self, delivery: &Delivery, configured: Option<Timestamp>) {
+        let id = &delivery.subscription_id;
+        if self.streaks.limit.is_zero() || self.streaks.known(id, configured).is_none() {
+            return;
+        }
+        match self.control.recovered(id).await {
+            Ok(()) => self.streaks.remember(id, None),
+            Err(e) => {
+                tracing::warn!(subscription_id = %id, error = %e, "could not end the failure streak")
+            }
+        }
+    }
+
+    /// Sends a notice to the notice topic and to the party's notice
+    /// destination (signed like its webhooks; a few tries). Never fails
+    /// the delivery it is about.
+    async fn notify(&self, notice: Notice) {
+        let kind = notice.notice_type.as_str();
+        crate::meter::notice(kind);
+        if let Err(e) = self.notices.publish(&notice).await {
+            tracing::error!(notice_id = %notice.id, notice_type = kind, error = %e, "could not publish a notice");
+        }
+        let config = match self.config.get().await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!(notice_id = %notice.id, error = %e, "config unavailable; notice not sent to the party");
+                return;
+            }
+        };
+        let Some(to) = config.notice_destination(notice.party) else {
+            return;
+        };
+        let secrets = match self.secrets_of(to.auth.as_ref()).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(notice_id = %notice.id, destination = %to.id, error = %e, "notice not sent");
+                return;
+            }
+        };
+        let body = notice.to_json();
+        for try_number in 1..=NOTICE_TRIES {
+            let timestamp = chrono::Utc::now().timestamp();
+            let headers = match attempt::signed_headers(
+                &notice.id, kind, try_number, timestamp, &body, &secrets, false,
+            ) {
+                Ok(h) => h,
+                Err(e) => {
+                    tracing::error!(notice_id = %notice.id, destination = %to.id, error = %e, "notice not sent");
+                    return;
+                }
+            };
+            let outgoing = Outgoing {
+                id: &notice.id,
+                kind,
+                subscription_id: &to.id,
+                destination: &to.destination,
+                body: &body,
+                headers,
+                broker_uri: None,
+            };
+            match self.transport.deliver(&outgoing).await {
+                Ok(_) => return,
+                // A refusal (the SSRF guard, a bad header) will not change.
+                Err(e) if try_number == NOTICE_TRIES || matches!(e, DeliveryError::Refused(_)) => {
+                    tracing::error!(notice_id = %notice.id, notice_type = kind, destination = %to.id, error = %e, "could not deliver a notice");
+                    return;
+                }
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(250 * u64::from(try_number))).await
+                }
             }
         }
     }
@@ -345,14 +604,29 @@ impl Sender {
 
     /// Dead-letters a delivery with its attempts so far, so a replay counts
     /// on (the envelope is only written out here, off the success path).
+    /// The operators hear of it (`delivery.deadLettered`).
     async fn park_delivery(&self, reason: String, delivery: &Delivery, attempt: u32) -> Outcome {
         let body = Delivery {
             prior_attempts: attempt,
             ..delivery.clone()
         }
         .to_message();
-        self.park(reason, format!("delivery {}", delivery.id), body)
-            .await
+        let outcome = self
+            .park(reason.clone(), format!("delivery {}", delivery.id), body)
+            .await;
+        if outcome == Outcome::Parked && !delivery.test {
+            let fact = format!("{}#{attempt}", delivery.id);
+            let notice = Notice::new(
+                NoticeType::DeliveryDeadLettered,
+                delivery.party,
+                &delivery.subscription_id,
+                &fact,
+                reason,
+            )
+            .about(about(delivery, attempt));
+            self.notify(notice).await;
+        }
+        outcome
     }
 
     async fn park(&self, reason: String, origin: String, body: String) -> Outcome {
@@ -368,6 +642,24 @@ impl Sender {
                 Outcome::Failed
             }
         }
+    }
+}
+
+/// What a failed attempt tells of the subscription's failure streak.
+#[derive(Debug, Default, Clone, Copy)]
+struct Streak {
+    /// The streak's start, as the config says.
+    failing_since: Option<Timestamp>,
+    /// An attempt was made and the receiver failed it.
+    receiver_failed: bool,
+}
+
+fn about(delivery: &Delivery, attempt: u32) -> AboutDelivery {
+    AboutDelivery {
+        delivery_id: delivery.id.clone(),
+        event_type: delivery.event_type,
+        case_guid: delivery.case_guid.clone(),
+        attempt,
     }
 }
 
@@ -443,6 +735,14 @@ impl Sender {
                 Box::new(dynamo::DynamoConfigSource::new(ddb, settings.config_table)),
                 settings.config_ttl,
             ),
+            notices: match settings.notice_topic_arn {
+                Some(arn) => Box::new(crate::adapters::sns::SnsNotices::new(
+                    aws_sdk_sns::Client::new(sdk),
+                    arn,
+                )),
+                None => Box::new(crate::ports::NoTopic),
+            },
+            streaks: Streaks::new(settings.failure_streak, settings.config_ttl),
         })
     }
 }
@@ -454,7 +754,7 @@ mod tests {
     use super::*;
     use crate::memory::{
         self, MemoryAttemptLog, MemoryConfig, MemoryControl, MemoryDeadLetters, MemoryPayloads,
-        MemoryRedelivery, MemorySecrets, ScriptedTransport,
+        MemoryRedelivery, MemorySecrets, MemoryTopic, ScriptedTransport,
     };
     use serde_json::{Value, json};
     use std::sync::Arc;
@@ -465,6 +765,8 @@ mod tests {
         parked: Arc<MemoryDeadLetters>,
         log: Arc<MemoryAttemptLog>,
         redelivery: Arc<MemoryRedelivery>,
+        control: Arc<MemoryControl>,
+        topic: Arc<MemoryTopic>,
     }
 
     fn subscription(extra: Value) -> Value {
@@ -480,13 +782,23 @@ mod tests {
     fn world(config: Vec<Value>, transport: ScriptedTransport) -> World {
         let transport = Arc::new(transport);
         let (parked, log, redelivery) = (Arc::default(), Arc::default(), Arc::default());
+        let (control, topic) = (
+            Arc::<MemoryControl>::default(),
+            Arc::<MemoryTopic>::default(),
+        );
+        let secrets = MemorySecrets::default();
+        secrets
+            .values
+            .lock()
+            .unwrap()
+            .insert(OPS_SECRET.into(), vec![OPS_KEY.into()]);
         World {
             sender: Sender {
                 transport: Box::new(Arc::clone(&transport)),
                 dead_letters: Box::new(Arc::clone(&parked)),
                 redelivery: Box::new(Arc::clone(&redelivery)),
-                secrets: Box::new(MemorySecrets::default()),
-                control: Box::new(MemoryControl::default()),
+                secrets: Box::new(secrets),
+                control: Box::new(Arc::clone(&control)),
                 payloads: Box::new(MemoryPayloads::default()),
                 log: Box::new(Arc::clone(&log)),
                 schedule: RetrySchedule::default(),
@@ -494,12 +806,185 @@ mod tests {
                     Box::new(MemoryConfig::new(config)),
                     Duration::from_secs(60),
                 ),
+                notices: Box::new(Arc::clone(&topic)),
+                streaks: Streaks::new(
+                    crate::notice::DEFAULT_FAILURE_STREAK,
+                    Duration::from_secs(60),
+                ),
             },
             transport,
             parked,
             log,
             redelivery,
+            control,
+            topic,
         }
+    }
+
+    const OPS_SECRET: &str = "ops-signing";
+    const OPS_KEY: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+    /// The notice destination of partner 1413 (the subscription's party).
+    fn operators() -> Value {
+        json!({"id": "ops-1413", "kind": "noticeDestination", "party": {"type": "partner", "id": 1413},
+               "destination": {"method": "POST", "url": "https://example.com/ops"},
+               "auth": {"signingSecret": OPS_SECRET}})
+    }
+
+    fn types(topic: &MemoryTopic) -> Vec<&'static str> {
+        topic
+            .published()
+            .iter()
+            .map(|n| n.notice_type.as_str())
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_receivers_first_failure_marks_the_streak_once_and_a_success_ends_it() {
+        // GIVEN a receiver that fails twice, then answers
+        let w = world(
+            vec![subscription(json!({}))],
+            ScriptedTransport::new([memory::answered(500), memory::answered(503)], memory::ok()),
+        );
+        // WHEN the first attempt fails
+        assert_eq!(
+            w.sender.process(&message(&envelope(), 1)).await,
+            Outcome::Failed
+        );
+        // THEN the streak is marked and the operators told, once
+        let since = *w.control.failing.lock().unwrap().get("s").expect("marked");
+        assert_eq!(types(&w.topic), ["delivery.failing"]);
+        let notice = &w.topic.published()[0];
+        assert_eq!(notice.failing_since, Some(since));
+        assert_eq!(notice.delivery.as_ref().unwrap().attempt, 1);
+        assert_eq!(
+            notice.reason,
+            "attempt 1 of delivery d-1 failed: receiver answered 500: "
+        );
+        // WHEN the second fails: the same streak, no second notice
+        assert_eq!(
+            w.sender.process(&message(&envelope(), 2)).await,
+            Outcome::Failed
+        );
+        assert_eq!(w.control.failing.lock().unwrap().get("s"), Some(&since));
+        assert_eq!(types(&w.topic), ["delivery.failing"]);
+        // WHEN the third is delivered: the streak is over
+        assert_eq!(
+            w.sender.process(&message(&envelope(), 3)).await,
+            Outcome::Delivered
+        );
+        assert!(w.control.failing.lock().unwrap().is_empty());
+        assert!(w.control.disabled.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_subscription_failing_past_the_limit_is_disabled_and_its_operators_told_signed() {
+        // GIVEN a subscription failing for six days, and its party's
+        // notice destination
+        // (as stored: to the millisecond)
+        let since = Timestamp::from_millis(
+            (chrono::Utc::now() - chrono::Duration::days(6)).timestamp_millis(),
+        )
+        .unwrap();
+        let w = world(
+            vec![
+                subscription(json!({"failingSince": since.to_contract_string()})),
+                operators(),
+            ],
+            // The receiver fails; the operators' endpoint answers.
+            ScriptedTransport::new([memory::answered(503)], memory::ok()),
+        );
+        w.control.failing.lock().unwrap().insert("s".into(), since);
+        // WHEN another attempt fails
+        assert_eq!(
+            w.sender.process(&message(&envelope(), 4)).await,
+            Outcome::Failed
+        );
+        // THEN the subscription is disabled with the reason recorded
+        let disabled = w.control.disabled.lock().unwrap().clone();
+        let reason = format!(
+            "every attempt failed since {since} (the limit is 120 hours); last error: receiver answered 503: "
+        );
+        assert_eq!(disabled, [("s".to_owned(), reason.clone())]);
+        // AND the topic and the party's operators hear of it, signed
+        assert_eq!(types(&w.topic), ["subscription.disabled"]);
+        let notice = &w.topic.published()[0];
+        assert_eq!(notice.reason, reason);
+        assert_eq!(notice.failing_since, Some(since));
+        let sent = w.transport.attempts();
+        assert_eq!(sent.len(), 2, "{sent:?}");
+        assert_eq!(sent[1].destination, "https://example.com/ops");
+        assert_eq!(sent[1].header("event-type"), Some("subscription.disabled"));
+        assert_eq!(sent[1].header("webhook-id"), Some(notice.id.as_str()));
+        assert_eq!(sent[1].body, notice.to_json());
+        let timestamp: i64 = sent[1]
+            .header("webhook-timestamp")
+            .unwrap()
+            .parse()
+            .unwrap();
+        let expected =
+            crate::signature::sign(&[OPS_KEY.into()], &notice.id, timestamp, &sent[1].body)
+                .unwrap();
+        assert_eq!(sent[1].header("webhook-signature"), Some(expected.as_str()));
+    }
+
+    #[tokio::test]
+    async fn a_streak_ended_elsewhere_disables_nothing() {
+        // GIVEN a stale config saying the subscription fails since six
+        // days, while another instance's success ended that streak
+        // (as stored: to the millisecond)
+        let since = Timestamp::from_millis(
+            (chrono::Utc::now() - chrono::Duration::days(6)).timestamp_millis(),
+        )
+        .unwrap();
+        let w = world(
+            vec![subscription(
+                json!({"failingSince": since.to_contract_string()}),
+            )],
+            ScriptedTransport::new([], memory::answered(503)),
+        );
+        // WHEN an attempt fails
+        assert_eq!(
+            w.sender.process(&message(&envelope(), 2)).await,
+            Outcome::Failed
+        );
+        // THEN nothing is disabled: the disable is conditional on that streak
+        assert!(w.control.disabled.lock().unwrap().is_empty());
+        assert!(types(&w.topic).is_empty());
+    }
+
+    #[tokio::test]
+    async fn refusals_of_our_own_are_not_the_receivers_failures_but_dead_letters_are_told() {
+        // GIVEN a destination the SSRF guard refuses, and the operators
+        let w = world(
+            vec![subscription(json!({})), operators()],
+            ScriptedTransport::new(
+                [Err(DeliveryError::Refused(
+                    "10.0.0.7 is a private address".into(),
+                ))],
+                memory::ok(),
+            ),
+        );
+        // WHEN it is tried
+        assert_eq!(
+            w.sender.process(&message(&envelope(), 1)).await,
+            Outcome::Parked
+        );
+        // THEN no streak begins, and the dead letter is told
+        assert!(w.control.failing.lock().unwrap().is_empty());
+        assert_eq!(types(&w.topic), ["delivery.deadLettered"]);
+        let notice = &w.topic.published()[0];
+        assert_eq!(
+            notice.reason,
+            "attempt 1: refused: 10.0.0.7 is a private address"
+        );
+        assert_eq!(
+            notice.delivery.as_ref().unwrap().delivery_id.as_str(),
+            "d-1"
+        );
+        let sent = w.transport.attempts();
+        assert_eq!(sent.len(), 2);
+        assert_eq!(sent[1].header("event-type"), Some("delivery.deadLettered"));
     }
 
     /// The message SQS hands over on receive number `received`.
@@ -639,7 +1124,7 @@ mod tests {
             &self,
             outgoing: &Outgoing<'_>,
         ) -> Result<crate::outcome::Receipt, DeliveryError> {
-            let sub = outgoing.delivery.subscription_id.to_string();
+            let sub = outgoing.subscription_id.to_owned();
             {
                 let mut now = self.now.lock().unwrap();
                 let n = now.entry(sub.clone()).or_default();
@@ -741,17 +1226,19 @@ mod tests {
 
     #[tokio::test]
     async fn gone_disables_the_subscription_and_dead_letters_the_delivery() {
-        let control = Arc::new(MemoryControl::default());
-        let mut w = world(
+        let w = world(
             vec![subscription(json!({}))],
             ScriptedTransport::new([], memory::answered(410)),
         );
-        w.sender.control = Box::new(Arc::clone(&control));
         assert_eq!(
             w.sender.process(&message(&envelope(), 1)).await,
             Outcome::Parked
         );
-        let disabled = control.disabled.lock().unwrap().clone();
+        assert_eq!(
+            types(&w.topic),
+            ["subscription.disabled", "delivery.deadLettered"]
+        );
+        let disabled = w.control.disabled.lock().unwrap().clone();
         assert_eq!(
             disabled,
             [(

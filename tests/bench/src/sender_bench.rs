@@ -124,6 +124,11 @@ pub fn sender(config: Vec<serde_json::Value>, log: Arc<EncodingLog>) -> Result<S
             Box::new(MemoryConfig::new(config)),
             Duration::from_secs(300),
         ),
+        notices: Box::new(hubhooks::ports::NoTopic),
+        streaks: hubhooks::lambda::sender::Streaks::new(
+            hubhooks::notice::DEFAULT_FAILURE_STREAK,
+            Duration::from_secs(300),
+        ),
     })
 }
 

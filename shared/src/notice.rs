@@ -1,0 +1,198 @@
+//! Operational notices: what the operator of a party (and the hub's
+//! operators, through the notice topic) hears about its subscriptions.
+//!
+//! - `subscription.disabled`: a receiver answered `410 Gone`, or failed
+//!   every attempt for the failure-streak limit (default 5 days);
+//! - `delivery.deadLettered`: a delivery was moved to the dead-letter queue
+//!   (attempts exhausted, refused, withdrawn), with its reason;
+//! - `delivery.failing`: a subscription's first failed attempt after a
+//!   success: the start of a failure streak (one notice per streak).
+//!
+//! docs/data-contract.md ("Operational notices") shows each body.
+use crate::event::EventType;
+use crate::ids::{CaseGuid, DeliveryId, SubscriptionId};
+use crate::party::Party;
+use crate::timestamp::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+use uuid::Uuid;
+
+/// The failure-streak limit when the deployment sets none (Svix's).
+pub const DEFAULT_FAILURE_STREAK: Duration = Duration::from_secs(5 * 24 * 3600);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NoticeType {
+    #[serde(rename = "subscription.disabled")]
+    SubscriptionDisabled,
+    #[serde(rename = "delivery.deadLettered")]
+    DeliveryDeadLettered,
+    #[serde(rename = "delivery.failing")]
+    DeliveryFailing,
+}
+
+impl NoticeType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoticeType::SubscriptionDisabled => "subscription.disabled",
+            NoticeType::DeliveryDeadLettered => "delivery.deadLettered",
+            NoticeType::DeliveryFailing => "delivery.failing",
+        }
+    }
+}
+
+/// The delivery a notice is about.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AboutDelivery {
+    pub delivery_id: DeliveryId,
+    pub event_type: EventType,
+    pub case_guid: CaseGuid,
+    /// The attempt this notice follows (counting earlier lives).
+    pub attempt: u32,
+}
+
+/// One notice, as sent (HTTP body, SNS message).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Notice {
+    /// Stable for the same fact: the receiver's dedup key.
+    pub id: String,
+    #[serde(rename = "type")]
+    pub notice_type: NoticeType,
+    pub occurred_at: Timestamp,
+    pub party: Party,
+    pub subscription_id: SubscriptionId,
+    /// Why, in words (the last error, the streak's start).
+    pub reason: String,
+    /// Since when every attempt failed (`subscription.disabled` after a
+    /// streak, `delivery.failing`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failing_since: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<AboutDelivery>,
+}
+
+const NAMESPACE: Uuid = Uuid::from_u128(0x2c0b_8d4e_61f3_4a0e_b5d1_0f9e_7a33_1c58);
+
+impl Notice {
+    /// `fact` names what happened (a delivery id and attempt, a streak's
+    /// start) so that a retried batch repeats the same notice id.
+    pub fn new(
+        notice_type: NoticeType,
+        party: Party,
+        subscription_id: &SubscriptionId,
+        fact: &str,
+        reason: String,
+    ) -> Notice {
+        let name = format!("{}\n{subscription_id}\n{fact}", notice_type.as_str());
+        Notice {
+            id: Uuid::new_v5(&NAMESPACE, name.as_bytes()).to_string(),
+            notice_type,
+            occurred_at: Timestamp::now(),
+            party,
+            subscription_id: subscription_id.clone(),
+            reason,
+            failing_since: None,
+            delivery: None,
+        }
+    }
+
+    pub fn about(mut self, delivery: AboutDelivery) -> Notice {
+        self.delivery = Some(delivery);
+        self
+    }
+
+    pub fn failing_since(mut self, since: Timestamp) -> Notice {
+        self.failing_since = Some(since);
+        self
+    }
+
+    pub fn to_json(&self) -> String {
+        // Strings, numbers and enums: always serializes.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// Whether a subscription failing since `since` has failed for `limit` at
+/// `now`. A zero limit turns the rule off.
+pub fn streak_exceeded(since: Timestamp, now: Timestamp, limit: Duration) -> bool {
+    if limit.is_zero() {
+        return false;
+    }
+    let failing = now.0.signed_duration_since(since.0);
+    failing.to_std().is_ok_and(|d| d >= limit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::party::PartyKind;
+
+    #[test]
+    fn a_notice_reads_as_the_data_contract_shows_it() {
+        let party = Party {
+            kind: PartyKind::Partner,
+            id: 1413,
+        };
+        let n = Notice::new(
+            NoticeType::DeliveryDeadLettered,
+            party,
+            &SubscriptionId::new("sub-1"),
+            "d-1#8",
+            "gave up after 8 of 8 attempts".into(),
+        )
+        .about(AboutDelivery {
+            delivery_id: DeliveryId::new("d-1"),
+            event_type: EventType::NewStatus,
+            case_guid: CaseGuid::new("g-1"),
+            attempt: 8,
+        });
+        let v: serde_json::Value = serde_json::from_str(&n.to_json()).unwrap();
+        assert_eq!(v["type"], "delivery.deadLettered");
+        assert_eq!(
+            v["party"],
+            serde_json::json!({"type": "partner", "id": 1413})
+        );
+        assert_eq!(v["subscriptionId"], "sub-1");
+        assert_eq!(v["delivery"]["deliveryId"], "d-1");
+        assert_eq!(v["delivery"]["eventType"], "newStatus");
+        assert_eq!(v["delivery"]["attempt"], 8);
+        assert!(v.get("failingSince").is_none());
+        // The same fact, the same id.
+        let again = Notice::new(
+            NoticeType::DeliveryDeadLettered,
+            party,
+            &SubscriptionId::new("sub-1"),
+            "d-1#8",
+            "other words".into(),
+        );
+        assert_eq!(again.id, n.id);
+    }
+
+    #[test]
+    fn the_streak_limit_is_reached_at_its_length_and_zero_turns_it_off() {
+        let since = Timestamp::parse("2026-11-01T00:00:00.000Z").unwrap();
+        let at = |s: &str| Timestamp::parse(s).unwrap();
+        assert!(!streak_exceeded(
+            since,
+            at("2026-11-05T23:59:59.000Z"),
+            DEFAULT_FAILURE_STREAK
+        ));
+        assert!(streak_exceeded(
+            since,
+            at("2026-11-06T00:00:00.000Z"),
+            DEFAULT_FAILURE_STREAK
+        ));
+        assert!(!streak_exceeded(
+            since,
+            at("2026-12-06T00:00:00.000Z"),
+            Duration::ZERO
+        ));
+        // A clock behind the stored start is not a streak.
+        assert!(!streak_exceeded(
+            since,
+            at("2026-10-01T00:00:00.000Z"),
+            DEFAULT_FAILURE_STREAK
+        ));
+    }
+}
