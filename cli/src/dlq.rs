@@ -350,6 +350,8 @@ impl Replay<'_> {
             .send_message()
             .queue_url(self.queue_url)
             .message_body(&l.body)
+            // As the router sends it: the subscription is its fair-queue group.
+            .message_group_id(d.subscription_id.as_str())
             .message_attributes(ATTR_DELIVERY_ID, attr(&d.id)?)
             .message_attributes(ATTR_SUBSCRIPTION_ID, attr(&d.subscription_id)?)
             .message_attributes(ATTR_EVENT_TYPE, attr(d.event_type.as_str())?)

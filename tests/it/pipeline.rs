@@ -532,3 +532,54 @@ fn sample_events_deserialize() {
         serde_json::from_str(e.records[0].body.as_deref().unwrap()).unwrap();
     assert_eq!(d.subscription_id, "fixit-provider-status");
 }
+
+/// Issue 13.2: every delivery message carries its subscription as its
+/// message group (SQS fair queues on the standard queue), so one slow or
+/// failing receiver's backlog does not hold up the others' messages.
+/// moto accepts and returns the group on a standard queue but does not
+/// model fairness: this checks what the router sends.
+#[tokio::test]
+async fn each_delivery_message_carries_its_subscription_as_its_fair_queue_group() {
+    use aws_sdk_sqs::types::MessageSystemAttributeName as A;
+    let s = stack_with_case_and_one_subscription().await;
+    s.put_config(&[sub(
+        "p2",
+        ("partner", PARTNER),
+        json!(["newStatus"]),
+        json!({"method": "POST", "url": "http://127.0.0.1:9/y"}),
+        json!([]),
+    )])
+    .await
+    .unwrap();
+    let router = s.router_to(&s.stack.delivery_queue_url);
+    let response = router.handle(status_event(&s, 3)).await.unwrap();
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    let mut groups = Vec::new();
+    loop {
+        let got = s
+            .sqs
+            .receive_message()
+            .queue_url(&s.stack.delivery_queue_url)
+            .max_number_of_messages(10)
+            .message_system_attribute_names(A::MessageGroupId)
+            .visibility_timeout(30)
+            .send()
+            .await
+            .unwrap();
+        let messages = got.messages.unwrap_or_default();
+        if messages.is_empty() {
+            break;
+        }
+        for m in messages {
+            let d: Value = serde_json::from_str(m.body().unwrap()).unwrap();
+            let group = m
+                .attributes()
+                .and_then(|a| a.get(&A::MessageGroupId))
+                .cloned();
+            assert_eq!(group.as_deref(), d["subscriptionId"].as_str());
+            groups.push(group.unwrap());
+        }
+    }
+    groups.sort();
+    assert_eq!(groups, ["p", "p", "p", "p2", "p2", "p2"]);
+}

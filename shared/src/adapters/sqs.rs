@@ -100,6 +100,10 @@ impl DeliveryQueue for SqsDeliveryQueue {
                     SendMessageBatchRequestEntry::builder()
                         .id(i.to_string())
                         .message_body(&bodies[i])
+                        // SQS fair queues: a subscription whose receiver is
+                        // slow or failing builds up its own backlog, and the
+                        // others' messages are not held behind it.
+                        .message_group_id(d.subscription_id.as_str())
                         .message_attributes(ATTR_DELIVERY_ID, string_attr(&d.id))
                         .message_attributes(ATTR_SUBSCRIPTION_ID, string_attr(&d.subscription_id))
                         .message_attributes(ATTR_EVENT_TYPE, string_attr(d.event_type.as_str()))
