@@ -138,6 +138,44 @@ async fn pages(
     Ok(found)
 }
 
+/// A subscription's attempts on pages begun in `[from_sk, to_sk]`, each
+/// with the envelope its page kept (none on pages written without them).
+pub async fn logged(
+    ddb: &aws_sdk_dynamodb::Client,
+    table: &str,
+    subscription: &str,
+    from_sk: &str,
+    to_sk: &str,
+) -> Result<Vec<(AttemptRecord, Option<hubhooks::delivery::Delivery>)>> {
+    let mut found = Vec::new();
+    for shard in 0..l::SHARDS {
+        let pk = l::page_partition(subscription, shard);
+        for item in partition(ddb, table, &pk, from_sk).await? {
+            let sk = match item.get(l::SORT_KEY) {
+                Some(AttributeValue::S(sk)) => sk.as_str(),
+                _ => "",
+            };
+            if sk > to_sk {
+                continue;
+            }
+            let envelopes = match item.get(l::ENVELOPES) {
+                Some(AttributeValue::B(blob)) => hubhooks::replay::unpack(blob.as_ref())
+                    .with_context(|| format!("reading the envelopes of page {pk} {sk}"))?,
+                _ => Vec::new(),
+            };
+            let Some(AttributeValue::L(list)) = item.get(l::ATTEMPTS) else {
+                continue;
+            };
+            for a in list {
+                let r = record(a.clone())?;
+                let envelope = envelopes.iter().find(|d| d.id == r.delivery_id).cloned();
+                found.push((r, envelope));
+            }
+        }
+    }
+    Ok(found)
+}
+
 fn record(value: AttributeValue) -> Result<AttemptRecord> {
     match value {
         AttributeValue::M(item) => serde_dynamo::from_item(item).context("reading an attempt"),

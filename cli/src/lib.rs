@@ -12,5 +12,6 @@ pub mod dlq;
 pub mod items;
 pub mod output;
 pub mod provision;
+pub mod replay;
 pub mod runner;
 pub mod send_test;

@@ -76,6 +76,7 @@ pub fn local_sender_settings(stack: &LocalStack, options: &RunnerOptions) -> Sen
         egress: options.egress.clone(),
         deliveries_table: stack.deliveries_table.clone(),
         attempt_log_days: hubhooks::settings::DEFAULT_ATTEMPT_LOG_DAYS,
+        attempt_log_bodies: true,
         config_ttl: options.config_ttl,
         proxy: None,
         failure_streak: options.failure_streak,

@@ -29,6 +29,7 @@ pub mod party;
 pub mod payload;
 pub mod ports;
 pub mod record;
+pub mod replay;
 pub mod retry;
 pub mod routing;
 pub mod settings;

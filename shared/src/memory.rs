@@ -407,27 +407,28 @@ impl crate::ports::NoticeTopic for MemoryTopic {
 /// overwritten; held back until `flush`, as the table's log does.
 #[derive(Default)]
 pub struct MemoryAttemptLog {
-    pub records: Mutex<Vec<AttemptRecord>>,
-    pending: Mutex<Vec<AttemptRecord>>,
+    /// Each record with the envelope attempted.
+    pub logged: Mutex<Vec<(AttemptRecord, Delivery)>>,
+    pending: Mutex<Vec<(AttemptRecord, Delivery)>>,
 }
 
 impl MemoryAttemptLog {
     /// What was flushed.
     pub fn records(&self) -> Vec<AttemptRecord> {
-        lock(&self.records).clone()
+        lock(&self.logged).iter().map(|(r, _)| r.clone()).collect()
     }
 }
 
 #[async_trait]
 impl AttemptLog for MemoryAttemptLog {
-    async fn record(&self, attempt: &AttemptRecord) -> Result<(), IoError> {
-        lock(&self.pending).push(attempt.clone());
+    async fn record(&self, attempt: &AttemptRecord, delivery: &Delivery) -> Result<(), IoError> {
+        lock(&self.pending).push((attempt.clone(), delivery.clone()));
         Ok(())
     }
 
     async fn flush(&self) -> Result<(), IoError> {
         let pending = std::mem::take(&mut *lock(&self.pending));
-        lock(&self.records).extend(pending);
+        lock(&self.logged).extend(pending);
         Ok(())
     }
 }

@@ -232,11 +232,16 @@ impl NoticeTopic for NoTopic {
 }
 
 /// The attempt log: one record per delivery attempt, appended, never
-/// overwritten. A log may hold records back until `flush`, which the
-/// sender calls at the end of every batch (so one write carries many).
+/// overwritten, with the envelope attempted (for `hubhooks replay`). A log
+/// may hold records back until `flush`, which the sender calls at the end
+/// of every batch (so one write carries many).
 #[async_trait]
 pub trait AttemptLog: Send + Sync {
-    async fn record(&self, attempt: &crate::attempt::AttemptRecord) -> Result<(), IoError>;
+    async fn record(
+        &self,
+        attempt: &crate::attempt::AttemptRecord,
+        delivery: &Delivery,
+    ) -> Result<(), IoError>;
 
     /// Writes what `record` held back.
     async fn flush(&self) -> Result<(), IoError> {
@@ -328,8 +333,12 @@ mod shared {
 
     #[async_trait]
     impl<T: AttemptLog + ?Sized> AttemptLog for Arc<T> {
-        async fn record(&self, attempt: &crate::attempt::AttemptRecord) -> Result<(), IoError> {
-            (**self).record(attempt).await
+        async fn record(
+            &self,
+            attempt: &crate::attempt::AttemptRecord,
+            delivery: &Delivery,
+        ) -> Result<(), IoError> {
+            (**self).record(attempt, delivery).await
         }
 
         async fn flush(&self) -> Result<(), IoError> {

@@ -104,6 +104,9 @@ pub struct SenderSettings {
     pub deliveries_table: String,
     /// Days an attempt stays in the log (DynamoDB TTL).
     pub attempt_log_days: u32,
+    /// Whether the log's pages keep the envelopes attempted, for
+    /// `hubhooks replay` (`ATTEMPT_LOG_BODIES`, default true).
+    pub attempt_log_bodies: bool,
     /// How long the subscription state each attempt checks may be stale.
     pub config_ttl: Duration,
     /// An explicit HTTP proxy for deliveries (`DELIVERY_PROXY`); the
@@ -173,6 +176,16 @@ impl SenderSettings {
                 .get("NOTICE_TOPIC_ARN")
                 .map(|s| s.trim().to_owned())
                 .filter(|s| !s.is_empty()),
+            attempt_log_bodies: match env.get("ATTEMPT_LOG_BODIES").as_deref().map(str::trim) {
+                None | Some("") | Some("true") => true,
+                Some("false") => false,
+                Some(other) => {
+                    return Err(SettingsError {
+                        name: "ATTEMPT_LOG_BODIES",
+                        problem: format!("`{other}`: expected true or false"),
+                    });
+                }
+            },
             attempt_log_days: match env.get("ATTEMPT_LOG_DAYS") {
                 None => DEFAULT_ATTEMPT_LOG_DAYS,
                 Some(s) => s.parse().map_err(|e| SettingsError {

@@ -35,6 +35,9 @@ pub mod delivery_log {
     pub const ATTEMPTS: &str = "attempts";
     /// A failure item's record.
     pub const ATTEMPT: &str = "attempt";
+    /// A page's envelopes (B): gzip'd JSON array of the delivery queue
+    /// messages attempted, once per delivery (`hubhooks replay`).
+    pub const ENVELOPES: &str = "deliveries";
     /// Partitions per subscription and per day of failures: spreads the
     /// writes of one busy subscription (or an outage) over several.
     pub const SHARDS: u32 = 4;

@@ -456,7 +456,7 @@ async fn the_attempt_log_appends_a_page_per_batch_and_subscription() {
     use hubhooks_cli::attempts::{Filter, query};
     let s = stack().await;
     let table = s.stack.deliveries_table.clone();
-    let log = DynamoAttemptLog::new(s.ddb.clone(), table.clone(), 30);
+    let log = DynamoAttemptLog::new(s.ddb.clone(), table.clone(), 30, true);
     let delivered = Verdict::Delivered(Receipt {
         status: 200,
         latency: Duration::from_millis(3),
@@ -466,7 +466,7 @@ async fn the_attempt_log_appends_a_page_per_batch_and_subscription() {
     // GIVEN a batch: ten successes for `sub`, one retry for `other`
     for i in 0..10 {
         let d = hubhooks::memory::delivery(&format!("d-{i}"), "sub", "https://example.com/");
-        log.record(&AttemptRecord::new(&d, 1, &delivered, now()))
+        log.record(&AttemptRecord::new(&d, 1, &delivered, now()), &d)
             .await
             .unwrap();
     }
@@ -480,7 +480,7 @@ async fn the_attempt_log_appends_a_page_per_batch_and_subscription() {
             excerpt: String::new(),
         },
     };
-    log.record(&AttemptRecord::new(&failing, 1, &retry, now()))
+    log.record(&AttemptRecord::new(&failing, 1, &retry, now()), &failing)
         .await
         .unwrap();
     // WHEN it is flushed
@@ -516,7 +516,7 @@ async fn the_attempt_log_appends_a_page_per_batch_and_subscription() {
     assert_eq!(count(&s).await, ["failed", "sub", "sub", "subs", "subs"]);
     // AND a record with a number already logged is appended, not written over
     let again = hubhooks::memory::delivery("d-0", "sub", "https://example.com/");
-    log.record(&AttemptRecord::new(&again, 1, &delivered, now()))
+    log.record(&AttemptRecord::new(&again, 1, &delivered, now()), &again)
         .await
         .unwrap();
     log.flush().await.unwrap();

@@ -7,5 +7,6 @@ mod golden;
 mod integrity;
 mod notices;
 mod pipeline;
+mod replay;
 mod template;
 mod types;

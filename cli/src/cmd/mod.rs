@@ -5,6 +5,7 @@ pub mod deliveries;
 pub mod dlq;
 pub mod items;
 pub mod local;
+pub mod replay;
 pub mod router_failures;
 pub mod secret;
 pub mod send_test;
@@ -101,6 +102,9 @@ pub enum Command {
     SendTest(send_test::SendTestArgs),
     /// The attempt log: every delivery attempt, by case, subscription or failure.
     Deliveries(deliveries::DeliveriesArgs),
+    /// Sends again what a subscription was sent (or what failed) in a time
+    /// window, from the attempt log: same delivery ids, attempts counting on.
+    Replay(replay::ReplayArgs),
     /// The delivery dead-letter queue: list, replay.
     Dlq {
         #[command(subcommand)]

@@ -1,5 +1,6 @@
 //! DynamoDB: the case tables and the config table.
 use crate::config::RawConfigItem;
+use crate::delivery::Delivery;
 use crate::ids::{CaseId, StatusId};
 use crate::ports::{CaseStore, CaseStoreError, ConfigSource, EarlierStatuses, IoError};
 use crate::record::CaseRecord;
@@ -366,17 +367,24 @@ pub struct DynamoAttemptLog {
     client: Client,
     table: String,
     retention_days: u32,
-    pending: std::sync::Mutex<Vec<crate::attempt::AttemptRecord>>,
+    /// Whether pages keep the envelopes attempted (for `hubhooks replay`).
+    keep_envelopes: bool,
+    pending: std::sync::Mutex<Vec<(crate::attempt::AttemptRecord, Option<Delivery>)>>,
     /// (day, subscription) directory entries written by this instance.
     listed: std::sync::Mutex<std::collections::HashSet<(String, String)>>,
 }
 
+/// Room for a page's packed envelopes: DynamoDB's item limit is 400 KB, and
+/// the page's attempt records share it. A larger page is split in two.
+const ENVELOPES_PER_PAGE_BYTES: usize = 300_000;
+
 impl DynamoAttemptLog {
-    pub fn new(client: Client, table: String, retention_days: u32) -> Self {
+    pub fn new(client: Client, table: String, retention_days: u32, keep_envelopes: bool) -> Self {
         DynamoAttemptLog {
             client,
             table,
             retention_days,
+            keep_envelopes,
             pending: Default::default(),
             listed: Default::default(),
         }
@@ -392,7 +400,7 @@ impl DynamoAttemptLog {
     #[allow(clippy::type_complexity)]
     fn items(
         &self,
-        records: Vec<crate::attempt::AttemptRecord>,
+        records: Vec<(crate::attempt::AttemptRecord, Option<Delivery>)>,
     ) -> Result<(Vec<Item>, Vec<(String, String)>), IoError> {
         use crate::tables::delivery_log as l;
         let encode = |r: &crate::attempt::AttemptRecord| -> Result<AttributeValue, IoError> {
@@ -415,7 +423,7 @@ impl DynamoAttemptLog {
         let mut by_subscription: std::collections::BTreeMap<String, Vec<_>> = Default::default();
         let mut items = Vec::new();
         let mut listed = Vec::new();
-        for r in records {
+        for (r, envelope) in records {
             if r.outcome.is_failure() {
                 let at = r.at.to_contract_string();
                 let shard = shard_of(&r.delivery_id);
@@ -430,31 +438,75 @@ impl DynamoAttemptLog {
             by_subscription
                 .entry(r.subscription_id.to_string())
                 .or_default()
-                .push(r);
+                .push((r, envelope));
         }
         for (subscription, records) in by_subscription {
-            let first = &records[0].at;
+            let first = records[0].0.at;
             let at = first.to_contract_string();
-            let page = uuid::Uuid::new_v4().to_string();
-            let mut item = keyed(
-                l::page_partition(&subscription, shard_of(&page)),
-                format!("{at}#{page}"),
-                first,
-            );
-            let encoded = records.iter().map(encode).collect::<Result<Vec<_>, _>>()?;
-            item.insert(l::ATTEMPTS.to_owned(), AttributeValue::L(encoded));
-            items.push(item);
+            for part in self.pages(&records) {
+                let page = uuid::Uuid::new_v4().to_string();
+                let mut item = keyed(
+                    l::page_partition(&subscription, shard_of(&page)),
+                    format!("{}#{page}", part.records[0].0.at.to_contract_string()),
+                    &part.records[0].0.at,
+                );
+                let encoded = part
+                    .records
+                    .iter()
+                    .map(|(r, _)| encode(r))
+                    .collect::<Result<Vec<_>, _>>()?;
+                item.insert(l::ATTEMPTS.to_owned(), AttributeValue::L(encoded));
+                if let Some(blob) = part.envelopes {
+                    item.insert(
+                        l::ENVELOPES.to_owned(),
+                        AttributeValue::B(aws_sdk_dynamodb::primitives::Blob::new(blob)),
+                    );
+                }
+                items.push(item);
+            }
             let entry = (l::day(&at).to_owned(), subscription);
             if !Self::lock(&self.listed).contains(&entry) {
                 items.push(keyed(
                     l::directory_partition(&entry.0),
                     entry.1.clone(),
-                    first,
+                    &first,
                 ));
                 listed.push(entry);
             }
         }
         Ok((items, listed))
+    }
+
+    /// One subscription's records as pages: each with its envelopes packed
+    /// (once per delivery), halved until the envelopes fit an item.
+    fn pages<'r>(
+        &self,
+        records: &'r [(crate::attempt::AttemptRecord, Option<Delivery>)],
+    ) -> Vec<Page<'r>> {
+        if !self.keep_envelopes {
+            return vec![Page {
+                records,
+                envelopes: None,
+            }];
+        }
+        let mut seen = std::collections::HashSet::new();
+        let envelopes: Vec<&Delivery> = records
+            .iter()
+            .filter_map(|(_, d)| d.as_ref())
+            .filter(|d| seen.insert(d.id.as_str()))
+            .collect();
+        let blob = crate::replay::pack(&envelopes);
+        if blob.len() <= ENVELOPES_PER_PAGE_BYTES || records.len() == 1 {
+            // One envelope always fits: an inline body is under 256 KiB.
+            return vec![Page {
+                records,
+                envelopes: Some(blob),
+            }];
+        }
+        let (a, b) = records.split_at(records.len() / 2);
+        let mut pages = self.pages(a);
+        pages.extend(self.pages(b));
+        pages
     }
 
     /// BatchWriteItem, 25 items a call; what DynamoDB leaves unprocessed is
@@ -507,6 +559,12 @@ impl DynamoAttemptLog {
     }
 }
 
+/// A page of the attempt log: its records and their packed envelopes.
+struct Page<'r> {
+    records: &'r [(crate::attempt::AttemptRecord, Option<Delivery>)],
+    envelopes: Option<Vec<u8>>,
+}
+
 /// A stable shard in `0..SHARDS` for a key.
 fn shard_of(key: &str) -> u32 {
     let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
@@ -517,8 +575,13 @@ fn shard_of(key: &str) -> u32 {
 
 #[async_trait]
 impl crate::ports::AttemptLog for DynamoAttemptLog {
-    async fn record(&self, attempt: &crate::attempt::AttemptRecord) -> Result<(), IoError> {
-        Self::lock(&self.pending).push(attempt.clone());
+    async fn record(
+        &self,
+        attempt: &crate::attempt::AttemptRecord,
+        delivery: &Delivery,
+    ) -> Result<(), IoError> {
+        let envelope = self.keep_envelopes.then(|| delivery.clone());
+        Self::lock(&self.pending).push((attempt.clone(), envelope));
         Ok(())
     }
 

@@ -343,7 +343,7 @@ impl Sender {
             &verdict,
         );
         // The log is for people; a failure to write it never fails a delivery.
-        if let Err(e) = self.log.record(&record).await {
+        if let Err(e) = self.log.record(&record, delivery).await {
             tracing::warn!(delivery_id = %delivery.id, error = %e, "could not write the attempt log")
         }
         match verdict {
@@ -729,6 +729,7 @@ impl Sender {
                 ddb.clone(),
                 settings.deliveries_table,
                 settings.attempt_log_days,
+                settings.attempt_log_bodies,
             )),
             schedule: settings.retry_schedule,
             config: ConfigCache::new(

@@ -31,16 +31,46 @@ use std::time::{Duration, Instant};
 pub struct EncodingLog {
     pub items: AtomicU64,
     pub bytes: AtomicU64,
+    /// Envelopes held until `flush`, packed per subscription as the
+    /// table's pages keep them.
+    pending: std::sync::Mutex<Vec<hubhooks::delivery::Delivery>>,
 }
 
 #[async_trait]
 impl AttemptLog for EncodingLog {
-    async fn record(&self, attempt: &AttemptRecord) -> Result<(), IoError> {
+    async fn record(
+        &self,
+        attempt: &AttemptRecord,
+        delivery: &hubhooks::delivery::Delivery,
+    ) -> Result<(), IoError> {
         let item: serde_dynamo::Item =
             serde_dynamo::to_item(attempt).map_err(|e| IoError::new("encoding", e))?;
         let size: usize = item.iter().map(|(k, v)| k.len() + item_size(v)).sum();
         self.items.fetch_add(1, Ordering::Relaxed);
         self.bytes.fetch_add(size as u64, Ordering::Relaxed);
+        self.pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(delivery.clone());
+        Ok(())
+    }
+
+    async fn flush(&self) -> Result<(), IoError> {
+        let pending = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()));
+        let mut by_subscription: std::collections::BTreeMap<
+            &str,
+            Vec<&hubhooks::delivery::Delivery>,
+        > = Default::default();
+        for d in &pending {
+            by_subscription
+                .entry(&d.subscription_id)
+                .or_default()
+                .push(d);
+        }
+        for envelopes in by_subscription.values() {
+            let blob = hubhooks::replay::pack(envelopes);
+            self.bytes.fetch_add(blob.len() as u64, Ordering::Relaxed);
+        }
         Ok(())
     }
 }

@@ -1,0 +1,104 @@
+//! `hubhooks replay`: a subscription's deliveries of a time window, again.
+use super::Ctx;
+use crate::replay::{WindowReplay, parse_time};
+use anyhow::Result;
+use clap::Args;
+use hubhooks::replay::Which;
+use hubhooks::timestamp::Timestamp;
+
+#[derive(Args)]
+pub struct ReplayArgs {
+    #[arg(long)]
+    subscription: String,
+    /// From (attempted at or after): RFC 3339, or a duration ago (2d, 90m).
+    #[arg(long)]
+    since: String,
+    /// To (attempted at or before); default now.
+    #[arg(long)]
+    until: Option<String>,
+    /// Only deliveries with no successful attempt in the window.
+    #[arg(long)]
+    failed_only: bool,
+    /// Shows what would be sent; sends nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// At most this many per second.
+    #[arg(long)]
+    rate: Option<u32>,
+}
+
+pub async fn run(args: ReplayArgs, ctx: &Ctx) -> Result<()> {
+    let now = Timestamp::now();
+    let since = parse_time(&args.since, now)?;
+    let until = args
+        .until
+        .as_deref()
+        .map(|u| parse_time(u, now))
+        .transpose()?
+        .unwrap_or(now);
+    let sdk = ctx.sdk().await;
+    let ddb = aws_sdk_dynamodb::Client::new(&sdk);
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let dep = &ctx.dep;
+    let queue_url = dep.queue_url(&sqs, &dep.delivery_queue()).await?;
+    let table = dep.deliveries_table();
+    let replay = WindowReplay {
+        ddb: &ddb,
+        sqs: &sqs,
+        table: &table,
+        queue_url: &queue_url,
+        subscription: &args.subscription,
+        since,
+        until,
+        which: if args.failed_only {
+            Which::FailedOnly
+        } else {
+            Which::All
+        },
+        rate: args.rate,
+    };
+    let plan = replay.plan().await?;
+    let what = if args.failed_only {
+        "failed deliveries"
+    } else {
+        "deliveries"
+    };
+    println!(
+        "{} {what} of `{}` attempted from {since} to {until}",
+        plan.deliveries.len(),
+        args.subscription
+    );
+    if !plan.without_envelope.is_empty() {
+        println!(
+            "{} more cannot be replayed: the log kept no envelope for them (AttemptLogBodies off, or an older sender): {}",
+            plan.without_envelope.len(),
+            plan.without_envelope.join(", ")
+        );
+    }
+    if plan.tests > 0 {
+        println!("{} test sends skipped", plan.tests);
+    }
+    if args.dry_run {
+        for (d, at) in plan.deliveries.iter().zip(&plan.first_attempted) {
+            println!(
+                "would replay {} ({}, case {}, first attempted {at}, {} attempts so far)",
+                d.id, d.event_type, d.case_guid, d.prior_attempts
+            );
+        }
+        return Ok(());
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(plan.deliveries.len() as u64),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} replayed, {per_sec}, eta {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let sent = replay.send(&plan, |n, _| bar.set_position(n as u64)).await;
+    bar.finish_and_clear();
+    println!("replayed {}", sent?);
+    Ok(())
+}
