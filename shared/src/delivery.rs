@@ -50,6 +50,11 @@ pub struct Delivery {
     /// keep counting across replays.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub prior_attempts: u32,
+    /// Attempts of this life made before the sender deferred it (a slow
+    /// receiver's breaker, `maxPerSecond`): they count against
+    /// `maxAttempts`, unlike `priorAttempts`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub spent_attempts: u32,
     /// Names of the subscription's secrets (never their values).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth: Option<Auth>,
@@ -91,6 +96,7 @@ impl Delivery {
             body_ref: None,
             max_attempts: subscription.max_attempts(),
             prior_attempts: 0,
+            spent_attempts: 0,
             auth: subscription.auth.clone(),
             test: false,
             source,

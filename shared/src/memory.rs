@@ -311,6 +311,8 @@ impl Transport for ScriptedTransport {
 #[derive(Default)]
 pub struct MemoryRedelivery {
     pub delays: Mutex<Vec<(String, Duration)>>,
+    /// Deliveries sent back to the queue, with their delays.
+    pub deferred: Mutex<Vec<(Delivery, Duration)>>,
 }
 
 #[async_trait]
@@ -318,6 +320,30 @@ impl Redelivery for MemoryRedelivery {
     async fn retry_later(&self, receipt_handle: &str, delay: Duration) -> Result<(), IoError> {
         lock(&self.delays).push((receipt_handle.to_owned(), delay));
         Ok(())
+    }
+
+    async fn defer(&self, delivery: &Delivery, delay: Duration) -> Result<(), IoError> {
+        lock(&self.deferred).push((delivery.clone(), delay));
+        Ok(())
+    }
+}
+
+/// Per-second counters, as the delivery log's rate items keep them.
+#[derive(Default)]
+pub struct MemoryRates {
+    pub counts: Mutex<HashMap<(String, i64), u32>>,
+}
+
+#[async_trait]
+impl crate::ports::RateLimits for MemoryRates {
+    async fn admit(&self, subscription_id: &str, per_second: u32) -> Result<bool, IoError> {
+        let second = chrono::Utc::now().timestamp();
+        let mut counts = lock(&self.counts);
+        let n = counts
+            .entry((subscription_id.to_owned(), second))
+            .or_default();
+        *n += 1;
+        Ok(*n <= per_second)
     }
 }
 
@@ -453,6 +479,7 @@ pub fn delivery(id: &str, subscription_id: &str, url: &str) -> Delivery {
         body_ref: None,
         max_attempts: 8,
         prior_attempts: 0,
+        spent_attempts: 0,
         auth: None,
         test: false,
         source: "statuses/e1".to_owned(),

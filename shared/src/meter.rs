@@ -110,6 +110,12 @@ pub fn malformed_message() {
     metrics::counter!("DeliveriesMalformed").increment(1);
 }
 
+/// A delivery put back on the queue without an attempt:
+/// `DeliveriesDeferred` by `Reason`.
+pub fn deferred(reason: &'static str) {
+    metrics::counter!("DeliveriesDeferred", "Reason" => reason).increment(1);
+}
+
 /// An operational notice sent: `Notices` by `NoticeType`.
 pub fn notice(notice_type: &'static str) {
     trouble();

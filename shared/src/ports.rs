@@ -174,6 +174,20 @@ pub trait Transport: Send + Sync {
 pub trait Redelivery: Send + Sync {
     /// Hides the message for `delay`; SQS then hands it out again.
     async fn retry_later(&self, receipt_handle: &str, delay: Duration) -> Result<(), IoError>;
+
+    /// Puts `delivery` back on the queue, to be handed out after `delay`
+    /// (at most 15 minutes): a delivery not attempted now, whose message is
+    /// then deleted, so its receive count does not burn an attempt.
+    async fn defer(&self, delivery: &Delivery, delay: Duration) -> Result<(), IoError>;
+}
+
+/// Per-subscription rate limits (`maxPerSecond`), shared by every sender
+/// instance.
+#[async_trait]
+pub trait RateLimits: Send + Sync {
+    /// Counts one delivery of `subscription_id` in the current second;
+    /// whether it is within `per_second`.
+    async fn admit(&self, subscription_id: &str, per_second: u32) -> Result<bool, IoError>;
 }
 
 /// Named secrets (tokens, signing keys, broker URIs). Values never leave the
@@ -287,6 +301,16 @@ mod shared {
     impl<T: Redelivery + ?Sized> Redelivery for Arc<T> {
         async fn retry_later(&self, receipt_handle: &str, delay: Duration) -> Result<(), IoError> {
             (**self).retry_later(receipt_handle, delay).await
+        }
+        async fn defer(&self, delivery: &Delivery, delay: Duration) -> Result<(), IoError> {
+            (**self).defer(delivery, delay).await
+        }
+    }
+
+    #[async_trait]
+    impl<T: RateLimits + ?Sized> RateLimits for Arc<T> {
+        async fn admit(&self, subscription_id: &str, per_second: u32) -> Result<bool, IoError> {
+            (**self).admit(subscription_id, per_second).await
         }
     }
 

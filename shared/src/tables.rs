@@ -54,6 +54,14 @@ pub mod delivery_log {
         format!("subs#{day}")
     }
 
+    /// A subscription's `maxPerSecond` counters (sk: the epoch second).
+    pub fn rate_partition(subscription: &str) -> String {
+        format!("rate#{subscription}")
+    }
+
+    /// A rate counter's count (N).
+    pub const RATE_COUNT: &str = "n";
+
     /// `2026-11-23` of a contract timestamp `2026-11-23T01:40:20.123Z`.
     pub fn day(at: &str) -> &str {
         at.get(..10).unwrap_or(at)

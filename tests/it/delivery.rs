@@ -442,6 +442,7 @@ async fn a_thousand_deliveries_to_flaky_receivers_all_arrive() {
             body_ref: None,
             max_attempts: 20,
             prior_attempts: 0,
+            spent_attempts: 0,
             auth: None,
             test: false,
             source: format!("chaos/{i}"),

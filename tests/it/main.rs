@@ -3,6 +3,7 @@
 //! RabbitMQ, the handlers the Lambdas run.
 mod amqp;
 mod delivery;
+mod fairness;
 mod golden;
 mod integrity;
 mod notices;

@@ -250,7 +250,8 @@ fn alarms_watch_dead_letters_lag_errors_and_throttles_and_the_attempt_log_is_key
     assert_eq!(keys, [l::PARTITION_KEY, l::SORT_KEY]);
     // No index: a success costs its share of one page write.
     assert!(table["GlobalSecondaryIndexes"].is_null());
-    // The sender writes the log in BatchWriteItem calls, and only so.
+    // The sender writes the log in BatchWriteItem calls, and counts
+    // `maxPerSecond` in it; it never reads or overwrites pages.
     let log_access: Vec<&Value> = r["SenderFunction"]["Properties"]["Policies"][0]["Statement"]
         .as_sequence()
         .unwrap()
@@ -258,7 +259,13 @@ fn alarms_watch_dead_letters_lag_errors_and_throttles_and_the_attempt_log_is_key
         .filter(|st| intrinsic(&st["Resource"], "GetAtt") == Some("DeliveryLogTable.Arn"))
         .flat_map(|st| st["Action"].as_sequence().unwrap().iter())
         .collect();
-    assert_eq!(log_access, [&Value::from("dynamodb:BatchWriteItem")]);
+    assert_eq!(
+        log_access,
+        [
+            &Value::from("dynamodb:BatchWriteItem"),
+            &Value::from("dynamodb:UpdateItem")
+        ]
+    );
     assert_eq!(
         table["TimeToLiveSpecification"]["AttributeName"].as_str(),
         Some(l::TTL)

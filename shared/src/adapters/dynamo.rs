@@ -559,6 +559,56 @@ impl DynamoAttemptLog {
     }
 }
 
+/// `maxPerSecond` counters in the delivery log table: one item per
+/// subscription and second (`rate#<subscription>`, sk the epoch second),
+/// counted with an atomic ADD, expiring after a day.
+pub struct DynamoRateLimits {
+    client: Client,
+    table: String,
+}
+
+impl DynamoRateLimits {
+    pub fn new(client: Client, table: String) -> Self {
+        DynamoRateLimits { client, table }
+    }
+}
+
+#[async_trait]
+impl crate::ports::RateLimits for DynamoRateLimits {
+    async fn admit(&self, subscription_id: &str, per_second: u32) -> Result<bool, IoError> {
+        use crate::tables::delivery_log as l;
+        let second = chrono::Utc::now().timestamp();
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(
+                l::PARTITION_KEY,
+                AttributeValue::S(l::rate_partition(subscription_id)),
+            )
+            .key(l::SORT_KEY, AttributeValue::S(second.to_string()))
+            .update_expression("ADD #n :one SET #ttl = :ttl")
+            .expression_attribute_names("#n", l::RATE_COUNT)
+            .expression_attribute_names("#ttl", l::TTL)
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .expression_attribute_values(":ttl", AttributeValue::N((second + 86_400).to_string()))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(|e| {
+                IoError::new(
+                    format!("UpdateItem {} (rate of {subscription_id})", self.table),
+                    DisplayErrorContext(e),
+                )
+            })?;
+        let count = match out.attributes().and_then(|a| a.get(l::RATE_COUNT)) {
+            Some(AttributeValue::N(n)) => n.parse::<u64>().unwrap_or(u64::MAX),
+            _ => u64::MAX,
+        };
+        Ok(count <= u64::from(per_second))
+    }
+}
+
 /// A page of the attempt log: its records and their packed envelopes.
 struct Page<'r> {
     records: &'r [(crate::attempt::AttemptRecord, Option<Delivery>)],

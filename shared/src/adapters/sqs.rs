@@ -219,6 +219,29 @@ impl crate::ports::Redelivery for SqsRedelivery {
             })?;
         Ok(())
     }
+
+    async fn defer(&self, delivery: &Delivery, delay: std::time::Duration) -> Result<(), IoError> {
+        // SQS delays a message at most 15 minutes.
+        let secs = delay.as_secs().clamp(1, 900) as i32;
+        self.client
+            .send_message()
+            .queue_url(&self.queue_url)
+            .message_body(delivery.to_message())
+            .delay_seconds(secs)
+            .message_group_id(delivery.subscription_id.as_str())
+            .message_attributes(ATTR_DELIVERY_ID, string_attr(&delivery.id))
+            .message_attributes(ATTR_SUBSCRIPTION_ID, string_attr(&delivery.subscription_id))
+            .message_attributes(ATTR_EVENT_TYPE, string_attr(delivery.event_type.as_str()))
+            .send()
+            .await
+            .map_err(|e| {
+                IoError::new(
+                    format!("SendMessage {} (deferring {})", self.queue_url, delivery.id),
+                    DisplayErrorContext(e),
+                )
+            })?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -326,7 +326,7 @@ mod tests {
         );
         assert_eq!(
             error_of(|v| v["evenTypes"] = json!([])),
-            "config item `sub-1`, field `evenTypes`: unknown field `evenTypes`, expected one of `id`, `party`, `enabled`, `eventTypes`, `version`, `destination`, `perType`, `transitions`, `maxAttempts`, `auth`, `description`, `disabledReason`, `disabledAt`, `failingSince`"
+            "config item `sub-1`, field `evenTypes`: unknown field `evenTypes`, expected one of `id`, `party`, `enabled`, `eventTypes`, `version`, `destination`, `perType`, `transitions`, `maxAttempts`, `maxPerSecond`, `auth`, `description`, `disabledReason`, `disabledAt`, `failingSince`"
         );
         assert_eq!(
             error_of(|v| v["kind"] = json!("webhook")),

@@ -112,6 +112,11 @@ pub struct Subscription {
     /// Attempts per delivery before it goes to the dead-letter queue.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_attempts: Option<u32>,
+    /// At most this many deliveries a second, across every sender
+    /// instance; the excess is deferred (put back on the queue for a
+    /// second), not failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_per_second: Option<u32>,
     /// Token, bearer and signing secrets, by name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth: Option<Auth>,
@@ -129,6 +134,10 @@ pub struct Subscription {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failing_since: Option<crate::timestamp::Timestamp>,
 }
+
+/// The highest `maxPerSecond` (a DynamoDB item takes about 1,000 writes a
+/// second; the counter is one item per subscription and second).
+pub const MAX_PER_SECOND_LIMIT: u32 = 1_000;
 
 impl Subscription {
     pub fn max_attempts(&self) -> u32 {
@@ -273,6 +282,14 @@ impl Subscription {
             return err(
                 "maxAttempts".into(),
                 format!("must be between 1 and {MAX_ATTEMPTS_LIMIT}"),
+            );
+        }
+        if let Some(n) = self.max_per_second
+            && !(1..=MAX_PER_SECOND_LIMIT).contains(&n)
+        {
+            return err(
+                "maxPerSecond".into(),
+                format!("must be between 1 and {MAX_PER_SECOND_LIMIT}"),
             );
         }
         if let Some(auth) = &self.auth {

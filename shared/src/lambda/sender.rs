@@ -23,6 +23,15 @@
 //! earlier lives (`priorAttempts`, written when it is dead-lettered), so
 //! `webhook-attempt` and the attempt log go on from there.
 //!
+//! Fair sharing: a receiver that times out opens its subscription's breaker
+//! in this instance for [`BREAKER_WINDOW`]: the subscription's deliveries
+//! then waiting (in this batch or the next) are deferred, put back on the
+//! queue for the rest of the window without an attempt, so one hanging
+//! receiver costs a batch one timeout, not one per delivery, and the other
+//! subscriptions' deliveries are not held behind it. A subscription's
+//! `maxPerSecond` defers the excess by a second the same way. A deferred
+//! delivery keeps its attempts (`spentAttempts`).
+//!
 //! Failure streaks: the first failed attempt after a success marks the
 //! subscription `failingSince` (and sends a `delivery.failing` notice); the
 //! next success removes the mark. A subscription whose mark is older than
@@ -45,7 +54,7 @@ use crate::notice::{AboutDelivery, Notice, NoticeType, streak_exceeded};
 use crate::outcome::Setback;
 use crate::ports::{
     AttemptLog, ConfigSource, DeadLetter, DeadLetters, DeliveryError, IoError, NoticeTopic,
-    Outgoing, PayloadStore, Redelivery, SecretStore, SubscriptionControl, Transport,
+    Outgoing, PayloadStore, RateLimits, Redelivery, SecretStore, SubscriptionControl, Transport,
 };
 use crate::retry::{RetrySchedule, Verdict, verdict};
 use crate::timestamp::Timestamp;
@@ -69,6 +78,39 @@ pub struct Sender {
     /// The deployment's notice topic ([`crate::ports::NoTopic`] when none).
     pub notices: Box<dyn NoticeTopic>,
     pub streaks: Streaks,
+    /// `maxPerSecond` counters.
+    pub rates: Box<dyn RateLimits>,
+    pub breakers: Breakers,
+}
+
+/// How long a receiver's timeout keeps its subscription's breaker open in
+/// an instance (the AMQP adapter leaves a silent broker alone as long).
+pub const BREAKER_WINDOW: Duration = Duration::from_secs(10);
+
+/// The subscriptions whose receiver timed out recently, per instance.
+#[derive(Default)]
+pub struct Breakers {
+    open_until: Mutex<HashMap<SubscriptionId, Instant>>,
+}
+
+impl Breakers {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SubscriptionId, Instant>> {
+        self.open_until.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// How long the breaker of `id` stays open, if it is.
+    fn open(&self, id: &SubscriptionId) -> Option<Duration> {
+        let now = Instant::now();
+        self.lock()
+            .get(id)
+            .and_then(|until| until.checked_duration_since(now))
+            .filter(|left| !left.is_zero())
+    }
+
+    fn trip(&self, id: &SubscriptionId) {
+        self.lock()
+            .insert(id.clone(), Instant::now() + BREAKER_WINDOW);
+    }
 }
 
 /// The failure-streak rule, and the streak marks this instance wrote: they
@@ -126,6 +168,9 @@ pub enum Outcome {
     Failed,
     /// In the DLQ with its reason.
     Parked,
+    /// Put back on the queue, not attempted (breaker open, over
+    /// `maxPerSecond`); this message is done.
+    Deferred,
 }
 
 /// Deliveries of one batch to one subscription in flight at once: a batch
@@ -166,11 +211,12 @@ impl Sender {
             tracing::warn!(error = %e, "could not write the attempt log");
         }
         let mut response = SqsBatchResponse::default();
-        let (mut delivered, mut parked) = (0, 0);
+        let (mut delivered, mut parked, mut deferred) = (0, 0, 0);
         for (message, outcome) in event.records.iter().zip(&outcomes) {
             match outcome {
                 Outcome::Delivered => delivered += 1,
                 Outcome::Parked => parked += 1,
+                Outcome::Deferred => deferred += 1,
                 Outcome::Failed => {
                     response.add_failure(message.message_id.clone().unwrap_or_default())
                 }
@@ -180,6 +226,7 @@ impl Sender {
             messages = event.records.len(),
             delivered,
             parked,
+            deferred,
             failed = response.batch_item_failures.len(),
             "sender batch done"
         );
@@ -210,11 +257,16 @@ impl Sender {
             .get("ApproximateReceiveCount")
             .and_then(|c| c.parse().ok())
             .unwrap_or(1);
+        // This life's attempts: this one and those before a deferral.
+        let received = received.saturating_add(delivery.spent_attempts);
         let attempt = delivery.prior_attempts.saturating_add(received);
         let mut streak = Streak::default();
         let prepared = match self.follow_config(&mut delivery).await {
-            Ok(failing_since) => {
-                streak.failing_since = failing_since;
+            Ok(current) => {
+                streak.failing_since = current.failing_since;
+                if let Some((wait, why)) = self.hold_back(&delivery, current.max_per_second).await {
+                    return self.defer(message, &delivery, received, wait, why).await;
+                }
                 self.prepare(&delivery).await.map_err(DeliveryError::from)
             }
             Err(e) => Err(e),
@@ -228,6 +280,9 @@ impl Sender {
                     Ok(headers) => {
                         let outgoing = Outgoing::of(&delivery, &body, headers, broker_uri);
                         let result = self.transport.deliver(&outgoing).await;
+                        if matches!(result, Err(DeliveryError::Timeout(_))) {
+                            self.breakers.trip(&delivery.subscription_id);
+                        }
                         // The receiver's failure, not a refusal of ours.
                         streak.receiver_failed = matches!(
                             &result,
@@ -252,10 +307,7 @@ impl Sender {
     /// Takes destination, auth and attempt limit from the subscription as
     /// configured now; `Withdrawn` when it must not be sent any more. Says
     /// since when the subscription is failing, if it is.
-    async fn follow_config(
-        &self,
-        delivery: &mut Delivery,
-    ) -> Result<Option<Timestamp>, DeliveryError> {
+    async fn follow_config(&self, delivery: &mut Delivery) -> Result<Current, DeliveryError> {
         let config = self
             .config
             .get()
@@ -270,7 +322,64 @@ impl Sender {
         if !delivery.test {
             delivery.max_attempts = subscription.max_attempts();
         }
-        Ok(subscription.failing_since)
+        Ok(Current {
+            failing_since: subscription.failing_since,
+            max_per_second: subscription.max_per_second,
+        })
+    }
+
+    /// Why not to attempt `delivery` now, and for how long: its receiver
+    /// timed out moments ago, or its subscription is over `maxPerSecond`.
+    async fn hold_back(
+        &self,
+        delivery: &Delivery,
+        max_per_second: Option<u32>,
+    ) -> Option<(Duration, &'static str)> {
+        if delivery.test {
+            return None;
+        }
+        if let Some(left) = self.breakers.open(&delivery.subscription_id) {
+            return Some((left, "receiver timed out"));
+        }
+        let max = max_per_second?;
+        match self.rates.admit(&delivery.subscription_id, max).await {
+            Ok(true) => None,
+            Ok(false) => Some((Duration::from_secs(1), "maxPerSecond")),
+            Err(e) => {
+                // Better a delivery over the rate than one held up.
+                tracing::warn!(subscription_id = %delivery.subscription_id, error = %e, "could not count the rate; sending");
+                None
+            }
+        }
+    }
+
+    /// Puts the delivery back on the queue for `wait`, its attempts kept
+    /// (`received` counts this receipt, which was no attempt); if that
+    /// fails, the message comes back after `wait` as a failed one would.
+    async fn defer(
+        &self,
+        message: &SqsMessage,
+        delivery: &Delivery,
+        received: u32,
+        wait: Duration,
+        why: &'static str,
+    ) -> Outcome {
+        let again = Delivery {
+            spent_attempts: received.saturating_sub(1),
+            ..delivery.clone()
+        };
+        match self.redelivery.defer(&again, wait).await {
+            Ok(()) => {
+                tracing::debug!(delivery_id = %delivery.id, subscription_id = %delivery.subscription_id, reason = why, wait_ms = wait.as_millis() as u64, "deferred");
+                crate::meter::deferred(why);
+                Outcome::Deferred
+            }
+            Err(e) => {
+                tracing::warn!(delivery_id = %delivery.id, error = %e, "could not defer; the message comes back instead");
+                self.retry_later(message, wait).await;
+                Outcome::Failed
+            }
+        }
     }
 
     /// The body (fetched when offloaded), the secret values and, for AMQP,
@@ -608,6 +717,7 @@ impl Sender {
     async fn park_delivery(&self, reason: String, delivery: &Delivery, attempt: u32) -> Outcome {
         let body = Delivery {
             prior_attempts: attempt,
+            spent_attempts: 0,
             ..delivery.clone()
         }
         .to_message();
@@ -643,6 +753,12 @@ impl Sender {
             }
         }
     }
+}
+
+/// The subscription as configured now, beyond where a delivery goes.
+struct Current {
+    failing_since: Option<Timestamp>,
+    max_per_second: Option<u32>,
 }
 
 /// What a failed attempt tells of the subscription's failure streak.
@@ -725,6 +841,10 @@ impl Sender {
                 s3::client(sdk),
                 settings.payload_bucket,
             )),
+            rates: Box::new(dynamo::DynamoRateLimits::new(
+                ddb.clone(),
+                settings.deliveries_table.clone(),
+            )),
             log: Box::new(dynamo::DynamoAttemptLog::new(
                 ddb.clone(),
                 settings.deliveries_table,
@@ -744,6 +864,7 @@ impl Sender {
                 None => Box::new(crate::ports::NoTopic),
             },
             streaks: Streaks::new(settings.failure_streak, settings.config_ttl),
+            breakers: Breakers::default(),
         })
     }
 }
@@ -812,6 +933,8 @@ mod tests {
                     crate::notice::DEFAULT_FAILURE_STREAK,
                     Duration::from_secs(60),
                 ),
+                rates: Box::new(memory::MemoryRates::default()),
+                breakers: Breakers::default(),
             },
             transport,
             parked,
@@ -838,6 +961,124 @@ mod tests {
             .iter()
             .map(|n| n.notice_type.as_str())
             .collect()
+    }
+
+    fn other_subscription() -> Value {
+        json!({"id": "b", "kind": "subscription", "party": {"type": "partner", "id": 1413},
+               "eventTypes": ["newStatus"],
+               "destination": {"method": "POST", "url": "https://example.com/b"}})
+    }
+
+    #[tokio::test]
+    async fn a_receiver_that_timed_out_has_its_waiting_deliveries_deferred_not_attempted() {
+        // GIVEN `s`'s receiver times out once
+        let w = world(
+            vec![subscription(json!({})), other_subscription()],
+            ScriptedTransport::new(
+                [Err(DeliveryError::Timeout(Duration::from_secs(10)))],
+                memory::ok(),
+            ),
+        );
+        assert_eq!(
+            w.sender.process(&message(&envelope(), 1)).await,
+            Outcome::Failed
+        );
+        // WHEN another delivery of `s` (its third receipt) comes up
+        let second = memory::delivery("d-2", "s", "https://example.com/x");
+        assert_eq!(
+            w.sender.process(&message(&second, 3)).await,
+            Outcome::Deferred
+        );
+        // THEN it is put back for the rest of the window, not attempted,
+        // keeping its two earlier attempts
+        assert_eq!(w.transport.attempts().len(), 1);
+        let deferred = w.redelivery.deferred.lock().unwrap().clone();
+        assert_eq!(deferred.len(), 1);
+        assert_eq!(deferred[0].0.id.as_str(), "d-2");
+        assert_eq!(deferred[0].0.spent_attempts, 2);
+        assert!(
+            deferred[0].1 > BREAKER_WINDOW - Duration::from_secs(2)
+                && deferred[0].1 <= BREAKER_WINDOW,
+            "{:?}",
+            deferred[0].1
+        );
+        // AND another subscription's delivery goes out at once
+        let other = memory::delivery("d-3", "b", "https://example.com/x");
+        assert_eq!(
+            w.sender.process(&message(&other, 1)).await,
+            Outcome::Delivered
+        );
+        assert_eq!(
+            w.transport.attempts()[1].destination,
+            "https://example.com/b"
+        );
+        // AND nothing was logged for the deferral (no attempt was made)
+        let mut event = SqsEvent::default();
+        event.records.push(message(
+            &memory::delivery("d-4", "s", "https://example.com/x"),
+            1,
+        ));
+        let response = w.sender.handle(event).await.unwrap();
+        assert!(response.batch_item_failures.is_empty());
+        assert!(
+            w.log
+                .records()
+                .iter()
+                .all(|r| r.delivery_id.as_str() != "d-4")
+        );
+    }
+
+    #[tokio::test]
+    async fn max_per_second_defers_the_excess_by_a_second() {
+        // GIVEN a subscription allowed 2 deliveries a second
+        let w = world(
+            vec![subscription(json!({"maxPerSecond": 2}))],
+            ScriptedTransport::accepting(),
+        );
+        // WHEN a batch of 3 comes (within one second)
+        let mut event = SqsEvent::default();
+        for i in 1..=3 {
+            let mut m = message(&memory::delivery(&format!("d-{i}"), "s", "https://x/"), 1);
+            m.message_id = Some(format!("m-{i}"));
+            event.records.push(m);
+        }
+        let response = w.sender.handle(event).await.unwrap();
+        // THEN two go out, one is put back for a second, none failed
+        assert!(response.batch_item_failures.is_empty());
+        assert_eq!(w.transport.attempts().len(), 2);
+        let deferred = w.redelivery.deferred.lock().unwrap().clone();
+        assert_eq!(deferred.len(), 1);
+        assert_eq!(deferred[0].1, Duration::from_secs(1));
+        assert_eq!(deferred[0].0.spent_attempts, 0);
+    }
+
+    #[tokio::test]
+    async fn a_deferred_delivery_counts_its_spent_attempts_against_max_attempts() {
+        // GIVEN a delivery deferred after two attempts, maxAttempts 3
+        let w = world(
+            vec![subscription(json!({"maxAttempts": 3}))],
+            ScriptedTransport::new([], memory::answered(500)),
+        );
+        let deferred = Delivery {
+            spent_attempts: 2,
+            ..envelope()
+        };
+        // WHEN its copy fails on first receipt
+        assert_eq!(
+            w.sender.process(&message(&deferred, 1)).await,
+            Outcome::Parked
+        );
+        // THEN that was attempt 3 of 3
+        assert_eq!(
+            w.transport.attempts()[0].header("webhook-attempt"),
+            Some("3")
+        );
+        assert_eq!(
+            w.parked.letters()[0].reason,
+            "gave up after 3 of 3 attempts; last error: receiver answered 500: "
+        );
+        let parked: Delivery = serde_json::from_str(&w.parked.letters()[0].body).unwrap();
+        assert_eq!((parked.prior_attempts, parked.spent_attempts), (3, 0));
     }
 
     #[tokio::test]

@@ -159,6 +159,8 @@ pub fn sender(config: Vec<serde_json::Value>, log: Arc<EncodingLog>) -> Result<S
             hubhooks::notice::DEFAULT_FAILURE_STREAK,
             Duration::from_secs(300),
         ),
+        rates: Box::new(hubhooks::memory::MemoryRates::default()),
+        breakers: hubhooks::lambda::sender::Breakers::default(),
     })
 }
 
