@@ -36,6 +36,12 @@ impl Deployment {
         format!("{}-deliveries", self.prefix)
     }
 
+    /// The ordered (FIFO) delivery queue of `ordering: perCase`
+    /// subscriptions.
+    pub fn ordered_delivery_queue(&self) -> String {
+        format!("{}-deliveries-ordered.fifo", self.prefix)
+    }
+
     pub fn dead_letter_queue(&self) -> String {
         format!("{}-deliveries-dlq", self.prefix)
     }

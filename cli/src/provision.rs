@@ -14,6 +14,10 @@ use hubhooks::tables::{self, CONFIG_KEY, CaseTable, SECRETS_KEY, TableNames};
 pub struct LocalStack {
     pub tables: TableNames,
     pub delivery_queue_url: String,
+    /// The ordered (FIFO) delivery queue (`<prefix>-deliveries-ordered.fifo`)
+    /// and its own FIFO dead-letter queue (SQS's safety net only).
+    pub ordered_queue_url: String,
+    pub ordered_dlq_url: String,
     pub delivery_dlq_url: String,
     pub router_failure_queue_url: String,
     /// Token, signing and broker secrets (`<prefix>-secrets`).
@@ -196,6 +200,8 @@ impl LocalStack {
             "tables": tables,
             "queues": {
                 "deliveries": self.delivery_queue_url,
+                "deliveries-ordered": self.ordered_queue_url,
+                "deliveries-ordered-dlq": self.ordered_dlq_url,
                 "deliveries-dlq": self.delivery_dlq_url,
                 "router-failures": self.router_failure_queue_url,
                 "notices": self.notice_queue_url,
@@ -364,6 +370,51 @@ pub async fn provision(
         ],
     )
     .await?;
+    // The ordered queue: FIFO, deduplicated by delivery id, high throughput
+    // (per message group). Held-back receipts count towards SQS's receive
+    // count, so its redrive limit is SQS's highest; the sender dead-letters
+    // to the DLQ itself.
+    let fifo = |extra: Vec<(QueueAttributeName, String)>| {
+        let mut attrs = vec![
+            (QueueAttributeName::FifoQueue, "true".to_owned()),
+            (
+                QueueAttributeName::DeduplicationScope,
+                "messageGroup".to_owned(),
+            ),
+            (
+                QueueAttributeName::FifoThroughputLimit,
+                "perMessageGroupId".to_owned(),
+            ),
+        ];
+        attrs.extend(extra);
+        attrs
+    };
+    let ordered_dlq_url = create_queue(
+        &sqs,
+        &format!("{prefix}-deliveries-ordered-dlq.fifo"),
+        fifo(vec![(
+            QueueAttributeName::MessageRetentionPeriod,
+            "1209600".into(),
+        )]),
+    )
+    .await?;
+    let ordered_dlq_arn = queue_arn(&sqs, &ordered_dlq_url).await?;
+    let ordered_queue_url = create_queue(
+        &sqs,
+        &format!("{prefix}-deliveries-ordered.fifo"),
+        fifo(vec![
+            (
+                QueueAttributeName::RedrivePolicy,
+                serde_json::json!({"deadLetterTargetArn": ordered_dlq_arn, "maxReceiveCount": 1000})
+                    .to_string(),
+            ),
+            (
+                QueueAttributeName::VisibilityTimeout,
+                queues.visibility_timeout_secs.to_string(),
+            ),
+        ]),
+    )
+    .await?;
     let router_failure_queue_url = create_queue(
         &sqs,
         &format!("{prefix}-router-failures"),
@@ -372,6 +423,8 @@ pub async fn provision(
     .await?;
     let (notice_topic_arn, notice_queue_url) = notices(sdk, &sqs, prefix).await?;
     Ok(LocalStack {
+        ordered_queue_url,
+        ordered_dlq_url,
         notice_topic_arn,
         notice_queue_url,
         tables,

@@ -69,6 +69,7 @@ pub fn local_sender_settings(stack: &LocalStack, options: &RunnerOptions) -> Sen
     SenderSettings {
         dead_letter_queue_url: stack.delivery_dlq_url.clone(),
         delivery_queue_url: stack.delivery_queue_url.clone(),
+        ordered_queue_url: Some(stack.ordered_queue_url.clone()),
         config_table: stack.tables.config.clone(),
         secrets_table: stack.secrets_table.clone(),
         payload_bucket: stack.payload_bucket.clone(),
@@ -112,6 +113,7 @@ impl Runner {
             RouterSettings {
                 tables: stack.tables.clone(),
                 delivery_queue_url: stack.delivery_queue_url.clone(),
+                ordered_queue_url: Some(stack.ordered_queue_url.clone()),
                 failure_queue_url: stack.router_failure_queue_url.clone(),
                 config_ttl: options.config_ttl,
                 payload_bucket: stack.payload_bucket.clone(),
@@ -164,14 +166,20 @@ impl Runner {
                 tasks.push(tokio::spawn(poller.run()));
             }
         }
-        for _ in 0..options.queue_pollers {
-            let queue = QueuePoller {
-                sqs: sqs.clone(),
-                sender: sender.clone(),
-                queue_url: stack.delivery_queue_url.clone(),
-                options: options.clone(),
-            };
-            tasks.push(tokio::spawn(queue.run()));
+        // The ordered queue's pollers play its event source mapping: Lambda
+        // hands a FIFO queue's messages over with the queue's ARN, which is
+        // how the sender knows them.
+        for url in [&stack.delivery_queue_url, &stack.ordered_queue_url] {
+            for _ in 0..options.queue_pollers {
+                let queue = QueuePoller {
+                    sqs: sqs.clone(),
+                    sender: sender.clone(),
+                    queue_url: url.clone(),
+                    queue_arn: local_queue_arn(url),
+                    options: options.clone(),
+                };
+                tasks.push(tokio::spawn(queue.run()));
+            }
         }
         Ok(Runner { tasks })
     }
@@ -409,7 +417,14 @@ struct QueuePoller {
     sqs: aws_sdk_sqs::Client,
     sender: Arc<AwsSender>,
     queue_url: String,
+    queue_arn: String,
     options: RunnerOptions,
+}
+
+/// The ARN of a local queue, from its URL's last segment (moto's account).
+fn local_queue_arn(url: &str) -> String {
+    let name = url.rsplit('/').next().unwrap_or(url);
+    format!("arn:aws:sqs:us-east-1:123456789012:{name}")
 }
 
 impl QueuePoller {
@@ -438,7 +453,14 @@ impl QueuePoller {
                 continue;
             }
             let mut event = SqsEvent::default();
-            event.records = messages.iter().map(to_lambda_message).collect();
+            event.records = messages
+                .iter()
+                .map(|m| {
+                    let mut lambda = to_lambda_message(m);
+                    lambda.event_source_arn = Some(self.queue_arn.clone());
+                    lambda
+                })
+                .collect();
             let failed: Vec<String> = match self.sender.handle(event).await {
                 Ok(r) => r
                     .batch_item_failures
@@ -492,6 +514,19 @@ fn to_lambda_message(m: &aws_sdk_sqs::types::Message) -> SqsMessage {
         .iter()
         .flatten()
         .map(|(k, v)| (k.as_str().to_owned(), v.clone()))
+        .collect();
+    // As Lambda hands them over: the sender reads the subscription and the
+    // delivery id from them without parsing the body.
+    out.message_attributes = m
+        .message_attributes
+        .iter()
+        .flatten()
+        .map(|(k, v)| {
+            let mut a = aws_lambda_events::event::sqs::SqsMessageAttribute::default();
+            a.string_value = v.string_value.clone();
+            a.data_type = Some(v.data_type.clone());
+            (k.clone(), a)
+        })
         .collect();
     out
 }

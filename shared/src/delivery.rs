@@ -58,6 +58,10 @@ pub struct Delivery {
     /// Names of the subscription's secrets (never their values).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth: Option<Auth>,
+    /// Of a subscription with `ordering: perCase`: travels on the ordered
+    /// (FIFO) queue, and the sender delivers a case's in order.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ordered: bool,
     /// Made by `hubhooks send-test`: sent with a `webhook-test: true` header.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub test: bool,
@@ -98,6 +102,7 @@ impl Delivery {
             prior_attempts: 0,
             spent_attempts: 0,
             auth: subscription.auth.clone(),
+            ordered: subscription.ordered(),
             test: false,
             source,
             created_at,
@@ -105,12 +110,24 @@ impl Delivery {
     }
 
     /// Made a test send: one attempt (the answer is shown at once), sent
-    /// with `webhook-test: true`.
+    /// with `webhook-test: true`, never waiting behind a case's order.
     pub fn test(self) -> Delivery {
         Delivery {
             test: true,
+            ordered: false,
             max_attempts: 1,
             ..self
+        }
+    }
+
+    /// The ordered queue's message group: the subscription and the case
+    /// (SQS allows 128 characters; a longer pair is hashed).
+    pub fn order_group(&self) -> String {
+        let group = format!("{}#{}", self.subscription_id, self.case_guid);
+        if group.len() <= 128 {
+            group
+        } else {
+            Uuid::new_v5(&NAMESPACE, group.as_bytes()).to_string()
         }
     }
 

@@ -317,7 +317,12 @@ pub struct MemoryRedelivery {
 
 #[async_trait]
 impl Redelivery for MemoryRedelivery {
-    async fn retry_later(&self, receipt_handle: &str, delay: Duration) -> Result<(), IoError> {
+    async fn retry_later(
+        &self,
+        receipt_handle: &str,
+        delay: Duration,
+        _ordered: bool,
+    ) -> Result<(), IoError> {
         lock(&self.delays).push((receipt_handle.to_owned(), delay));
         Ok(())
     }
@@ -325,6 +330,26 @@ impl Redelivery for MemoryRedelivery {
     async fn defer(&self, delivery: &Delivery, delay: Duration) -> Result<(), IoError> {
         lock(&self.deferred).push((delivery.clone(), delay));
         Ok(())
+    }
+}
+
+/// Held-back receipts by delivery id.
+#[derive(Default)]
+pub struct MemoryHolds {
+    pub counts: Mutex<HashMap<String, u32>>,
+}
+
+#[async_trait]
+impl crate::ports::Holds for MemoryHolds {
+    async fn hold(&self, delivery_id: &str) -> Result<(), IoError> {
+        *lock(&self.counts)
+            .entry(delivery_id.to_owned())
+            .or_default() += 1;
+        Ok(())
+    }
+
+    async fn held(&self, delivery_id: &str) -> Result<u32, IoError> {
+        Ok(lock(&self.counts).get(delivery_id).copied().unwrap_or(0))
     }
 }
 
@@ -480,6 +505,7 @@ pub fn delivery(id: &str, subscription_id: &str, url: &str) -> Delivery {
         max_attempts: 8,
         prior_attempts: 0,
         spent_attempts: 0,
+        ordered: false,
         auth: None,
         test: false,
         source: "statuses/e1".to_owned(),

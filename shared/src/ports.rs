@@ -173,12 +173,28 @@ pub trait Transport: Send + Sync {
 #[async_trait]
 pub trait Redelivery: Send + Sync {
     /// Hides the message for `delay`; SQS then hands it out again.
-    async fn retry_later(&self, receipt_handle: &str, delay: Duration) -> Result<(), IoError>;
+    /// `ordered`: the message is on the ordered queue.
+    async fn retry_later(
+        &self,
+        receipt_handle: &str,
+        delay: Duration,
+        ordered: bool,
+    ) -> Result<(), IoError>;
 
     /// Puts `delivery` back on the queue, to be handed out after `delay`
     /// (at most 15 minutes): a delivery not attempted now, whose message is
     /// then deleted, so its receive count does not burn an attempt.
     async fn defer(&self, delivery: &Delivery, delay: Duration) -> Result<(), IoError>;
+}
+
+/// Receipts of ordered deliveries that were held back behind an earlier
+/// delivery of their case: SQS counts them as receives, the sender does not
+/// count them as attempts.
+#[async_trait]
+pub trait Holds: Send + Sync {
+    async fn hold(&self, delivery_id: &str) -> Result<(), IoError>;
+    /// How many receipts of the delivery were held back.
+    async fn held(&self, delivery_id: &str) -> Result<u32, IoError>;
 }
 
 /// Per-subscription rate limits (`maxPerSecond`), shared by every sender
@@ -299,11 +315,26 @@ mod shared {
 
     #[async_trait]
     impl<T: Redelivery + ?Sized> Redelivery for Arc<T> {
-        async fn retry_later(&self, receipt_handle: &str, delay: Duration) -> Result<(), IoError> {
-            (**self).retry_later(receipt_handle, delay).await
+        async fn retry_later(
+            &self,
+            receipt_handle: &str,
+            delay: Duration,
+            ordered: bool,
+        ) -> Result<(), IoError> {
+            (**self).retry_later(receipt_handle, delay, ordered).await
         }
         async fn defer(&self, delivery: &Delivery, delay: Duration) -> Result<(), IoError> {
             (**self).defer(delivery, delay).await
+        }
+    }
+
+    #[async_trait]
+    impl<T: Holds + ?Sized> Holds for Arc<T> {
+        async fn hold(&self, delivery_id: &str) -> Result<(), IoError> {
+            (**self).hold(delivery_id).await
+        }
+        async fn held(&self, delivery_id: &str) -> Result<u32, IoError> {
+            (**self).held(delivery_id).await
         }
     }
 

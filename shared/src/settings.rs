@@ -49,6 +49,9 @@ fn required(env: &dyn Env, name: &'static str) -> Result<String, SettingsError> 
 pub struct RouterSettings {
     pub tables: TableNames,
     pub delivery_queue_url: String,
+    /// The ordered (FIFO) queue (`ORDERED_DELIVERY_QUEUE_URL`); none: the
+    /// deliveries of `ordering: perCase` subscriptions go unordered.
+    pub ordered_queue_url: Option<String>,
     pub failure_queue_url: String,
     pub config_ttl: Duration,
     /// Where bodies too large for a queue message go.
@@ -69,6 +72,13 @@ fn config_ttl(env: &dyn Env) -> Result<Duration, SettingsError> {
     }
 }
 
+/// A variable that may be absent or empty.
+fn optional(env: &dyn Env, name: &str) -> Option<String> {
+    env.get(name)
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+}
+
 impl RouterSettings {
     pub fn from_env() -> Result<Self, SettingsError> {
         Self::from(&ProcessEnv)
@@ -80,6 +90,7 @@ impl RouterSettings {
         Ok(RouterSettings {
             tables: TableNames::try_new(|t| var(t.env_var()), var("CONFIG_TABLE")?)?,
             delivery_queue_url: var("DELIVERY_QUEUE_URL")?,
+            ordered_queue_url: optional(env, "ORDERED_DELIVERY_QUEUE_URL"),
             failure_queue_url: var("ROUTER_FAILURE_QUEUE_URL")?,
             config_ttl,
             payload_bucket: var("PAYLOAD_BUCKET")?,
@@ -92,6 +103,8 @@ pub struct SenderSettings {
     pub dead_letter_queue_url: String,
     /// The queue the sender reads, for retry delays (ChangeMessageVisibility).
     pub delivery_queue_url: String,
+    /// The ordered (FIFO) queue it reads too (`ORDERED_DELIVERY_QUEUE_URL`).
+    pub ordered_queue_url: Option<String>,
     /// Where a `410 Gone` disables the subscription.
     pub config_table: String,
     /// Token, signing and broker secrets, by name.
@@ -144,6 +157,7 @@ impl SenderSettings {
         Ok(SenderSettings {
             dead_letter_queue_url: var("DELIVERY_DLQ_URL")?,
             delivery_queue_url: var("DELIVERY_QUEUE_URL")?,
+            ordered_queue_url: optional(env, "ORDERED_DELIVERY_QUEUE_URL"),
             config_table: var("CONFIG_TABLE")?,
             secrets_table: var("SECRETS_TABLE")?,
             payload_bucket: var("PAYLOAD_BUCKET")?,

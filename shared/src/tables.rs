@@ -59,7 +59,12 @@ pub mod delivery_log {
         format!("rate#{subscription}")
     }
 
-    /// A rate counter's count (N).
+    /// An ordered delivery's held-back receipts (sk `-`).
+    pub fn held_partition(delivery_id: &str) -> String {
+        format!("held#{delivery_id}")
+    }
+
+    /// A rate counter's or hold counter's count (N).
     pub const RATE_COUNT: &str = "n";
 
     /// `2026-11-23` of a contract timestamp `2026-11-23T01:40:20.123Z`.

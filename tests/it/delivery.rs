@@ -443,6 +443,7 @@ async fn a_thousand_deliveries_to_flaky_receivers_all_arrive() {
             max_attempts: 20,
             prior_attempts: 0,
             spent_attempts: 0,
+            ordered: false,
             auth: None,
             test: false,
             source: format!("chaos/{i}"),

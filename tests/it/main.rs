@@ -7,6 +7,7 @@ mod fairness;
 mod golden;
 mod integrity;
 mod notices;
+mod ordering;
 mod pipeline;
 mod replay;
 mod template;

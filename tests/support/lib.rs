@@ -74,6 +74,7 @@ impl Stack {
             RouterSettings {
                 tables: self.stack.tables.clone(),
                 delivery_queue_url: delivery_queue_url.to_owned(),
+                ordered_queue_url: Some(self.stack.ordered_queue_url.clone()),
                 failure_queue_url: self.stack.router_failure_queue_url.clone(),
                 config_ttl: Duration::from_secs(30),
                 payload_bucket: self.stack.payload_bucket.clone(),

@@ -45,6 +45,10 @@ pub async fn run(command: RouterFailuresCommand, ctx: &Ctx) -> Result<()> {
             let settings = hubhooks::settings::RouterSettings {
                 tables: dep.tables(),
                 delivery_queue_url: dep.queue_url(&sqs, &dep.delivery_queue()).await?,
+                ordered_queue_url: dep
+                    .queue_url(&sqs, &dep.ordered_delivery_queue())
+                    .await
+                    .ok(),
                 failure_queue_url: url.clone(),
                 config_ttl: Duration::ZERO,
                 payload_bucket: payload_bucket

@@ -609,6 +609,79 @@ impl crate::ports::RateLimits for DynamoRateLimits {
     }
 }
 
+/// Held-back receipts of ordered deliveries in the delivery log table
+/// (`held#<delivery id>`, sk `-`, count `n`), kept 14 days (SQS's longest
+/// retention).
+pub struct DynamoHolds {
+    client: Client,
+    table: String,
+}
+
+impl DynamoHolds {
+    pub fn new(client: Client, table: String) -> Self {
+        DynamoHolds { client, table }
+    }
+
+    fn key(delivery_id: &str) -> [(String, AttributeValue); 2] {
+        use crate::tables::delivery_log as l;
+        [
+            (
+                l::PARTITION_KEY.to_owned(),
+                AttributeValue::S(l::held_partition(delivery_id)),
+            ),
+            (l::SORT_KEY.to_owned(), AttributeValue::S("-".into())),
+        ]
+    }
+}
+
+#[async_trait]
+impl crate::ports::Holds for DynamoHolds {
+    async fn hold(&self, delivery_id: &str) -> Result<(), IoError> {
+        use crate::tables::delivery_log as l;
+        let expires = chrono::Utc::now().timestamp() + 14 * 86_400;
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(delivery_id).into_iter().collect()))
+            .update_expression("ADD #n :one SET #ttl = :ttl")
+            .expression_attribute_names("#n", l::RATE_COUNT)
+            .expression_attribute_names("#ttl", l::TTL)
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .expression_attribute_values(":ttl", AttributeValue::N(expires.to_string()))
+            .send()
+            .await
+            .map_err(|e| {
+                IoError::new(
+                    format!("UpdateItem {} (holds of {delivery_id})", self.table),
+                    DisplayErrorContext(e),
+                )
+            })?;
+        Ok(())
+    }
+
+    async fn held(&self, delivery_id: &str) -> Result<u32, IoError> {
+        use crate::tables::delivery_log as l;
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(delivery_id).into_iter().collect()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| {
+                IoError::new(
+                    format!("GetItem {} (holds of {delivery_id})", self.table),
+                    DisplayErrorContext(e),
+                )
+            })?;
+        Ok(match out.item().and_then(|i| i.get(l::RATE_COUNT)) {
+            Some(AttributeValue::N(n)) => n.parse().unwrap_or(0),
+            _ => 0,
+        })
+    }
+}
+
 /// A page of the attempt log: its records and their packed envelopes.
 struct Page<'r> {
     records: &'r [(crate::attempt::AttemptRecord, Option<Delivery>)],

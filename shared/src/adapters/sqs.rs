@@ -31,11 +31,23 @@ fn string_attr(value: &str) -> MessageAttributeValue {
 pub struct SqsDeliveryQueue {
     client: Client,
     queue_url: String,
+    /// The ordered (FIFO) queue for `ordering: perCase` subscriptions; none:
+    /// they go to the standard queue (unordered).
+    ordered_queue_url: Option<String>,
 }
 
 impl SqsDeliveryQueue {
     pub fn new(client: Client, queue_url: String) -> Self {
-        SqsDeliveryQueue { client, queue_url }
+        SqsDeliveryQueue {
+            client,
+            queue_url,
+            ordered_queue_url: None,
+        }
+    }
+
+    pub fn with_ordered_queue(mut self, url: Option<String>) -> Self {
+        self.ordered_queue_url = url;
+        self
     }
 }
 
@@ -82,66 +94,171 @@ impl DeliveryQueue for SqsDeliveryQueue {
     async fn enqueue(&self, deliveries: &[Delivery]) -> Vec<Result<(), IoError>> {
         let mut results: Vec<Result<(), IoError>> = (0..deliveries.len()).map(|_| Ok(())).collect();
         let (bodies, sizes) = messages(deliveries);
-        let (batches, too_large) = pack(&sizes);
+        let (ordered, standard): (Vec<usize>, Vec<usize>) = (0..deliveries.len())
+            .partition(|&i| deliveries[i].ordered && self.ordered_queue_url.is_some());
+        let (batches, too_large) = pack_indices(&standard, &sizes);
         for i in too_large {
-            results[i] = Err(IoError::new(
-                "SendMessageBatch",
-                format!(
-                    "delivery {} is {} bytes, over the {MAX_PAYLOAD_BYTES}-byte SQS message limit",
-                    deliveries[i].id, sizes[i]
-                ),
-            ));
+            results[i] = Err(too_large_error(&deliveries[i], sizes[i]));
         }
         let calls = batches.into_iter().map(|group| {
-            let entries: Vec<SendMessageBatchRequestEntry> = group
-                .iter()
-                .map(|&i| {
-                    let d = &deliveries[i];
-                    SendMessageBatchRequestEntry::builder()
-                        .id(i.to_string())
-                        .message_body(&bodies[i])
-                        // SQS fair queues: a subscription whose receiver is
-                        // slow or failing builds up its own backlog, and the
-                        // others' messages are not held behind it.
-                        .message_group_id(d.subscription_id.as_str())
-                        .message_attributes(ATTR_DELIVERY_ID, string_attr(&d.id))
-                        .message_attributes(ATTR_SUBSCRIPTION_ID, string_attr(&d.subscription_id))
-                        .message_attributes(ATTR_EVENT_TYPE, string_attr(d.event_type.as_str()))
-                        .build()
-                        .expect("id and body are set")
-                })
-                .collect();
             let request = self
                 .client
                 .send_message_batch()
                 .queue_url(&self.queue_url)
-                .set_entries(Some(entries));
+                .set_entries(Some(entries(&group, deliveries, &bodies, false)));
             async move { (group, request.send().await) }
         });
         let mut outcomes = stream::iter(calls).buffer_unordered(CONCURRENT_CALLS);
         while let Some((group, outcome)) = outcomes.next().await {
-            match outcome {
-                Ok(out) => {
-                    for failed in out.failed {
-                        if let Ok(i) = failed.id.parse::<usize>()
-                            && i < results.len()
-                        {
-                            results[i] = Err(IoError::new(
-                                "SendMessageBatch entry",
-                                format!("{}: {}", failed.code, failed.message.unwrap_or_default()),
-                            ));
-                        }
-                    }
+            settle(&group, outcome, &mut results);
+        }
+        if let Some(url) = &self.ordered_queue_url {
+            self.enqueue_ordered(url, &ordered, deliveries, &bodies, &sizes, &mut results)
+                .await;
+        }
+        results
+    }
+}
+
+impl SqsDeliveryQueue {
+    /// The ordered queue (FIFO): message group = subscription and case,
+    /// deduplication id = delivery id. A call carries at most one message
+    /// per group and calls go one after another, so a message is sent only
+    /// once the one before it in its group is in; when one fails, the later
+    /// ones of its group are not sent (the record is retried, in order).
+    async fn enqueue_ordered(
+        &self,
+        url: &str,
+        ordered: &[usize],
+        deliveries: &[Delivery],
+        bodies: &[String],
+        sizes: &[usize],
+        results: &mut [Result<(), IoError>],
+    ) {
+        let mut waiting: std::collections::VecDeque<usize> = ordered.iter().copied().collect();
+        let mut broken: std::collections::HashSet<String> = Default::default();
+        while !waiting.is_empty() {
+            let mut round = Vec::new();
+            let mut groups = std::collections::HashSet::new();
+            let mut later = std::collections::VecDeque::new();
+            while let Some(i) = waiting.pop_front() {
+                let group = deliveries[i].order_group();
+                if broken.contains(&group) {
+                    results[i] = Err(IoError::new(
+                        "SendMessageBatch",
+                        "an earlier delivery of its case to this subscription was not enqueued",
+                    ));
+                } else if round.len() < MAX_BATCH_ENTRIES && groups.insert(group) {
+                    round.push(i);
+                } else {
+                    later.push_back(i);
                 }
-                Err(e) => {
-                    let message = DisplayErrorContext(&e).to_string();
-                    for i in group {
-                        results[i] = Err(IoError::new("SendMessageBatch", &message));
+            }
+            waiting = later;
+            let (calls, too_large) = pack_indices(&round, sizes);
+            for i in too_large {
+                results[i] = Err(too_large_error(&deliveries[i], sizes[i]));
+                broken.insert(deliveries[i].order_group());
+            }
+            for group in calls {
+                let outcome = self
+                    .client
+                    .send_message_batch()
+                    .queue_url(url)
+                    .set_entries(Some(entries(&group, deliveries, bodies, true)))
+                    .send()
+                    .await;
+                settle(&group, outcome, results);
+                for &i in &group {
+                    if results[i].is_err() {
+                        broken.insert(deliveries[i].order_group());
                     }
                 }
             }
         }
-        results
+    }
+}
+
+/// [`pack`] over some of the messages: batches of their indices.
+fn pack_indices(indices: &[usize], sizes: &[usize]) -> (Vec<Vec<usize>>, Vec<usize>) {
+    let subset: Vec<usize> = indices.iter().map(|&i| sizes[i]).collect();
+    let (batches, too_large) = pack(&subset);
+    (
+        batches
+            .into_iter()
+            .map(|b| b.into_iter().map(|j| indices[j]).collect())
+            .collect(),
+        too_large.into_iter().map(|j| indices[j]).collect(),
+    )
+}
+
+fn too_large_error(d: &Delivery, size: usize) -> IoError {
+    IoError::new(
+        "SendMessageBatch",
+        format!(
+            "delivery {} is {size} bytes, over the {MAX_PAYLOAD_BYTES}-byte SQS message limit",
+            d.id
+        ),
+    )
+}
+
+/// The entries of one call. On the standard queue the message group is the
+/// subscription (SQS fair queues: a subscription whose receiver is slow or
+/// failing builds up its own backlog, and the others' messages are not held
+/// behind it); on the ordered queue it is subscription and case.
+fn entries(
+    group: &[usize],
+    deliveries: &[Delivery],
+    bodies: &[String],
+    ordered: bool,
+) -> Vec<SendMessageBatchRequestEntry> {
+    group
+        .iter()
+        .map(|&i| {
+            let d = &deliveries[i];
+            let entry = SendMessageBatchRequestEntry::builder()
+                .id(i.to_string())
+                .message_body(&bodies[i])
+                .message_attributes(ATTR_DELIVERY_ID, string_attr(&d.id))
+                .message_attributes(ATTR_SUBSCRIPTION_ID, string_attr(&d.subscription_id))
+                .message_attributes(ATTR_EVENT_TYPE, string_attr(d.event_type.as_str()));
+            let entry = if ordered {
+                entry
+                    .message_group_id(d.order_group())
+                    .message_deduplication_id(d.id.as_str())
+            } else {
+                entry.message_group_id(d.subscription_id.as_str())
+            };
+            entry.build().expect("id and body are set")
+        })
+        .collect()
+}
+
+/// Records a SendMessageBatch call's outcome for its entries.
+fn settle<E: std::error::Error + 'static>(
+    group: &[usize],
+    outcome: Result<aws_sdk_sqs::operation::send_message_batch::SendMessageBatchOutput, E>,
+    results: &mut [Result<(), IoError>],
+) {
+    match outcome {
+        Ok(out) => {
+            for failed in out.failed {
+                if let Ok(i) = failed.id.parse::<usize>()
+                    && i < results.len()
+                {
+                    results[i] = Err(IoError::new(
+                        "SendMessageBatch entry",
+                        format!("{}: {}", failed.code, failed.message.unwrap_or_default()),
+                    ));
+                }
+            }
+        }
+        Err(e) => {
+            let message = DisplayErrorContext(&e).to_string();
+            for &i in group {
+                results[i] = Err(IoError::new("SendMessageBatch", &message));
+            }
+        }
     }
 }
 
@@ -188,11 +305,16 @@ impl DeadLetters for SqsDeadLetters {
 pub struct SqsRedelivery {
     client: Client,
     queue_url: String,
+    ordered_queue_url: Option<String>,
 }
 
 impl SqsRedelivery {
-    pub fn new(client: Client, queue_url: String) -> Self {
-        SqsRedelivery { client, queue_url }
+    pub fn new(client: Client, queue_url: String, ordered_queue_url: Option<String>) -> Self {
+        SqsRedelivery {
+            client,
+            queue_url,
+            ordered_queue_url,
+        }
     }
 }
 
@@ -202,18 +324,23 @@ impl crate::ports::Redelivery for SqsRedelivery {
         &self,
         receipt_handle: &str,
         delay: std::time::Duration,
+        ordered: bool,
     ) -> Result<(), IoError> {
         let secs = delay.as_secs().min(crate::retry::MAX_DELAY.as_secs()) as i32;
+        let queue_url = match (&self.ordered_queue_url, ordered) {
+            (Some(url), true) => url,
+            _ => &self.queue_url,
+        };
         self.client
             .change_message_visibility()
-            .queue_url(&self.queue_url)
+            .queue_url(queue_url)
             .receipt_handle(receipt_handle)
             .visibility_timeout(secs)
             .send()
             .await
             .map_err(|e| {
                 IoError::new(
-                    format!("ChangeMessageVisibility {}", self.queue_url),
+                    format!("ChangeMessageVisibility {queue_url}"),
                     DisplayErrorContext(e),
                 )
             })?;

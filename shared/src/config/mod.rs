@@ -21,7 +21,7 @@ pub use invoice_settings::{InvoiceSettings, InvoiceStatus};
 pub use notice_destination::NoticeDestination;
 pub use set::ConfigSet;
 pub use status_mapping::{MappedStatus, StatusMapping};
-pub use subscription::{Registered, Subscription, TypeSettings};
+pub use subscription::{Ordering, Registered, Subscription, TypeSettings};
 
 use crate::party::Party;
 use serde::{Deserialize, Serialize};
@@ -326,7 +326,7 @@ mod tests {
         );
         assert_eq!(
             error_of(|v| v["evenTypes"] = json!([])),
-            "config item `sub-1`, field `evenTypes`: unknown field `evenTypes`, expected one of `id`, `party`, `enabled`, `eventTypes`, `version`, `destination`, `perType`, `transitions`, `maxAttempts`, `maxPerSecond`, `auth`, `description`, `disabledReason`, `disabledAt`, `failingSince`"
+            "config item `sub-1`, field `evenTypes`: unknown field `evenTypes`, expected one of `id`, `party`, `enabled`, `eventTypes`, `version`, `destination`, `perType`, `transitions`, `maxAttempts`, `ordering`, `maxPerSecond`, `auth`, `description`, `disabledReason`, `disabledAt`, `failingSince`"
         );
         assert_eq!(
             error_of(|v| v["kind"] = json!("webhook")),

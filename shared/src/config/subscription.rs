@@ -112,6 +112,11 @@ pub struct Subscription {
     /// Attempts per delivery before it goes to the dead-letter queue.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_attempts: Option<u32>,
+    /// `perCase`: the subscription's webhooks of one case arrive in the
+    /// order they were made, each after the one before succeeded or was
+    /// dead-lettered (the ordered delivery queue, SQS FIFO).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ordering: Option<Ordering>,
     /// At most this many deliveries a second, across every sender
     /// instance; the excess is deferred (put back on the queue for a
     /// second), not failed.
@@ -135,11 +140,24 @@ pub struct Subscription {
     pub failing_since: Option<crate::timestamp::Timestamp>,
 }
 
+/// How a subscription's webhooks are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum Ordering {
+    /// Per case: in the order made, one at a time.
+    PerCase,
+}
+
 /// The highest `maxPerSecond` (a DynamoDB item takes about 1,000 writes a
 /// second; the counter is one item per subscription and second).
 pub const MAX_PER_SECOND_LIMIT: u32 = 1_000;
 
 impl Subscription {
+    /// Whether its webhooks of a case go out in order, one at a time.
+    pub fn ordered(&self) -> bool {
+        self.ordering == Some(Ordering::PerCase)
+    }
+
     pub fn max_attempts(&self) -> u32 {
         self.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS)
     }

@@ -577,7 +577,8 @@ impl AwsRouter {
                 dynamo::DynamoConfigSource::new(ddb, settings.tables.config.clone()),
                 settings.config_ttl,
             ),
-            queue: sqs::SqsDeliveryQueue::new(sqs_client.clone(), settings.delivery_queue_url),
+            queue: sqs::SqsDeliveryQueue::new(sqs_client.clone(), settings.delivery_queue_url)
+                .with_ordered_queue(settings.ordered_queue_url),
             failures: sqs::SqsDeadLetters::new(sqs_client, settings.failure_queue_url),
             payloads: Box::new(s3::S3Payloads::new(
                 s3::client(sdk),

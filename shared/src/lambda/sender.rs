@@ -53,7 +53,7 @@ use crate::ids::SubscriptionId;
 use crate::notice::{AboutDelivery, Notice, NoticeType, streak_exceeded};
 use crate::outcome::Setback;
 use crate::ports::{
-    AttemptLog, ConfigSource, DeadLetter, DeadLetters, DeliveryError, IoError, NoticeTopic,
+    AttemptLog, ConfigSource, DeadLetter, DeadLetters, DeliveryError, Holds, IoError, NoticeTopic,
     Outgoing, PayloadStore, RateLimits, Redelivery, SecretStore, SubscriptionControl, Transport,
 };
 use crate::retry::{RetrySchedule, Verdict, verdict};
@@ -81,6 +81,8 @@ pub struct Sender {
     /// `maxPerSecond` counters.
     pub rates: Box<dyn RateLimits>,
     pub breakers: Breakers,
+    /// Receipts of ordered deliveries held back (not attempts).
+    pub holds: Box<dyn Holds>,
 }
 
 /// How long a receiver's timeout keeps its subscription's breaker open in
@@ -194,7 +196,9 @@ impl Sender {
                 std::sync::Arc::new(tokio::sync::Semaphore::new(PER_SUBSCRIPTION_IN_FLIGHT))
             });
         }
-        let outcomes = join_all(event.records.iter().map(|m| {
+        let records = &event.records;
+        let run = |i: usize, ordered: bool| {
+            let m = &records[i];
             let gate = gates.get(&subscription(m)).cloned();
             async move {
                 // A closed semaphore cannot happen (never closed): go on.
@@ -202,10 +206,55 @@ impl Sender {
                     Some(g) => g.acquire().await.ok(),
                     None => None,
                 };
-                self.process(m).await
+                self.process_from(m, ordered).await
             }
-        }))
-        .await;
+        };
+        // The ordered queue's messages by message group (subscription and
+        // case), in the order received: one after another, and after the
+        // first that must come again the rest of its group is held back.
+        let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
+        let mut standard = Vec::new();
+        for (i, m) in event.records.iter().enumerate() {
+            if !from_ordered_queue(m) {
+                standard.push(i);
+                continue;
+            }
+            let group = m
+                .attributes
+                .get("MessageGroupId")
+                .cloned()
+                .unwrap_or_default();
+            match groups.iter_mut().find(|(g, _)| *g == group) {
+                Some((_, members)) => members.push(i),
+                None => groups.push((group, vec![i])),
+            }
+        }
+        let unordered = join_all(standard.iter().map(|&i| {
+            let run = &run;
+            async move { (i, run(i, false).await) }
+        }));
+        let ordered = join_all(groups.iter().map(|(_, members)| {
+            let run = &run;
+            async move {
+                let mut out = Vec::with_capacity(members.len());
+                let mut held = false;
+                for &i in members {
+                    let outcome = if held {
+                        self.hold(&records[i]).await
+                    } else {
+                        run(i, true).await
+                    };
+                    held |= outcome == Outcome::Failed;
+                    out.push((i, outcome));
+                }
+                out
+            }
+        }));
+        let (unordered, ordered) = futures::join!(unordered, ordered);
+        let mut outcomes = vec![Outcome::Failed; records.len()];
+        for (i, o) in unordered.into_iter().chain(ordered.into_iter().flatten()) {
+            outcomes[i] = o;
+        }
         // The batch's attempts in as few writes as the log can make them.
         if let Err(e) = self.log.flush().await {
             tracing::warn!(error = %e, "could not write the attempt log");
@@ -233,7 +282,34 @@ impl Sender {
         Ok(response)
     }
 
+    /// One message of the standard queue.
     pub async fn process(&self, message: &SqsMessage) -> Outcome {
+        self.process_from(message, false).await
+    }
+
+    /// A message of the ordered queue held back behind an earlier one of
+    /// its group that must come again: not attempted, the receipt counted
+    /// as a hold (not an attempt), and visible again at once (the earlier
+    /// one, hidden until its retry, keeps the group waiting).
+    async fn hold(&self, message: &SqsMessage) -> Outcome {
+        // The id from the attribute the router sets, else from the body.
+        let id = message
+            .message_attributes
+            .get(crate::delivery::attributes::DELIVERY_ID)
+            .and_then(|a| a.string_value.clone())
+            .or_else(|| parse(message).ok().map(|d| d.id.to_string()));
+        if let Some(id) = id
+            && let Err(e) = self.holds.hold(&id).await
+        {
+            tracing::warn!(delivery_id = id, error = %e, "could not count a hold; it counts as an attempt");
+        }
+        self.retry_later(message, Duration::ZERO).await;
+        Outcome::Failed
+    }
+
+    /// One message; `ordered`: from the ordered queue, where a receipt may
+    /// have been a hold rather than an attempt.
+    async fn process_from(&self, message: &SqsMessage, ordered: bool) -> Outcome {
         let message_id = message.message_id.as_deref().unwrap_or("<no message id>");
         let mut delivery = match parse(message) {
             Ok(d) => d,
@@ -257,6 +333,19 @@ impl Sender {
             .get("ApproximateReceiveCount")
             .and_then(|c| c.parse().ok())
             .unwrap_or(1);
+        // Receipts held back behind an earlier delivery of the case were no
+        // attempts (read only for a message received before).
+        let received = if ordered && received > 1 {
+            match self.holds.held(&delivery.id).await {
+                Ok(held) => received.saturating_sub(held).max(1),
+                Err(e) => {
+                    tracing::warn!(delivery_id = %delivery.id, error = %e, "could not read the holds; counting every receipt");
+                    received
+                }
+            }
+        } else {
+            received
+        };
         // This life's attempts: this one and those before a deferral.
         let received = received.saturating_add(delivery.spent_attempts);
         let attempt = delivery.prior_attempts.saturating_add(received);
@@ -265,6 +354,12 @@ impl Sender {
             Ok(current) => {
                 streak.failing_since = current.failing_since;
                 if let Some((wait, why)) = self.hold_back(&delivery, current.max_per_second).await {
+                    if ordered {
+                        // Put back at the end of its group it would lose
+                        // its place: it waits at the head instead.
+                        tracing::debug!(delivery_id = %delivery.id, reason = why, "ordered delivery waits");
+                        return self.hold(message).await;
+                    }
                     return self.defer(message, &delivery, received, wait, why).await;
                 }
                 self.prepare(&delivery).await.map_err(DeliveryError::from)
@@ -706,7 +801,8 @@ impl Sender {
         };
         // If this fails the message still comes back, after the queue's own
         // visibility timeout.
-        if let Err(e) = self.redelivery.retry_later(handle, delay).await {
+        let ordered = from_ordered_queue(message);
+        if let Err(e) = self.redelivery.retry_later(handle, delay, ordered).await {
             tracing::warn!(error = %e, "could not set the retry delay; the queue's visibility timeout applies");
         }
     }
@@ -715,6 +811,14 @@ impl Sender {
     /// on (the envelope is only written out here, off the success path).
     /// The operators hear of it (`delivery.deadLettered`).
     async fn park_delivery(&self, reason: String, delivery: &Delivery, attempt: u32) -> Outcome {
+        let reason = if delivery.ordered {
+            format!(
+                "{reason}; the later webhooks of case {} to this subscription go on without it",
+                delivery.case_guid
+            )
+        } else {
+            reason
+        };
         let body = Delivery {
             prior_attempts: attempt,
             spent_attempts: 0,
@@ -779,6 +883,15 @@ fn about(delivery: &Delivery, attempt: u32) -> AboutDelivery {
     }
 }
 
+/// Whether a message comes from the ordered (FIFO) queue: its event source
+/// is a `.fifo` queue (Lambda's event, and the local runner's).
+fn from_ordered_queue(message: &SqsMessage) -> bool {
+    message
+        .event_source_arn
+        .as_deref()
+        .is_some_and(|arn| arn.ends_with(".fifo"))
+}
+
 fn retry(e: IoError) -> Setback {
     Setback::Retry(e.to_string())
 }
@@ -828,6 +941,11 @@ impl Sender {
             redelivery: Box::new(sqs::SqsRedelivery::new(
                 sqs_client,
                 settings.delivery_queue_url,
+                settings.ordered_queue_url,
+            )),
+            holds: Box::new(dynamo::DynamoHolds::new(
+                ddb.clone(),
+                settings.deliveries_table.clone(),
             )),
             secrets: Box::new(dynamo::DynamoSecrets::new(
                 ddb.clone(),
@@ -908,6 +1026,7 @@ mod tests {
             Arc::<MemoryControl>::default(),
             Arc::<MemoryTopic>::default(),
         );
+        let holds = Arc::<memory::MemoryHolds>::default();
         let secrets = MemorySecrets::default();
         secrets
             .values
@@ -935,6 +1054,7 @@ mod tests {
                 ),
                 rates: Box::new(memory::MemoryRates::default()),
                 breakers: Breakers::default(),
+                holds: Box::new(Arc::clone(&holds)),
             },
             transport,
             parked,
@@ -1079,6 +1199,91 @@ mod tests {
         );
         let parked: Delivery = serde_json::from_str(&w.parked.letters()[0].body).unwrap();
         assert_eq!((parked.prior_attempts, parked.spent_attempts), (3, 0));
+    }
+
+    /// A message of the ordered queue, as Lambda hands it over.
+    fn ordered_message(delivery: &Delivery, id: &str, received: u32) -> SqsMessage {
+        let mut m = message(delivery, received);
+        m.message_id = Some(id.into());
+        m.receipt_handle = Some(format!("h-{id}"));
+        m.event_source_arn =
+            Some("arn:aws:sqs:eu-west-1:123456789012:hubhooks-dev-deliveries-ordered.fifo".into());
+        m.attributes
+            .insert("MessageGroupId".into(), delivery.order_group());
+        let mut attr = aws_lambda_events::event::sqs::SqsMessageAttribute::default();
+        attr.string_value = Some(delivery.id.to_string());
+        m.message_attributes.insert("deliveryId".into(), attr);
+        m
+    }
+
+    #[tokio::test]
+    async fn an_ordered_delivery_that_must_come_again_holds_back_its_case_only() {
+        // GIVEN two ordered deliveries of case g and one of case h; the
+        // receiver fails the first
+        let w = world(
+            vec![subscription(json!({"ordering": "perCase"}))],
+            ScriptedTransport::new([memory::answered(500)], memory::ok()),
+        );
+        let on = |id: &str, case: &str| Delivery {
+            ordered: true,
+            case_guid: case.into(),
+            ..memory::delivery(id, "s", "https://x/")
+        };
+        let (d1, d2, d3) = (on("d-1", "g"), on("d-2", "g"), on("d-3", "h"));
+        let mut event = SqsEvent::default();
+        event.records = vec![
+            ordered_message(&d1, "m-1", 1),
+            ordered_message(&d2, "m-2", 1),
+            ordered_message(&d3, "m-3", 1),
+        ];
+        // WHEN the batch is handled
+        let response = w.sender.handle(event).await.unwrap();
+        // THEN d-2 is not attempted: held behind d-1, visible again at once
+        // (d-1, hidden until its retry, keeps the group waiting), and the
+        // hold is counted; case h's goes out
+        let failed: Vec<&str> = response
+            .batch_item_failures
+            .iter()
+            .map(|f| f.item_identifier.as_str())
+            .collect();
+        assert_eq!(failed, ["m-1", "m-2"]);
+        let mut sent: Vec<String> = w
+            .transport
+            .attempts()
+            .iter()
+            .map(|a| a.delivery_id.clone())
+            .collect();
+        sent.sort();
+        assert_eq!(sent, ["d-1", "d-3"]);
+        let delays = w.redelivery.delays.lock().unwrap().clone();
+        assert!(
+            delays
+                .iter()
+                .any(|(h, d)| h == "h-m-1" && *d >= Duration::from_secs(24)),
+            "{delays:?}"
+        );
+        assert!(
+            delays.contains(&("h-m-2".to_owned(), Duration::ZERO)),
+            "{delays:?}"
+        );
+        // WHEN both come again, d-1 is taken
+        let mut event = SqsEvent::default();
+        event.records = vec![
+            ordered_message(&d1, "m-1", 2),
+            ordered_message(&d2, "m-2", 2),
+        ];
+        let response = w.sender.handle(event).await.unwrap();
+        assert!(response.batch_item_failures.is_empty());
+        // THEN d-2's second receipt is its first attempt
+        let attempts = w.transport.attempts();
+        let d2_attempt = attempts.iter().find(|a| a.delivery_id == "d-2").unwrap();
+        assert_eq!(d2_attempt.header("webhook-attempt"), Some("1"));
+        let d1_again = attempts
+            .iter()
+            .filter(|a| a.delivery_id == "d-1")
+            .nth(1)
+            .unwrap();
+        assert_eq!(d1_again.header("webhook-attempt"), Some("2"));
     }
 
     #[tokio::test]

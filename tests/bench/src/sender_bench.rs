@@ -161,6 +161,7 @@ pub fn sender(config: Vec<serde_json::Value>, log: Arc<EncodingLog>) -> Result<S
         ),
         rates: Box::new(hubhooks::memory::MemoryRates::default()),
         breakers: hubhooks::lambda::sender::Breakers::default(),
+        holds: Box::new(hubhooks::memory::MemoryHolds::default()),
     })
 }
 

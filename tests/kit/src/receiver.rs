@@ -45,6 +45,9 @@ struct Inner {
     retry_after: Mutex<Option<String>>,
     /// Fails this share of requests (per mille), pseudo-randomly.
     fail_per_mille: Mutex<u32>,
+    /// (text in the body, status, how many more times): answers the status
+    /// to a request whose body holds the text, that many times.
+    fail_matching: Mutex<Vec<(String, u16, u32)>>,
     notify: Notify,
 }
 
@@ -81,13 +84,25 @@ async fn record(
         at: std::time::Instant::now(),
         answered: 0,
     };
-    let status = {
-        let scripted = inner
-            .script
-            .lock()
-            .map(|mut s| s.pop_front())
-            .unwrap_or(None);
-        scripted.unwrap_or_else(|| inner.default_status.lock().map(|s| *s).unwrap_or(200))
+    let matched = inner.fail_matching.lock().ok().and_then(|mut rules| {
+        rules
+            .iter_mut()
+            .find(|(needle, _, left)| *left > 0 && received.body.contains(needle.as_str()))
+            .map(|(_, status, left)| {
+                *left -= 1;
+                *status
+            })
+    });
+    let status = match matched {
+        Some(status) => status,
+        None => {
+            let scripted = inner
+                .script
+                .lock()
+                .map(|mut s| s.pop_front())
+                .unwrap_or(None);
+            scripted.unwrap_or_else(|| inner.default_status.lock().map(|s| *s).unwrap_or(200))
+        }
     };
     let mut r = inner.received.lock().unwrap_or_else(|e| e.into_inner());
     let per_mille = inner.fail_per_mille.lock().map(|f| *f).unwrap_or(0);
@@ -151,6 +166,14 @@ impl TestReceiver {
     pub fn fail_randomly(&self, per_mille: u32) {
         if let Ok(mut f) = self.inner.fail_per_mille.lock() {
             *f = per_mille;
+        }
+    }
+
+    /// Answers `status` to the next `times` requests whose body contains
+    /// `needle` (before any script).
+    pub fn fail_matching(&self, needle: &str, status: u16, times: u32) {
+        if let Ok(mut rules) = self.inner.fail_matching.lock() {
+            rules.push((needle.to_owned(), status, times));
         }
     }
 
