@@ -135,7 +135,10 @@ async fn max_per_second_spreads_deliveries_out_without_spending_attempts() {
         .unwrap();
     }
     // THEN all 10 arrive, each once and as its first attempt (the excess
-    // was deferred, not failed), spread over at least 4 seconds
+    // was deferred, not failed), over at least five counting seconds: the
+    // counters are per clock second, so the first may come at the end of
+    // one and the last at the start of the fourth after it (about 3 s;
+    // unlimited, all 10 arrived within 32 ms)
     let got = rx.wait_for(10, Duration::from_secs(60)).await;
     let mut ids: Vec<i64> = got
         .iter()
@@ -146,7 +149,7 @@ async fn max_per_second_spreads_deliveries_out_without_spending_attempts() {
     assert!(got.iter().all(|r| r.header("webhook-attempt") == Some("1")));
     let spread = got[9].at.duration_since(got[0].at);
     println!("10 deliveries at maxPerSecond 2 took {spread:?}");
-    assert!(spread >= Duration::from_secs(4), "{spread:?}");
+    assert!(spread > Duration::from_millis(2800), "{spread:?}");
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(rx.received().len(), 10);
     assert_eq!(s.depth(&s.stack.delivery_dlq_url).await.unwrap(), 0);
