@@ -77,8 +77,14 @@ pub async fn query(
             let mut found = Vec::new();
             for day in &days {
                 for shard in 0..l::SHARDS {
-                    for item in
-                        partition(ddb, table, &l::failure_partition(day, shard), &from_sk).await?
+                    for item in partition(
+                        ddb,
+                        table,
+                        &l::failure_partition(day, shard),
+                        &from_sk,
+                        None,
+                    )
+                    .await?
                     {
                         if let Some(a) = item.get(l::ATTEMPT) {
                             found.push(record(a.clone())?);
@@ -91,7 +97,7 @@ pub async fn query(
         Filter::Case(_) | Filter::Delivery(_) => {
             let mut subscriptions = std::collections::BTreeSet::new();
             for day in &days {
-                for item in partition(ddb, table, &l::directory_partition(day), "").await? {
+                for item in partition(ddb, table, &l::directory_partition(day), "", None).await? {
                     if let Some(AttributeValue::S(s)) = item.get(l::SORT_KEY) {
                         subscriptions.insert(s.clone());
                     }
@@ -126,7 +132,7 @@ async fn pages(
     let mut found = Vec::new();
     for s in subscriptions {
         for shard in 0..l::SHARDS {
-            for item in partition(ddb, table, &l::page_partition(s, shard), from_sk).await? {
+            for item in partition(ddb, table, &l::page_partition(s, shard), from_sk, None).await? {
                 if let Some(AttributeValue::L(list)) = item.get(l::ATTEMPTS) {
                     for a in list {
                         found.push(record(a.clone())?);
@@ -150,14 +156,11 @@ pub async fn logged(
     let mut found = Vec::new();
     for shard in 0..l::SHARDS {
         let pk = l::page_partition(subscription, shard);
-        for item in partition(ddb, table, &pk, from_sk).await? {
+        for item in partition(ddb, table, &pk, from_sk, Some(to_sk)).await? {
             let sk = match item.get(l::SORT_KEY) {
                 Some(AttributeValue::S(sk)) => sk.as_str(),
                 _ => "",
             };
-            if sk > to_sk {
-                continue;
-            }
             let envelopes = match item.get(l::ENVELOPES) {
                 Some(AttributeValue::B(blob)) => hubhooks::replay::unpack(blob.as_ref())
                     .with_context(|| format!("reading the envelopes of page {pk} {sk}"))?,
@@ -183,25 +186,36 @@ fn record(value: AttributeValue) -> Result<AttemptRecord> {
     }
 }
 
-/// Every item of partition `pk` whose sort key is at least `from_sk`.
+/// Every item of partition `pk` whose sort key is at least `from_sk` (any,
+/// when empty) and at most `to_sk` (if given).
 async fn partition(
     ddb: &aws_sdk_dynamodb::Client,
     table: &str,
     pk: &str,
     from_sk: &str,
+    to_sk: Option<&str>,
 ) -> Result<Vec<std::collections::HashMap<String, AttributeValue>>> {
     let mut req = ddb
         .query()
         .table_name(table)
         .expression_attribute_names("#pk", l::PARTITION_KEY)
         .expression_attribute_values(":pk", AttributeValue::S(pk.to_owned()));
-    req = if from_sk.is_empty() {
-        req.key_condition_expression("#pk = :pk")
-    } else {
-        req.key_condition_expression("#pk = :pk AND #sk >= :from")
-            .expression_attribute_names("#sk", l::SORT_KEY)
-            .expression_attribute_values(":from", AttributeValue::S(from_sk.to_owned()))
+    let condition = match (from_sk.is_empty(), to_sk) {
+        (true, None) => "#pk = :pk",
+        (false, None) => "#pk = :pk AND #sk >= :from",
+        (true, Some(_)) => "#pk = :pk AND #sk <= :to",
+        (false, Some(_)) => "#pk = :pk AND #sk BETWEEN :from AND :to",
     };
+    req = req.key_condition_expression(condition);
+    if condition.contains("#sk") {
+        req = req.expression_attribute_names("#sk", l::SORT_KEY);
+    }
+    if !from_sk.is_empty() {
+        req = req.expression_attribute_values(":from", AttributeValue::S(from_sk.to_owned()));
+    }
+    if let Some(to) = to_sk {
+        req = req.expression_attribute_values(":to", AttributeValue::S(to.to_owned()));
+    }
     let mut pages = req.into_paginator().send();
     let mut out = Vec::new();
     while let Some(page) = pages.next().await {

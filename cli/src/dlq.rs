@@ -6,12 +6,8 @@
 //! is sent twice, with the same delivery id, which receivers deduplicate.
 //! Messages held while a replay runs come back after `hold` if it stops.
 use anyhow::{Context, Result};
-use aws_sdk_sqs::types::{
-    ChangeMessageVisibilityBatchRequestEntry, MessageAttributeValue, MessageSystemAttributeName,
-};
-use hubhooks::adapters::sqs::{
-    ATTR_DELIVERY_ID, ATTR_EVENT_TYPE, ATTR_ORIGIN, ATTR_REASON, ATTR_SUBSCRIPTION_ID,
-};
+use aws_sdk_sqs::types::{ChangeMessageVisibilityBatchRequestEntry, MessageSystemAttributeName};
+use hubhooks::adapters::sqs::{ATTR_ORIGIN, ATTR_REASON};
 use hubhooks::delivery::Delivery;
 use hubhooks::event::EventType;
 use hubhooks::timestamp::Timestamp;
@@ -340,21 +336,13 @@ impl Replay<'_> {
 
     async fn send_then_delete(&self, l: &Letter) -> Result<()> {
         let d = l.delivery.as_ref().context("not a delivery")?;
-        let attr = |v: &str| {
-            MessageAttributeValue::builder()
-                .data_type("String")
-                .string_value(v)
-                .build()
-        };
         self.sqs
             .send_message()
             .queue_url(self.queue_url)
             .message_body(&l.body)
             // As the router sends it: the subscription is its fair-queue group.
             .message_group_id(d.subscription_id.as_str())
-            .message_attributes(ATTR_DELIVERY_ID, attr(&d.id)?)
-            .message_attributes(ATTR_SUBSCRIPTION_ID, attr(&d.subscription_id)?)
-            .message_attributes(ATTR_EVENT_TYPE, attr(d.event_type.as_str())?)
+            .set_message_attributes(Some(hubhooks::adapters::sqs::delivery_attributes(d)))
             .send()
             .await
             .map_err(crate::aws::sdk_err)

@@ -186,10 +186,7 @@ impl SenderSettings {
                         problem: format!("`{s}` is not a whole number of hours: {e}"),
                     })?,
             },
-            notice_topic_arn: env
-                .get("NOTICE_TOPIC_ARN")
-                .map(|s| s.trim().to_owned())
-                .filter(|s| !s.is_empty()),
+            notice_topic_arn: optional(env, "NOTICE_TOPIC_ARN"),
             attempt_log_bodies: match env.get("ATTEMPT_LOG_BODIES").as_deref().map(str::trim) {
                 None | Some("") | Some("true") => true,
                 Some("false") => false,

@@ -65,7 +65,7 @@ pub mod delivery_log {
     }
 
     /// A rate counter's or hold counter's count (N).
-    pub const RATE_COUNT: &str = "n";
+    pub const COUNT: &str = "n";
 
     /// `2026-11-23` of a contract timestamp `2026-11-23T01:40:20.123Z`.
     pub fn day(at: &str) -> &str {

@@ -12,6 +12,16 @@ const GUID: &str = "c3d9b1e2-6a47-4f0e-8b5d-91e2f7a0c6d3";
 const TIMEOUT: Duration = Duration::from_secs(2);
 const STATUSES: i64 = 40;
 
+/// The one case every status belongs to.
+fn case() -> serde_json::Value {
+    json!({"guid": GUID, "id": 5, "partnerId": PARTNER, "serviceProviderId": 1004})
+}
+
+fn status(id: i64) -> serde_json::Value {
+    json!({"caseId": 5, "id": id, "guid": GUID, "key": format!("k{id}"),
+           "name": "a status", "createdAt": "2024-05-01T10:00:00.000Z"})
+}
+
 /// Accepts connections and never answers: a receiver that hangs for the
 /// whole timeout of every attempt. Counts the connections.
 async fn silent_receiver() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
@@ -40,12 +50,7 @@ async fn worst_latency(
     let mut written = std::collections::HashMap::new();
     for id in ids.clone() {
         written.insert(id, Instant::now());
-        s.put_status(
-            &json!({"caseId": 5, "id": id, "guid": GUID, "key": format!("k{id}"),
-                             "name": "a status", "createdAt": "2024-05-01T10:00:00.000Z"}),
-        )
-        .await
-        .unwrap();
+        s.put_status(&status(id)).await.unwrap();
     }
     let got = fast.wait_for(expect, Duration::from_secs(90)).await;
     assert_eq!(got.len(), expect);
@@ -73,9 +78,7 @@ async fn a_receiver_that_hangs_delays_another_subscription_by_at_most_one_timeou
     s.put_config(&[sub("fast", fast.url("/fast"), 5000)])
         .await
         .unwrap();
-    s.put_case(&json!({"guid": GUID, "id": 5, "partnerId": PARTNER, "serviceProviderId": 1004}))
-        .await
-        .unwrap();
+    s.put_case(&case()).await.unwrap();
     let _runner = s.run().await.unwrap();
     let control = worst_latency(&s, &fast, 1..=STATUSES, STATUSES as usize).await;
     // WHEN `slow` subscribes too, with a receiver that never answers
@@ -121,18 +124,11 @@ async fn max_per_second_spreads_deliveries_out_without_spending_attempts() {
         "maxPerSecond": 2, "destination": {"method": "POST", "url": rx.url("/paced")}})])
         .await
         .unwrap();
-    s.put_case(&json!({"guid": GUID, "id": 5, "partnerId": PARTNER, "serviceProviderId": 1004}))
-        .await
-        .unwrap();
+    s.put_case(&case()).await.unwrap();
     let _runner = s.run().await.unwrap();
     // WHEN 10 statuses are written at once
     for id in 1..=10 {
-        s.put_status(
-            &json!({"caseId": 5, "id": id, "guid": GUID, "key": format!("k{id}"),
-                             "name": "a status", "createdAt": "2024-05-01T10:00:00.000Z"}),
-        )
-        .await
-        .unwrap();
+        s.put_status(&status(id)).await.unwrap();
     }
     // THEN all 10 arrive, each once and as its first attempt (the excess
     // was deferred, not failed), over at least five counting seconds: the

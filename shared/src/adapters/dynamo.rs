@@ -225,21 +225,10 @@ impl DynamoSubscriptionControl {
 #[async_trait]
 impl crate::ports::SubscriptionControl for DynamoSubscriptionControl {
     async fn disable(&self, subscription_id: &str, reason: &str) -> Result<(), IoError> {
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .key(CONFIG_KEY, AttributeValue::S(subscription_id.to_owned()))
-            .update_expression("SET #r = :r, #a = :a")
+        self.disabling(subscription_id, reason)
             .condition_expression("attribute_exists(#id) AND #k = :sub")
-            .expression_attribute_names("#r", "disabledReason")
-            .expression_attribute_names("#a", "disabledAt")
             .expression_attribute_names("#id", CONFIG_KEY)
             .expression_attribute_names("#k", "kind")
-            .expression_attribute_values(":r", AttributeValue::S(reason.to_owned()))
-            .expression_attribute_values(
-                ":a",
-                AttributeValue::S(Timestamp::now().to_contract_string()),
-            )
             .expression_attribute_values(":sub", AttributeValue::S("subscription".into()))
             .send()
             .await
@@ -298,20 +287,11 @@ impl crate::ports::SubscriptionControl for DynamoSubscriptionControl {
             .expression_attribute_names("#f", FAILING_SINCE)
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            // Another attempt ended it first (or the item is gone).
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(IoError::new(
-                format!("UpdateItem {} {subscription_id} (failingSince)", self.table),
-                DisplayErrorContext(e),
-            )),
-        }
+        // Not there: another attempt ended it first (or the item is gone).
+        met(result, || {
+            format!("UpdateItem {} {subscription_id} (failingSince)", self.table)
+        })
+        .map(|_| ())
     }
 
     async fn disable_failing(
@@ -321,38 +301,63 @@ impl crate::ports::SubscriptionControl for DynamoSubscriptionControl {
         reason: &str,
     ) -> Result<bool, IoError> {
         let result = self
-            .client
+            .disabling(subscription_id, reason)
+            // Only the streak that began at `since`: a success meanwhile
+            // removed it, and a disabled subscription keeps its first reason.
+            .condition_expression("#f = :since AND attribute_not_exists(#a)")
+            .expression_attribute_names("#f", FAILING_SINCE)
+            .expression_attribute_values(":since", AttributeValue::S(since.to_contract_string()))
+            .send()
+            .await;
+        met(result, || {
+            format!("UpdateItem {} {subscription_id}", self.table)
+        })
+    }
+}
+
+impl DynamoSubscriptionControl {
+    /// The update that disables: the operational `disabledReason` and
+    /// `disabledAt` (`#a`); the caller adds its condition.
+    fn disabling(
+        &self,
+        subscription_id: &str,
+        reason: &str,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        self.client
             .update_item()
             .table_name(&self.table)
             .key(CONFIG_KEY, AttributeValue::S(subscription_id.to_owned()))
             .update_expression("SET #r = :r, #a = :a")
-            // Only the streak that began at `since`: a success meanwhile
-            // removed it, and a disabled subscription keeps its first reason.
-            .condition_expression("#f = :since AND attribute_not_exists(#a)")
             .expression_attribute_names("#r", "disabledReason")
             .expression_attribute_names("#a", "disabledAt")
-            .expression_attribute_names("#f", FAILING_SINCE)
             .expression_attribute_values(":r", AttributeValue::S(reason.to_owned()))
             .expression_attribute_values(
                 ":a",
                 AttributeValue::S(Timestamp::now().to_contract_string()),
             )
-            .expression_attribute_values(":since", AttributeValue::S(since.to_contract_string()))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(IoError::new(
-                format!("UpdateItem {} {subscription_id}", self.table),
-                DisplayErrorContext(e),
-            )),
+    }
+}
+
+/// Whether a conditional update's condition held: a failed condition is an
+/// answer, not an error. `what` names the call in an error.
+fn met<T>(
+    result: Result<
+        T,
+        aws_sdk_dynamodb::error::SdkError<
+            aws_sdk_dynamodb::operation::update_item::UpdateItemError,
+        >,
+    >,
+    what: impl FnOnce() -> String,
+) -> Result<bool, IoError> {
+    match result {
+        Ok(_) => Ok(true),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+        {
+            Ok(false)
         }
+        Err(e) => Err(IoError::new(what(), DisplayErrorContext(e))),
     }
 }
 
@@ -559,104 +564,75 @@ impl DynamoAttemptLog {
     }
 }
 
-/// `maxPerSecond` counters in the delivery log table: one item per
-/// subscription and second (`rate#<subscription>`, sk the epoch second),
-/// counted with an atomic ADD, expiring after a day.
-pub struct DynamoRateLimits {
+/// Counters in the delivery log table, each an item counted up with an
+/// atomic ADD and expiring by its TTL: `maxPerSecond` (`rate#<subscription>`,
+/// sk the epoch second, kept a day) and held-back receipts of ordered
+/// deliveries (`held#<delivery id>`, sk `-`, kept 14 days: SQS's longest
+/// retention).
+pub struct DynamoCounters {
     client: Client,
     table: String,
 }
 
-impl DynamoRateLimits {
+impl DynamoCounters {
     pub fn new(client: Client, table: String) -> Self {
-        DynamoRateLimits { client, table }
+        DynamoCounters { client, table }
     }
-}
 
-#[async_trait]
-impl crate::ports::RateLimits for DynamoRateLimits {
-    async fn admit(&self, subscription_id: &str, per_second: u32) -> Result<bool, IoError> {
+    fn key(pk: String, sk: String) -> HashMap<String, AttributeValue> {
         use crate::tables::delivery_log as l;
-        let second = chrono::Utc::now().timestamp();
+        HashMap::from([
+            (l::PARTITION_KEY.to_owned(), AttributeValue::S(pk)),
+            (l::SORT_KEY.to_owned(), AttributeValue::S(sk)),
+        ])
+    }
+
+    /// Counts one on (`pk`, `sk`), kept `keep_secs`; the new count.
+    async fn bump(&self, pk: String, sk: String, keep_secs: i64) -> Result<u64, IoError> {
+        use crate::tables::delivery_log as l;
+        let expires = chrono::Utc::now().timestamp() + keep_secs;
         let out = self
             .client
             .update_item()
             .table_name(&self.table)
-            .key(
-                l::PARTITION_KEY,
-                AttributeValue::S(l::rate_partition(subscription_id)),
-            )
-            .key(l::SORT_KEY, AttributeValue::S(second.to_string()))
+            .set_key(Some(Self::key(pk.clone(), sk)))
             .update_expression("ADD #n :one SET #ttl = :ttl")
-            .expression_attribute_names("#n", l::RATE_COUNT)
+            .expression_attribute_names("#n", l::COUNT)
             .expression_attribute_names("#ttl", l::TTL)
             .expression_attribute_values(":one", AttributeValue::N("1".into()))
-            .expression_attribute_values(":ttl", AttributeValue::N((second + 86_400).to_string()))
+            .expression_attribute_values(":ttl", AttributeValue::N(expires.to_string()))
             .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
             .send()
             .await
             .map_err(|e| {
                 IoError::new(
-                    format!("UpdateItem {} (rate of {subscription_id})", self.table),
+                    format!("UpdateItem {} ({pk})", self.table),
                     DisplayErrorContext(e),
                 )
             })?;
-        let count = match out.attributes().and_then(|a| a.get(l::RATE_COUNT)) {
-            Some(AttributeValue::N(n)) => n.parse::<u64>().unwrap_or(u64::MAX),
+        // A count it cannot read is over any limit.
+        Ok(match out.attributes().and_then(|a| a.get(l::COUNT)) {
+            Some(AttributeValue::N(n)) => n.parse().unwrap_or(u64::MAX),
             _ => u64::MAX,
-        };
-        Ok(count <= u64::from(per_second))
-    }
-}
-
-/// Held-back receipts of ordered deliveries in the delivery log table
-/// (`held#<delivery id>`, sk `-`, count `n`), kept 14 days (SQS's longest
-/// retention).
-pub struct DynamoHolds {
-    client: Client,
-    table: String,
-}
-
-impl DynamoHolds {
-    pub fn new(client: Client, table: String) -> Self {
-        DynamoHolds { client, table }
-    }
-
-    fn key(delivery_id: &str) -> [(String, AttributeValue); 2] {
-        use crate::tables::delivery_log as l;
-        [
-            (
-                l::PARTITION_KEY.to_owned(),
-                AttributeValue::S(l::held_partition(delivery_id)),
-            ),
-            (l::SORT_KEY.to_owned(), AttributeValue::S("-".into())),
-        ]
+        })
     }
 }
 
 #[async_trait]
-impl crate::ports::Holds for DynamoHolds {
+impl crate::ports::RateLimits for DynamoCounters {
+    async fn admit(&self, subscription_id: &str, per_second: u32) -> Result<bool, IoError> {
+        let second = chrono::Utc::now().timestamp();
+        let pk = crate::tables::delivery_log::rate_partition(subscription_id);
+        let count = self.bump(pk, second.to_string(), 86_400).await?;
+        Ok(count <= u64::from(per_second))
+    }
+}
+
+#[async_trait]
+impl crate::ports::Holds for DynamoCounters {
     async fn hold(&self, delivery_id: &str) -> Result<(), IoError> {
-        use crate::tables::delivery_log as l;
-        let expires = chrono::Utc::now().timestamp() + 14 * 86_400;
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(Self::key(delivery_id).into_iter().collect()))
-            .update_expression("ADD #n :one SET #ttl = :ttl")
-            .expression_attribute_names("#n", l::RATE_COUNT)
-            .expression_attribute_names("#ttl", l::TTL)
-            .expression_attribute_values(":one", AttributeValue::N("1".into()))
-            .expression_attribute_values(":ttl", AttributeValue::N(expires.to_string()))
-            .send()
-            .await
-            .map_err(|e| {
-                IoError::new(
-                    format!("UpdateItem {} (holds of {delivery_id})", self.table),
-                    DisplayErrorContext(e),
-                )
-            })?;
-        Ok(())
+        let pk = crate::tables::delivery_log::held_partition(delivery_id);
+        self.bump(pk, "-".into(), 14 * 86_400).await.map(|_| ())
     }
 
     async fn held(&self, delivery_id: &str) -> Result<u32, IoError> {
@@ -665,7 +641,7 @@ impl crate::ports::Holds for DynamoHolds {
             .client
             .get_item()
             .table_name(&self.table)
-            .set_key(Some(Self::key(delivery_id).into_iter().collect()))
+            .set_key(Some(Self::key(l::held_partition(delivery_id), "-".into())))
             .consistent_read(true)
             .send()
             .await
@@ -675,7 +651,7 @@ impl crate::ports::Holds for DynamoHolds {
                     DisplayErrorContext(e),
                 )
             })?;
-        Ok(match out.item().and_then(|i| i.get(l::RATE_COUNT)) {
+        Ok(match out.item().and_then(|i| i.get(l::COUNT)) {
             Some(AttributeValue::N(n)) => n.parse().unwrap_or(0),
             _ => 0,
         })

@@ -28,6 +28,24 @@ fn string_attr(value: &str) -> MessageAttributeValue {
         .expect("data_type is set")
 }
 
+/// The message attributes of a delivery's message (on the delivery queues
+/// and when it is sent back from the DLQ): filtering without parsing.
+pub fn delivery_attributes(
+    d: &Delivery,
+) -> std::collections::HashMap<String, MessageAttributeValue> {
+    std::collections::HashMap::from([
+        (ATTR_DELIVERY_ID.to_owned(), string_attr(&d.id)),
+        (
+            ATTR_SUBSCRIPTION_ID.to_owned(),
+            string_attr(&d.subscription_id),
+        ),
+        (
+            ATTR_EVENT_TYPE.to_owned(),
+            string_attr(d.event_type.as_str()),
+        ),
+    ])
+}
+
 pub struct SqsDeliveryQueue {
     client: Client,
     queue_url: String,
@@ -219,9 +237,7 @@ fn entries(
             let entry = SendMessageBatchRequestEntry::builder()
                 .id(i.to_string())
                 .message_body(&bodies[i])
-                .message_attributes(ATTR_DELIVERY_ID, string_attr(&d.id))
-                .message_attributes(ATTR_SUBSCRIPTION_ID, string_attr(&d.subscription_id))
-                .message_attributes(ATTR_EVENT_TYPE, string_attr(d.event_type.as_str()));
+                .set_message_attributes(Some(delivery_attributes(d)));
             let entry = if ordered {
                 entry
                     .message_group_id(d.order_group())
@@ -356,9 +372,7 @@ impl crate::ports::Redelivery for SqsRedelivery {
             .message_body(delivery.to_message())
             .delay_seconds(secs)
             .message_group_id(delivery.subscription_id.as_str())
-            .message_attributes(ATTR_DELIVERY_ID, string_attr(&delivery.id))
-            .message_attributes(ATTR_SUBSCRIPTION_ID, string_attr(&delivery.subscription_id))
-            .message_attributes(ATTR_EVENT_TYPE, string_attr(delivery.event_type.as_str()))
+            .set_message_attributes(Some(delivery_attributes(delivery)))
             .send()
             .await
             .map_err(|e| {

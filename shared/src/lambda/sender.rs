@@ -943,7 +943,7 @@ impl Sender {
                 settings.delivery_queue_url,
                 settings.ordered_queue_url,
             )),
-            holds: Box::new(dynamo::DynamoHolds::new(
+            holds: Box::new(dynamo::DynamoCounters::new(
                 ddb.clone(),
                 settings.deliveries_table.clone(),
             )),
@@ -959,7 +959,7 @@ impl Sender {
                 s3::client(sdk),
                 settings.payload_bucket,
             )),
-            rates: Box::new(dynamo::DynamoRateLimits::new(
+            rates: Box::new(dynamo::DynamoCounters::new(
                 ddb.clone(),
                 settings.deliveries_table.clone(),
             )),
