@@ -1,6 +1,6 @@
 //! Timestamps as the contract writes them: ISO 8601, UTC, milliseconds, `Z`
 //! (`2019-01-22T11:29:38.258Z`), whatever form the table stored.
-use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
+use chrono::{DateTime, Datelike, SecondsFormat, TimeZone, Timelike, Utc};
 use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
@@ -23,19 +23,69 @@ impl Timestamp {
     }
 
     pub fn to_contract_string(&self) -> String {
-        self.0.to_rfc3339_opts(SecondsFormat::Millis, true)
+        let mut buf = [0; 24];
+        match self.contract_form(&mut buf) {
+            Some(s) => s.to_owned(),
+            None => self.0.to_rfc3339_opts(SecondsFormat::Millis, true),
+        }
+    }
+
+    /// The contract's form written into `buf` without allocating: every
+    /// envelope and body carries timestamps, and chrono's formatter was a
+    /// twentieth of the router's work. `None` (chrono writes it) for years
+    /// outside 0000–9999 and leap seconds.
+    fn contract_form<'b>(&self, buf: &'b mut [u8; 24]) -> Option<&'b str> {
+        let t = &self.0;
+        let (year, nanos) = (t.year(), t.nanosecond());
+        if !(0..=9999).contains(&year) || nanos >= 1_000_000_000 {
+            return None;
+        }
+        let mut put = |at: usize, value: u32, digits: usize| {
+            let mut v = value;
+            for i in (at..at + digits).rev() {
+                buf[i] = b'0' + (v % 10) as u8;
+                v /= 10;
+            }
+        };
+        put(0, year as u32, 4);
+        put(5, t.month(), 2);
+        put(8, t.day(), 2);
+        put(11, t.hour(), 2);
+        put(14, t.minute(), 2);
+        put(17, t.second(), 2);
+        put(20, nanos / 1_000_000, 3);
+        for (at, c) in [
+            (4, b'-'),
+            (7, b'-'),
+            (10, b'T'),
+            (13, b':'),
+            (16, b':'),
+            (19, b'.'),
+            (23, b'Z'),
+        ] {
+            buf[at] = c;
+        }
+        std::str::from_utf8(buf).ok()
     }
 }
 
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.to_contract_string())
+        let mut buf = [0; 24];
+        match self.contract_form(&mut buf) {
+            Some(s) => f.write_str(s),
+            None => f.write_str(&self.to_contract_string()),
+        }
     }
 }
 
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_contract_string())
+        let mut buf = [0; 24];
+        match self.contract_form(&mut buf) {
+            Some(text) => s.serialize_str(text),
+            None => s.serialize_str(&self.to_contract_string()),
+        }
     }
 }
 
@@ -109,6 +159,38 @@ mod tests {
         }
         let t: Timestamp = serde_json::from_str("1548156578258").unwrap();
         assert_eq!(t.to_string(), "2019-01-22T11:29:38.258Z");
+    }
+
+    #[test]
+    fn the_fast_form_is_chronos_form() {
+        let chrono_form = |t: &Timestamp| t.0.to_rfc3339_opts(SecondsFormat::Millis, true);
+        // Every millisecond pattern, both ends of the four-digit years, a
+        // leap day, a leap second and years chrono writes differently.
+        let mut cases: Vec<Timestamp> = (0..2000)
+            .map(|i| Timestamp::from_millis(1_548_156_578_000 + i * 7_919_111).unwrap())
+            .collect();
+        for s in [
+            "0000-01-01T00:00:00.000Z",
+            "9999-12-31T23:59:59.999Z",
+            "2024-02-29T23:59:59.999999Z",
+            "1970-01-01T00:00:00Z",
+        ] {
+            cases.push(Timestamp::parse(s).unwrap());
+        }
+        cases.push(Timestamp(
+            chrono::NaiveDate::from_ymd_opt(2016, 12, 31)
+                .unwrap()
+                .and_hms_milli_opt(23, 59, 59, 1_500)
+                .unwrap()
+                .and_utc(),
+        ));
+        cases.push(Timestamp::from_millis(-62_198_755_200_000).unwrap()); // year -1
+        cases.push(Timestamp::from_millis(253_402_300_800_000).unwrap()); // year 10000
+        for t in &cases {
+            assert_eq!(t.to_contract_string(), chrono_form(t));
+            assert_eq!(t.to_string(), chrono_form(t));
+            assert_eq!(serde_json::to_value(t).unwrap(), chrono_form(t).as_str());
+        }
     }
 
     #[test]

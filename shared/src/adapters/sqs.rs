@@ -98,7 +98,26 @@ pub fn pack(sizes: &[usize]) -> (Vec<Vec<usize>>, Vec<usize>) {
 /// The queue messages of `deliveries` and their sizes as SQS counts them
 /// (body and attributes).
 pub fn messages(deliveries: &[Delivery]) -> (Vec<String>, Vec<usize>) {
-    let bodies: Vec<String> = deliveries.iter().map(Delivery::to_message).collect();
+    // The router hands over a record's deliveries together, and the
+    // recipients of one type and version share a body: escape each body
+    // once (a record makes a few distinct bodies; comparing is cheap).
+    let mut escaped: Vec<(&str, Box<serde_json::value::RawValue>)> = Vec::new();
+    let bodies: Vec<String> = deliveries
+        .iter()
+        .map(|d| {
+            let at = match escaped.iter().position(|(text, _)| *text == d.body) {
+                Some(at) => at,
+                None => {
+                    if escaped.len() == 8 {
+                        escaped.remove(0);
+                    }
+                    escaped.push((&d.body, d.body_json()));
+                    escaped.len() - 1
+                }
+            };
+            d.to_message_with(&escaped[at].1)
+        })
+        .collect();
     let sizes = bodies
         .iter()
         .zip(deliveries)
