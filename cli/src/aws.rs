@@ -1,5 +1,5 @@
 //! SDK config for the CLI: AWS's usual chain, or a local endpoint (moto).
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_config::{Region, SdkConfig};
 use aws_sdk_dynamodb::config::Credentials;
 
 /// With an endpoint (the local stack), region and credentials default to
@@ -14,7 +14,7 @@ pub async fn sdk_config_with(
     profile: Option<&str>,
     region: Option<&str>,
 ) -> SdkConfig {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    let mut loader = hubhooks::adapters::aws_sdk_loader();
     if let Some(p) = profile {
         loader = loader.profile_name(p);
     }

@@ -15,10 +15,25 @@ async fn main() {
     }
 }
 
+/// JSON lines on stderr at `RUST_LOG`'s directives (`hubhooks=info,warn`),
+/// else warnings: stdout is for what the command prints.
+fn init_logs() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_current_span(false)
+        .with_ansi(false)
+        .with_target(false)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
 async fn run(cli: Cli) -> Result<()> {
     if !matches!(cli.command, Command::Demo) || std::env::var_os("RUST_LOG").is_some() {
         // Logs go to stderr; stdout is for what the command prints.
-        hubhooks::telemetry::init_stderr();
+        init_logs();
     }
     let ctx = Ctx {
         dep: Deployment::new(&cli.prefix),

@@ -1,14 +1,18 @@
 //! Logs as JSON lines (CloudWatch Logs Insights can query every field).
-use tracing_subscriber::EnvFilter;
+use std::str::FromStr;
+use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
-/// The Lambdas' logs, set up as the Lambda runtime does it: the level from
-/// `AWS_LAMBDA_LOG_LEVEL` (the function's ApplicationLogLevel), else
-/// `RUST_LOG`, else info; JSON when `AWS_LAMBDA_LOG_FORMAT` is `JSON` (the
-/// template's LoggingConfig), with the invocation's span on every line, so
-/// each line carries its `requestId`.
+/// The Lambdas' logs, set up as the Lambda runtime's own
+/// `init_default_subscriber` does: the level from `AWS_LAMBDA_LOG_LEVEL` (the
+/// function's ApplicationLogLevel), else `RUST_LOG`, else info; JSON when
+/// `AWS_LAMBDA_LOG_FORMAT` is `JSON` (the template's LoggingConfig), with the
+/// invocation's span on every line, so each line carries its `requestId`.
+/// One level, not the runtime's per-target filter: that filter brought a
+/// regex engine of about half a megabyte into each binary
+/// (docs/benchmarks.md).
 pub fn init() {
-    lambda_runtime::tracing::init_default_subscriber();
+    init_with_writer(std::io::stdout);
 }
 
 /// The same, writing to `writer` (for tests).
@@ -16,27 +20,20 @@ pub fn init_with_writer<W>(writer: W)
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
-    lambda_runtime::tracing::init_default_subscriber_with_writer(writer);
-}
-
-/// The same, on stderr: for the `hubhooks` command, whose stdout is what it
-/// prints (tables, JSON for scripts).
-pub fn init_stderr() {
-    install("warn", std::io::stderr);
-}
-
-fn install<W>(default_level: &str, writer: W)
-where
-    W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
-{
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
-    let _ = tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(filter)
-        .with_current_span(false)
-        .with_ansi(false)
+    let format = std::env::var("AWS_LAMBDA_LOG_FORMAT").unwrap_or_default();
+    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL").or_else(|_| std::env::var("RUST_LOG"));
+    let level =
+        LevelFilter::from_str(level.as_deref().unwrap_or("INFO")).unwrap_or(LevelFilter::INFO);
+    let logs = tracing_subscriber::fmt()
         .with_target(false)
-        .with_writer(writer)
-        .try_init();
+        .without_time()
+        .with_ansi(false)
+        .with_max_level(level)
+        .with_writer(writer);
+    // Err: a subscriber is set already (a test, a second call).
+    let _ = if format.eq_ignore_ascii_case("json") {
+        logs.json().try_init()
+    } else {
+        logs.try_init()
+    };
 }

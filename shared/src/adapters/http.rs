@@ -76,6 +76,7 @@ impl HttpTransport {
     /// `proxy`: the deployment's explicit proxy; without one no proxy is
     /// used, whatever the environment says.
     pub fn new(egress: AllowList, proxy: Option<&str>) -> Result<Self, reqwest::Error> {
+        super::tls::install();
         let mut builder = reqwest::Client::builder().no_proxy();
         if let Some(p) = proxy {
             builder = builder.proxy(reqwest::Proxy::all(p)?);

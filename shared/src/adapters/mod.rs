@@ -13,7 +13,29 @@ use async_trait::async_trait;
 /// The SDK config from the usual chain (env, profile, role); honours
 /// `AWS_ENDPOINT_URL`, which is how the local stack points it at moto.
 pub async fn aws_sdk_config() -> aws_config::SdkConfig {
-    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+    aws_sdk_loader().load().await
+}
+
+/// The SDK's config loader with our HTTPS client: hyper 1 and rustls on
+/// ring, as reqwest and lapin use. The SDK's own default client would bring
+/// aws-lc-rs, a second crypto library of about a megabyte.
+pub fn aws_sdk_loader() -> aws_config::ConfigLoader {
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    tls::install();
+    let client = aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https();
+    aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(client)
+}
+
+/// The process's TLS crypto.
+pub mod tls {
+    /// Makes ring the process's rustls provider, which reqwest and lapin
+    /// use; idempotent. Called before any TLS client is built.
+    pub fn install() {
+        // Err means a provider is installed already: ring, by an earlier call.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
 }
 
 /// Resolves `host` and checks every address it has against the SSRF guard
