@@ -14,7 +14,8 @@ pub async fn sdk_config_with(
     profile: Option<&str>,
     region: Option<&str>,
 ) -> SdkConfig {
-    let mut loader = hubhooks::adapters::aws_sdk_loader();
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(hubhooks::adapters::https_client());
     if let Some(p) = profile {
         loader = loader.profile_name(p);
     }

@@ -45,6 +45,61 @@ fn required(env: &dyn Env, name: &'static str) -> Result<String, SettingsError> 
     }
 }
 
+/// What the SDK needs, as Lambda sets it: the execution role's keys
+/// (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`) and
+/// `AWS_REGION`; `AWS_ENDPOINT_URL` points every client elsewhere (the local
+/// stack, where keys may be absent and harmless local ones are used).
+#[derive(Clone, PartialEq, Eq)]
+pub struct AwsEnvironment {
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: Option<String>,
+    pub endpoint_url: Option<String>,
+}
+
+impl std::fmt::Debug for AwsEnvironment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the keys.
+        f.debug_struct("AwsEnvironment")
+            .field("region", &self.region)
+            .field("access_key_id", &self.access_key_id)
+            .field("endpoint_url", &self.endpoint_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AwsEnvironment {
+    pub fn from_env() -> Result<Self, SettingsError> {
+        Self::read(&ProcessEnv)
+    }
+
+    pub fn read(env: &dyn Env) -> Result<Self, SettingsError> {
+        let endpoint_url = optional(env, "AWS_ENDPOINT_URL");
+        let region =
+            match optional(env, "AWS_REGION").or_else(|| optional(env, "AWS_DEFAULT_REGION")) {
+                Some(r) => r,
+                None if endpoint_url.is_some() => "us-east-1".to_owned(),
+                None => required(env, "AWS_REGION")?,
+            };
+        let (access_key_id, secret_access_key) = match optional(env, "AWS_ACCESS_KEY_ID") {
+            Some(id) => (id, required(env, "AWS_SECRET_ACCESS_KEY")?),
+            None if endpoint_url.is_some() => ("local".to_owned(), "local".to_owned()),
+            None => Err(SettingsError {
+                name: "AWS_ACCESS_KEY_ID",
+                problem: "is not set (Lambda sets it from the function's role)".into(),
+            })?,
+        };
+        Ok(AwsEnvironment {
+            region,
+            access_key_id,
+            secret_access_key,
+            session_token: optional(env, "AWS_SESSION_TOKEN"),
+            endpoint_url,
+        })
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct RouterSettings {
     pub tables: TableNames,
@@ -205,5 +260,74 @@ impl SenderSettings {
                 })?,
             },
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(vars: &[(&str, &str)]) -> HashMap<String, String> {
+        vars.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn a_lambdas_aws_environment_is_its_roles_keys_and_region() {
+        let lambda = env(&[
+            ("AWS_REGION", "eu-central-1"),
+            ("AWS_ACCESS_KEY_ID", "ASIA1"),
+            ("AWS_SECRET_ACCESS_KEY", "secret"),
+            ("AWS_SESSION_TOKEN", "token"),
+        ]);
+        let aws = AwsEnvironment::read(&lambda).unwrap();
+        assert_eq!(
+            aws,
+            AwsEnvironment {
+                region: "eu-central-1".into(),
+                access_key_id: "ASIA1".into(),
+                secret_access_key: "secret".into(),
+                session_token: Some("token".into()),
+                endpoint_url: None,
+            }
+        );
+        assert!(!format!("{aws:?}").contains("secret"), "{aws:?}");
+        assert!(!format!("{aws:?}").contains("token"), "{aws:?}");
+    }
+
+    #[test]
+    fn without_keys_or_region_only_a_local_endpoint_will_do() {
+        let err = AwsEnvironment::read(&env(&[("AWS_REGION", "eu-central-1")])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "environment variable AWS_ACCESS_KEY_ID: is not set (Lambda sets it from the function's role)"
+        );
+        let err = AwsEnvironment::read(&env(&[
+            ("AWS_ACCESS_KEY_ID", "A"),
+            ("AWS_SECRET_ACCESS_KEY", "s"),
+        ]))
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "environment variable AWS_REGION: is not set"
+        );
+        let err = AwsEnvironment::read(&env(&[("AWS_REGION", "r"), ("AWS_ACCESS_KEY_ID", "A")]))
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "environment variable AWS_SECRET_ACCESS_KEY: is not set"
+        );
+        let local =
+            AwsEnvironment::read(&env(&[("AWS_ENDPOINT_URL", "http://127.0.0.1:5000")])).unwrap();
+        assert_eq!(
+            (
+                local.region.as_str(),
+                local.access_key_id.as_str(),
+                local.endpoint_url.as_deref()
+            ),
+            ("us-east-1", "local", Some("http://127.0.0.1:5000"))
+        );
     }
 }

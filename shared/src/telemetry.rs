@@ -9,7 +9,7 @@ use tracing_subscriber::fmt::MakeWriter;
 /// `AWS_LAMBDA_LOG_FORMAT` is `JSON` (the template's LoggingConfig), with the
 /// invocation's span on every line, so each line carries its `requestId`.
 /// One level, not the runtime's per-target filter: that filter brought a
-/// regex engine of about half a megabyte into each binary
+/// regex engine of 0.8 MB into each binary
 /// (docs/benchmarks.md).
 pub fn init() {
     init_with_writer(std::io::stdout);

@@ -583,3 +583,84 @@ async fn each_delivery_message_carries_its_subscription_as_its_fair_queue_group(
     groups.sort();
     assert_eq!(groups, ["p", "p", "p", "p2", "p2", "p2"]);
 }
+
+/// The Lambdas build their SDK config from what Lambda puts in their
+/// environment (not aws-config's chain): with it, the router reads the case
+/// from DynamoDB and enqueues on SQS, and the sender delivers and writes
+/// its attempt log, against moto.
+#[tokio::test]
+async fn the_lambdas_sdk_config_from_their_environment_reaches_every_service() {
+    use hubhooks::lambda::router::AwsRouter;
+    use hubhooks::settings::{AwsEnvironment, RouterSettings};
+    use std::collections::HashMap;
+    let s = Stack::start(QueueSettings::default()).await.unwrap();
+    let rx = TestReceiver::start(204).await.unwrap();
+    s.put_config(&[sub(
+        "p",
+        ("partner", PARTNER),
+        json!(["newStatus"]),
+        json!({"method": "POST", "url": rx.url("/hook")}),
+        json!([]),
+    )])
+    .await
+    .unwrap();
+    s.put_case(&case()).await.unwrap();
+    let lambda_env: HashMap<String, String> = [
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "ASIAEXAMPLE"),
+        ("AWS_SECRET_ACCESS_KEY", "example"),
+        ("AWS_SESSION_TOKEN", "session"),
+        ("AWS_ENDPOINT_URL", s.moto.endpoint.as_str()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    let sdk = hubhooks::adapters::aws_sdk_config(&AwsEnvironment::read(&lambda_env).unwrap());
+
+    let router = AwsRouter::from_aws(
+        &sdk,
+        RouterSettings {
+            tables: s.stack.tables.clone(),
+            delivery_queue_url: s.stack.delivery_queue_url.clone(),
+            ordered_queue_url: Some(s.stack.ordered_queue_url.clone()),
+            failure_queue_url: s.stack.router_failure_queue_url.clone(),
+            config_ttl: Duration::from_secs(30),
+            payload_bucket: s.stack.payload_bucket.clone(),
+        },
+    );
+    let response = router.handle(status_event(&s, 2)).await.unwrap();
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    let queued = s.drain(&s.stack.delivery_queue_url).await.unwrap();
+    assert_eq!(queued.len(), 2);
+
+    let sender = AwsSender::from_aws(
+        &sdk,
+        local_sender_settings(&s.stack, &RunnerOptions::default()),
+    )
+    .unwrap();
+    let mut event: SqsEvent = sample_event("deliveries.json");
+    let template = event.records[0].clone();
+    event.records = queued
+        .iter()
+        .enumerate()
+        .map(|(i, (body, _))| {
+            let mut m = template.clone();
+            m.message_id = Some(format!("m-{i}"));
+            m.body = Some(body.clone());
+            m
+        })
+        .collect();
+    let response = sender.handle(event).await.unwrap();
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    assert_eq!(rx.received().len(), 2);
+    let logged = s
+        .ddb
+        .scan()
+        .table_name(&s.stack.deliveries_table)
+        .send()
+        .await
+        .unwrap()
+        .items
+        .unwrap_or_default();
+    assert!(!logged.is_empty(), "the attempt log was written");
+}

@@ -1,6 +1,6 @@
 //! Sender Lambda: SQS batches of deliveries → HTTP or AMQP.
 use hubhooks::lambda::sender::AwsSender;
-use hubhooks::settings::SenderSettings;
+use hubhooks::settings::{AwsEnvironment, SenderSettings};
 use lambda_runtime::Error;
 
 #[global_allocator]
@@ -10,7 +10,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() -> Result<(), Error> {
     hubhooks::telemetry::init();
     let settings = SenderSettings::from_env()?;
-    let sdk = hubhooks::adapters::aws_sdk_config().await;
+    let sdk = hubhooks::adapters::aws_sdk_config(&AwsEnvironment::from_env()?);
     let sender = AwsSender::from_aws(&sdk, settings)?;
     let sender = &sender;
     hubhooks::lambda::serve("sender", move |event| sender.handle(event)).await

@@ -10,22 +10,53 @@ use crate::config::Destination;
 use crate::ports::{DeliveryError, Outgoing, Receipt, Transport};
 use async_trait::async_trait;
 
-/// The SDK config from the usual chain (env, profile, role); honours
-/// `AWS_ENDPOINT_URL`, which is how the local stack points it at moto.
-pub async fn aws_sdk_config() -> aws_config::SdkConfig {
-    aws_sdk_loader().load().await
+/// The Lambdas' SDK config, from what Lambda puts in the environment (the
+/// role's keys, the region; `AWS_ENDPOINT_URL` for the local stack) and our
+/// HTTPS client. Not aws-config's provider chain: profiles, SSO, web
+/// identity and STS are never used in a Lambda, and leaving them out took
+/// about 0.3 MB off each binary (docs/benchmarks.md). The `hubhooks`
+/// command keeps the whole chain.
+pub fn aws_sdk_config(env: &crate::settings::AwsEnvironment) -> aws_types::SdkConfig {
+    use aws_credential_types::Credentials;
+    use aws_credential_types::provider::SharedCredentialsProvider;
+    use aws_smithy_async::rt::sleep::{SharedAsyncSleep, TokioSleep};
+    use aws_smithy_runtime_api::client::behavior_version::BehaviorVersion;
+    use aws_smithy_types::retry::RetryConfig;
+    use aws_smithy_types::timeout::TimeoutConfig;
+    let credentials = Credentials::new(
+        &env.access_key_id,
+        &env.secret_access_key,
+        env.session_token.clone(),
+        None,
+        "environment",
+    );
+    let mut sdk = aws_types::SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(aws_types::region::Region::new(env.region.clone()))
+        .credentials_provider(SharedCredentialsProvider::new(credentials))
+        .http_client(https_client())
+        .sleep_impl(SharedAsyncSleep::new(TokioSleep::new()))
+        .time_source(aws_smithy_async::time::SharedTimeSource::default())
+        .retry_config(RetryConfig::standard())
+        // aws-config's default: 3.1 s to connect, no other limit.
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(std::time::Duration::from_millis(3100))
+                .build(),
+        );
+    sdk.set_endpoint_url(env.endpoint_url.clone());
+    sdk.build()
 }
 
-/// The SDK's config loader with our HTTPS client: hyper 1 and rustls on
-/// ring, as reqwest and lapin use. The SDK's own default client would bring
+/// The HTTPS client every SDK client uses: hyper 1 and rustls on ring, as
+/// reqwest and lapin use. The SDK's own default client would bring
 /// aws-lc-rs, a second crypto library of about a megabyte.
-pub fn aws_sdk_loader() -> aws_config::ConfigLoader {
+pub fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
     use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
     tls::install();
-    let client = aws_smithy_http_client::Builder::new()
+    aws_smithy_http_client::Builder::new()
         .tls_provider(Provider::Rustls(CryptoMode::Ring))
-        .build_https();
-    aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(client)
+        .build_https()
 }
 
 /// The process's TLS crypto.

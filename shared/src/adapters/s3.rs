@@ -18,7 +18,7 @@ impl S3Payloads {
 
 /// The client for the SDK config; path-style addressing when an endpoint is
 /// set (moto and other local stand-ins do not resolve bucket subdomains).
-pub fn client(sdk: &aws_config::SdkConfig) -> Client {
+pub fn client(sdk: &aws_types::SdkConfig) -> Client {
     let mut config = aws_sdk_s3::config::Builder::from(sdk);
     if sdk.endpoint_url().is_some() {
         config = config.force_path_style(true);

@@ -628,10 +628,7 @@ pub type AwsRouter = Router<
 >;
 
 impl AwsRouter {
-    pub fn from_aws(
-        sdk: &aws_config::SdkConfig,
-        settings: crate::settings::RouterSettings,
-    ) -> Self {
+    pub fn from_aws(sdk: &aws_types::SdkConfig, settings: crate::settings::RouterSettings) -> Self {
         use crate::adapters::{dynamo, s3, sqs};
         let ddb = aws_sdk_dynamodb::Client::new(sdk);
         let sqs_client = aws_sdk_sqs::Client::new(sdk);

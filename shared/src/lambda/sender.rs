@@ -923,7 +923,7 @@ pub type AwsSender = Sender;
 
 impl Sender {
     pub fn from_aws(
-        sdk: &aws_config::SdkConfig,
+        sdk: &aws_types::SdkConfig,
         settings: crate::settings::SenderSettings,
     ) -> Result<Self, lambda_runtime::Error> {
         use crate::adapters::{amqp, dynamo, http, s3, sqs};
