@@ -14,7 +14,7 @@ use async_trait::async_trait;
 /// role's keys, the region; `AWS_ENDPOINT_URL` for the local stack) and our
 /// HTTPS client. Not aws-config's provider chain: profiles, SSO, web
 /// identity and STS are never used in a Lambda, and leaving them out took
-/// about 0.3 MB off each binary (docs/benchmarks.md). The `hubhooks`
+/// 0.7 MB off each binary (docs/benchmarks.md). The `hubhooks`
 /// command keeps the whole chain.
 pub fn aws_sdk_config(env: &crate::settings::AwsEnvironment) -> aws_types::SdkConfig {
     use aws_credential_types::Credentials;
