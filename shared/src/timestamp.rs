@@ -23,10 +23,16 @@ impl Timestamp {
     }
 
     pub fn to_contract_string(&self) -> String {
+        self.in_contract_form(str::to_owned)
+    }
+
+    /// Hands the contract's form to `use_it`: from a stack buffer, or (the
+    /// rare cases [`Timestamp::contract_form`] leaves out) from chrono.
+    fn in_contract_form<R>(&self, use_it: impl FnOnce(&str) -> R) -> R {
         let mut buf = [0; 24];
         match self.contract_form(&mut buf) {
-            Some(s) => s.to_owned(),
-            None => self.0.to_rfc3339_opts(SecondsFormat::Millis, true),
+            Some(s) => use_it(s),
+            None => use_it(&self.0.to_rfc3339_opts(SecondsFormat::Millis, true)),
         }
     }
 
@@ -71,21 +77,13 @@ impl Timestamp {
 
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut buf = [0; 24];
-        match self.contract_form(&mut buf) {
-            Some(s) => f.write_str(s),
-            None => f.write_str(&self.to_contract_string()),
-        }
+        self.in_contract_form(|text| f.write_str(text))
     }
 }
 
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut buf = [0; 24];
-        match self.contract_form(&mut buf) {
-            Some(text) => s.serialize_str(text),
-            None => s.serialize_str(&self.to_contract_string()),
-        }
+        self.in_contract_form(|text| s.serialize_str(text))
     }
 }
 

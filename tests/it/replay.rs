@@ -68,14 +68,19 @@ async fn a_time_window_is_replayed_from_the_attempt_log_with_the_same_ids() {
         which,
         rate: Some(50),
     };
-    // The last attempts reach the log when their batch ends.
-    let all = eventually(WAIT, || async {
-        let p = replay(Which::All).plan().await.ok()?;
-        let attempts: u32 = p.deliveries.iter().map(|d| d.prior_attempts).sum();
-        (attempts == 4).then_some(p)
-    })
-    .await
-    .expect("the window holds acme's three deliveries, four attempts");
+    // The whole window's plan once the log holds `n` attempts: the last
+    // attempts reach the log when their batch ends.
+    let all_with_attempts = |n: u32| async move {
+        eventually(WAIT, || async {
+            let p = replay(Which::All).plan().await.ok()?;
+            let attempts: u32 = p.deliveries.iter().map(|d| d.prior_attempts).sum();
+            (attempts == n).then_some(p)
+        })
+        .await
+    };
+    let all = all_with_attempts(4)
+        .await
+        .expect("the window holds acme's three deliveries, four attempts");
     // A dry run (the plan) sends nothing.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(rx.received().len(), 4);
@@ -120,13 +125,9 @@ async fn a_time_window_is_replayed_from_the_attempt_log_with_the_same_ids() {
     assert_eq!(got[4].body, first[2].body, "byte for byte");
 
     // WHEN the whole window is replayed (e.g. the receiver lost its data)
-    let all = eventually(WAIT, || async {
-        let p = replay(Which::All).plan().await.ok()?;
-        let attempts: u32 = p.deliveries.iter().map(|d| d.prior_attempts).sum();
-        (attempts == 5).then_some(p)
-    })
-    .await
-    .expect("the replayed attempt is in the log");
+    let all = all_with_attempts(5)
+        .await
+        .expect("the replayed attempt is in the log");
     let mut progress = Vec::new();
     let sent = replay(Which::All)
         .send(&all, |n, d| progress.push((n, d.id.to_string())))

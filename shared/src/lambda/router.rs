@@ -109,7 +109,7 @@ type Ledger = (HashSet<u128, BuildHasherDefault<IdHasher>>, VecDeque<u128>);
 /// The keys are UUIDs (v5: SHA-1 output), already uniformly spread: folding
 /// them is hash enough, where SipHash cost a tenth of the router's work.
 #[derive(Default)]
-pub struct IdHasher(u64);
+struct IdHasher(u64);
 
 impl Hasher for IdHasher {
     fn finish(&self) -> u64 {
@@ -176,9 +176,10 @@ impl EnqueuedIds {
     /// of the router's work; of a record only partly enqueued, the
     /// deliveries that went. `sent` is in record order.
     fn remember(&self, sent: &[(usize, Delivery)], failed: &[(usize, Delivery, IoError)]) {
+        let partial: HashSet<usize> = failed.iter().map(|(i, _, _)| *i).collect();
         let mut previous = None;
         for (i, d) in sent {
-            if failed.iter().any(|(f, _, _)| f == i) {
+            if partial.contains(i) {
                 self.insert(&d.id);
             } else if previous != Some(*i) {
                 self.insert(&Self::record(&d.source));
