@@ -17,7 +17,20 @@ pub struct Receiver {
 }
 
 impl Drop for Receiver {
+    /// SIGTERM first: nginx's master stops its worker on it, where SIGKILL
+    /// orphaned the worker, which kept its port and CPU through later runs.
     fn drop(&mut self) {
+        if let Ok(pid) = libc::pid_t::try_from(self.child.id()) {
+            // SAFETY: kill(2) on our own child's pid; no memory involved.
+            unsafe { libc::kill(pid, libc::SIGTERM) };
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = self.child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -136,4 +149,65 @@ pub fn serve_builtin(port: u16) -> Result<()> {
         axum::serve(listener, app).await?;
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The pids whose parent is `parent` (from /proc).
+    fn children(parent: u32) -> Vec<u32> {
+        let Ok(dir) = std::fs::read_dir("/proc") else {
+            return Vec::new();
+        };
+        dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+            .filter(|pid| {
+                std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                    .ok()
+                    .and_then(|s| {
+                        // After the parenthesised name: state, then ppid.
+                        let rest = &s[s.rfind(')')? + 2..];
+                        rest.split(' ').nth(1)?.parse::<u32>().ok()
+                    })
+                    == Some(parent)
+            })
+            .collect()
+    }
+
+    fn alive(pid: u32) -> bool {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .is_ok_and(|s| !s[s.rfind(')').unwrap_or(0)..].starts_with(") Z"))
+    }
+
+    #[test]
+    fn stopping_nginx_stops_its_worker_too() {
+        // Without nginx the built-in receiver (one process) stands in.
+        let Some(exe) = nginx_path() else {
+            eprintln!("nginx is not installed: nothing to check");
+            return;
+        };
+        // GIVEN a running nginx receiver and its worker
+        let r = Receiver::nginx(&exe).unwrap();
+        let master = r.child.id();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut workers = children(master);
+        while workers.is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+            workers = children(master);
+        }
+        assert!(!workers.is_empty(), "nginx started no worker");
+        // WHEN the receiver is dropped
+        drop(r);
+        // THEN no worker is left listening (an orphaned worker kept the
+        // port and its CPU through every later run)
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while workers.iter().any(|w| alive(*w)) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let left: Vec<_> = workers.into_iter().filter(|w| alive(*w)).collect();
+        for w in &left {
+            let _ = Command::new("kill").args(["-9", &w.to_string()]).status();
+        }
+        assert!(left.is_empty(), "nginx workers left running: {left:?}");
+    }
 }
