@@ -132,12 +132,9 @@ async fn pages(
     let mut found = Vec::new();
     for s in subscriptions {
         for shard in 0..l::SHARDS {
-            for item in partition(ddb, table, &l::page_partition(s, shard), from_sk, None).await? {
-                if let Some(AttributeValue::L(list)) = item.get(l::ATTEMPTS) {
-                    for a in list {
-                        found.push(record(a.clone())?);
-                    }
-                }
+            let pk = l::page_partition(s, shard);
+            for item in partition(ddb, table, &pk, from_sk, None).await? {
+                found.extend(page(&pk, &item)?.into_iter().map(|(r, _)| r));
             }
         }
     }
@@ -157,26 +154,42 @@ pub async fn logged(
     for shard in 0..l::SHARDS {
         let pk = l::page_partition(subscription, shard);
         for item in partition(ddb, table, &pk, from_sk, Some(to_sk)).await? {
-            let sk = match item.get(l::SORT_KEY) {
-                Some(AttributeValue::S(sk)) => sk.as_str(),
-                _ => "",
-            };
-            let envelopes = match item.get(l::ENVELOPES) {
-                Some(AttributeValue::B(blob)) => hubhooks::replay::unpack(blob.as_ref())
-                    .with_context(|| format!("reading the envelopes of page {pk} {sk}"))?,
-                _ => Vec::new(),
-            };
-            let Some(AttributeValue::L(list)) = item.get(l::ATTEMPTS) else {
-                continue;
-            };
-            for a in list {
-                let r = record(a.clone())?;
-                let envelope = envelopes.iter().find(|d| d.id == r.delivery_id).cloned();
-                found.push((r, envelope));
-            }
+            found.extend(page(&pk, &item)?);
         }
     }
     Ok(found)
+}
+
+type Pairs = Vec<(AttemptRecord, Option<hubhooks::delivery::Delivery>)>;
+
+/// A page's records with their envelopes: the packed `page` form, or the
+/// `attempts` list and `deliveries` of pages written before it. Errors
+/// name the page.
+fn page(pk: &str, item: &std::collections::HashMap<String, AttributeValue>) -> Result<Pairs> {
+    let sk = match item.get(l::SORT_KEY) {
+        Some(AttributeValue::S(sk)) => sk.as_str(),
+        _ => "",
+    };
+    if let Some(AttributeValue::B(blob)) = item.get(l::PAGE) {
+        return Ok(hubhooks::attempt_page::unpack(blob.as_ref())
+            .with_context(|| format!("reading page {pk} {sk}"))?
+            .into_pairs());
+    }
+    let envelopes = match item.get(l::ENVELOPES) {
+        Some(AttributeValue::B(blob)) => hubhooks::attempt_page::unpack_envelopes(blob.as_ref())
+            .with_context(|| format!("reading the envelopes of page {pk} {sk}"))?,
+        _ => Vec::new(),
+    };
+    let Some(AttributeValue::L(list)) = item.get(l::ATTEMPTS) else {
+        return Ok(Vec::new());
+    };
+    list.iter()
+        .map(|a| {
+            let r = record(a.clone()).with_context(|| format!("reading page {pk} {sk}"))?;
+            let envelope = envelopes.iter().find(|d| d.id == r.delivery_id).cloned();
+            Ok((r, envelope))
+        })
+        .collect()
 }
 
 fn record(value: AttributeValue) -> Result<AttemptRecord> {

@@ -363,6 +363,77 @@ async fn the_attempt_log_shows_a_failure_then_the_success() {
     assert_eq!(out.lines().count(), 3);
 }
 
+#[tokio::test]
+async fn pages_written_before_the_packed_form_are_still_read() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use hubhooks::tables::delivery_log as l;
+    use std::io::Write;
+    // GIVEN a page as senders wrote it before `page`: the records as a list
+    // of maps, the envelopes as a gzip'd JSON array beside them
+    let e = env().await;
+    let ddb = e.ddb();
+    let d = hubhooks::memory::delivery("d-old", "acme", "https://example.com/h");
+    let record = hubhooks::attempt::AttemptRecord::new(
+        &d,
+        1,
+        &hubhooks::retry::Verdict::Delivered(hubhooks::outcome::Receipt {
+            status: 204,
+            latency: Duration::from_millis(7),
+            excerpt: String::new(),
+        }),
+        // As stored: to the millisecond.
+        hubhooks::timestamp::Timestamp::parse(
+            &hubhooks::timestamp::Timestamp::now().to_contract_string(),
+        )
+        .unwrap(),
+    );
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&serde_json::to_vec(&[&d]).unwrap()).unwrap();
+    let at = record.at.to_contract_string();
+    ddb.put_item()
+        .table_name(&e.stack.deliveries_table)
+        .item(
+            l::PARTITION_KEY,
+            AttributeValue::S(l::page_partition("acme", 2)),
+        )
+        .item(l::SORT_KEY, AttributeValue::S(format!("{at}#old-page")))
+        .item(
+            l::ATTEMPTS,
+            AttributeValue::L(vec![AttributeValue::M(
+                serde_dynamo::to_item(&record).unwrap(),
+            )]),
+        )
+        .item(l::ENVELOPES, AttributeValue::B(gz.finish().unwrap().into()))
+        .send()
+        .await
+        .unwrap();
+    // WHEN the command lists the subscription's attempts
+    let (code, out, err) = e.run(&["deliveries", "--subscription", "acme", "--json"]);
+    // THEN the old page's record is there, and a replay finds its envelope
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1, "{out}");
+    assert_eq!(lines[0]["deliveryId"], "d-old");
+    assert_eq!(lines[0]["outcome"], "delivered");
+    assert_eq!(lines[0]["status"], 204);
+    let logged =
+        hubhooks_cli::attempts::logged(&ddb, &e.stack.deliveries_table, "acme", "0000", "9999")
+            .await
+            .unwrap();
+    assert_eq!(logged.len(), 1);
+    assert_eq!(logged[0].0, record);
+    assert_eq!(
+        logged[0]
+            .1
+            .as_ref()
+            .map(hubhooks::delivery::Delivery::to_message),
+        Some(d.to_message())
+    );
+}
+
 /// The case's first status record.
 fn status() -> Value {
     json!({"caseId": 1290485, "id": 1, "guid": GUID, "key": "registered", "name": "Registered",

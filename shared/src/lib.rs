@@ -8,6 +8,7 @@
 
 pub mod adapters;
 pub mod attempt;
+pub mod attempt_page;
 pub mod audience;
 pub mod blacklist;
 pub mod case_update;

@@ -3,8 +3,8 @@
 //! was sent.
 //!
 //! Each attempt-log page (one per sender batch and subscription) carries,
-//! beside its attempt records, the envelopes of its deliveries: a gzip'd
-//! JSON array of delivery queue messages ([`pack`]). A replay re-sends them
+//! beside its attempt records, the envelopes of its deliveries
+//! ([`crate::attempt_page`]). A replay re-sends them
 //! with their delivery ids and their attempts so far (`priorAttempts`), so
 //! receivers deduplicate and `webhook-attempt` counts on; destination, auth
 //! and attempt limit are the subscription's current ones, as for any
@@ -12,36 +12,7 @@
 use crate::attempt::{AttemptOutcome, AttemptRecord};
 use crate::delivery::Delivery;
 use crate::timestamp::Timestamp;
-use flate2::Compression;
-use flate2::read::GzDecoder;
-use flate2::write::GzEncoder;
 use std::collections::HashMap;
-use std::io::{Read, Write};
-
-/// The envelopes of a page, as stored: gzip of a JSON array.
-pub fn pack(deliveries: &[&Delivery]) -> Vec<u8> {
-    // Serialized first, compressed in one write: serde's many small writes
-    // straight into the encoder cost 40 times as much.
-    let json = serde_json::to_vec(deliveries).unwrap_or_default();
-    let mut gz = GzEncoder::new(Vec::with_capacity(json.len() / 4), Compression::fast());
-    // Writing to a Vec cannot fail.
-    let _ = gz.write_all(&json);
-    gz.finish().unwrap_or_default()
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum UnpackError {
-    #[error("not gzip: {0}")]
-    Gzip(#[from] std::io::Error),
-    #[error("not a list of deliveries: {0}")]
-    Json(#[from] serde_json::Error),
-}
-
-pub fn unpack(blob: &[u8]) -> Result<Vec<Delivery>, UnpackError> {
-    let mut text = Vec::new();
-    GzDecoder::new(blob).read_to_end(&mut text)?;
-    Ok(serde_json::from_slice(&text)?)
-}
 
 /// What to replay from the window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,23 +128,6 @@ mod tests {
             }
         };
         AttemptRecord::new(d, n, &verdict, at(when))
-    }
-
-    #[test]
-    fn envelopes_survive_packing_byte_for_byte() {
-        let mut a = delivery("d-1", "s", "https://example.com/a");
-        a.body = "{\"quote\":\"\\\"\",\"unicode\":\"ø\"}".into();
-        let b = delivery("d-2", "s", "https://example.com/b");
-        let blob = pack(&[&a, &b]);
-        assert_eq!(&blob[..2], &[0x1f, 0x8b], "gzip");
-        // As queue messages (timestamps are kept to the millisecond).
-        let back: Vec<String> = unpack(&blob)
-            .unwrap()
-            .iter()
-            .map(Delivery::to_message)
-            .collect();
-        assert_eq!(back, [a.to_message(), b.to_message()]);
-        assert!(unpack(b"not gzip").is_err());
     }
 
     #[test]

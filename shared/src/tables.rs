@@ -18,8 +18,9 @@ pub const SECRETS_KEY: &str = "id";
 ///
 /// - **Pages**: the attempts one sender invocation made for one
 ///   subscription, in one item: `pk` = `sub#<subscription>#<shard>`, `sk` =
-///   `<at>#<page id>`, the records in `attempts`. A subscription's history
-///   in a window is a Query per shard.
+///   `<at>#<page id>`, the records and envelopes packed in `page`
+///   ([`crate::attempt_page`]). A subscription's history in a window is a
+///   Query per shard.
 /// - **Failures**: each failed attempt once more on its own: `pk` =
 ///   `failed#<day>#<shard>`, `sk` = `<at>#<delivery>#<attempt>`, the record
 ///   in `attempt`. Successes never touch it.
@@ -31,12 +32,14 @@ pub mod delivery_log {
     pub const PARTITION_KEY: &str = "pk";
     pub const SORT_KEY: &str = "sk";
     pub const TTL: &str = "ttl";
-    /// A page's records.
+    /// A page's records and envelopes (B), see [`crate::attempt_page`].
+    pub const PAGE: &str = "page";
+    /// A page's records (L of maps) on pages written before `page`.
     pub const ATTEMPTS: &str = "attempts";
     /// A failure item's record.
     pub const ATTEMPT: &str = "attempt";
-    /// A page's envelopes (B): gzip'd JSON array of the delivery queue
-    /// messages attempted, once per delivery (`hubhooks replay`).
+    /// A page's envelopes on pages written before `page` (B): gzip'd JSON
+    /// array of the delivery queue messages attempted, once per delivery.
     pub const ENVELOPES: &str = "deliveries";
     /// Partitions per subscription and per day of failures: spreads the
     /// writes of one busy subscription (or an outage) over several.

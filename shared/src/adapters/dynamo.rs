@@ -379,9 +379,9 @@ pub struct DynamoAttemptLog {
     listed: std::sync::Mutex<std::collections::HashSet<(String, String)>>,
 }
 
-/// Room for a page's packed envelopes: DynamoDB's item limit is 400 KB, and
-/// the page's attempt records share it. A larger page is split in two.
-const ENVELOPES_PER_PAGE_BYTES: usize = 300_000;
+/// Room for a packed page: DynamoDB's item limit is 400 KB, keys included.
+/// A larger page is split in two.
+const PAGE_BYTES: usize = 300_000;
 
 impl DynamoAttemptLog {
     pub fn new(client: Client, table: String, retention_days: u32, keep_envelopes: bool) -> Self {
@@ -448,25 +448,17 @@ impl DynamoAttemptLog {
         for (subscription, records) in by_subscription {
             let first = records[0].0.at;
             let at = first.to_contract_string();
-            for part in self.pages(&records) {
+            for (part, blob) in self.pages(&records) {
                 let page = uuid::Uuid::new_v4().to_string();
                 let mut item = keyed(
                     l::page_partition(&subscription, shard_of(&page)),
-                    format!("{}#{page}", part.records[0].0.at.to_contract_string()),
-                    &part.records[0].0.at,
+                    format!("{}#{page}", part[0].0.at.to_contract_string()),
+                    &part[0].0.at,
                 );
-                let encoded = part
-                    .records
-                    .iter()
-                    .map(|(r, _)| encode(r))
-                    .collect::<Result<Vec<_>, _>>()?;
-                item.insert(l::ATTEMPTS.to_owned(), AttributeValue::L(encoded));
-                if let Some(blob) = part.envelopes {
-                    item.insert(
-                        l::ENVELOPES.to_owned(),
-                        AttributeValue::B(aws_sdk_dynamodb::primitives::Blob::new(blob)),
-                    );
-                }
+                item.insert(
+                    l::PAGE.to_owned(),
+                    AttributeValue::B(aws_sdk_dynamodb::primitives::Blob::new(blob)),
+                );
                 items.push(item);
             }
             let entry = (l::day(&at).to_owned(), subscription);
@@ -482,31 +474,28 @@ impl DynamoAttemptLog {
         Ok((items, listed))
     }
 
-    /// One subscription's records as pages: each with its envelopes packed
-    /// (once per delivery), halved until the envelopes fit an item.
+    /// One subscription's records as pages (`crate::attempt_page`): each
+    /// page's records and, if kept, its envelopes (once per delivery),
+    /// halved until the packed page fits an item.
+    #[allow(clippy::type_complexity)]
     fn pages<'r>(
         &self,
         records: &'r [(crate::attempt::AttemptRecord, Option<Delivery>)],
-    ) -> Vec<Page<'r>> {
-        if !self.keep_envelopes {
-            return vec![Page {
-                records,
-                envelopes: None,
-            }];
-        }
+    ) -> Vec<(
+        &'r [(crate::attempt::AttemptRecord, Option<Delivery>)],
+        Vec<u8>,
+    )> {
+        let attempts: Vec<_> = records.iter().map(|(r, _)| r).collect();
         let mut seen = std::collections::HashSet::new();
         let envelopes: Vec<&Delivery> = records
             .iter()
             .filter_map(|(_, d)| d.as_ref())
             .filter(|d| seen.insert(d.id.as_str()))
             .collect();
-        let blob = crate::replay::pack(&envelopes);
-        if blob.len() <= ENVELOPES_PER_PAGE_BYTES || records.len() == 1 {
-            // One envelope always fits: an inline body is under 256 KiB.
-            return vec![Page {
-                records,
-                envelopes: Some(blob),
-            }];
+        let blob = crate::attempt_page::pack(&attempts, &envelopes);
+        if blob.len() <= PAGE_BYTES || records.len() == 1 {
+            // One record always fits: an inline body is under 256 KiB.
+            return vec![(records, blob)];
         }
         let (a, b) = records.split_at(records.len() / 2);
         let mut pages = self.pages(a);
@@ -656,12 +645,6 @@ impl crate::ports::Holds for DynamoCounters {
             _ => 0,
         })
     }
-}
-
-/// A page of the attempt log: its records and their packed envelopes.
-struct Page<'r> {
-    records: &'r [(crate::attempt::AttemptRecord, Option<Delivery>)],
-    envelopes: Option<Vec<u8>>,
 }
 
 /// A stable shard in `0..SHARDS` for a key.

@@ -34,7 +34,21 @@ pub struct Measured {
     pub deliveries_per_record: f64,
     pub send_calls_per_delivery: f64,
     pub log_bytes_per_delivery: f64,
-    pub record_bytes: f64,
+    /// Packed page sizes, bytes, by deliveries per page (1, 5, 100: the
+    /// pages of 100, 20 and 1 subscriptions per batch of 100).
+    pub page_bytes: Vec<(f64, f64)>,
+}
+
+impl Measured {
+    /// A page of `n` deliveries: measured if that length was, else scaled
+    /// from the nearest length measured.
+    fn page_bytes(&self, n: f64) -> f64 {
+        self.page_bytes
+            .iter()
+            .min_by(|a, b| (a.0 - n).abs().total_cmp(&(b.0 - n).abs()))
+            .map(|&(len, bytes)| bytes / len * n)
+            .unwrap_or(0.0)
+    }
 }
 
 #[derive(Debug, serde::Serialize)]
@@ -78,8 +92,9 @@ pub fn estimate(m: &Measured, latency_ms: f64, subscriptions_per_batch: f64) -> 
     // Reads: the case (1 unit, strongly consistent, under 4 KB) per record.
     let reads = records * DYNAMODB_READ_UNIT;
     // The attempt log: one page per subscription of a batch, a write unit
-    // per started KB; the directory is a few items a day.
-    let page_units = ((per_page * m.record_bytes + 120.0) / 1024.0).ceil();
+    // per started KB (the packed page and ~120 bytes of keys and TTL); the
+    // directory is a few items a day.
+    let page_units = ((m.page_bytes(per_page) + 120.0) / 1024.0).ceil();
     let writes = batches * subscriptions_per_batch * page_units * DYNAMODB_WRITE_UNIT;
     let logs = (n * m.log_bytes_per_delivery + (batches + router_invocations) * PLATFORM_LOG_BYTES)
         / 1e9
@@ -142,7 +157,7 @@ mod tests {
             deliveries_per_record: 10.0,
             send_calls_per_delivery: 0.1,
             log_bytes_per_delivery: 60.0,
-            record_bytes: 250.0,
+            page_bytes: vec![(1.0, 400.0), (5.0, 1250.0), (100.0, 9000.0)],
         }
     }
 
@@ -159,10 +174,13 @@ mod tests {
         let mixed = estimate(&measured(), 10.0, 100.0);
         let slow = estimate(&measured(), 100.0, 20.0);
         let writes = |e: &Estimate| e.lines[4].usd;
-        // 5 records of 250 B: a 1.4 KB page, 2 units; 20 pages per 100.
+        // 5 records in 1,250 B: a 1.4 KB page, 2 units; 20 pages per 100.
         assert!((writes(&twenty) - 0.4 * 0.625).abs() < 1e-9);
         // One record a page: a unit per delivery.
         assert!((writes(&mixed) - 0.625).abs() < 1e-9);
+        // 100 records in 9,000 B: 9 units per 100 deliveries.
+        let one = estimate(&measured(), 10.0, 1.0);
+        assert!((writes(&one) - 0.09 * 0.625).abs() < 1e-9);
         assert!(slow.total > twenty.total);
     }
 }

@@ -242,7 +242,10 @@ fn run(
         deliveries_per_record: router.deliveries_per_record,
         send_calls_per_delivery: router.send_calls_per_delivery,
         log_bytes_per_delivery: sender.log_bytes_per_delivery,
-        record_bytes: sender.attempt_log_bytes_per_delivery,
+        page_bytes: [1, 5, 100]
+            .into_iter()
+            .map(|n| (n as f64, log.page_bytes(n)))
+            .collect(),
     };
     let costs: Vec<cost::Estimate> = [
         (10.0, 1.0),
@@ -266,6 +269,7 @@ fn run(
         "arm64Sizes": arm64,
         "logLevel": cli.log_level,
         "costPerMillion": costs,
+        "attemptLogPageBytes": measured.page_bytes.iter().map(|(n, b)| json!({"deliveries": n, "bytes": b})).collect::<Vec<_>>(),
         "indexedLogWritesPerMillion": cost::indexed_log_writes(),
     });
     print_table(&report, &router, &sender, &limit);
@@ -551,8 +555,18 @@ fn print_table(
         router.send_calls_per_delivery
     );
     println!(
-        "sender: {:.0} log bytes per delivery, attempt-log item {:.0} bytes",
+        "sender: {:.0} log bytes per delivery, attempt log {:.0} packed bytes per delivery",
         sender.log_bytes_per_delivery, sender.attempt_log_bytes_per_delivery
+    );
+    let pages: Vec<String> = report["attemptLogPageBytes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| format!("{}: {} B", p["deliveries"], p["bytes"]))
+        .collect();
+    println!(
+        "attempt-log page (deliveries: packed bytes) {}",
+        pages.join(", ")
     );
     if let Some(l) = report.get("lambdas").filter(|l| !l.is_null()) {
         println!();

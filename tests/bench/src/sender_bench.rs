@@ -25,15 +25,35 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-/// The attempt log's work without the network: each record encoded as the
-/// DynamoDB item it becomes, its size kept for the cost model.
+/// The attempt log's work without the network: each batch's records and
+/// envelopes packed per subscription as the table's pages are
+/// (`hubhooks::attempt_page`), their size kept for the cost model, and a
+/// sample of one subscription's to size pages of other lengths.
 #[derive(Default)]
 pub struct EncodingLog {
     pub items: AtomicU64,
     pub bytes: AtomicU64,
-    /// Envelopes held until `flush`, packed per subscription as the
-    /// table's pages keep them.
-    pending: std::sync::Mutex<Vec<hubhooks::delivery::Delivery>>,
+    /// Records and envelopes held until `flush`, packed per subscription
+    /// as the table's pages keep them.
+    pending: std::sync::Mutex<Vec<(AttemptRecord, hubhooks::delivery::Delivery)>>,
+    sample: std::sync::Mutex<Vec<(AttemptRecord, hubhooks::delivery::Delivery)>>,
+}
+
+/// Records of one subscription kept to size pages: the first of a
+/// subscription to every type (`crate::world::config`).
+const SAMPLE: usize = 100;
+const SAMPLED: &str = "partner-1";
+
+impl EncodingLog {
+    /// The packed size of a page of `n` (at most 100) of one subscription's
+    /// attempts, with their envelopes.
+    pub fn page_bytes(&self, n: usize) -> f64 {
+        let sample = self.sample.lock().unwrap_or_else(|e| e.into_inner());
+        let n = n.clamp(1, sample.len().max(1));
+        let records: Vec<_> = sample.iter().take(n).map(|(r, _)| r).collect();
+        let envelopes: Vec<_> = sample.iter().take(n).map(|(_, d)| d).collect();
+        hubhooks::attempt_page::pack(&records, &envelopes).len() as f64
+    }
 }
 
 #[async_trait]
@@ -43,15 +63,17 @@ impl AttemptLog for EncodingLog {
         attempt: &AttemptRecord,
         delivery: &hubhooks::delivery::Delivery,
     ) -> Result<(), IoError> {
-        let item: serde_dynamo::Item =
-            serde_dynamo::to_item(attempt).map_err(|e| IoError::new("encoding", e))?;
-        let size: usize = item.iter().map(|(k, v)| k.len() + item_size(v)).sum();
         self.items.fetch_add(1, Ordering::Relaxed);
-        self.bytes.fetch_add(size as u64, Ordering::Relaxed);
+        {
+            let mut sample = self.sample.lock().unwrap_or_else(|e| e.into_inner());
+            if sample.len() < SAMPLE && attempt.subscription_id.as_str() == SAMPLED {
+                sample.push((attempt.clone(), delivery.clone()));
+            }
+        }
         self.pending
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .push(delivery.clone());
+            .push((attempt.clone(), delivery.clone()));
         Ok(())
     }
 
@@ -59,42 +81,20 @@ impl AttemptLog for EncodingLog {
         let pending = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()));
         let mut by_subscription: std::collections::BTreeMap<
             &str,
-            Vec<&hubhooks::delivery::Delivery>,
+            (Vec<&AttemptRecord>, Vec<&hubhooks::delivery::Delivery>),
         > = Default::default();
-        for d in &pending {
-            by_subscription
-                .entry(&d.subscription_id)
-                .or_default()
-                .push(d);
+        for (r, d) in &pending {
+            let (records, envelopes) = by_subscription.entry(&d.subscription_id).or_default();
+            records.push(r);
+            if !envelopes.iter().any(|e| e.id == d.id) {
+                envelopes.push(d);
+            }
         }
-        for envelopes in by_subscription.values() {
-            let blob = hubhooks::replay::pack(envelopes);
+        for (records, envelopes) in by_subscription.values() {
+            let blob = hubhooks::attempt_page::pack(records, envelopes);
             self.bytes.fetch_add(blob.len() as u64, Ordering::Relaxed);
         }
         Ok(())
-    }
-}
-
-/// An attribute's size as DynamoDB bills it: names and values in bytes,
-/// numbers at about one byte per two digits, 3 bytes per map or list and 1
-/// per element.
-fn item_size(v: &serde_dynamo::AttributeValue) -> usize {
-    use serde_dynamo::AttributeValue as A;
-    match v {
-        A::S(s) => s.len(),
-        A::N(n) => n.len().div_ceil(2) + 1,
-        A::Bool(_) | A::Null(_) => 1,
-        A::B(b) => b.len(),
-        A::M(m) => {
-            3 + m
-                .iter()
-                .map(|(k, v)| 1 + k.len() + item_size(v))
-                .sum::<usize>()
-        }
-        A::L(l) => 3 + l.iter().map(|v| 1 + item_size(v)).sum::<usize>(),
-        A::Ss(s) => s.iter().map(String::len).sum(),
-        A::Ns(n) => n.iter().map(|n| n.len().div_ceil(2) + 1).sum(),
-        A::Bs(b) => b.iter().map(Vec::len).sum(),
     }
 }
 
