@@ -543,10 +543,20 @@ fn print_table(
         &router.deliveries_per_s,
         "deliveries/s",
     );
+    row(
+        "router reference (JSON → Value, bytes out)",
+        &router.reference_records_per_s,
+        "records/s",
+    );
     println!();
     println!(
         "sender / limit (medians): {:.0}%",
         100.0 * sender.deliveries_per_s.median / limit.median
+    );
+    println!(
+        "router reference / target of 200,000 records/s (medians): {:.0}%; reading the input into values alone {:.1} µs per record",
+        100.0 * router.reference_records_per_s.median / 200_000.0,
+        router.reference_parse_us_per_record
     );
     println!(
         "router: {:.1} deliveries per record, {:.0} bytes per queue message, {:.3} SendMessageBatch calls per delivery",

@@ -87,6 +87,12 @@ pub struct RouterResult {
     pub message_bytes_per_delivery: f64,
     pub send_calls_per_delivery: f64,
     pub batch_size: usize,
+    /// A reference for the router on the same core and input: each stream
+    /// event's JSON read into `serde_json::Value`s and the bytes of the
+    /// queue messages made copied out, nothing else. Records/s at that.
+    pub reference_records_per_s: Spread,
+    /// Of that reference, µs per record reading the input.
+    pub reference_parse_us_per_record: f64,
     #[serde(skip)]
     pub messages: Vec<String>,
 }
@@ -152,6 +158,8 @@ pub fn run(
     }
     let r = last.expect("at least one round");
     let delivered = r.queue.messages.load(Ordering::Relaxed) as f64;
+    let output_bytes = r.queue.bytes.load(Ordering::Relaxed) as usize;
+    let (reference, reference_parse) = reference(&batches, records, output_bytes, rounds)?;
     Ok(RouterResult {
         records_per_s: Spread::of(rates),
         cpu_us_per_record: Spread::of(cpus),
@@ -160,6 +168,50 @@ pub fn run(
         message_bytes_per_delivery: r.queue.bytes.load(Ordering::Relaxed) as f64 / delivered,
         send_calls_per_delivery: r.queue.calls.load(Ordering::Relaxed) as f64 / delivered,
         batch_size: batch,
+        reference_records_per_s: reference,
+        reference_parse_us_per_record: reference_parse,
         messages: std::mem::take(&mut *r.queue.kept.lock().unwrap_or_else(|e| e.into_inner())),
     })
+}
+
+/// The reference: the stream events parsed into `serde_json::Value` (what
+/// the simplest reader of them does; the router needs typed records) and
+/// `output_bytes` copied into fresh buffers, as the messages must be
+/// written; `rounds` rounds. Records/s, and the parse's share in µs per
+/// record (median).
+fn reference(
+    batches: &[String],
+    records: usize,
+    output_bytes: usize,
+    rounds: usize,
+) -> Result<(Spread, f64)> {
+    let source = vec![b'x'; 64 * 1024];
+    let (mut rates, mut parse) = (Vec::new(), Vec::new());
+    for _ in 0..=rounds {
+        let (cpu0, t0) = (thread_cpu(), Instant::now());
+        let mut values = 0usize;
+        for text in batches {
+            let event: serde_json::Value = serde_json::from_str(text)?;
+            values += event["Records"].as_array().map_or(0, Vec::len);
+            std::hint::black_box(&event);
+        }
+        let parsed = thread_cpu() - cpu0;
+        let mut left = output_bytes;
+        while left > 0 {
+            let n = left.min(source.len());
+            let copy = source[..n].to_vec();
+            std::hint::black_box(&copy);
+            left -= n;
+        }
+        let wall = t0.elapsed();
+        if values != records {
+            bail!("the reference read {values} records of {records}");
+        }
+        rates.push(records as f64 / wall.as_secs_f64());
+        parse.push(parsed.as_secs_f64() * 1e6 / records as f64);
+    }
+    // The first round warms up.
+    rates.remove(0);
+    parse.remove(0);
+    Ok((Spread::of(rates), Spread::of(parse).median))
 }
