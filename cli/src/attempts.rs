@@ -30,15 +30,19 @@ pub fn parse_since(s: &str) -> Result<chrono::Duration> {
     })
 }
 
-/// How far back a search by case, by delivery or of failures looks when
-/// no `--since` is given (a subscription's history is read whole).
+/// How far back a search looks when no `--since` is given.
 pub const DEFAULT_SEARCH_DAYS: i64 = 7;
+
+/// How long one sender batch can take (Lambda's longest run): a page holds
+/// records up to this long after the one it sorts by.
+pub const LONGEST_BATCH: chrono::Duration = chrono::Duration::minutes(15);
 
 /// Attempts matching `filter` (and newer than `since`), oldest first.
 ///
-/// A subscription's attempts are its pages; failures have their own
-/// partitions by day; a case's or a delivery's attempts are found in the
-/// pages of the subscriptions the directory lists for the days searched
+/// A subscription's attempts are on its pages and on the mixed pages of the
+/// days searched; failures have their own partitions by day; a case's or a
+/// delivery's attempts are found on the pages of the subscriptions the
+/// directory lists for the days searched and on those days' mixed pages
 /// (see `hubhooks::tables::delivery_log`).
 pub async fn query(
     ddb: &aws_sdk_dynamodb::Client,
@@ -47,32 +51,17 @@ pub async fn query(
     since: Option<chrono::Duration>,
 ) -> Result<Vec<AttemptRecord>> {
     let now = chrono::Utc::now();
-    let from = match (since, filter) {
-        (Some(s), _) => Some(now - s),
-        (None, Filter::Subscription(_)) => None,
-        (None, _) => Some(now - chrono::Duration::days(DEFAULT_SEARCH_DAYS)),
-    };
-    // Every timestamp sorts after "0000".
-    let from_sk = from
-        .map(|f| Timestamp(f).to_contract_string())
-        .unwrap_or_else(|| "0000".to_owned());
-    let days: Vec<String> = match from {
-        Some(f) => {
-            let (mut day, last) = (f.date_naive(), now.date_naive());
-            let mut days = Vec::new();
-            loop {
-                days.push(day.format("%Y-%m-%d").to_string());
-                match day.succ_opt() {
-                    Some(next) if day < last => day = next,
-                    _ => break,
-                }
-            }
-            days
-        }
-        None => Vec::new(),
+    let from = now - since.unwrap_or(chrono::Duration::days(DEFAULT_SEARCH_DAYS));
+    // Pages begun up to a batch's length before `from` may hold later records.
+    let from_sk = Timestamp(from - LONGEST_BATCH).to_contract_string();
+    let days = days(from - LONGEST_BATCH, now);
+    let matches = |a: &AttemptRecord| match filter {
+        Filter::Subscription(s) => a.subscription_id.as_str() == s,
+        Filter::Case(g) => a.case_guid.as_str() == g,
+        Filter::Delivery(d) => a.delivery_id.as_str() == d,
+        Filter::Failed => a.outcome.is_failure(),
     };
     let mut out: Vec<AttemptRecord> = match filter {
-        Filter::Subscription(s) => pages(ddb, table, std::slice::from_ref(s), &from_sk).await?,
         Filter::Failed => {
             let mut found = Vec::new();
             for day in &days {
@@ -94,6 +83,11 @@ pub async fn query(
             }
             found
         }
+        Filter::Subscription(s) => {
+            let own = pages(ddb, table, std::slice::from_ref(s), &from_sk, None).await?;
+            let shared = mixed(ddb, table, &days, &from_sk, None).await?;
+            own.into_iter().chain(shared).map(|(r, _)| r).collect()
+        }
         Filter::Case(_) | Filter::Delivery(_) => {
             let mut subscriptions = std::collections::BTreeSet::new();
             for day in &days {
@@ -104,63 +98,105 @@ pub async fn query(
                 }
             }
             let subscriptions: Vec<String> = subscriptions.into_iter().collect();
-            pages(ddb, table, &subscriptions, &from_sk)
-                .await?
-                .into_iter()
-                .filter(|a| match filter {
-                    Filter::Case(g) => a.case_guid.as_str() == g,
-                    Filter::Delivery(d) => a.delivery_id.as_str() == d,
-                    _ => false,
-                })
-                .collect()
+            let own = pages(ddb, table, &subscriptions, &from_sk, None).await?;
+            let shared = mixed(ddb, table, &days, &from_sk, None).await?;
+            own.into_iter().chain(shared).map(|(r, _)| r).collect()
         }
     };
-    if let Some(f) = from {
-        out.retain(|a| a.at.0 >= f);
-    }
+    out.retain(|a| a.at.0 >= from && matches(a));
     out.sort_by_key(|a: &AttemptRecord| (a.at, a.attempt));
     Ok(out)
 }
 
-/// The records on the pages of `subscriptions` from `from_sk` on.
+/// The days (`YYYY-MM-DD`) from `from`'s to `to`'s, both included.
+fn days(from: chrono::DateTime<chrono::Utc>, to: chrono::DateTime<chrono::Utc>) -> Vec<String> {
+    let (mut day, last) = (from.date_naive(), to.date_naive());
+    let mut days = Vec::new();
+    loop {
+        days.push(day.format("%Y-%m-%d").to_string());
+        match day.succ_opt() {
+            Some(next) if day < last => day = next,
+            _ => break,
+        }
+    }
+    days
+}
+
+/// The records, with their envelopes, on the own pages of `subscriptions`
+/// begun in `[from_sk, to_sk]`.
 async fn pages(
     ddb: &aws_sdk_dynamodb::Client,
     table: &str,
     subscriptions: &[String],
     from_sk: &str,
-) -> Result<Vec<AttemptRecord>> {
+    to_sk: Option<&str>,
+) -> Result<Pairs> {
     let mut found = Vec::new();
     for s in subscriptions {
         for shard in 0..l::SHARDS {
             let pk = l::page_partition(s, shard);
-            for item in partition(ddb, table, &pk, from_sk, None).await? {
-                found.extend(page(&pk, &item)?.into_iter().map(|(r, _)| r));
+            for item in partition(ddb, table, &pk, from_sk, to_sk).await? {
+                found.extend(page(&pk, &item)?);
             }
         }
     }
     Ok(found)
 }
 
-/// A subscription's attempts on pages begun in `[from_sk, to_sk]`, each
-/// with the envelope its page kept (none on pages written without them).
+/// The records, with their envelopes, on the mixed pages of `days` begun
+/// in `[from_sk, to_sk]`.
+async fn mixed(
+    ddb: &aws_sdk_dynamodb::Client,
+    table: &str,
+    days: &[String],
+    from_sk: &str,
+    to_sk: Option<&str>,
+) -> Result<Pairs> {
+    let mut found = Vec::new();
+    for day in days {
+        for shard in 0..l::SHARDS {
+            let pk = l::mixed_partition(day, shard);
+            for item in partition(ddb, table, &pk, from_sk, to_sk).await? {
+                found.extend(page(&pk, &item)?);
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// A subscription's attempts on pages begun in `[from_sk, to_sk]` (its
+/// own and the mixed pages of those days), each with the envelope its page
+/// kept (none on pages written without them).
 pub async fn logged(
     ddb: &aws_sdk_dynamodb::Client,
     table: &str,
     subscription: &str,
     from_sk: &str,
     to_sk: &str,
-) -> Result<Vec<(AttemptRecord, Option<hubhooks::delivery::Delivery>)>> {
-    let mut found = Vec::new();
-    for shard in 0..l::SHARDS {
-        let pk = l::page_partition(subscription, shard);
-        for item in partition(ddb, table, &pk, from_sk, Some(to_sk)).await? {
-            found.extend(page(&pk, &item)?);
-        }
-    }
+) -> Result<Pairs> {
+    let mut found = pages(ddb, table, &[subscription.to_owned()], from_sk, Some(to_sk)).await?;
+    let now = chrono::Utc::now();
+    let span = (
+        day_start(from_sk).unwrap_or(now),
+        day_start(to_sk).unwrap_or(now),
+    );
+    let shared = mixed(ddb, table, &days(span.0, span.1), from_sk, Some(to_sk)).await?;
+    found.extend(
+        shared
+            .into_iter()
+            .filter(|(r, _)| r.subscription_id.as_str() == subscription),
+    );
     Ok(found)
 }
 
-type Pairs = Vec<(AttemptRecord, Option<hubhooks::delivery::Delivery>)>;
+/// Midnight (UTC) of the day a sort key or timestamp begins with.
+fn day_start(sk: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    let day = chrono::NaiveDate::parse_from_str(l::day(sk), "%Y-%m-%d").ok()?;
+    Some(day.and_hms_opt(0, 0, 0)?.and_utc())
+}
+
+/// Attempt records, each with the envelope of its delivery if kept.
+pub type Pairs = Vec<(AttemptRecord, Option<hubhooks::delivery::Delivery>)>;
 
 /// A page's records with their envelopes: the packed `page` form, or the
 /// `attempts` list and `deliveries` of pages written before it. Errors

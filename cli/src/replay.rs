@@ -14,11 +14,6 @@ use hubhooks::replay::{Plan, Which, plan};
 use hubhooks::timestamp::Timestamp;
 use std::time::Duration;
 
-/// A page's sort key is its batch's first attempt; a batch lasts at most a
-/// Lambda's 15 minutes, so pages begun this long before the window may
-/// hold attempts in it.
-const LONGEST_BATCH: chrono::Duration = chrono::Duration::minutes(15);
-
 /// Parses a point in time: RFC 3339 (`2026-11-30T08:00:00Z`) or a duration
 /// ago (`90m`, `2d`).
 pub fn parse_time(s: &str, now: Timestamp) -> Result<Timestamp> {
@@ -51,7 +46,7 @@ impl WindowReplay<'_> {
         if self.until < self.since {
             bail!("--until {} is before --since {}", self.until, self.since);
         }
-        let from_sk = Timestamp(self.since.0 - LONGEST_BATCH).to_contract_string();
+        let from_sk = Timestamp(self.since.0 - attempts::LONGEST_BATCH).to_contract_string();
         // Every sort key of a page begun by `until` sorts before this.
         let to_sk = format!("{}~", self.until.to_contract_string());
         let logged = attempts::logged(self.ddb, self.table, self.subscription, &from_sk, &to_sk)

@@ -364,6 +364,103 @@ async fn the_attempt_log_shows_a_failure_then_the_success() {
 }
 
 #[tokio::test]
+async fn busy_subscriptions_get_own_pages_and_the_rest_share_a_mixed_page() {
+    use hubhooks::ports::AttemptLog;
+    // GIVEN one sender batch: 12 attempts for `busy`, 2 for `quiet`, 1 for
+    // `rare`, written by the real attempt log
+    let e = env().await;
+    let ddb = e.ddb();
+    let log = hubhooks::adapters::dynamo::DynamoAttemptLog::new(
+        ddb.clone(),
+        e.stack.deliveries_table.clone(),
+        30,
+        true,
+    );
+    let mut sent = Vec::new();
+    for (subscription, n) in [("busy", 12), ("quiet", 2), ("rare", 1)] {
+        for i in 0..n {
+            let d = hubhooks::memory::delivery(
+                &format!("{subscription}-{i}"),
+                subscription,
+                "https://example.com/h",
+            );
+            let r = hubhooks::attempt::AttemptRecord::new(
+                &d,
+                1,
+                &hubhooks::retry::Verdict::Delivered(hubhooks::outcome::Receipt {
+                    status: 200,
+                    latency: Duration::from_millis(3),
+                    excerpt: String::new(),
+                }),
+                hubhooks::timestamp::Timestamp::now(),
+            );
+            log.record(&r, &d).await.unwrap();
+            sent.push(d);
+        }
+    }
+    log.flush().await.unwrap();
+    // THEN `busy` has pages of its own, the other two one mixed page
+    let items = ddb
+        .scan()
+        .table_name(&e.stack.deliveries_table)
+        .send()
+        .await
+        .unwrap()
+        .items
+        .unwrap_or_default();
+    let pks: Vec<String> = items
+        .iter()
+        .filter_map(|i| i.get("pk")?.as_s().ok().cloned())
+        .filter(|pk| !pk.starts_with("subs#"))
+        .collect();
+    assert_eq!(pks.len(), 2, "{pks:?}");
+    assert_eq!(
+        pks.iter().filter(|p| p.starts_with("sub#busy#")).count(),
+        1,
+        "{pks:?}"
+    );
+    assert_eq!(
+        pks.iter().filter(|p| p.starts_with("mixed#")).count(),
+        1,
+        "{pks:?}"
+    );
+    // AND every search finds each subscription's attempts, no others
+    for (subscription, n) in [("busy", 12), ("quiet", 2), ("rare", 1)] {
+        let (code, out, err) = e.run(&["deliveries", "--subscription", subscription, "--json"]);
+        assert_eq!(code, 0, "{err}");
+        let ids: Vec<String> = out
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<Value>(l).unwrap()["deliveryId"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(ids.len(), n, "{subscription}: {out}");
+        assert!(ids.iter().all(|id| id.starts_with(subscription)), "{ids:?}");
+    }
+    let (_, out, _) = e.run(&["deliveries", "--case", GUID, "--json"]);
+    assert_eq!(out.lines().count(), 15, "{out}");
+    let (_, out, _) = e.run(&["deliveries", "--delivery", "quiet-1", "--json"]);
+    assert_eq!(out.lines().count(), 1, "{out}");
+    // AND a replay's reader finds the mixed page's envelopes
+    let logged =
+        hubhooks_cli::attempts::logged(&ddb, &e.stack.deliveries_table, "quiet", "0000", "9999")
+            .await
+            .unwrap();
+    let messages: Vec<String> = logged
+        .iter()
+        .map(|(_, d)| d.as_ref().unwrap().to_message())
+        .collect();
+    assert_eq!(
+        messages,
+        [sent[12].to_message(), sent[13].to_message()],
+        "quiet's two envelopes, in order"
+    );
+}
+
+#[tokio::test]
 async fn pages_written_before_the_packed_form_are_still_read() {
     use aws_sdk_dynamodb::types::AttributeValue;
     use hubhooks::tables::delivery_log as l;

@@ -22,7 +22,7 @@ pub struct DeliveriesFilter {
 pub struct DeliveriesArgs {
     #[command(flatten)]
     filter: DeliveriesFilter,
-    /// Only attempts this recent: 30m, 1h, 2d.
+    /// Only attempts this recent: 30m, 1h, 2d (default 7d).
     #[arg(long)]
     since: Option<String>,
     /// Same as `--output json`.

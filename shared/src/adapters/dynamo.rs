@@ -1,4 +1,5 @@
 //! DynamoDB: the case tables and the config table.
+use crate::attempt::AttemptRecord;
 use crate::config::RawConfigItem;
 use crate::delivery::Delivery;
 use crate::ids::{CaseId, StatusId};
@@ -425,6 +426,21 @@ impl DynamoAttemptLog {
                 (l::TTL.to_owned(), expires(at)),
             ])
         };
+        // A page sorts and expires by its earliest record.
+        let page_item =
+            |pk: String, page: &str, part: &[(AttemptRecord, Option<Delivery>)], blob| {
+                let at = part
+                    .iter()
+                    .map(|(r, _)| r.at)
+                    .min()
+                    .unwrap_or_else(Timestamp::now);
+                let mut item = keyed(pk, format!("{}#{page}", at.to_contract_string()), &at);
+                item.insert(
+                    l::PAGE.to_owned(),
+                    AttributeValue::B(aws_sdk_dynamodb::primitives::Blob::new(blob)),
+                );
+                item
+            };
         let mut by_subscription: std::collections::BTreeMap<String, Vec<_>> = Default::default();
         let mut items = Vec::new();
         let mut listed = Vec::new();
@@ -445,30 +461,48 @@ impl DynamoAttemptLog {
                 .or_default()
                 .push((r, envelope));
         }
+        // Subscriptions with many records get pages of their own; the rest
+        // share the batch's mixed page (one write unit per ~10 deliveries
+        // where a page each cost a unit per delivery).
+        let mut mixed = Vec::new();
         for (subscription, records) in by_subscription {
-            let first = records[0].0.at;
-            let at = first.to_contract_string();
-            for (part, blob) in self.pages(&records) {
-                let page = uuid::Uuid::new_v4().to_string();
-                let mut item = keyed(
-                    l::page_partition(&subscription, shard_of(&page)),
-                    format!("{}#{page}", part[0].0.at.to_contract_string()),
-                    &part[0].0.at,
-                );
-                item.insert(
-                    l::PAGE.to_owned(),
-                    AttributeValue::B(aws_sdk_dynamodb::primitives::Blob::new(blob)),
-                );
-                items.push(item);
-            }
-            let entry = (l::day(&at).to_owned(), subscription);
+            let entry = (
+                l::day(&records[0].0.at.to_contract_string()).to_owned(),
+                subscription,
+            );
             if !Self::lock(&self.listed).contains(&entry) {
                 items.push(keyed(
                     l::directory_partition(&entry.0),
                     entry.1.clone(),
-                    &first,
+                    &records[0].0.at,
                 ));
-                listed.push(entry);
+                listed.push(entry.clone());
+            }
+            if records.len() < l::OWN_PAGE_MIN {
+                mixed.extend(records);
+                continue;
+            }
+            for (part, blob) in self.pages(&records) {
+                let page = uuid::Uuid::new_v4().to_string();
+                items.push(page_item(
+                    l::page_partition(&entry.1, shard_of(&page)),
+                    &page,
+                    part,
+                    blob,
+                ));
+            }
+        }
+        if !mixed.is_empty() {
+            for (part, blob) in self.pages(&mixed) {
+                let page = uuid::Uuid::new_v4().to_string();
+                let earliest = part.iter().map(|(r, _)| r.at).min();
+                let day = earliest.unwrap_or_else(Timestamp::now).to_contract_string();
+                items.push(page_item(
+                    l::mixed_partition(l::day(&day), shard_of(&page)),
+                    &page,
+                    part,
+                    blob,
+                ));
             }
         }
         Ok((items, listed))

@@ -37,6 +37,9 @@ pub struct Measured {
     /// Packed page sizes, bytes, by deliveries per page (1, 5, 100: the
     /// pages of 100, 20 and 1 subscriptions per batch of 100).
     pub page_bytes: Vec<(f64, f64)>,
+    /// A mixed page of a whole batch (100 deliveries of several
+    /// subscriptions), bytes.
+    pub mixed_page_bytes: f64,
 }
 
 impl Measured {
@@ -91,11 +94,17 @@ pub fn estimate(m: &Measured, latency_ms: f64, subscriptions_per_batch: f64) -> 
         router_seconds * MEMORY_GB * LAMBDA_GB_SECOND_ARM + router_invocations * LAMBDA_REQUEST;
     // Reads: the case (1 unit, strongly consistent, under 4 KB) per record.
     let reads = records * DYNAMODB_READ_UNIT;
-    // The attempt log: one page per subscription of a batch, a write unit
-    // per started KB (the packed page and ~120 bytes of keys and TTL); the
-    // directory is a few items a day.
-    let page_units = ((m.page_bytes(per_page) + 120.0) / 1024.0).ceil();
-    let writes = batches * subscriptions_per_batch * page_units * DYNAMODB_WRITE_UNIT;
+    // The attempt log: a page per subscription with at least OWN_PAGE_MIN
+    // deliveries in the batch, else one mixed page for the batch; a write
+    // unit per started KB (the packed page and ~120 bytes of keys and TTL);
+    // the directory is a few items a day.
+    let (pages, bytes) = if per_page < hubhooks::tables::delivery_log::OWN_PAGE_MIN as f64 {
+        (1.0, m.mixed_page_bytes)
+    } else {
+        (subscriptions_per_batch, m.page_bytes(per_page))
+    };
+    let page_units = ((bytes + 120.0) / 1024.0).ceil();
+    let writes = batches * pages * page_units * DYNAMODB_WRITE_UNIT;
     let logs = (n * m.log_bytes_per_delivery + (batches + router_invocations) * PLATFORM_LOG_BYTES)
         / 1e9
         * LOGS_PER_GB;
@@ -158,6 +167,7 @@ mod tests {
             send_calls_per_delivery: 0.1,
             log_bytes_per_delivery: 60.0,
             page_bytes: vec![(1.0, 400.0), (5.0, 1250.0), (100.0, 9000.0)],
+            mixed_page_bytes: 12_000.0,
         }
     }
 
@@ -169,18 +179,22 @@ mod tests {
     }
 
     #[test]
-    fn mixed_batches_write_more_pages_and_slow_receivers_cost_more_time() {
+    fn batches_of_many_subscriptions_share_a_page_and_slow_receivers_cost_more_time() {
         let twenty = estimate(&measured(), 10.0, 20.0);
         let mixed = estimate(&measured(), 10.0, 100.0);
         let slow = estimate(&measured(), 100.0, 20.0);
         let writes = |e: &Estimate| e.lines[4].usd;
-        // 5 records in 1,250 B: a 1.4 KB page, 2 units; 20 pages per 100.
-        assert!((writes(&twenty) - 0.4 * 0.625).abs() < 1e-9);
-        // One record a page: a unit per delivery.
-        assert!((writes(&mixed) - 0.625).abs() < 1e-9);
-        // 100 records in 9,000 B: 9 units per 100 deliveries.
+        // 5 a subscription: under OWN_PAGE_MIN, so one mixed page of 12 KB
+        // for the batch: 12 units per 100 deliveries.
+        assert!((writes(&twenty) - 0.12 * 0.625).abs() < 1e-9);
+        assert!((writes(&mixed) - 0.12 * 0.625).abs() < 1e-9);
+        // 100 records of one subscription in 9,000 B: its own page, 9 units.
         let one = estimate(&measured(), 10.0, 1.0);
         assert!((writes(&one) - 0.09 * 0.625).abs() < 1e-9);
+        // 10 subscriptions of 10: pages of their own, scaled from the
+        // nearest length measured (5: 1,250 B), 2,500 B, 3 units each.
+        let ten = estimate(&measured(), 10.0, 10.0);
+        assert!((writes(&ten) - 0.30 * 0.625).abs() < 1e-9);
         assert!(slow.total > twenty.total);
     }
 }

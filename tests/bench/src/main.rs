@@ -246,6 +246,7 @@ fn run(
             .into_iter()
             .map(|n| (n as f64, log.page_bytes(n)))
             .collect(),
+        mixed_page_bytes: log.mixed_page_bytes(100),
     };
     let costs: Vec<cost::Estimate> = [
         (10.0, 1.0),
@@ -270,6 +271,7 @@ fn run(
         "logLevel": cli.log_level,
         "costPerMillion": costs,
         "attemptLogPageBytes": measured.page_bytes.iter().map(|(n, b)| json!({"deliveries": n, "bytes": b})).collect::<Vec<_>>(),
+        "attemptLogMixedPageBytes": measured.mixed_page_bytes,
         "indexedLogWritesPerMillion": cost::indexed_log_writes(),
     });
     print_table(&report, &router, &sender, &limit);
@@ -575,8 +577,9 @@ fn print_table(
         .map(|p| format!("{}: {} B", p["deliveries"], p["bytes"]))
         .collect();
     println!(
-        "attempt-log page (deliveries: packed bytes) {}",
-        pages.join(", ")
+        "attempt-log page of one subscription (deliveries: packed bytes) {}; mixed page of 100: {} B",
+        pages.join(", "),
+        report["attemptLogMixedPageBytes"]
     );
     if let Some(l) = report.get("lambdas").filter(|l| !l.is_null()) {
         println!();

@@ -37,6 +37,8 @@ pub struct EncodingLog {
     /// as the table's pages keep them.
     pending: std::sync::Mutex<Vec<(AttemptRecord, hubhooks::delivery::Delivery)>>,
     sample: std::sync::Mutex<Vec<(AttemptRecord, hubhooks::delivery::Delivery)>>,
+    /// The first records of every subscription, to size mixed pages.
+    mixed_sample: std::sync::Mutex<Vec<(AttemptRecord, hubhooks::delivery::Delivery)>>,
 }
 
 /// Records of one subscription kept to size pages: the first of a
@@ -48,7 +50,20 @@ impl EncodingLog {
     /// The packed size of a page of `n` (at most 100) of one subscription's
     /// attempts, with their envelopes.
     pub fn page_bytes(&self, n: usize) -> f64 {
-        let sample = self.sample.lock().unwrap_or_else(|e| e.into_inner());
+        Self::packed(&self.sample, n)
+    }
+
+    /// The packed size of a mixed page of `n` (at most 100) attempts of
+    /// several subscriptions, with their envelopes.
+    pub fn mixed_page_bytes(&self, n: usize) -> f64 {
+        Self::packed(&self.mixed_sample, n)
+    }
+
+    fn packed(
+        sample: &std::sync::Mutex<Vec<(AttemptRecord, hubhooks::delivery::Delivery)>>,
+        n: usize,
+    ) -> f64 {
+        let sample = sample.lock().unwrap_or_else(|e| e.into_inner());
         let n = n.clamp(1, sample.len().max(1));
         let records: Vec<_> = sample.iter().take(n).map(|(r, _)| r).collect();
         let envelopes: Vec<_> = sample.iter().take(n).map(|(_, d)| d).collect();
@@ -68,6 +83,10 @@ impl AttemptLog for EncodingLog {
             let mut sample = self.sample.lock().unwrap_or_else(|e| e.into_inner());
             if sample.len() < SAMPLE && attempt.subscription_id.as_str() == SAMPLED {
                 sample.push((attempt.clone(), delivery.clone()));
+            }
+            let mut mixed = self.mixed_sample.lock().unwrap_or_else(|e| e.into_inner());
+            if mixed.len() < SAMPLE {
+                mixed.push((attempt.clone(), delivery.clone()));
             }
         }
         self.pending
@@ -90,8 +109,20 @@ impl AttemptLog for EncodingLog {
                 envelopes.push(d);
             }
         }
-        for (records, envelopes) in by_subscription.values() {
-            let blob = hubhooks::attempt_page::pack(records, envelopes);
+        // As the table's adapter does: subscriptions with few records in
+        // the batch share one mixed page.
+        let (mut mixed_records, mut mixed_envelopes) = (Vec::new(), Vec::new());
+        for (records, envelopes) in by_subscription.into_values() {
+            if records.len() < hubhooks::tables::delivery_log::OWN_PAGE_MIN {
+                mixed_records.extend(records);
+                mixed_envelopes.extend(envelopes);
+                continue;
+            }
+            let blob = hubhooks::attempt_page::pack(&records, &envelopes);
+            self.bytes.fetch_add(blob.len() as u64, Ordering::Relaxed);
+        }
+        if !mixed_records.is_empty() {
+            let blob = hubhooks::attempt_page::pack(&mixed_records, &mixed_envelopes);
             self.bytes.fetch_add(blob.len() as u64, Ordering::Relaxed);
         }
         Ok(())
