@@ -6,7 +6,9 @@ use lambda_runtime::Error;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[tokio::main]
+// One thread: a 256 MB function has a seventh of a vCPU, and a second
+// worker only adds cross-thread wake-ups and frees (docs/benchmarks.md).
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     hubhooks::telemetry::init();
     let settings = SenderSettings::from_env()?;

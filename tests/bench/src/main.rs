@@ -210,10 +210,10 @@ fn run(
         cli.rounds, cli.deliveries, cli.in_flight, cli.sender_batch
     );
     let log = Arc::new(sender_bench::EncodingLog::default());
-    let sender = sender_bench::sender(config.clone(), Arc::clone(&log))?;
+    let make = || sender_bench::sender(config.clone(), Arc::clone(&log));
     let batches = world::sqs_batches(&router.messages[..cli.deliveries], cli.sender_batch);
     let sender = sender_bench::run(
-        sender,
+        &make,
         &batches,
         cli.in_flight,
         cli.rounds,

@@ -1,9 +1,9 @@
 //! The real `Sender` with the real HTTP transport (reqwest, rustls, the SSRF
-//! guard) against the receiver: SQS events of 10 messages parsed from JSON,
-//! delivered concurrently as Lambda hands them over, many batches in flight
-//! as many instances would; signing, the attempt log (encoded as for
-//! DynamoDB), EMF metrics and the JSON logs on. The other ports are in
-//! memory.
+//! guard) against the receiver: SQS events parsed from JSON, delivered
+//! concurrently as Lambda hands them over, by several instances side by
+//! side (each its own thread, runtime and `Sender`); signing, the attempt
+//! log (packed as the table keeps it), EMF metrics and the JSON logs on.
+//! The other ports are in memory.
 use crate::stats::{Spread, process_cpu};
 use anyhow::{Result, bail};
 use async_trait::async_trait;
@@ -196,10 +196,14 @@ pub fn sender(config: Vec<serde_json::Value>, log: Arc<EncodingLog>) -> Result<S
     })
 }
 
-/// `rounds` rounds over `batches` (SQS events as JSON), `in_flight` batches
-/// at a time, after one warm-up round (connections, caches).
+/// `rounds` rounds over `batches` (SQS events as JSON), `in_flight`
+/// instances at a time, after one warm-up round (connections, caches).
+/// Each instance is what a Lambda instance is: its own thread, its own
+/// current-thread runtime (as the function's `main`), its own `Sender`
+/// from `make` (clients, connection pool, caches); they share only the
+/// batches still to do, and the attempt log's accounting.
 pub fn run(
-    sender: Sender,
+    make: &(dyn Fn() -> Result<Sender> + Sync),
     batches: &[String],
     in_flight: usize,
     rounds: usize,
@@ -207,15 +211,18 @@ pub fn run(
     sink: LogSink,
     log: &EncodingLog,
 ) -> Result<SenderResult> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    let sender = Arc::new(sender);
+    let instances: Vec<(tokio::runtime::Runtime, Sender)> = (0..in_flight)
+        .map(|_| {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            Ok((rt, make()?))
+        })
+        .collect::<Result<_>>()?;
     let deliveries: usize = batches
         .iter()
         .map(|b| b.matches("\"messageId\"").count())
         .sum();
-    let batches: Arc<Vec<String>> = Arc::new(batches.to_vec());
     let (mut rates, mut cpus) = (Vec::new(), Vec::new());
     let (log0, items0, item_bytes0) = (
         sink.bytes.load(Ordering::Relaxed),
@@ -223,20 +230,15 @@ pub fn run(
         log.bytes.load(Ordering::Relaxed),
     );
     for round in 0..=rounds {
-        let next = Arc::new(AtomicUsize::new(0));
-        let failed = Arc::new(AtomicUsize::new(0));
+        let next = AtomicUsize::new(0);
+        let failed = AtomicUsize::new(0);
         let (cpu0, t0) = (process_cpu(), Instant::now());
-        rt.block_on(async {
-            let workers: Vec<_> = (0..in_flight)
-                .map(|_| {
-                    let (sender, batches, next, failed) = (
-                        Arc::clone(&sender),
-                        Arc::clone(&batches),
-                        Arc::clone(&next),
-                        Arc::clone(&failed),
-                    );
-                    tokio::spawn(async move {
-                        // Each worker is one instance, with its own clock.
+        std::thread::scope(|scope| {
+            for (rt, sender) in &instances {
+                let (next, failed) = (&next, &failed);
+                scope.spawn(move || {
+                    rt.block_on(async {
+                        // Each instance has its own clock.
                         let policy = hubhooks::meter::FlushPolicy::from_env();
                         loop {
                             let i = next.fetch_add(1, Ordering::Relaxed);
@@ -260,10 +262,7 @@ pub fn run(
                             }
                         }
                     })
-                })
-                .collect();
-            for w in workers {
-                let _ = w.await;
+                });
             }
         });
         let (cpu, wall) = (process_cpu() - cpu0, t0.elapsed());
