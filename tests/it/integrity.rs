@@ -463,7 +463,8 @@ async fn the_attempt_log_appends_a_page_per_batch_and_subscription() {
         excerpt: String::new(),
     });
     let now = hubhooks::timestamp::Timestamp::now;
-    // GIVEN a batch: ten successes for `sub`, one retry for `other`
+    // GIVEN a batch: ten successes for `sub` (enough for a page of its
+    // own), one retry for `other`
     for i in 0..10 {
         let d = hubhooks::memory::delivery(&format!("d-{i}"), "sub", "https://example.com/");
         log.record(&AttemptRecord::new(&d, 1, &delivered, now()), &d)
@@ -485,7 +486,8 @@ async fn the_attempt_log_appends_a_page_per_batch_and_subscription() {
         .unwrap();
     // WHEN it is flushed
     log.flush().await.unwrap();
-    // THEN two pages, one failure item and two directory entries were written
+    // THEN `sub`'s page, a mixed page with `other`'s record, one failure
+    // item and two directory entries were written
     let count = |s: &Stack| {
         let (ddb, table) = (s.ddb.clone(), table.clone());
         async move {
@@ -513,8 +515,9 @@ async fn the_attempt_log_appends_a_page_per_batch_and_subscription() {
             kinds
         }
     };
-    assert_eq!(count(&s).await, ["failed", "sub", "sub", "subs", "subs"]);
-    // AND a record with a number already logged is appended, not written over
+    assert_eq!(count(&s).await, ["failed", "mixed", "sub", "subs", "subs"]);
+    // AND a record with a number already logged is appended (on a mixed
+    // page: one record), not written over
     let again = hubhooks::memory::delivery("d-0", "sub", "https://example.com/");
     log.record(&AttemptRecord::new(&again, 1, &delivered, now()), &again)
         .await
