@@ -83,21 +83,24 @@ pub async fn query(
             }
             found
         }
-        Filter::Subscription(s) => {
-            let own = pages(ddb, table, std::slice::from_ref(s), &from_sk, None).await?;
-            let shared = mixed(ddb, table, &days, &from_sk, None).await?;
-            own.into_iter().chain(shared).map(|(r, _)| r).collect()
-        }
-        Filter::Case(_) | Filter::Delivery(_) => {
-            let mut subscriptions = std::collections::BTreeSet::new();
-            for day in &days {
-                for item in partition(ddb, table, &l::directory_partition(day), "", None).await? {
-                    if let Some(AttributeValue::S(s)) = item.get(l::SORT_KEY) {
-                        subscriptions.insert(s.clone());
+        Filter::Subscription(_) | Filter::Case(_) | Filter::Delivery(_) => {
+            // The subscriptions whose own pages to read: the one asked for,
+            // or those the directory lists for the days searched.
+            let subscriptions: Vec<String> = match filter {
+                Filter::Subscription(s) => vec![s.clone()],
+                _ => {
+                    let mut listed = std::collections::BTreeSet::new();
+                    for day in &days {
+                        let dir = l::directory_partition(day);
+                        for item in partition(ddb, table, &dir, "", None).await? {
+                            if let Some(AttributeValue::S(s)) = item.get(l::SORT_KEY) {
+                                listed.insert(s.clone());
+                            }
+                        }
                     }
+                    listed.into_iter().collect()
                 }
-            }
-            let subscriptions: Vec<String> = subscriptions.into_iter().collect();
+            };
             let own = pages(ddb, table, &subscriptions, &from_sk, None).await?;
             let shared = mixed(ddb, table, &days, &from_sk, None).await?;
             own.into_iter().chain(shared).map(|(r, _)| r).collect()
@@ -219,13 +222,15 @@ fn page(pk: &str, item: &std::collections::HashMap<String, AttributeValue>) -> R
     let Some(AttributeValue::L(list)) = item.get(l::ATTEMPTS) else {
         return Ok(Vec::new());
     };
-    list.iter()
-        .map(|a| {
-            let r = record(a.clone()).with_context(|| format!("reading page {pk} {sk}"))?;
-            let envelope = envelopes.iter().find(|d| d.id == r.delivery_id).cloned();
-            Ok((r, envelope))
-        })
-        .collect()
+    let attempts = list
+        .iter()
+        .map(|a| record(a.clone()).with_context(|| format!("reading page {pk} {sk}")))
+        .collect::<Result<_>>()?;
+    Ok(hubhooks::attempt_page::Contents {
+        attempts,
+        deliveries: envelopes,
+    }
+    .into_pairs())
 }
 
 fn record(value: AttributeValue) -> Result<AttemptRecord> {

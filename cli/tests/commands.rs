@@ -363,6 +363,22 @@ async fn the_attempt_log_shows_a_failure_then_the_success() {
     assert_eq!(out.lines().count(), 3);
 }
 
+/// The first attempt of `d`, answered `status`, now (to the millisecond, as
+/// the log keeps it).
+fn delivered(d: &hubhooks::delivery::Delivery, status: u16) -> hubhooks::attempt::AttemptRecord {
+    use hubhooks::timestamp::Timestamp;
+    hubhooks::attempt::AttemptRecord::new(
+        d,
+        1,
+        &hubhooks::retry::Verdict::Delivered(hubhooks::outcome::Receipt {
+            status,
+            latency: Duration::from_millis(7),
+            excerpt: String::new(),
+        }),
+        Timestamp::parse(&Timestamp::now().to_contract_string()).unwrap(),
+    )
+}
+
 #[tokio::test]
 async fn busy_subscriptions_get_own_pages_and_the_rest_share_a_mixed_page() {
     use hubhooks::ports::AttemptLog;
@@ -384,17 +400,7 @@ async fn busy_subscriptions_get_own_pages_and_the_rest_share_a_mixed_page() {
                 subscription,
                 "https://example.com/h",
             );
-            let r = hubhooks::attempt::AttemptRecord::new(
-                &d,
-                1,
-                &hubhooks::retry::Verdict::Delivered(hubhooks::outcome::Receipt {
-                    status: 200,
-                    latency: Duration::from_millis(3),
-                    excerpt: String::new(),
-                }),
-                hubhooks::timestamp::Timestamp::now(),
-            );
-            log.record(&r, &d).await.unwrap();
+            log.record(&delivered(&d, 200), &d).await.unwrap();
             sent.push(d);
         }
     }
@@ -470,20 +476,7 @@ async fn pages_written_before_the_packed_form_are_still_read() {
     let e = env().await;
     let ddb = e.ddb();
     let d = hubhooks::memory::delivery("d-old", "acme", "https://example.com/h");
-    let record = hubhooks::attempt::AttemptRecord::new(
-        &d,
-        1,
-        &hubhooks::retry::Verdict::Delivered(hubhooks::outcome::Receipt {
-            status: 204,
-            latency: Duration::from_millis(7),
-            excerpt: String::new(),
-        }),
-        // As stored: to the millisecond.
-        hubhooks::timestamp::Timestamp::parse(
-            &hubhooks::timestamp::Timestamp::now().to_contract_string(),
-        )
-        .unwrap(),
-    );
+    let record = delivered(&d, 204);
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     gz.write_all(&serde_json::to_vec(&[&d]).unwrap()).unwrap();
     let at = record.at.to_contract_string();

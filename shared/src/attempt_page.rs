@@ -1,5 +1,6 @@
 //! A page of the attempt log as stored: one sender batch's attempt records
-//! for one subscription and, unless `AttemptLogBodies` is off, the
+//! for one subscription (or, on a mixed page, for the batch's subscriptions
+//! with few; [`layout`]) and, unless `AttemptLogBodies` is off, the
 //! envelopes attempted (once per delivery), as one gzip'd JSON object
 //! `{"attempts": [...], "deliveries": [...]}` in the page's `page` (B)
 //! attribute.
@@ -13,6 +14,7 @@
 //! are read ([`unpack_envelopes`]) until they expire.
 use crate::attempt::AttemptRecord;
 use crate::delivery::Delivery;
+use crate::timestamp::Timestamp;
 use flate2::Compression;
 use flate2::read::GzDecoder;
 use flate2::write::GzEncoder;
@@ -58,6 +60,86 @@ pub enum UnpackError {
     Gzip(#[from] std::io::Error),
     #[error("not a page of the attempt log: {0}")]
     Json(#[from] serde_json::Error),
+}
+
+/// An attempt held for the log, with its envelope if the log keeps them.
+pub type Held = (AttemptRecord, Option<Delivery>);
+
+/// Records of subscriptions with fewer than this many in a batch share the
+/// batch's mixed page: a page of its own would cost a write unit for one or
+/// two records.
+pub const OWN_PAGE_MIN: usize = 10;
+
+/// Room for a packed page: DynamoDB's item limit is 400 KB, keys included.
+/// A larger page is split in two.
+pub const PAGE_BYTES: usize = 300_000;
+
+/// Whose page it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Owner {
+    /// A subscription with at least [`OWN_PAGE_MIN`] records in the batch.
+    Subscription(String),
+    /// The batch's other subscriptions, together.
+    Mixed,
+}
+
+/// A page ready to write: whose, its earliest record (it sorts and expires
+/// by it), and the packed `page` attribute.
+#[derive(Debug)]
+pub struct Laid {
+    pub owner: Owner,
+    pub earliest: Timestamp,
+    pub blob: Vec<u8>,
+}
+
+/// A batch's attempts as pages: a page per subscription with at least
+/// [`OWN_PAGE_MIN`] of them, one mixed page for the rest (a page each would
+/// cost a write unit per one or two deliveries); each page's envelopes once
+/// per delivery; a page over [`PAGE_BYTES`] packed halved until it fits.
+pub fn layout(held: Vec<Held>) -> Vec<Laid> {
+    let mut by_subscription: std::collections::BTreeMap<String, Vec<Held>> = Default::default();
+    for h in held {
+        by_subscription
+            .entry(h.0.subscription_id.to_string())
+            .or_default()
+            .push(h);
+    }
+    let (mut pages, mut mixed) = (Vec::new(), Vec::new());
+    for (subscription, records) in by_subscription {
+        if records.len() < OWN_PAGE_MIN {
+            mixed.extend(records);
+        } else {
+            split(Owner::Subscription(subscription), &records, &mut pages);
+        }
+    }
+    if !mixed.is_empty() {
+        split(Owner::Mixed, &mixed, &mut pages);
+    }
+    pages
+}
+
+fn split(owner: Owner, records: &[Held], pages: &mut Vec<Laid>) {
+    let attempts: Vec<&AttemptRecord> = records.iter().map(|(r, _)| r).collect();
+    let mut seen = std::collections::HashSet::new();
+    let envelopes: Vec<&Delivery> = records
+        .iter()
+        .filter_map(|(_, d)| d.as_ref())
+        .filter(|d| seen.insert(d.id.as_str()))
+        .collect();
+    let blob = pack(&attempts, &envelopes);
+    // One record always fits: an inline body is under 256 KiB.
+    if blob.len() <= PAGE_BYTES || records.len() == 1 {
+        let earliest = attempts.iter().map(|r| r.at).min();
+        pages.push(Laid {
+            owner,
+            earliest: earliest.unwrap_or_else(Timestamp::now),
+            blob,
+        });
+        return;
+    }
+    let (a, b) = records.split_at(records.len() / 2);
+    split(owner.clone(), a, pages);
+    split(owner, b, pages);
 }
 
 /// The `page` attribute for `attempts` and `deliveries` (each envelope
@@ -158,6 +240,75 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .starts_with("not a page of the attempt log")
+        );
+    }
+
+    #[test]
+    fn busy_subscriptions_get_own_pages_the_rest_one_mixed_page() {
+        // GIVEN a batch: 10 attempts for `busy` (one delivery twice), 2 for
+        // `quiet`, 1 for `rare`
+        let mut held = Vec::new();
+        for (subscription, n) in [("busy", 10), ("quiet", 2), ("rare", 1)] {
+            for i in 0..n {
+                let mut d = delivery(&format!("{subscription}-{}", i.min(8)));
+                d.subscription_id = subscription.into();
+                held.push((record(&d, i + 1), Some(d)));
+            }
+        }
+        // WHEN laid out
+        let pages = layout(held);
+        // THEN `busy` has its page, with 9 envelopes for 10 records, and the
+        // others share one
+        let owners: Vec<_> = pages
+            .iter()
+            .map(|p| (p.owner.clone(), unpack(&p.blob).unwrap().attempts.len()))
+            .collect();
+        assert_eq!(
+            owners,
+            [(Owner::Subscription("busy".into()), 10), (Owner::Mixed, 3)]
+        );
+        let busy = unpack(&pages[0].blob).unwrap();
+        assert_eq!(busy.deliveries.len(), 9);
+        let mixed = unpack(&pages[1].blob).unwrap();
+        let subs: Vec<_> = mixed
+            .attempts
+            .iter()
+            .map(|a| a.subscription_id.to_string())
+            .collect();
+        assert_eq!(subs, ["quiet", "quiet", "rare"]);
+        assert_eq!(pages[1].earliest, record(&delivery("x"), 1).at);
+    }
+
+    #[test]
+    fn a_page_too_large_is_halved_until_it_fits() {
+        // 12 deliveries of 100 KB of random letters each (gzip keeps about
+        // 60% of them): over 700 KB packed together
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let held: Vec<Held> = (0..12)
+            .map(|i| {
+                let mut d = delivery(&format!("d-{i}"));
+                d.body = (0..100_000)
+                    .map(|_| {
+                        state ^= state << 13;
+                        state ^= state >> 7;
+                        state ^= state << 17;
+                        char::from(b'a' + (state % 26) as u8)
+                    })
+                    .collect();
+                (record(&d, 1), Some(d))
+            })
+            .collect();
+        let pages = layout(held);
+        assert!(pages.len() > 1);
+        assert!(pages.iter().all(|p| p.blob.len() <= PAGE_BYTES));
+        let records = pages
+            .iter()
+            .map(|p| unpack(&p.blob).unwrap().attempts.len());
+        assert_eq!(records.sum::<usize>(), 12);
+        assert!(
+            pages
+                .iter()
+                .all(|p| p.owner == Owner::Subscription("acme".into()))
         );
     }
 

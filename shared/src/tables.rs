@@ -20,7 +20,7 @@ pub const SECRETS_KEY: &str = "id";
 ///   subscription, in one item: `pk` = `sub#<subscription>#<shard>`, `sk` =
 ///   `<at>#<page id>`, the records and envelopes packed in `page`
 ///   ([`crate::attempt_page`]), for a subscription with at least
-///   [`delivery_log::OWN_PAGE_MIN`] records in the batch.
+///   [`crate::attempt_page::OWN_PAGE_MIN`] records in the batch.
 /// - **Mixed pages**: the batch's records of the other subscriptions, in
 ///   one page: `pk` = `mixed#<day>#<shard>`, same `sk` and `page`. A
 ///   subscription's history in a window is a Query per shard of its pages
@@ -52,11 +52,6 @@ pub mod delivery_log {
     pub fn page_partition(subscription: &str, shard: u32) -> String {
         format!("sub#{subscription}#{shard}")
     }
-
-    /// Records of subscriptions with fewer than this many in a batch share
-    /// the batch's mixed page: a page of its own would cost a write unit
-    /// for one or two records.
-    pub const OWN_PAGE_MIN: usize = 10;
 
     /// The day's pages shared by the subscriptions with few records in
     /// their batch.

@@ -1,5 +1,5 @@
 //! DynamoDB: the case tables and the config table.
-use crate::attempt::AttemptRecord;
+use crate::attempt_page::{Held, Owner};
 use crate::config::RawConfigItem;
 use crate::delivery::Delivery;
 use crate::ids::{CaseId, StatusId};
@@ -375,14 +375,10 @@ pub struct DynamoAttemptLog {
     retention_days: u32,
     /// Whether pages keep the envelopes attempted (for `hubhooks replay`).
     keep_envelopes: bool,
-    pending: std::sync::Mutex<Vec<(crate::attempt::AttemptRecord, Option<Delivery>)>>,
+    pending: std::sync::Mutex<Vec<Held>>,
     /// (day, subscription) directory entries written by this instance.
     listed: std::sync::Mutex<std::collections::HashSet<(String, String)>>,
 }
-
-/// Room for a packed page: DynamoDB's item limit is 400 KB, keys included.
-/// A larger page is split in two.
-const PAGE_BYTES: usize = 300_000;
 
 impl DynamoAttemptLog {
     pub fn new(client: Client, table: String, retention_days: u32, keep_envelopes: bool) -> Self {
@@ -404,10 +400,7 @@ impl DynamoAttemptLog {
     /// this instance has not written yet (returned too, to be remembered
     /// once written).
     #[allow(clippy::type_complexity)]
-    fn items(
-        &self,
-        records: Vec<(crate::attempt::AttemptRecord, Option<Delivery>)>,
-    ) -> Result<(Vec<Item>, Vec<(String, String)>), IoError> {
+    fn items(&self, records: Vec<Held>) -> Result<(Vec<Item>, Vec<(String, String)>), IoError> {
         use crate::tables::delivery_log as l;
         let encode = |r: &crate::attempt::AttemptRecord| -> Result<AttributeValue, IoError> {
             let item: Item = serde_dynamo::to_item(r)
@@ -426,25 +419,11 @@ impl DynamoAttemptLog {
                 (l::TTL.to_owned(), expires(at)),
             ])
         };
-        // A page sorts and expires by its earliest record.
-        let page_item =
-            |pk: String, page: &str, part: &[(AttemptRecord, Option<Delivery>)], blob| {
-                let at = part
-                    .iter()
-                    .map(|(r, _)| r.at)
-                    .min()
-                    .unwrap_or_else(Timestamp::now);
-                let mut item = keyed(pk, format!("{}#{page}", at.to_contract_string()), &at);
-                item.insert(
-                    l::PAGE.to_owned(),
-                    AttributeValue::B(aws_sdk_dynamodb::primitives::Blob::new(blob)),
-                );
-                item
-            };
-        let mut by_subscription: std::collections::BTreeMap<String, Vec<_>> = Default::default();
         let mut items = Vec::new();
         let mut listed = Vec::new();
-        for (r, envelope) in records {
+        // Each subscription's day, from its first record, for the directory.
+        let mut days: std::collections::BTreeMap<String, Timestamp> = Default::default();
+        for (r, _) in &records {
             if r.outcome.is_failure() {
                 let at = r.at.to_contract_string();
                 let shard = shard_of(&r.delivery_id);
@@ -453,88 +432,37 @@ impl DynamoAttemptLog {
                     format!("{at}#{}#{}", r.delivery_id, r.attempt),
                     &r.at,
                 );
-                item.insert(l::ATTEMPT.to_owned(), encode(&r)?);
+                item.insert(l::ATTEMPT.to_owned(), encode(r)?);
                 items.push(item);
             }
-            by_subscription
-                .entry(r.subscription_id.to_string())
-                .or_default()
-                .push((r, envelope));
+            days.entry(r.subscription_id.to_string()).or_insert(r.at);
         }
-        // Subscriptions with many records get pages of their own; the rest
-        // share the batch's mixed page (one write unit per ~10 deliveries
-        // where a page each cost a unit per delivery).
-        let mut mixed = Vec::new();
-        for (subscription, records) in by_subscription {
-            let entry = (
-                l::day(&records[0].0.at.to_contract_string()).to_owned(),
-                subscription,
-            );
+        for (subscription, first) in days {
+            let entry = (l::day(&first.to_contract_string()).to_owned(), subscription);
             if !Self::lock(&self.listed).contains(&entry) {
                 items.push(keyed(
                     l::directory_partition(&entry.0),
                     entry.1.clone(),
-                    &records[0].0.at,
+                    &first,
                 ));
-                listed.push(entry.clone());
-            }
-            if records.len() < l::OWN_PAGE_MIN {
-                mixed.extend(records);
-                continue;
-            }
-            for (part, blob) in self.pages(&records) {
-                let page = uuid::Uuid::new_v4().to_string();
-                items.push(page_item(
-                    l::page_partition(&entry.1, shard_of(&page)),
-                    &page,
-                    part,
-                    blob,
-                ));
+                listed.push(entry);
             }
         }
-        if !mixed.is_empty() {
-            for (part, blob) in self.pages(&mixed) {
-                let page = uuid::Uuid::new_v4().to_string();
-                let earliest = part.iter().map(|(r, _)| r.at).min();
-                let day = earliest.unwrap_or_else(Timestamp::now).to_contract_string();
-                items.push(page_item(
-                    l::mixed_partition(l::day(&day), shard_of(&page)),
-                    &page,
-                    part,
-                    blob,
-                ));
-            }
+        for page in crate::attempt_page::layout(records) {
+            let id = uuid::Uuid::new_v4().to_string();
+            let at = page.earliest.to_contract_string();
+            let pk = match &page.owner {
+                Owner::Subscription(s) => l::page_partition(s, shard_of(&id)),
+                Owner::Mixed => l::mixed_partition(l::day(&at), shard_of(&id)),
+            };
+            let mut item = keyed(pk, format!("{at}#{id}"), &page.earliest);
+            item.insert(
+                l::PAGE.to_owned(),
+                AttributeValue::B(aws_sdk_dynamodb::primitives::Blob::new(page.blob)),
+            );
+            items.push(item);
         }
         Ok((items, listed))
-    }
-
-    /// One subscription's records as pages (`crate::attempt_page`): each
-    /// page's records and, if kept, its envelopes (once per delivery),
-    /// halved until the packed page fits an item.
-    #[allow(clippy::type_complexity)]
-    fn pages<'r>(
-        &self,
-        records: &'r [(crate::attempt::AttemptRecord, Option<Delivery>)],
-    ) -> Vec<(
-        &'r [(crate::attempt::AttemptRecord, Option<Delivery>)],
-        Vec<u8>,
-    )> {
-        let attempts: Vec<_> = records.iter().map(|(r, _)| r).collect();
-        let mut seen = std::collections::HashSet::new();
-        let envelopes: Vec<&Delivery> = records
-            .iter()
-            .filter_map(|(_, d)| d.as_ref())
-            .filter(|d| seen.insert(d.id.as_str()))
-            .collect();
-        let blob = crate::attempt_page::pack(&attempts, &envelopes);
-        if blob.len() <= PAGE_BYTES || records.len() == 1 {
-            // One record always fits: an inline body is under 256 KiB.
-            return vec![(records, blob)];
-        }
-        let (a, b) = records.split_at(records.len() / 2);
-        let mut pages = self.pages(a);
-        pages.extend(self.pages(b));
-        pages
     }
 
     /// BatchWriteItem, 25 items a call; what DynamoDB leaves unprocessed is

@@ -98,7 +98,7 @@ pub fn estimate(m: &Measured, latency_ms: f64, subscriptions_per_batch: f64) -> 
     // deliveries in the batch, else one mixed page for the batch; a write
     // unit per started KB (the packed page and ~120 bytes of keys and TTL);
     // the directory is a few items a day.
-    let (pages, bytes) = if per_page < hubhooks::tables::delivery_log::OWN_PAGE_MIN as f64 {
+    let (pages, bytes) = if per_page < hubhooks::attempt_page::OWN_PAGE_MIN as f64 {
         (1.0, m.mixed_page_bytes)
     } else {
         (subscriptions_per_batch, m.page_bytes(per_page))

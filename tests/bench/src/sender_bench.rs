@@ -26,15 +26,14 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// The attempt log's work without the network: each batch's records and
-/// envelopes packed per subscription as the table's pages are
-/// (`hubhooks::attempt_page`), their size kept for the cost model, and a
-/// sample of one subscription's to size pages of other lengths.
+/// envelopes laid out and packed as the table's pages are
+/// (`hubhooks::attempt_page::layout`), their size kept for the cost model,
+/// and samples to size pages of other lengths.
 #[derive(Default)]
 pub struct EncodingLog {
     pub items: AtomicU64,
     pub bytes: AtomicU64,
-    /// Records and envelopes held until `flush`, packed per subscription
-    /// as the table's pages keep them.
+    /// Records and envelopes held until `flush`.
     pending: std::sync::Mutex<Vec<(AttemptRecord, hubhooks::delivery::Delivery)>>,
     sample: std::sync::Mutex<Vec<(AttemptRecord, hubhooks::delivery::Delivery)>>,
     /// The first records of every subscription, to size mixed pages.
@@ -98,32 +97,11 @@ impl AttemptLog for EncodingLog {
 
     async fn flush(&self) -> Result<(), IoError> {
         let pending = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()));
-        let mut by_subscription: std::collections::BTreeMap<
-            &str,
-            (Vec<&AttemptRecord>, Vec<&hubhooks::delivery::Delivery>),
-        > = Default::default();
-        for (r, d) in &pending {
-            let (records, envelopes) = by_subscription.entry(&d.subscription_id).or_default();
-            records.push(r);
-            if !envelopes.iter().any(|e| e.id == d.id) {
-                envelopes.push(d);
-            }
-        }
-        // As the table's adapter does: subscriptions with few records in
-        // the batch share one mixed page.
-        let (mut mixed_records, mut mixed_envelopes) = (Vec::new(), Vec::new());
-        for (records, envelopes) in by_subscription.into_values() {
-            if records.len() < hubhooks::tables::delivery_log::OWN_PAGE_MIN {
-                mixed_records.extend(records);
-                mixed_envelopes.extend(envelopes);
-                continue;
-            }
-            let blob = hubhooks::attempt_page::pack(&records, &envelopes);
-            self.bytes.fetch_add(blob.len() as u64, Ordering::Relaxed);
-        }
-        if !mixed_records.is_empty() {
-            let blob = hubhooks::attempt_page::pack(&mixed_records, &mixed_envelopes);
-            self.bytes.fetch_add(blob.len() as u64, Ordering::Relaxed);
+        // Laid out and packed as the table's adapter does.
+        let held = pending.into_iter().map(|(r, d)| (r, Some(d))).collect();
+        for page in hubhooks::attempt_page::layout(held) {
+            self.bytes
+                .fetch_add(page.blob.len() as u64, Ordering::Relaxed);
         }
         Ok(())
     }
