@@ -6,6 +6,7 @@ mod delivery;
 mod fairness;
 mod golden;
 mod integrity;
+mod local_stack;
 mod notices;
 mod ordering;
 mod pipeline;

@@ -1,5 +1,7 @@
 //! A moto server (DynamoDB, Streams, SQS, S3) on a free port, for the local
-//! stack's tests and tools. Installed by scripts/bootstrap.sh into .venv.
+//! stack's tests and tools: moto as scripts/bootstrap.sh installs it into
+//! .venv, run through scripts/moto_server.py (which corrects its SQS
+//! receive to hand a message to one receiver at a time).
 use anyhow::{Context, Result, bail};
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -19,22 +21,25 @@ pub struct Moto {
 
 impl Moto {
     pub fn start() -> Result<Moto> {
-        let exe = std::env::var_os("MOTO_SERVER")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| workspace_root().join(".venv/bin/moto_server"));
-        if !exe.exists() {
+        let root = workspace_root();
+        let (python, server) = (
+            root.join(".venv/bin/python"),
+            root.join("scripts/moto_server.py"),
+        );
+        if !root.join(".venv/bin/moto_server").exists() {
             bail!(
-                "{} not found: run scripts/bootstrap.sh (make test does)",
-                exe.display()
+                "{} has no moto: run scripts/bootstrap.sh (make test does)",
+                root.join(".venv").display()
             );
         }
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        let child = Command::new(&exe)
+        let child = Command::new(&python)
+            .arg(&server)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .with_context(|| format!("starting {}", exe.display()))?;
+            .with_context(|| format!("starting {}", server.display()))?;
         let mut moto = Moto {
             child,
             endpoint: format!("http://127.0.0.1:{port}"),
