@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Source this: starts a moto server on a free port and exports
 # AWS_ENDPOINT_URL; the server stops when the sourcing shell exits.
-# scripts/moto_server.py is moto_server with its SQS receive made atomic.
+# scripts/moto_server.py is moto_server with its SQS receives and DynamoDB
+# item reads and writes made atomic, as the services are.
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 port="$("$root/.venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 "$root/.venv/bin/python" "$root/scripts/moto_server.py" -H 127.0.0.1 -p "$port" > "${TMPDIR:-/tmp}/hubhooks-moto-$port.log" 2>&1 &

@@ -1,12 +1,18 @@
-"""The local stack's moto server: moto's own server with one correction.
+"""The local stack's moto server: moto's own server, made atomic where AWS is.
 
-moto's SQS can hand one message to two concurrent ReceiveMessage calls: its
-scan checks that a message is visible, then marks it received, with no lock
-between, and a new message wakes every long-polling receiver at once. SQS
-hides a received message for its visibility timeout; the local runner polls
-each queue with two pollers, so tests that count deliveries saw duplicates
-the deployed system would not make. Here each scan holds a lock; waiting
-does not. tests/it/local_stack.rs holds this to account.
+moto serves each request on its own thread and takes no lock, so concurrent
+requests interleave where the services are atomic:
+- SQS can hand one message to two ReceiveMessage calls: its scan checks that
+  a message is visible, then marks it received, and a new message wakes
+  every long-polling receiver at once. SQS hides a received message for its
+  visibility timeout. The local runner polls each queue with two pollers,
+  so tests that count deliveries saw duplicates the deployed system would
+  not make. Here each scan holds a lock; waiting does not.
+- DynamoDB applies a write as read, change, write: two concurrent `ADD`s
+  can both return the same count (the senders' per-second counters), and
+  two conditional puts can both succeed. DynamoDB applies every write to
+  an item atomically. Here item reads and writes take one lock.
+tests/it/local_stack.rs holds both to account.
 
 Usage: .venv/bin/python scripts/moto_server.py -H 127.0.0.1 -p PORT
 (the arguments of moto_server).
@@ -17,6 +23,7 @@ import threading
 import time
 
 from moto.core.utils import unix_time
+from moto.dynamodb.models import DynamoDBBackend
 from moto.server import main
 from moto.sqs.models import SQSBackend
 
@@ -51,6 +58,29 @@ def receive_message(
 
 
 SQSBackend.receive_message = receive_message
+
+# Reentrant: a transaction writes through put_item and friends.
+_items = threading.RLock()
+
+
+def _atomic(operation):
+    def locked(self, *args, **kwargs):
+        with _items:
+            return operation(self, *args, **kwargs)
+
+    return locked
+
+
+for _name in (
+    "put_item",
+    "update_item",
+    "delete_item",
+    "transact_write_items",
+    "get_item",
+    "query",
+    "scan",
+):
+    setattr(DynamoDBBackend, _name, _atomic(getattr(DynamoDBBackend, _name)))
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

@@ -108,3 +108,106 @@ async fn concurrent_long_polls_never_receive_one_message_twice() {
     assert!(twice.is_empty(), "received more than once: {twice:?}");
     assert_eq!(got, sent);
 }
+
+/// Adds per writer, and items each writer races to create.
+const ROUNDS: usize = 60;
+
+#[tokio::test]
+async fn concurrent_writes_to_one_item_are_atomic() {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ReturnValue,
+        ScalarAttributeType,
+    };
+    // GIVEN a table (moto applies an update as read, change, write)
+    let s = Stack::start(QueueSettings::default()).await.unwrap();
+    s.ddb
+        .create_table()
+        .table_name("counters")
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("id")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("id")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let key = |id: String| [("id".to_owned(), AttributeValue::S(id))].into();
+    // WHEN 16 writers each add 1 to one counter 60 times (as the senders
+    // count a subscription's deliveries per second), then race to create 60
+    // items, each only if it is absent (as the notices claim a disabling)
+    let adders: Vec<_> = (0..POLLERS)
+        .map(|_| {
+            let ddb = s.ddb.clone();
+            tokio::spawn(async move {
+                let mut counts = Vec::new();
+                for _ in 0..ROUNDS {
+                    let out = ddb
+                        .update_item()
+                        .table_name("counters")
+                        .set_key(Some(key("counter".into())))
+                        .update_expression("ADD #n :one")
+                        .expression_attribute_names("#n", "n")
+                        .expression_attribute_values(":one", AttributeValue::N("1".into()))
+                        .return_values(ReturnValue::UpdatedNew)
+                        .send()
+                        .await
+                        .unwrap();
+                    let n = out.attributes.unwrap()["n"]
+                        .as_n()
+                        .unwrap()
+                        .parse::<usize>();
+                    counts.push(n.unwrap());
+                }
+                counts
+            })
+        })
+        .collect();
+    let mut counts = Vec::new();
+    for a in adders {
+        counts.extend(a.await.unwrap());
+    }
+    let creators: Vec<_> = (0..POLLERS)
+        .map(|w| {
+            let ddb = s.ddb.clone();
+            tokio::spawn(async move {
+                let mut created = Vec::new();
+                for r in 0..ROUNDS {
+                    let put = ddb
+                        .put_item()
+                        .table_name("counters")
+                        .set_item(Some(key(format!("item{r}"))))
+                        .item("by", AttributeValue::N(w.to_string()))
+                        .condition_expression("attribute_not_exists(id)")
+                        .send()
+                        .await;
+                    if put.is_ok() {
+                        created.push(r);
+                    }
+                }
+                created
+            })
+        })
+        .collect();
+    let mut created = Vec::new();
+    for c in creators {
+        created.extend(c.await.unwrap());
+    }
+    // THEN every addition counted, and each writer saw a count of its own
+    counts.sort();
+    let twice: Vec<_> = counts.windows(2).filter(|w| w[0] == w[1]).collect();
+    assert!(twice.is_empty(), "counts seen twice: {twice:?}");
+    assert_eq!(counts, (1..=POLLERS * ROUNDS).collect::<Vec<_>>());
+    // AND each item was created by exactly one writer
+    created.sort();
+    assert_eq!(created, (0..ROUNDS).collect::<Vec<_>>());
+}

@@ -1,7 +1,7 @@
 //! A moto server (DynamoDB, Streams, SQS, S3) on a free port, for the local
 //! stack's tests and tools: moto as scripts/bootstrap.sh installs it into
-//! .venv, run through scripts/moto_server.py (which corrects its SQS
-//! receive to hand a message to one receiver at a time).
+//! .venv, run through scripts/moto_server.py (which makes its SQS receives
+//! and DynamoDB item reads and writes atomic, as the services are).
 use anyhow::{Context, Result, bail};
 use std::net::TcpListener;
 use std::path::PathBuf;
