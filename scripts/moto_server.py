@@ -11,7 +11,8 @@ requests interleave where the services are atomic:
 - DynamoDB applies a write as read, change, write: two concurrent `ADD`s
   can both return the same count (the senders' per-second counters), and
   two conditional puts can both succeed. DynamoDB applies every write to
-  an item atomically. Here item reads and writes take one lock.
+  an item atomically. Here each item read and write request takes one
+  lock, from reading the request to building the answer.
 tests/it/local_stack.rs holds both to account.
 
 Usage: .venv/bin/python scripts/moto_server.py -H 127.0.0.1 -p PORT
@@ -23,7 +24,7 @@ import threading
 import time
 
 from moto.core.utils import unix_time
-from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.responses import DynamoHandler
 from moto.server import main
 from moto.sqs.models import SQSBackend
 
@@ -59,8 +60,9 @@ def receive_message(
 
 SQSBackend.receive_message = receive_message
 
-# Reentrant: a transaction writes through put_item and friends.
-_items = threading.RLock()
+# Whole requests, not the backend's calls: UpdateItem reads the old item
+# before it updates and builds its answer after, and both belong to it.
+_items = threading.Lock()
 
 
 def _atomic(operation):
@@ -75,12 +77,16 @@ for _name in (
     "put_item",
     "update_item",
     "delete_item",
+    "batch_write_item",
     "transact_write_items",
+    "execute_statement",
     "get_item",
+    "batch_get_item",
+    "transact_get_items",
     "query",
     "scan",
 ):
-    setattr(DynamoDBBackend, _name, _atomic(getattr(DynamoDBBackend, _name)))
+    setattr(DynamoHandler, _name, _atomic(getattr(DynamoHandler, _name)))
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
