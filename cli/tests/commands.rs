@@ -343,10 +343,7 @@ async fn the_attempt_log_shows_a_failure_then_the_success() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let (code, out, err) = e.run(&["deliveries", "--case", GUID, "--json"]);
     assert_eq!(code, 0, "{err}");
-    let attempts: Vec<Value> = out
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let attempts = json_lines(&out);
     assert_eq!(attempts.len(), 2, "{out}");
     assert_eq!(attempts[0]["attempt"], 1);
     assert_eq!(attempts[0]["status"], 503);
@@ -361,6 +358,13 @@ async fn the_attempt_log_shows_a_failure_then_the_success() {
     assert!(out.contains("retrying"));
     let (_, out, _) = e.run(&["deliveries", "--subscription", "acme"]);
     assert_eq!(out.lines().count(), 3);
+}
+
+/// The lines of a command's `--json` output.
+fn json_lines(out: &str) -> Vec<Value> {
+    out.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 /// The first attempt of `d`, answered `status`, now (to the millisecond, as
@@ -416,7 +420,12 @@ async fn busy_subscriptions_get_own_pages_and_the_rest_share_a_mixed_page() {
         .unwrap_or_default();
     let pks: Vec<String> = items
         .iter()
-        .filter_map(|i| i.get("pk")?.as_s().ok().cloned())
+        .filter_map(|i| {
+            i.get(hubhooks::tables::delivery_log::PARTITION_KEY)?
+                .as_s()
+                .ok()
+                .cloned()
+        })
         .filter(|pk| !pk.starts_with("subs#"))
         .collect();
     assert_eq!(pks.len(), 2, "{pks:?}");
@@ -434,14 +443,9 @@ async fn busy_subscriptions_get_own_pages_and_the_rest_share_a_mixed_page() {
     for (subscription, n) in [("busy", 12), ("quiet", 2), ("rare", 1)] {
         let (code, out, err) = e.run(&["deliveries", "--subscription", subscription, "--json"]);
         assert_eq!(code, 0, "{err}");
-        let ids: Vec<String> = out
-            .lines()
-            .map(|l| {
-                serde_json::from_str::<Value>(l).unwrap()["deliveryId"]
-                    .as_str()
-                    .unwrap()
-                    .to_owned()
-            })
+        let ids: Vec<String> = json_lines(&out)
+            .iter()
+            .map(|l| l["deliveryId"].as_str().unwrap().to_owned())
             .collect();
         assert_eq!(ids.len(), n, "{subscription}: {out}");
         assert!(ids.iter().all(|id| id.starts_with(subscription)), "{ids:?}");
@@ -501,10 +505,7 @@ async fn pages_written_before_the_packed_form_are_still_read() {
     let (code, out, err) = e.run(&["deliveries", "--subscription", "acme", "--json"]);
     // THEN the old page's record is there, and a replay finds its envelope
     assert_eq!(code, 0, "{err}");
-    let lines: Vec<Value> = out
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = json_lines(&out);
     assert_eq!(lines.len(), 1, "{out}");
     assert_eq!(lines[0]["deliveryId"], "d-old");
     assert_eq!(lines[0]["outcome"], "delivered");

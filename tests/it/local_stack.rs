@@ -2,9 +2,7 @@
 //! Where moto differs from the service in a way that changes a count, the
 //! local stack's server corrects it (scripts/moto_server.py), held to
 //! account here.
-use aws_sdk_sqs::types::{
-    DeleteMessageBatchRequestEntry, QueueAttributeName, SendMessageBatchRequestEntry,
-};
+use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, SendMessageBatchRequestEntry};
 use hubhooks_cli::provision::QueueSettings;
 use hubhooks_tests::*;
 use std::sync::{Arc, Mutex};
@@ -15,20 +13,16 @@ const BATCHES: usize = 150;
 
 #[tokio::test]
 async fn concurrent_long_polls_never_receive_one_message_twice() {
-    // GIVEN 16 receivers long-polling a queue, each deleting what it got as
+    // GIVEN 16 receivers long-polling the delivery queue, each deleting what it got as
     // the runner does (visibility 10 minutes: a message received twice is
     // a duplicate, not a redelivery)
-    let s = Stack::start(QueueSettings::default()).await.unwrap();
-    let url = s
-        .sqs
-        .create_queue()
-        .queue_name("pollers")
-        .attributes(QueueAttributeName::VisibilityTimeout, "600")
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
+    let s = Stack::start(QueueSettings {
+        visibility_timeout_secs: 600,
+        ..QueueSettings::default()
+    })
+    .await
+    .unwrap();
+    let url = s.stack.delivery_queue_url.clone();
     let received = Arc::new(Mutex::new(Vec::<String>::new()));
     let pollers: Vec<_> = (0..POLLERS)
         .map(|_| {
@@ -104,8 +98,11 @@ async fn concurrent_long_polls_never_receive_one_message_twice() {
     pollers.iter().for_each(|p| p.abort());
     let mut got = received.lock().unwrap().clone();
     got.sort();
-    let twice: Vec<_> = got.windows(2).filter(|w| w[0] == w[1]).collect();
-    assert!(twice.is_empty(), "received more than once: {twice:?}");
+    assert_eq!(
+        repeated(&got),
+        Vec::<&String>::new(),
+        "received more than once"
+    );
     assert_eq!(got, sent);
 }
 
@@ -114,46 +111,31 @@ const ROUNDS: usize = 60;
 
 #[tokio::test]
 async fn concurrent_writes_to_one_item_are_atomic() {
-    use aws_sdk_dynamodb::types::{
-        AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ReturnValue,
-        ScalarAttributeType,
-    };
-    // GIVEN a table (moto applies an update as read, change, write)
+    use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+    use hubhooks::tables::delivery_log as l;
+    // GIVEN the attempt-log table, where the senders count deliveries per
+    // second (moto applies an update as read, change, write)
     let s = Stack::start(QueueSettings::default()).await.unwrap();
-    s.ddb
-        .create_table()
-        .table_name("counters")
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("id")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("id")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
-    let key = |id: String| [("id".to_owned(), AttributeValue::S(id))].into();
+    let table = s.stack.deliveries_table.clone();
+    let key = |pk: String| {
+        [
+            (l::PARTITION_KEY.to_owned(), AttributeValue::S(pk)),
+            (l::SORT_KEY.to_owned(), AttributeValue::S("test".into())),
+        ]
+        .into()
+    };
     // WHEN 16 writers each add 1 to one counter 60 times (as the senders
     // count a subscription's deliveries per second), then race to create 60
     // items, each only if it is absent (as the notices claim a disabling)
     let adders: Vec<_> = (0..POLLERS)
         .map(|_| {
-            let ddb = s.ddb.clone();
+            let (ddb, table) = (s.ddb.clone(), table.clone());
             tokio::spawn(async move {
                 let mut counts = Vec::new();
                 for _ in 0..ROUNDS {
                     let out = ddb
                         .update_item()
-                        .table_name("counters")
+                        .table_name(&table)
                         .set_key(Some(key("counter".into())))
                         .update_expression("ADD #n :one")
                         .expression_attribute_names("#n", "n")
@@ -178,16 +160,17 @@ async fn concurrent_writes_to_one_item_are_atomic() {
     }
     let creators: Vec<_> = (0..POLLERS)
         .map(|w| {
-            let ddb = s.ddb.clone();
+            let (ddb, table) = (s.ddb.clone(), table.clone());
             tokio::spawn(async move {
                 let mut created = Vec::new();
                 for r in 0..ROUNDS {
                     let put = ddb
                         .put_item()
-                        .table_name("counters")
+                        .table_name(&table)
                         .set_item(Some(key(format!("item{r}"))))
                         .item("by", AttributeValue::N(w.to_string()))
-                        .condition_expression("attribute_not_exists(id)")
+                        .condition_expression("attribute_not_exists(#k)")
+                        .expression_attribute_names("#k", l::PARTITION_KEY)
                         .send()
                         .await;
                     if put.is_ok() {
@@ -204,10 +187,18 @@ async fn concurrent_writes_to_one_item_are_atomic() {
     }
     // THEN every addition counted, and each writer saw a count of its own
     counts.sort();
-    let twice: Vec<_> = counts.windows(2).filter(|w| w[0] == w[1]).collect();
-    assert!(twice.is_empty(), "counts seen twice: {twice:?}");
+    assert_eq!(repeated(&counts), Vec::<&usize>::new(), "counts seen twice");
     assert_eq!(counts, (1..=POLLERS * ROUNDS).collect::<Vec<_>>());
     // AND each item was created by exactly one writer
     created.sort();
     assert_eq!(created, (0..ROUNDS).collect::<Vec<_>>());
+}
+
+/// The values a sorted list holds more than once (once for each repeat).
+fn repeated<T: PartialEq>(sorted: &[T]) -> Vec<&T> {
+    sorted
+        .windows(2)
+        .filter(|w| w[0] == w[1])
+        .map(|w| &w[1])
+        .collect()
 }
