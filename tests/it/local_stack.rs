@@ -124,6 +124,24 @@ async fn concurrent_writes_to_one_item_are_atomic() {
         ]
         .into()
     };
+    // The counter carries a list of 2,000 numbers: moto copies the item
+    // on each update, which stretches its unlocked read-change-write over
+    // several of Python's thread switches even on an idle machine.
+    s.ddb
+        .put_item()
+        .table_name(&table)
+        .set_item(Some(key("counter".into())))
+        .item(
+            "pad",
+            AttributeValue::L(
+                (0..2000)
+                    .map(|i| AttributeValue::N(i.to_string()))
+                    .collect(),
+            ),
+        )
+        .send()
+        .await
+        .unwrap();
     // WHEN 16 writers each add 1 to one counter 60 times (as the senders
     // count a subscription's deliveries per second), then race to create 60
     // items, each only if it is absent (as the notices claim a disabling)
