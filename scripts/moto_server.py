@@ -15,14 +15,22 @@ requests interleave where the services are atomic:
   lock, from reading the request to building the answer.
 tests/it/local_stack.rs holds both to account.
 
+Faults, for the tests of our own outages: when HUBHOOKS_MOTO_FAULTS names a
+file, each DynamoDB item request first reads it, a JSON list of
+{"operation": "GetItem", "table": "t-secrets", "until": <epoch seconds>},
+and answers 500 InternalServerError while a matching fault lasts.
+
 Usage: .venv/bin/python scripts/moto_server.py -H 127.0.0.1 -p PORT
 (the arguments of moto_server).
 """
 
+import json
+import os
 import sys
 import threading
 import time
 
+from moto.core.exceptions import JsonRESTError
 from moto.core.utils import unix_time
 from moto.dynamodb.responses import DynamoHandler
 from moto.server import main
@@ -65,8 +73,45 @@ SQSBackend.receive_message = receive_message
 _items = threading.Lock()
 
 
+class _InjectedOutage(JsonRESTError):
+    code = 500
+
+    def __init__(self, operation, table):
+        super().__init__(
+            "InternalServerError",
+            f"injected outage of {operation} on {table} (HUBHOOKS_MOTO_FAULTS)",
+        )
+
+
+def _faulted(operation, body):
+    path = os.environ.get("HUBHOOKS_MOTO_FAULTS")
+    if not path:
+        return
+    try:
+        with open(path) as f:
+            faults = json.load(f)
+    except (OSError, ValueError):
+        return
+    table = body.get("TableName") if isinstance(body, dict) else None
+    now = time.time()
+    for fault in faults:
+        if (
+            fault.get("operation") == operation
+            and fault.get("table") == table
+            and now < float(fault.get("until", 0))
+        ):
+            raise _InjectedOutage(operation, table)
+
+
+def _pascal(name):
+    return "".join(part.capitalize() for part in name.split("_"))
+
+
 def _atomic(operation):
+    action = _pascal(operation.__name__)
+
     def locked(self, *args, **kwargs):
+        _faulted(action, self.body)
         with _items:
             return operation(self, *args, **kwargs)
 

@@ -17,6 +17,8 @@ pub fn workspace_root() -> PathBuf {
 pub struct Moto {
     child: Child,
     pub endpoint: String,
+    /// The faults file scripts/moto_server.py reads (`Moto::fail`).
+    faults: PathBuf,
 }
 
 impl Moto {
@@ -33,8 +35,14 @@ impl Moto {
             );
         }
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let faults = std::env::temp_dir().join(format!(
+            "hubhooks-moto-faults-{}-{port}.json",
+            std::process::id()
+        ));
+        std::fs::write(&faults, "[]").with_context(|| format!("writing {}", faults.display()))?;
         let child = Command::new(&python)
             .arg(&server)
+            .env("HUBHOOKS_MOTO_FAULTS", &faults)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -43,6 +51,7 @@ impl Moto {
         let mut moto = Moto {
             child,
             endpoint: format!("http://127.0.0.1:{port}"),
+            faults,
         };
         let deadline = Instant::now() + Duration::from_secs(20);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -58,8 +67,24 @@ impl Moto {
     }
 }
 
+impl Moto {
+    /// From now on, for `outage`, DynamoDB `operation` (e.g. `GetItem`) on
+    /// `table` answers 500 InternalServerError, as a service in trouble
+    /// does. Replaces any fault set before.
+    pub fn fail(&self, operation: &str, table: &str, outage: Duration) -> Result<()> {
+        let until = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .saturating_add(outage)
+            .as_secs_f64();
+        let faults = serde_json::json!([{"operation": operation, "table": table, "until": until}]);
+        std::fs::write(&self.faults, faults.to_string())
+            .with_context(|| format!("writing {}", self.faults.display()))
+    }
+}
+
 impl Drop for Moto {
     fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.faults);
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
