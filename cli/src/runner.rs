@@ -46,6 +46,9 @@ pub struct RunnerOptions {
     pub egress: AllowList,
     /// The failure-streak limit (deployed default: 5 days).
     pub failure_streak: Duration,
+    /// How long a delivery may stay unreadable before it is dead-lettered
+    /// unsent (deployed default: 3 days).
+    pub unreadable_limit: Duration,
 }
 
 impl Default for RunnerOptions {
@@ -60,6 +63,7 @@ impl Default for RunnerOptions {
             retry_schedule: RetrySchedule::parse("1,1,2").unwrap_or_default(),
             egress: AllowList::parse(LOCAL_EGRESS).unwrap_or_default(),
             failure_streak: hubhooks::notice::DEFAULT_FAILURE_STREAK,
+            unreadable_limit: hubhooks::settings::DEFAULT_UNREADABLE_LIMIT,
         }
     }
 }
@@ -82,6 +86,7 @@ pub fn local_sender_settings(stack: &LocalStack, options: &RunnerOptions) -> Sen
         proxy: None,
         failure_streak: options.failure_streak,
         notice_topic_arn: Some(stack.notice_topic_arn.clone()),
+        unreadable_limit: options.unreadable_limit,
     }
 }
 

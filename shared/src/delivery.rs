@@ -56,6 +56,11 @@ pub struct Delivery {
     /// `maxAttempts`, unlike `priorAttempts`.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub spent_attempts: u32,
+    /// Since when, and how many times, the sender could not read what this
+    /// delivery needs (the config, a secret, its stored body): put back
+    /// with a backoff of ours, none of the receiver's attempts spent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unreadable: Option<Unreadable>,
     /// Names of the subscription's secrets (never their values).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth: Option<Auth>,
@@ -73,6 +78,15 @@ pub struct Delivery {
 
 fn is_zero(n: &u32) -> bool {
     *n == 0
+}
+
+/// A delivery the sender put back because something of ours could not be
+/// read: since when, and how often (for the backoff).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Unreadable {
+    pub since: Timestamp,
+    pub times: u32,
 }
 
 /// [`Delivery`] as it serializes, borrowing its fields and taking the body
@@ -95,6 +109,8 @@ struct Envelope<'a> {
     prior_attempts: u32,
     #[serde(skip_serializing_if = "is_zero")]
     spent_attempts: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unreadable: Option<Unreadable>,
     #[serde(skip_serializing_if = "Option::is_none")]
     auth: Option<&'a Auth>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
@@ -132,6 +148,7 @@ impl Delivery {
             max_attempts: subscription.max_attempts(),
             prior_attempts: 0,
             spent_attempts: 0,
+            unreadable: None,
             auth: subscription.auth.clone(),
             ordered: subscription.ordered(),
             test: false,
@@ -196,6 +213,7 @@ impl Delivery {
             max_attempts: self.max_attempts,
             prior_attempts: self.prior_attempts,
             spent_attempts: self.spent_attempts,
+            unreadable: self.unreadable,
             auth: self.auth.as_ref(),
             ordered: self.ordered,
             test: self.test,
@@ -349,6 +367,10 @@ mod tests {
         d.body_ref = Some("bodies/d-1.json".into());
         d.prior_attempts = 2;
         d.spent_attempts = 1;
+        d.unreadable = Some(Unreadable {
+            since: crate::timestamp::Timestamp::now(),
+            times: 3,
+        });
         d.ordered = true;
         d.test = true;
         d.auth = Some(serde_json::from_value(serde_json::json!({"signingSecret": "k"})).unwrap());
@@ -357,7 +379,7 @@ mod tests {
         let fields = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&full)
             .unwrap()
             .len();
-        assert_eq!(fields, 17, "every field of the envelope is in this test");
+        assert_eq!(fields, 18, "every field of the envelope is in this test");
         let back: Delivery = serde_json::from_str(&full).unwrap();
         assert_eq!(back.to_message(), full);
     }

@@ -88,6 +88,8 @@ impl CaseStore for MemoryCases {
 pub struct MemoryConfig {
     items: Mutex<Vec<RawConfigItem>>,
     pub loads: Mutex<u32>,
+    /// How many more loads fail, as a config table that does not answer.
+    pub failing: Mutex<u32>,
 }
 
 impl MemoryConfig {
@@ -113,6 +115,11 @@ impl MemoryConfig {
 impl ConfigSource for MemoryConfig {
     async fn load(&self) -> Result<Vec<RawConfigItem>, IoError> {
         *lock(&self.loads) += 1;
+        let mut failing = lock(&self.failing);
+        if *failing > 0 {
+            *failing -= 1;
+            return Err(IoError::new("Scan config", "InternalServerError"));
+        }
         Ok(lock(&self.items).clone())
     }
 }
@@ -505,6 +512,7 @@ pub fn delivery(id: &str, subscription_id: &str, url: &str) -> Delivery {
         max_attempts: 8,
         prior_attempts: 0,
         spent_attempts: 0,
+        unreadable: None,
         ordered: false,
         auth: None,
         test: false,

@@ -116,6 +116,14 @@ pub fn deferred(reason: &'static str) {
     metrics::counter!("DeliveriesDeferred", "Reason" => reason).increment(1);
 }
 
+/// A delivery put back unattempted because something of ours (the
+/// config, a secret, its stored body) could not be read: `Unreadable`
+/// (alarmed in the template).
+pub fn unreadable() {
+    trouble();
+    metrics::counter!("Unreadable").increment(1);
+}
+
 /// An operational notice sent: `Notices` by `NoticeType`.
 pub fn notice(notice_type: &'static str) {
     trouble();

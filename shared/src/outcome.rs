@@ -27,7 +27,7 @@ pub enum DeliveryError {
     Timeout(Duration),
     #[error("could not connect: {0}")]
     Connect(String),
-    /// The destination may not be reached (SSRF guard, a missing secret, an
+    /// The destination may not be reached (the SSRF guard, an
     /// invalid header): retrying cannot help.
     #[error("refused: {0}")]
     Refused(String),
@@ -39,26 +39,31 @@ pub enum DeliveryError {
     Withdrawn(String),
 }
 
-/// What becomes of work that could not be done: the one vocabulary of the
-/// router (a stream record) and the sender (a delivery it cannot attempt).
+/// What becomes of a stream record the router could not route.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Setback {
     /// Worth another try later: a store or queue did not answer, a case is
-    /// not written yet. The record is retried by the stream, the delivery by
-    /// its schedule.
+    /// not written yet. The record is retried by the stream.
     #[error("{0}")]
     Retry(String),
-    /// Never going to work as it is: set aside with this reason (the
-    /// router's failure queue, the DLQ), replayable once fixed.
+    /// Never going to work as it is: set aside with this reason in the
+    /// router's failure queue, replayable once fixed.
     #[error("{0}")]
     Park(String),
 }
 
-impl From<Setback> for DeliveryError {
-    fn from(s: Setback) -> Self {
-        match s {
-            Setback::Retry(why) => DeliveryError::Other(why),
-            Setback::Park(why) => DeliveryError::Refused(why),
-        }
-    }
+/// Why the sender did not attempt a delivery: never the receiver's doing,
+/// so it is no transport error, spends none of the receiver's attempts and
+/// feeds no failure streak.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NotAttempted {
+    /// Something of ours could not be read right now (the config, a
+    /// secret, the stored body): put back on the queue with our own
+    /// backoff, dead-lettered only past the unreadable limit.
+    #[error("{0}")]
+    Unreadable(String),
+    /// The subscription no longer wants it (disabled, deleted, the type
+    /// dropped): nothing was sent, and nothing will be.
+    #[error("{0}")]
+    Withdrawn(String),
 }

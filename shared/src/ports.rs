@@ -293,6 +293,13 @@ mod shared {
     use std::sync::Arc;
 
     #[async_trait]
+    impl<T: ConfigSource + ?Sized> ConfigSource for Arc<T> {
+        async fn load(&self) -> Result<Vec<RawConfigItem>, IoError> {
+            (**self).load().await
+        }
+    }
+
+    #[async_trait]
     impl<T: DeadLetters + ?Sized> DeadLetters for Arc<T> {
         async fn park(&self, letter: DeadLetter) -> Result<(), IoError> {
             (**self).park(letter).await

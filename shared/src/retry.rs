@@ -9,8 +9,7 @@
 use crate::outcome::{DeliveryError, Receipt};
 use std::time::Duration;
 
-/// SQS cannot hide a message for longer than 12 hours.
-pub const MAX_DELAY: Duration = Duration::from_secs(12 * 60 * 60);
+pub use crate::backoff::MAX_DELAY;
 
 /// A retry schedule that cannot be used, and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -152,7 +151,7 @@ pub fn verdict(
             last: Some(Failure::from(&error)),
         };
     }
-    let step = jittered(schedule.delay_after(attempt), jitter_seed, attempt);
+    let step = crate::backoff::jittered(schedule.delay_after(attempt), jitter_seed, attempt);
     let delay = match &error {
         // Retry-After may lengthen the wait, never shorten it: a receiver
         // answering `Retry-After: 0` would otherwise burn every attempt in
@@ -167,18 +166,6 @@ pub fn verdict(
         delay,
         error: Failure::from(&error),
     }
-}
-
-/// ±20%, derived from the delivery id and attempt (no RNG needed, and the
-/// same delivery always gets the same spread, which keeps tests exact).
-fn jittered(base: Duration, seed: &str, attempt: u32) -> Duration {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in seed.bytes().chain(attempt.to_le_bytes()) {
-        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-    }
-    let fraction = (h % 4001) as f64 / 10_000.0 - 0.2; // -0.2 ..= 0.2
-    let secs = base.as_secs_f64() * (1.0 + fraction);
-    Duration::from_secs_f64(secs.max(1.0)).min(MAX_DELAY)
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 use crate::tables::TableNames;
 use std::time::Duration;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
 #[error("environment variable {name}: {problem}")]
 pub struct SettingsError {
     pub name: &'static str,
@@ -186,9 +186,34 @@ pub struct SenderSettings {
     /// The SNS topic operational notices are published to
     /// (`NOTICE_TOPIC_ARN`; none when empty).
     pub notice_topic_arn: Option<String>,
+    /// How long a delivery may stay unreadable (its config, a secret or
+    /// its stored body not answering or missing) before it is
+    /// dead-lettered unsent (`UNREADABLE_LIMIT_HOURS`, default 72).
+    pub unreadable_limit: Duration,
 }
 
 pub const DEFAULT_ATTEMPT_LOG_DAYS: u32 = 30;
+
+/// Three days: a store down over a long weekend costs no delivery. At most
+/// the delivery queues' retention (14 days) less a day, as the ordered
+/// queue keeps its message while it waits.
+pub const DEFAULT_UNREADABLE_LIMIT: Duration = Duration::from_secs(72 * 3600);
+pub const MAX_UNREADABLE_LIMIT_HOURS: u64 = 13 * 24;
+
+/// A whole number of hours from `name`, `default` when unset.
+fn hours(env: &dyn Env, name: &'static str, default: Duration) -> Result<Duration, SettingsError> {
+    match env.get(name) {
+        None => Ok(default),
+        Some(s) => s
+            .trim()
+            .parse::<u64>()
+            .map(|h| Duration::from_secs(h.saturating_mul(3600)))
+            .map_err(|e| SettingsError {
+                name,
+                problem: format!("`{s}` is not a whole number of hours: {e}"),
+            }),
+    }
+}
 
 impl SenderSettings {
     pub fn from_env() -> Result<Self, SettingsError> {
@@ -230,16 +255,23 @@ impl SenderSettings {
                 }
                 _ => None,
             },
-            failure_streak: match env.get("FAILURE_STREAK_HOURS") {
-                None => crate::notice::DEFAULT_FAILURE_STREAK,
-                Some(s) => s
-                    .trim()
-                    .parse::<u64>()
-                    .map(|h| Duration::from_secs(h * 3600))
-                    .map_err(|e| SettingsError {
-                        name: "FAILURE_STREAK_HOURS",
-                        problem: format!("`{s}` is not a whole number of hours: {e}"),
-                    })?,
+            failure_streak: hours(
+                env,
+                "FAILURE_STREAK_HOURS",
+                crate::notice::DEFAULT_FAILURE_STREAK,
+            )?,
+            unreadable_limit: match hours(env, "UNREADABLE_LIMIT_HOURS", DEFAULT_UNREADABLE_LIMIT)?
+            {
+                limit if limit.is_zero() || limit.as_secs() > MAX_UNREADABLE_LIMIT_HOURS * 3600 => {
+                    return Err(SettingsError {
+                        name: "UNREADABLE_LIMIT_HOURS",
+                        problem: format!(
+                            "{} hours is outside 1 … {MAX_UNREADABLE_LIMIT_HOURS} (the queues keep a message 14 days)",
+                            limit.as_secs() / 3600
+                        ),
+                    });
+                }
+                limit => limit,
             },
             notice_topic_arn: optional(env, "NOTICE_TOPIC_ARN"),
             attempt_log_bodies: match env.get("ATTEMPT_LOG_BODIES").as_deref().map(str::trim) {
@@ -272,6 +304,32 @@ mod tests {
         vars.iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn the_unreadable_limit_is_whole_hours_within_the_queues_retention() {
+        let base = [
+            ("DELIVERY_DLQ_URL", "q"),
+            ("DELIVERY_QUEUE_URL", "q"),
+            ("CONFIG_TABLE", "c"),
+            ("SECRETS_TABLE", "s"),
+            ("PAYLOAD_BUCKET", "b"),
+            ("DELIVERIES_TABLE", "d"),
+        ];
+        let limit = |value: Option<&str>| {
+            let mut vars = env(&base);
+            if let Some(v) = value {
+                vars.insert("UNREADABLE_LIMIT_HOURS".into(), v.into());
+            }
+            SenderSettings::from(&vars).map(|s| s.unreadable_limit.as_secs() / 3600)
+        };
+        assert_eq!(limit(None), Ok(72));
+        assert_eq!(limit(Some("312")), Ok(312));
+        assert_eq!(limit(Some(" 1 ")), Ok(1));
+        for bad in ["0", "313", "-1", "3d", "", "99999999999999999999"] {
+            let e = limit(Some(bad)).unwrap_err();
+            assert_eq!(e.name, "UNREADABLE_LIMIT_HOURS", "{bad}");
+        }
     }
 
     #[test]

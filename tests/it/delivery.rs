@@ -251,23 +251,6 @@ fn verify_with_python(
 }
 
 #[tokio::test]
-async fn a_missing_secret_is_dead_lettered_by_name() {
-    let (s, rx) = one_delivery(
-        |rx| rx.url("/x"),
-        json!({"auth": {"bearerSecret": "nobody-wrote-this"}}),
-    )
-    .await;
-    let _runner = s.run().await.unwrap();
-    s.put_status(&status(1, "registered")).await.unwrap();
-    let parked = s.dead_letters(WAIT).await.unwrap();
-    assert_eq!(
-        reason(&parked[0]),
-        "attempt 1: refused: secret `nobody-wrote-this` named by auth.bearerSecret does not exist or is empty"
-    );
-    assert!(rx.received().is_empty());
-}
-
-#[tokio::test]
 async fn loopback_and_metadata_destinations_are_refused_without_the_allow_list() {
     let s = Stack::start(QueueSettings::default()).await.unwrap();
     let rx = TestReceiver::start(200).await.unwrap();
@@ -443,6 +426,7 @@ async fn a_thousand_deliveries_to_flaky_receivers_all_arrive() {
             max_attempts: 20,
             prior_attempts: 0,
             spent_attempts: 0,
+            unreadable: None,
             ordered: false,
             auth: None,
             test: false,

@@ -9,6 +9,7 @@ mod integrity;
 mod local_stack;
 mod notices;
 mod ordering;
+mod outages;
 mod pipeline;
 mod replay;
 mod template;

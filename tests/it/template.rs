@@ -232,13 +232,20 @@ fn alarms_watch_dead_letters_lag_errors_and_throttles_and_the_attempt_log_is_key
         ("AWS/Lambda", "IteratorAge"),
         ("AWS/Lambda", "Errors"),
         ("AWS/Lambda", "Throttles"),
+        // Deliveries put back because something of ours could not be read.
+        ("hubhooks", "Unreadable"),
     ] {
         assert!(
             alarms.iter().any(|(n, m)| (n.as_str(), m.as_str()) == want),
             "{want:?} in {alarms:?}"
         );
     }
-    assert_eq!(alarms.len(), 8);
+    assert_eq!(alarms.len(), 9);
+    assert_eq!(
+        r["Unreadable"]["Properties"]["Dimensions"][0]["Value"].as_str(),
+        Some("sender"),
+        "the dimension lambda::serve gives the sender's metrics"
+    );
     let table = &r["DeliveryLogTable"]["Properties"];
     let keys: Vec<&str> = table["KeySchema"]
         .as_sequence()

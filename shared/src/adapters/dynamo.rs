@@ -148,7 +148,8 @@ impl ConfigSource for DynamoConfigSource {
 
 /// Secrets table: key `id` (S); `value` (S) or `values` (L of S, newest
 /// first, for key rotation). Values are cached for a minute so a busy sender
-/// reads each secret about once a minute, and never logged.
+/// reads each secret about once a minute, and never logged; an absent one
+/// for two seconds only, so a secret written again is read at once.
 pub struct DynamoSecrets {
     client: Client,
     table: String,
@@ -159,6 +160,7 @@ pub struct DynamoSecrets {
 type SecretCache = HashMap<String, (std::time::Instant, Option<Vec<String>>)>;
 
 const SECRET_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+const ABSENT_SECRET_TTL: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl DynamoSecrets {
     pub fn new(client: Client, table: String) -> Self {
@@ -174,7 +176,11 @@ impl DynamoSecrets {
 impl crate::ports::SecretStore for DynamoSecrets {
     async fn secret(&self, name: &str) -> Result<Option<Vec<String>>, IoError> {
         if let Some((at, values)) = self.cache.lock().await.get(name)
-            && at.elapsed() < SECRET_TTL
+            && at.elapsed()
+                < match values {
+                    Some(v) if !v.is_empty() => SECRET_TTL,
+                    _ => ABSENT_SECRET_TTL,
+                }
         {
             return Ok(values.clone());
         }

@@ -26,7 +26,8 @@ use serde_json::{Value, json};
 use std::collections::{HashSet, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Mutex;
-use std::time::Duration;
+
+pub use crate::backoff::Backoff;
 
 pub struct Router<C, S, Q, D> {
     pub tables: TableNames,
@@ -43,50 +44,6 @@ pub struct Router<C, S, Q, D> {
     /// Tries and first pause for enqueueing and parking within one
     /// invocation, before the record is left to the stream's own retry.
     pub backoff: Backoff,
-}
-
-/// Bounded retries inside one invocation: `tries` in all, pausing `first`,
-/// then four times as long each time.
-#[derive(Debug, Clone, Copy)]
-pub struct Backoff {
-    pub tries: u32,
-    pub first: Duration,
-}
-
-impl Default for Backoff {
-    fn default() -> Self {
-        Backoff {
-            tries: 3,
-            first: Duration::from_millis(100),
-        }
-    }
-}
-
-impl Backoff {
-    fn pause(&self, after_try: u32) -> Duration {
-        self.first * 4u32.saturating_pow(after_try.saturating_sub(1))
-    }
-
-    /// Runs `op` until it succeeds or the tries are spent; the last error.
-    async fn retry<T, F, Fut>(&self, what: &str, mut op: F) -> Result<T, IoError>
-    where
-        F: FnMut() -> Fut,
-        Fut: std::future::Future<Output = Result<T, IoError>>,
-    {
-        let mut attempt = 1;
-        loop {
-            match op().await {
-                Ok(v) => return Ok(v),
-                Err(e) if attempt >= self.tries => return Err(e),
-                Err(e) => {
-                    let pause = self.pause(attempt);
-                    tracing::warn!(error = %e, attempt, pause_ms = pause.as_millis() as u64, "{what} failed; trying again");
-                    tokio::time::sleep(pause).await;
-                    attempt += 1;
-                }
-            }
-        }
-    }
 }
 
 /// The ids of the deliveries enqueued most recently by this instance (the
@@ -667,6 +624,7 @@ mod tests {
         MemoryCases, MemoryConfig, MemoryDeadLetters, MemoryPayloads, MemoryQueue,
     };
     use std::sync::Arc;
+    use std::time::Duration;
 
     type Memory = Router<MemoryCases, MemoryConfig, Arc<MemoryQueue>, Arc<MemoryDeadLetters>>;
 

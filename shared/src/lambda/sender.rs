@@ -7,8 +7,8 @@
 //! - retry: the message is hidden for the next delay of the schedule
 //!   (ChangeMessageVisibility) and reported in `batchItemFailures`, so SQS
 //!   hands it out again after the delay, with the same delivery id;
-//! - give up (attempts exhausted, destination refused, a secret missing): the
-//!   delivery goes to the DLQ with its last error, and is deleted here;
+//! - give up (attempts exhausted, destination refused): the delivery goes
+//!   to the DLQ with its last error, and is deleted here;
 //! - `410 Gone`: the subscription is disabled (with the reason recorded) and
 //!   the delivery goes to the DLQ.
 //!
@@ -36,10 +36,16 @@
 //! subscription `failingSince` (and sends a `delivery.failing` notice); the
 //! next success removes the mark. A subscription whose mark is older than
 //! the limit (`FAILURE_STREAK_HOURS`, default 120) is disabled with the
-//! reason recorded. Refusals of our own (SSRF guard, a missing secret) and
+//! reason recorded. Refusals of our own (the SSRF guard), what we could not read and
 //! withdrawn deliveries are not the receiver's failures and do not count.
 //! Notices (`crate::notice`) go to the notice topic and to the party's
 //! notice destination.
+//!
+//! Our outages are not attempts: a delivery whose config, secret or stored
+//! body cannot be read (a store not answering, a secret missing) is put
+//! back with our own backoff ([`crate::backoff::unreadable_wait`]), spends
+//! none of the receiver's attempts, writes no attempt and feeds no streak;
+//! past the unreadable limit it is dead-lettered as never sent.
 //!
 //! A message that is not a delivery at all goes to the DLQ at once with its
 //! reason, so it neither blocks the batch nor burns retries. The queue's
@@ -51,10 +57,10 @@ use crate::config_cache::ConfigCache;
 use crate::delivery::{Delivery, READABLE_VERSIONS};
 use crate::ids::SubscriptionId;
 use crate::notice::{AboutDelivery, Notice, NoticeType, streak_exceeded};
-use crate::outcome::Setback;
+use crate::outcome::NotAttempted;
 use crate::ports::{
-    AttemptLog, ConfigSource, DeadLetter, DeadLetters, DeliveryError, Holds, IoError, NoticeTopic,
-    Outgoing, PayloadStore, RateLimits, Redelivery, SecretStore, SubscriptionControl, Transport,
+    AttemptLog, ConfigSource, DeadLetter, DeadLetters, DeliveryError, Holds, NoticeTopic, Outgoing,
+    PayloadStore, RateLimits, Redelivery, SecretStore, SubscriptionControl, Transport,
 };
 use crate::retry::{RetrySchedule, Verdict, verdict};
 use crate::timestamp::Timestamp;
@@ -83,6 +89,10 @@ pub struct Sender {
     pub breakers: Breakers,
     /// Receipts of ordered deliveries held back (not attempts).
     pub holds: Box<dyn Holds>,
+    pub clock: std::sync::Arc<dyn crate::clock::Clock>,
+    /// How long a delivery may stay unreadable (its config, a secret, its
+    /// stored body) before it is dead-lettered unsent.
+    pub unreadable_limit: Duration,
 }
 
 /// How long a receiver's timeout keeps its subscription's breaker open in
@@ -240,7 +250,7 @@ impl Sender {
                 let mut held = false;
                 for &i in members {
                     let outcome = if held {
-                        self.hold(&records[i]).await
+                        self.hold(&records[i], Duration::ZERO).await
                     } else {
                         run(i, true).await
                     };
@@ -291,7 +301,7 @@ impl Sender {
     /// its group that must come again: not attempted, the receipt counted
     /// as a hold (not an attempt), and visible again at once (the earlier
     /// one, hidden until its retry, keeps the group waiting).
-    async fn hold(&self, message: &SqsMessage) -> Outcome {
+    async fn hold(&self, message: &SqsMessage, wait: Duration) -> Outcome {
         // The id from the attribute the router sets, else from the body.
         let id = message
             .message_attributes
@@ -303,7 +313,7 @@ impl Sender {
         {
             tracing::warn!(delivery_id = id, error = %e, "could not count a hold; it counts as an attempt");
         }
-        self.retry_later(message, Duration::ZERO).await;
+        self.retry_later(message, wait).await;
         Outcome::Failed
     }
 
@@ -350,7 +360,16 @@ impl Sender {
         let received = received.saturating_add(delivery.spent_attempts);
         let attempt = delivery.prior_attempts.saturating_add(received);
         let mut streak = Streak::default();
-        let prepared = match self.follow_config(&mut delivery).await {
+        let current = match self.follow_config(&mut delivery).await {
+            Ok(current) => Ok(current),
+            Err(NotAttempted::Unreadable(why)) => {
+                return self
+                    .put_back(message, &delivery, received, ordered, why)
+                    .await;
+            }
+            Err(NotAttempted::Withdrawn(why)) => Err(DeliveryError::Withdrawn(why)),
+        };
+        let prepared = match current {
             Ok(current) => {
                 streak.failing_since = current.failing_since;
                 if let Some((wait, why)) = self.hold_back(&delivery, current.max_per_second).await {
@@ -358,11 +377,18 @@ impl Sender {
                         // Put back at the end of its group it would lose
                         // its place: it waits at the head instead.
                         tracing::debug!(delivery_id = %delivery.id, reason = why, "ordered delivery waits");
-                        return self.hold(message).await;
+                        return self.hold(message, Duration::ZERO).await;
                     }
                     return self.defer(message, &delivery, received, wait, why).await;
                 }
-                self.prepare(&delivery).await.map_err(DeliveryError::from)
+                match self.prepare(&delivery).await {
+                    Ok(prepared) => Ok(prepared),
+                    Err(why) => {
+                        return self
+                            .put_back(message, &delivery, received, ordered, why)
+                            .await;
+                    }
+                }
             }
             Err(e) => Err(e),
         };
@@ -402,15 +428,14 @@ impl Sender {
     /// Takes destination, auth and attempt limit from the subscription as
     /// configured now; `Withdrawn` when it must not be sent any more. Says
     /// since when the subscription is failing, if it is.
-    async fn follow_config(&self, delivery: &mut Delivery) -> Result<Current, DeliveryError> {
-        let config = self
-            .config
-            .get()
-            .await
-            .map_err(|e| DeliveryError::Other(format!("config unavailable: {e}")))?;
+    async fn follow_config(&self, delivery: &mut Delivery) -> Result<Current, NotAttempted> {
+        let config =
+            self.config.get().await.map_err(|e| {
+                NotAttempted::Unreadable(format!("the config could not be read: {e}"))
+            })?;
         let (subscription, route) =
             crate::routing::current_route(&config, &delivery.subscription_id, delivery.event_type)
-                .map_err(DeliveryError::Withdrawn)?;
+                .map_err(NotAttempted::Withdrawn)?;
         delivery.destination = route.destination.clone();
         delivery.auth = subscription.auth.clone();
         // A test send (`hubhooks send-test`) keeps its single attempt.
@@ -482,10 +507,14 @@ impl Sender {
     async fn prepare(
         &self,
         delivery: &Delivery,
-    ) -> Result<(String, Secrets, Option<String>), Setback> {
+    ) -> Result<(String, Secrets, Option<String>), String> {
         let body = match &delivery.body_ref {
             None => delivery.body.clone(),
-            Some(key) => self.payloads.get(key).await.map_err(retry)?,
+            Some(key) => self
+                .payloads
+                .get(key)
+                .await
+                .map_err(|e| format!("the stored body could not be read: {e}"))?,
         };
         let secrets = self.secrets_of(delivery.auth.as_ref()).await?;
         let broker_uri = match &delivery.destination {
@@ -495,8 +524,8 @@ impl Sender {
         Ok((body, secrets, broker_uri))
     }
 
-    /// The values of the secrets `auth` names.
-    async fn secrets_of(&self, auth: Option<&Auth>) -> Result<Secrets, Setback> {
+    /// The values of the secrets `auth` names; what could not be read.
+    async fn secrets_of(&self, auth: Option<&Auth>) -> Result<Secrets, String> {
         let mut secrets = Secrets::default();
         if let Some(Auth {
             x_token_secret,
@@ -517,17 +546,21 @@ impl Sender {
         Ok(secrets)
     }
 
-    async fn all(&self, name: &str, field: &str) -> Result<Vec<String>, Setback> {
+    /// A missing secret is unreadable too: written again (a rotation, a
+    /// restore), it is read within seconds.
+    async fn all(&self, name: &str, field: &str) -> Result<Vec<String>, String> {
         match self.secrets.secret(name).await {
             Ok(Some(values)) if !values.is_empty() => Ok(values),
-            Ok(_) => Err(Setback::Park(format!(
+            Ok(_) => Err(format!(
                 "secret `{name}` named by {field} does not exist or is empty"
-            ))),
-            Err(e) => Err(retry(e)),
+            )),
+            Err(e) => Err(format!(
+                "secret `{name}` named by {field} could not be read: {e}"
+            )),
         }
     }
 
-    async fn first(&self, name: &str, field: &str) -> Result<String, Setback> {
+    async fn first(&self, name: &str, field: &str) -> Result<String, String> {
         let mut values = self.all(name, field).await?;
         Ok(values.swap_remove(0))
     }
@@ -687,12 +720,7 @@ impl Sender {
         if !streak_exceeded(since, now, self.streaks.limit) {
             return;
         }
-        let limit = self.streaks.limit.as_secs();
-        let limit = if limit.is_multiple_of(3600) {
-            format!("{} hours", limit / 3600)
-        } else {
-            format!("{limit} seconds")
-        };
+        let limit = span(self.streaks.limit);
         let reason = format!(
             "every attempt failed since {since} (the limit is {limit}); last error: {error}"
         );
@@ -795,6 +823,54 @@ impl Sender {
         }
     }
 
+    /// Something of ours could not be read (`why`): the delivery goes back
+    /// on the queue after a wait of our own schedule, spending none of the
+    /// receiver's attempts, writing no attempt and feeding no streak. Past
+    /// the unreadable limit it is dead-lettered, saying it was never sent.
+    async fn put_back(
+        &self,
+        message: &SqsMessage,
+        delivery: &Delivery,
+        received: u32,
+        ordered: bool,
+        why: String,
+    ) -> Outcome {
+        crate::meter::unreadable();
+        let now = self.clock.now();
+        let state = unreadable_state(delivery, message, ordered, now);
+        // This receipt was no attempt: `received` counted it.
+        let made = delivery
+            .prior_attempts
+            .saturating_add(received.saturating_sub(1));
+        if unreadable_too_long(state.since, now, self.unreadable_limit) {
+            let reason = format!(
+                "never reached the receiver: {why}; unreadable since {}, over the limit of {}",
+                state.since,
+                span(self.unreadable_limit)
+            );
+            tracing::error!(delivery_id = %delivery.id, subscription_id = %delivery.subscription_id, reason = %reason, "delivery dead-lettered unsent");
+            return self.park_delivery(reason, delivery, made).await;
+        }
+        let wait = crate::backoff::unreadable_wait(state.times, delivery.id.as_str());
+        tracing::warn!(delivery_id = %delivery.id, subscription_id = %delivery.subscription_id, error = %why, times = state.times, wait_ms = wait.as_millis() as u64, "not attempted: ours could not be read; put back");
+        if ordered {
+            return self.hold(message, wait).await;
+        }
+        let again = Delivery {
+            spent_attempts: received.saturating_sub(1),
+            unreadable: Some(state),
+            ..delivery.clone()
+        };
+        match self.redelivery.defer(&again, wait).await {
+            Ok(()) => Outcome::Deferred,
+            Err(e) => {
+                tracing::warn!(delivery_id = %delivery.id, error = %e, "could not put back; the message comes back instead");
+                self.retry_later(message, wait).await;
+                Outcome::Failed
+            }
+        }
+    }
+
     async fn retry_later(&self, message: &SqsMessage, delay: Duration) {
         let Some(handle) = message.receipt_handle.as_deref() else {
             return;
@@ -892,8 +968,61 @@ fn from_ordered_queue(message: &SqsMessage) -> bool {
         .is_some_and(|arn| arn.ends_with(".fifo"))
 }
 
-fn retry(e: IoError) -> Setback {
-    Setback::Retry(e.to_string())
+/// Since when, and how often, `delivery` has been unreadable, counting
+/// this time. A put-back delivery is a new message, received once: a
+/// message received before was attempted (or held) meanwhile, so its
+/// unreadable spell starts anew. The ordered queue holds its message
+/// instead, whose envelope cannot change: there the spell is the message's
+/// age (`SentTimestamp`) and its receipts.
+fn unreadable_state(
+    delivery: &Delivery,
+    message: &SqsMessage,
+    ordered: bool,
+    now: Timestamp,
+) -> crate::delivery::Unreadable {
+    let attribute = |name: &str| {
+        message
+            .attributes
+            .get(name)
+            .and_then(|v| v.parse::<i64>().ok())
+    };
+    let receipts = attribute("ApproximateReceiveCount").unwrap_or(1).max(1);
+    if ordered {
+        let since = attribute("SentTimestamp")
+            .and_then(Timestamp::from_millis)
+            .unwrap_or(now);
+        return crate::delivery::Unreadable {
+            since: since.min(now),
+            times: u32::try_from(receipts).unwrap_or(u32::MAX),
+        };
+    }
+    match delivery.unreadable {
+        Some(before) if receipts == 1 => crate::delivery::Unreadable {
+            since: before.since,
+            times: before.times.saturating_add(1),
+        },
+        _ => crate::delivery::Unreadable {
+            since: now,
+            times: 1,
+        },
+    }
+}
+
+/// Whether a delivery unreadable `since` has waited past `limit`.
+fn unreadable_too_long(since: Timestamp, now: Timestamp, limit: Duration) -> bool {
+    (now.0 - since.0)
+        .to_std()
+        .is_ok_and(|waited| waited > limit)
+}
+
+/// A limit as people read it: whole hours as hours, else seconds.
+fn span(limit: Duration) -> String {
+    let secs = limit.as_secs();
+    if secs > 0 && secs.is_multiple_of(3600) {
+        format!("{} hours", secs / 3600)
+    } else {
+        format!("{secs} seconds")
+    }
 }
 
 /// A queue message that is not a delivery this sender can read.
@@ -983,6 +1112,8 @@ impl Sender {
             },
             streaks: Streaks::new(settings.failure_streak, settings.config_ttl),
             breakers: Breakers::default(),
+            clock: std::sync::Arc::new(crate::clock::SystemClock),
+            unreadable_limit: settings.unreadable_limit,
         })
     }
 }
@@ -992,6 +1123,7 @@ impl Sender {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::Clock;
     use crate::memory::{
         self, MemoryAttemptLog, MemoryConfig, MemoryControl, MemoryDeadLetters, MemoryPayloads,
         MemoryRedelivery, MemorySecrets, MemoryTopic, ScriptedTransport,
@@ -1007,6 +1139,9 @@ mod tests {
         redelivery: Arc<MemoryRedelivery>,
         control: Arc<MemoryControl>,
         topic: Arc<MemoryTopic>,
+        clock: Arc<crate::clock::ManualClock>,
+        config: Arc<MemoryConfig>,
+        secrets: Arc<MemorySecrets>,
     }
 
     fn subscription(extra: Value) -> Value {
@@ -1027,26 +1162,25 @@ mod tests {
             Arc::<MemoryTopic>::default(),
         );
         let holds = Arc::<memory::MemoryHolds>::default();
-        let secrets = MemorySecrets::default();
+        let clock = Arc::<crate::clock::ManualClock>::default();
+        let secrets = Arc::<MemorySecrets>::default();
         secrets
             .values
             .lock()
             .unwrap()
             .insert(OPS_SECRET.into(), vec![OPS_KEY.into()]);
+        let config = Arc::new(MemoryConfig::new(config));
         World {
             sender: Sender {
                 transport: Box::new(Arc::clone(&transport)),
                 dead_letters: Box::new(Arc::clone(&parked)),
                 redelivery: Box::new(Arc::clone(&redelivery)),
-                secrets: Box::new(secrets),
+                secrets: Box::new(Arc::clone(&secrets)),
                 control: Box::new(Arc::clone(&control)),
                 payloads: Box::new(MemoryPayloads::default()),
                 log: Box::new(Arc::clone(&log)),
                 schedule: RetrySchedule::default(),
-                config: ConfigCache::new(
-                    Box::new(MemoryConfig::new(config)),
-                    Duration::from_secs(60),
-                ),
+                config: ConfigCache::new(Box::new(Arc::clone(&config)), Duration::from_secs(60)),
                 notices: Box::new(Arc::clone(&topic)),
                 streaks: Streaks::new(
                     crate::notice::DEFAULT_FAILURE_STREAK,
@@ -1055,7 +1189,12 @@ mod tests {
                 rates: Box::new(memory::MemoryRates::default()),
                 breakers: Breakers::default(),
                 holds: Box::new(Arc::clone(&holds)),
+                clock: clock.clone(),
+                unreadable_limit: crate::settings::DEFAULT_UNREADABLE_LIMIT,
             },
+            clock,
+            config,
+            secrets,
             transport,
             parked,
             log,
@@ -1693,6 +1832,149 @@ mod tests {
                 "attempt 1: receiver answered 410: ; the subscription is disabled".to_owned()
             )]
         );
+    }
+
+    /// GIVEN a signed subscription WHEN something of ours cannot be read
+    /// THEN nothing is attempted: the delivery is put back with our own
+    /// backoff, its attempts unspent, nothing logged, no streak marked.
+    #[tokio::test]
+    async fn what_we_cannot_read_is_put_back_unattempted() {
+        let signed = subscription(json!({"auth": {"signingSecret": "acme"}}));
+        // (what fails, the reason's start)
+        let cases: [(&str, &str); 3] = [
+            ("config", "the config could not be read: "),
+            (
+                "secret",
+                "secret `acme` named by auth.signingSecret does not exist",
+            ),
+            ("body", "the stored body could not be read: "),
+        ];
+        for (fails, _) in cases {
+            let w = world(vec![signed.clone()], ScriptedTransport::accepting());
+            let mut d = envelope();
+            match fails {
+                "config" => *w.config.failing.lock().unwrap() = 1,
+                "body" => d.body_ref = Some("bodies/nowhere.json".into()),
+                _ => {}
+            }
+            if fails != "secret" {
+                w.secrets
+                    .values
+                    .lock()
+                    .unwrap()
+                    .insert("acme".into(), vec!["whsec_AAAA".into()]);
+            }
+            let outcome = w.sender.process(&message(&d, 1)).await;
+            assert_eq!(outcome, Outcome::Deferred, "{fails}");
+            assert!(w.transport.attempts().is_empty(), "{fails}: nothing sent");
+            w.sender.log.flush().await.unwrap();
+            assert!(w.log.records().is_empty(), "{fails}: no attempt logged");
+            assert!(w.parked.letters().is_empty(), "{fails}");
+            assert!(
+                w.control.failing.lock().unwrap().is_empty(),
+                "{fails}: no streak"
+            );
+            let deferred = w.redelivery.deferred.lock().unwrap().clone();
+            let (again, wait) = &deferred[0];
+            assert_eq!(again.spent_attempts, 0, "{fails}");
+            assert_eq!(
+                again.unreadable,
+                Some(crate::delivery::Unreadable {
+                    since: w.clock.now(),
+                    times: 1
+                }),
+                "{fails}"
+            );
+            assert!((1..=3).contains(&wait.as_secs()), "{fails}: {wait:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_delivery_put_back_is_attempt_one_once_ours_can_be_read() {
+        let w = world(
+            vec![subscription(json!({}))],
+            ScriptedTransport::accepting(),
+        );
+        *w.config.failing.lock().unwrap() = 1;
+        w.sender.process(&message(&envelope(), 1)).await;
+        let (again, _) = w.redelivery.deferred.lock().unwrap()[0].clone();
+        // The put-back message, received once.
+        let outcome = w.sender.process(&message(&again, 1)).await;
+        assert_eq!(outcome, Outcome::Delivered);
+        let sent = w.transport.attempts();
+        assert_eq!(sent[0].header("webhook-attempt"), Some("1"));
+        w.sender.log.flush().await.unwrap();
+        assert_eq!(w.log.records()[0].attempt, 1);
+    }
+
+    #[tokio::test]
+    async fn a_delivery_unreadable_past_the_limit_is_dead_lettered_unsent() {
+        let w = world(
+            vec![subscription(json!({"auth": {"bearerSecret": "gone"}}))],
+            ScriptedTransport::accepting(),
+        );
+        let since = w.clock.now();
+        let mut d = envelope();
+        d.prior_attempts = 2;
+        d.unreadable = Some(crate::delivery::Unreadable { since, times: 20 });
+        w.clock
+            .advance(crate::settings::DEFAULT_UNREADABLE_LIMIT + Duration::from_secs(1));
+        assert_eq!(w.sender.process(&message(&d, 1)).await, Outcome::Parked);
+        assert!(w.transport.attempts().is_empty());
+        let letter = &w.parked.letters()[0];
+        assert_eq!(
+            letter.reason,
+            format!(
+                "never reached the receiver: secret `gone` named by auth.bearerSecret does not \
+                 exist or is empty; unreadable since {since}, over the limit of 72 hours"
+            )
+        );
+        let parked: Delivery = serde_json::from_str(&letter.body).unwrap();
+        assert_eq!(parked.prior_attempts, 2, "no attempt added");
+        assert_eq!(types(&w.topic), ["delivery.deadLettered"]);
+    }
+
+    #[test]
+    fn an_unreadable_spell_goes_on_only_in_a_put_back_message_received_once() {
+        // Whole milliseconds, as SQS's SentTimestamp.
+        let now = Timestamp::from_millis(Timestamp::now().0.timestamp_millis()).unwrap();
+        let earlier = Timestamp(now.0 - chrono::Duration::seconds(60));
+        let before = Some(crate::delivery::Unreadable {
+            since: earlier,
+            times: 4,
+        });
+        // (envelope's spell, receipts, ordered, sent, → since, times)
+        let table = [
+            (None, 1, false, None, now, 1),
+            (before, 1, false, None, earlier, 5),
+            // Received again: attempted meanwhile, a new spell.
+            (before, 2, false, None, now, 1),
+            // The ordered queue: the message's age and receipts.
+            (None, 3, true, Some(earlier), earlier, 3),
+            (None, 1, true, None, now, 1),
+        ];
+        for (spell, receipts, ordered, sent, since, times) in table {
+            let mut d = envelope();
+            d.unreadable = spell;
+            let mut m = message(&d, receipts);
+            if let Some(sent) = sent {
+                m.attributes.insert(
+                    "SentTimestamp".into(),
+                    sent.0.timestamp_millis().to_string(),
+                );
+            }
+            let got = unreadable_state(&d, &m, ordered, now);
+            assert_eq!(
+                got,
+                crate::delivery::Unreadable { since, times },
+                "{spell:?} {receipts} {ordered}"
+            );
+        }
+        let limit = Duration::from_secs(60);
+        assert!(!unreadable_too_long(earlier, now, limit));
+        assert!(unreadable_too_long(earlier, now, Duration::from_secs(59)));
+        assert_eq!(span(Duration::from_secs(72 * 3600)), "72 hours");
+        assert_eq!(span(Duration::from_secs(3)), "3 seconds");
     }
 
     #[tokio::test]

@@ -171,6 +171,8 @@ pub fn sender(config: Vec<serde_json::Value>, log: Arc<EncodingLog>) -> Result<S
         rates: Box::new(hubhooks::memory::MemoryRates::default()),
         breakers: hubhooks::lambda::sender::Breakers::default(),
         holds: Box::new(hubhooks::memory::MemoryHolds::default()),
+        clock: std::sync::Arc::new(hubhooks::clock::SystemClock),
+        unreadable_limit: hubhooks::settings::DEFAULT_UNREADABLE_LIMIT,
     })
 }
 
