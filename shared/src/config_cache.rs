@@ -1,5 +1,7 @@
-//! Config cached in the warm Lambda for a short TTL, so the router reads the
-//! config table once per TTL, never once per record.
+//! Config cached in the warm Lambda for a short TTL, so the router and the
+//! sender read the config table once per TTL, never once per record or
+//! attempt.
+use crate::clock::{Clock, SystemClock};
 use crate::config::ConfigSet;
 use crate::ports::{ConfigSource, IoError};
 use std::sync::Arc;
@@ -10,6 +12,7 @@ pub struct ConfigCache<S> {
     source: S,
     ttl: Duration,
     state: Mutex<Option<(Instant, Arc<ConfigSet>)>>,
+    clock: Arc<dyn Clock>,
 }
 
 impl<S: ConfigSource> ConfigCache<S> {
@@ -18,7 +21,13 @@ impl<S: ConfigSource> ConfigCache<S> {
             source,
             ttl,
             state: Mutex::new(None),
+            clock: Arc::new(SystemClock),
         }
+    }
+
+    /// The same cache reading time from `clock` (tests move it).
+    pub fn with_clock(self, clock: Arc<dyn Clock>) -> Self {
+        ConfigCache { clock, ..self }
     }
 
     /// Forgets the cached copy, so the next `get` reads the source (after
@@ -32,8 +41,9 @@ impl<S: ConfigSource> ConfigCache<S> {
     /// is returned and the batch is retried.
     pub async fn get(&self) -> Result<Arc<ConfigSet>, IoError> {
         let mut state = self.state.lock().await;
+        let now = self.clock.instant();
         if let Some((at, set)) = state.as_ref()
-            && at.elapsed() < self.ttl
+            && now.saturating_duration_since(*at) < self.ttl
         {
             return Ok(set.clone());
         }
@@ -48,7 +58,7 @@ impl<S: ConfigSource> ConfigCache<S> {
                         tracing::warn!(subscription_id = %sub.id, event_type = %event_type, version = %version, "subscription uses a deprecated payload version; v3 is current");
                     }
                 }
-                *state = Some((Instant::now(), set.clone()));
+                *state = Some((now, set.clone()));
                 Ok(set)
             }
             Err(e) => match state.as_ref() {
@@ -81,11 +91,23 @@ mod tests {
 
     #[tokio::test]
     async fn reads_once_per_ttl() {
-        let cache = ConfigCache::new(Counting(AtomicUsize::new(0)), Duration::from_secs(60));
+        let clock = Arc::new(crate::clock::ManualClock::default());
+        let cache = ConfigCache::new(Counting(AtomicUsize::new(0)), Duration::from_secs(60))
+            .with_clock(clock.clone());
         for _ in 0..5 {
             cache.get().await.unwrap();
         }
         assert_eq!(cache.source.0.load(Ordering::SeqCst), 1);
+        clock.advance(Duration::from_secs(59));
+        cache.get().await.unwrap();
+        assert_eq!(cache.source.0.load(Ordering::SeqCst), 1, "still fresh");
+        clock.advance(Duration::from_secs(1));
+        cache.get().await.unwrap();
+        assert_eq!(
+            cache.source.0.load(Ordering::SeqCst),
+            2,
+            "read again at the TTL"
+        );
         let cache = ConfigCache::new(Counting(AtomicUsize::new(0)), Duration::ZERO);
         for _ in 0..3 {
             cache.get().await.unwrap();

@@ -1,0 +1,285 @@
+//! Settling a message after its verdict: the attempt logged, then
+//! delivered (the streak ends), retried later (hidden for the schedule's
+//! delay), dead-lettered with its reason, or the subscription disabled on
+//! `410 Gone`. Also what never reached an attempt: put back (ours could not
+//! be read), malformed (dead-lettered at once).
+use super::message::{
+    NotADelivery, about, from_ordered_queue, span, unreadable_state, unreadable_too_long,
+};
+use super::{Outcome, Sender, Streak};
+use crate::attempt::AttemptRecord;
+use crate::delivery::Delivery;
+use crate::notice::{Notice, NoticeType};
+use crate::outcome::Receipt;
+use crate::ports::DeadLetter;
+use crate::retry::{Failure, Verdict};
+use aws_lambda_events::event::sqs::SqsMessage;
+use std::time::Duration;
+
+impl Sender {
+    pub(super) async fn settle(
+        &self,
+        message: &SqsMessage,
+        delivery: &Delivery,
+        attempt: u32,
+        verdict: Verdict,
+        streak: Streak,
+    ) -> Outcome {
+        let record = AttemptRecord::new(delivery, attempt, &verdict, self.clock.now());
+        crate::meter::attempt(
+            delivery.event_type.as_str(),
+            delivery.destination.transport(),
+            &verdict,
+        );
+        // The log is for people; a failure to write it never fails a delivery.
+        if let Err(e) = self.log.record(&record, delivery).await {
+            tracing::warn!(delivery_id = %delivery.id, error = %e, "could not write the attempt log")
+        }
+        match verdict {
+            Verdict::Delivered(receipt) => self.delivered(delivery, attempt, receipt, streak).await,
+            Verdict::Retry { delay, error } => {
+                self.retry(message, delivery, attempt, delay, error, streak)
+                    .await
+            }
+            Verdict::GiveUp { reason, .. } => self.give_up(delivery, attempt, reason, streak).await,
+            Verdict::Gone { reason } => self.gone(delivery, attempt, reason).await,
+        }
+    }
+
+    async fn delivered(
+        &self,
+        delivery: &Delivery,
+        attempt: u32,
+        receipt: Receipt,
+        streak: Streak,
+    ) -> Outcome {
+        // Successes are in the attempt log and the metrics; at INFO the log
+        // keeps one line per batch and one per failure.
+        tracing::debug!(
+            delivery_id = %delivery.id,
+            subscription_id = %delivery.subscription_id,
+            event_type = %delivery.event_type,
+            case_guid = %delivery.case_guid,
+            transport = delivery.destination.transport(),
+            attempt,
+            status = receipt.status,
+            latency_ms = receipt.latency.as_millis() as u64,
+            "delivered"
+        );
+        self.ended_streak(delivery, streak.failing_since).await;
+        Outcome::Delivered
+    }
+
+    async fn retry(
+        &self,
+        message: &SqsMessage,
+        delivery: &Delivery,
+        attempt: u32,
+        delay: Duration,
+        error: Failure,
+        streak: Streak,
+    ) -> Outcome {
+        tracing::warn!(
+            delivery_id = %delivery.id,
+            subscription_id = %delivery.subscription_id,
+            event_type = %delivery.event_type,
+            case_guid = %delivery.case_guid,
+            transport = delivery.destination.transport(),
+            attempt,
+            max_attempts = delivery.max_attempts,
+            retry_in_s = delay.as_secs(),
+            error = %error.message,
+            "delivery failed; retrying later"
+        );
+        if streak.receiver_failed {
+            self.failed_attempt(delivery, attempt, &error.message, streak.failing_since)
+                .await;
+        }
+        self.retry_later(message, delay).await;
+        Outcome::Failed
+    }
+
+    async fn give_up(
+        &self,
+        delivery: &Delivery,
+        attempt: u32,
+        reason: String,
+        streak: Streak,
+    ) -> Outcome {
+        tracing::error!(
+            delivery_id = %delivery.id,
+            subscription_id = %delivery.subscription_id,
+            event_type = %delivery.event_type,
+            case_guid = %delivery.case_guid,
+            attempt,
+            reason = %reason,
+            "delivery dead-lettered"
+        );
+        if streak.receiver_failed {
+            self.failed_attempt(delivery, attempt, &reason, streak.failing_since)
+                .await;
+        }
+        self.park_delivery(reason, delivery, attempt).await
+    }
+
+    /// `410 Gone`: the subscription is disabled (the operators told) and
+    /// the delivery dead-lettered.
+    async fn gone(&self, delivery: &Delivery, attempt: u32, reason: String) -> Outcome {
+        tracing::error!(
+            delivery_id = %delivery.id,
+            subscription_id = %delivery.subscription_id,
+            reason = %reason,
+            "receiver answered 410 Gone; disabling the subscription"
+        );
+        match self
+            .control
+            .disable(&delivery.subscription_id, &reason)
+            .await
+        {
+            Err(e) => {
+                tracing::error!(subscription_id = %delivery.subscription_id, error = %e, "could not disable the subscription");
+            }
+            Ok(()) => {
+                let fact = format!("gone#{}", delivery.id);
+                let notice = Notice::new(
+                    NoticeType::SubscriptionDisabled,
+                    delivery.party,
+                    &delivery.subscription_id,
+                    &fact,
+                    reason.clone(),
+                )
+                .about(about(delivery, attempt));
+                self.notify(notice).await;
+            }
+        }
+        // This instance's other deliveries for it stop at once.
+        self.config.invalidate().await;
+        self.park_delivery(reason, delivery, attempt).await
+    }
+
+    /// A message that is no delivery: dead-lettered at once with why.
+    pub(super) async fn malformed(&self, message: &SqsMessage, reason: NotADelivery) -> Outcome {
+        let message_id = message.message_id.as_deref().unwrap_or("<no message id>");
+        tracing::error!(message_id, reason = %reason, "malformed delivery message moved to the DLQ");
+        crate::meter::malformed_message();
+        let body = message.body.clone().unwrap_or_default();
+        let origin = format!("delivery queue message {message_id}");
+        self.park(reason.to_string(), origin, body).await
+    }
+
+    /// Something of ours could not be read (`why`): the delivery goes back
+    /// on the queue after a wait of our own schedule, spending none of the
+    /// receiver's attempts, writing no attempt and feeding no streak. Past
+    /// the unreadable limit it is dead-lettered, saying it was never sent.
+    pub(super) async fn put_back(
+        &self,
+        message: &SqsMessage,
+        delivery: &Delivery,
+        received: u32,
+        ordered: bool,
+        why: String,
+    ) -> Outcome {
+        crate::meter::unreadable();
+        let now = self.clock.now();
+        let state = unreadable_state(delivery, message, ordered, now);
+        // This receipt was no attempt: `received` counted it.
+        let made = delivery
+            .prior_attempts
+            .saturating_add(received.saturating_sub(1));
+        if unreadable_too_long(state.since, now, self.unreadable_limit) {
+            let reason = format!(
+                "never reached the receiver: {why}; unreadable since {}, over the limit of {}",
+                state.since,
+                span(self.unreadable_limit)
+            );
+            tracing::error!(delivery_id = %delivery.id, subscription_id = %delivery.subscription_id, reason = %reason, "delivery dead-lettered unsent");
+            return self.park_delivery(reason, delivery, made).await;
+        }
+        let wait = crate::backoff::unreadable_wait(state.times, delivery.id.as_str());
+        tracing::warn!(delivery_id = %delivery.id, subscription_id = %delivery.subscription_id, error = %why, times = state.times, wait_ms = wait.as_millis() as u64, "not attempted: ours could not be read; put back");
+        if ordered {
+            return self.hold(message, wait).await;
+        }
+        let again = Delivery {
+            spent_attempts: received.saturating_sub(1),
+            unreadable: Some(state),
+            ..delivery.clone()
+        };
+        match self.redelivery.defer(&again, wait).await {
+            Ok(()) => Outcome::Deferred,
+            Err(e) => {
+                tracing::warn!(delivery_id = %delivery.id, error = %e, "could not put back; the message comes back instead");
+                self.retry_later(message, wait).await;
+                Outcome::Failed
+            }
+        }
+    }
+
+    pub(super) async fn retry_later(&self, message: &SqsMessage, delay: Duration) {
+        let Some(handle) = message.receipt_handle.as_deref() else {
+            return;
+        };
+        // If this fails the message still comes back, after the queue's own
+        // visibility timeout.
+        let ordered = from_ordered_queue(message);
+        if let Err(e) = self.redelivery.retry_later(handle, delay, ordered).await {
+            tracing::warn!(error = %e, "could not set the retry delay; the queue's visibility timeout applies");
+        }
+    }
+
+    /// Dead-letters a delivery with its attempts so far, so a replay counts
+    /// on (the envelope is only written out here, off the success path).
+    /// The operators hear of it (`delivery.deadLettered`).
+    pub(super) async fn park_delivery(
+        &self,
+        reason: String,
+        delivery: &Delivery,
+        attempt: u32,
+    ) -> Outcome {
+        let reason = if delivery.ordered {
+            format!(
+                "{reason}; the later webhooks of case {} to this subscription go on without it",
+                delivery.case_guid
+            )
+        } else {
+            reason
+        };
+        let body = Delivery {
+            prior_attempts: attempt,
+            spent_attempts: 0,
+            ..delivery.clone()
+        }
+        .to_message();
+        let outcome = self
+            .park(reason.clone(), format!("delivery {}", delivery.id), body)
+            .await;
+        if outcome == Outcome::Parked && !delivery.test {
+            let fact = format!("{}#{attempt}", delivery.id);
+            let notice = Notice::new(
+                NoticeType::DeliveryDeadLettered,
+                delivery.party,
+                &delivery.subscription_id,
+                &fact,
+                reason,
+            )
+            .about(about(delivery, attempt));
+            self.notify(notice).await;
+        }
+        outcome
+    }
+
+    pub(super) async fn park(&self, reason: String, origin: String, body: String) -> Outcome {
+        let letter = DeadLetter {
+            reason,
+            origin,
+            body,
+        };
+        match self.dead_letters.park(letter).await {
+            Ok(()) => Outcome::Parked,
+            Err(e) => {
+                tracing::error!(error = %e, "could not move to the DLQ; leaving it on the queue");
+                Outcome::Failed
+            }
+        }
+    }
+}
