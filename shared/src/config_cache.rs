@@ -8,15 +8,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 
-pub struct ConfigCache<S> {
-    source: S,
+pub struct ConfigCache {
+    source: Arc<dyn ConfigSource>,
     ttl: Duration,
     state: Mutex<Option<(Instant, Arc<ConfigSet>)>>,
     clock: Arc<dyn Clock>,
 }
 
-impl<S: ConfigSource> ConfigCache<S> {
-    pub fn new(source: S, ttl: Duration) -> Self {
+impl ConfigCache {
+    pub fn new(source: Arc<dyn ConfigSource>, ttl: Duration) -> Self {
         ConfigCache {
             source,
             ttl,
@@ -92,26 +92,24 @@ mod tests {
     #[tokio::test]
     async fn reads_once_per_ttl() {
         let clock = Arc::new(crate::clock::ManualClock::default());
-        let cache = ConfigCache::new(Counting(AtomicUsize::new(0)), Duration::from_secs(60))
-            .with_clock(clock.clone());
+        let source = Arc::new(Counting(AtomicUsize::new(0)));
+        let cache =
+            ConfigCache::new(source.clone(), Duration::from_secs(60)).with_clock(clock.clone());
         for _ in 0..5 {
             cache.get().await.unwrap();
         }
-        assert_eq!(cache.source.0.load(Ordering::SeqCst), 1);
+        assert_eq!(source.0.load(Ordering::SeqCst), 1);
         clock.advance(Duration::from_secs(59));
         cache.get().await.unwrap();
-        assert_eq!(cache.source.0.load(Ordering::SeqCst), 1, "still fresh");
+        assert_eq!(source.0.load(Ordering::SeqCst), 1, "still fresh");
         clock.advance(Duration::from_secs(1));
         cache.get().await.unwrap();
-        assert_eq!(
-            cache.source.0.load(Ordering::SeqCst),
-            2,
-            "read again at the TTL"
-        );
-        let cache = ConfigCache::new(Counting(AtomicUsize::new(0)), Duration::ZERO);
+        assert_eq!(source.0.load(Ordering::SeqCst), 2, "read again at the TTL");
+        let source = Arc::new(Counting(AtomicUsize::new(0)));
+        let cache = ConfigCache::new(source.clone(), Duration::ZERO);
         for _ in 0..3 {
             cache.get().await.unwrap();
         }
-        assert_eq!(cache.source.0.load(Ordering::SeqCst), 3);
+        assert_eq!(source.0.load(Ordering::SeqCst), 3);
     }
 }

@@ -1,10 +1,13 @@
 //! hubhooks: webhook delivery for a service order hub.
 //!
 //! The domain (`event`, `party`, `record`, `config`, `mapping`, `blacklist`,
-//! `transition`, `case_update`, `audience`, `payload`, `routing`, `delivery`) knows nothing of AWS. The
-//! Lambda handlers in [`lambda`] translate AWS events into the domain and talk
-//! to the outside world only through the small traits in [`ports`], which the
-//! [`adapters`] implement for DynamoDB, SQS and HTTP.
+//! `transition`, `case_update`, `audience`, `payload`, `routing`,
+//! `delivery`, `retry`, `backoff`) knows nothing of AWS. The Lambda handlers
+//! in [`lambda`] translate AWS events into the domain and talk to the
+//! outside world only through the small traits in [`ports`] (time through
+//! [`clock`]), which the [`adapters`] implement for DynamoDB, DynamoDB
+//! Streams, SQS, S3, SNS, HTTP and AMQP; `memory` (feature `test-util`)
+//! implements them in memory for tests and the benchmarks.
 
 pub mod adapters;
 pub mod attempt;
@@ -24,6 +27,7 @@ pub mod headers;
 pub mod ids;
 pub mod lambda;
 pub mod mapping;
+#[cfg(any(test, feature = "test-util"))]
 pub mod memory;
 pub mod meter;
 pub mod notice;

@@ -1,5 +1,7 @@
-//! The small traits the handlers use to reach the outside world. Adapters
-//! implement them for DynamoDB, SQS and HTTP; tests may implement them too.
+//! The small traits the handlers use to reach the outside world. The
+//! adapters implement them for DynamoDB, SQS, S3, SNS, HTTP and AMQP;
+//! `memory` in memory. Handlers hold each as an `Arc<dyn …>`, so a test
+//! keeps a handle on the in-memory port it gave.
 use crate::config::RawConfigItem;
 use crate::delivery::Delivery;
 use crate::ids::{CaseId, StatusId};
@@ -81,13 +83,6 @@ pub enum CaseStoreError {
 #[async_trait]
 pub trait ConfigSource: Send + Sync {
     async fn load(&self) -> Result<Vec<RawConfigItem>, IoError>;
-}
-
-#[async_trait]
-impl<T: ConfigSource + ?Sized> ConfigSource for Box<T> {
-    async fn load(&self) -> Result<Vec<RawConfigItem>, IoError> {
-        (**self).load().await
-    }
 }
 
 /// The delivery queue.
@@ -284,137 +279,4 @@ pub trait AttemptLog: Send + Sync {
 pub trait PayloadStore: Send + Sync {
     async fn put(&self, key: &str, body: &str) -> Result<(), IoError>;
     async fn get(&self, key: &str) -> Result<String, IoError>;
-}
-
-/// A shared port is a port: tests keep an `Arc` of an in-memory one to
-/// look inside while the handler owns the other.
-mod shared {
-    use super::*;
-    use std::sync::Arc;
-
-    #[async_trait]
-    impl<T: ConfigSource + ?Sized> ConfigSource for Arc<T> {
-        async fn load(&self) -> Result<Vec<RawConfigItem>, IoError> {
-            (**self).load().await
-        }
-    }
-
-    #[async_trait]
-    impl<T: DeadLetters + ?Sized> DeadLetters for Arc<T> {
-        async fn park(&self, letter: DeadLetter) -> Result<(), IoError> {
-            (**self).park(letter).await
-        }
-    }
-
-    #[async_trait]
-    impl<T: DeliveryQueue + ?Sized> DeliveryQueue for Arc<T> {
-        async fn enqueue(&self, deliveries: &[Delivery]) -> Vec<Result<(), IoError>> {
-            (**self).enqueue(deliveries).await
-        }
-    }
-
-    #[async_trait]
-    impl<T: Transport + ?Sized> Transport for Arc<T> {
-        async fn deliver(&self, outgoing: &Outgoing<'_>) -> Result<Receipt, DeliveryError> {
-            (**self).deliver(outgoing).await
-        }
-    }
-
-    #[async_trait]
-    impl<T: Redelivery + ?Sized> Redelivery for Arc<T> {
-        async fn retry_later(
-            &self,
-            receipt_handle: &str,
-            delay: Duration,
-            ordered: bool,
-        ) -> Result<(), IoError> {
-            (**self).retry_later(receipt_handle, delay, ordered).await
-        }
-        async fn defer(&self, delivery: &Delivery, delay: Duration) -> Result<(), IoError> {
-            (**self).defer(delivery, delay).await
-        }
-    }
-
-    #[async_trait]
-    impl<T: Holds + ?Sized> Holds for Arc<T> {
-        async fn hold(&self, delivery_id: &str) -> Result<(), IoError> {
-            (**self).hold(delivery_id).await
-        }
-        async fn held(&self, delivery_id: &str) -> Result<u32, IoError> {
-            (**self).held(delivery_id).await
-        }
-    }
-
-    #[async_trait]
-    impl<T: RateLimits + ?Sized> RateLimits for Arc<T> {
-        async fn admit(&self, subscription_id: &str, per_second: u32) -> Result<bool, IoError> {
-            (**self).admit(subscription_id, per_second).await
-        }
-    }
-
-    #[async_trait]
-    impl<T: SecretStore + ?Sized> SecretStore for Arc<T> {
-        async fn secret(&self, name: &str) -> Result<Option<Vec<String>>, IoError> {
-            (**self).secret(name).await
-        }
-    }
-
-    #[async_trait]
-    impl<T: SubscriptionControl + ?Sized> SubscriptionControl for Arc<T> {
-        async fn disable(&self, subscription_id: &str, reason: &str) -> Result<(), IoError> {
-            (**self).disable(subscription_id, reason).await
-        }
-        async fn failing(
-            &self,
-            subscription_id: &str,
-            at: Timestamp,
-        ) -> Result<(Timestamp, bool), IoError> {
-            (**self).failing(subscription_id, at).await
-        }
-        async fn recovered(&self, subscription_id: &str) -> Result<(), IoError> {
-            (**self).recovered(subscription_id).await
-        }
-        async fn disable_failing(
-            &self,
-            subscription_id: &str,
-            since: Timestamp,
-            reason: &str,
-        ) -> Result<bool, IoError> {
-            (**self)
-                .disable_failing(subscription_id, since, reason)
-                .await
-        }
-    }
-
-    #[async_trait]
-    impl<T: NoticeTopic + ?Sized> NoticeTopic for Arc<T> {
-        async fn publish(&self, notice: &crate::notice::Notice) -> Result<(), IoError> {
-            (**self).publish(notice).await
-        }
-    }
-
-    #[async_trait]
-    impl<T: AttemptLog + ?Sized> AttemptLog for Arc<T> {
-        async fn record(
-            &self,
-            attempt: &crate::attempt::AttemptRecord,
-            delivery: &Delivery,
-        ) -> Result<(), IoError> {
-            (**self).record(attempt, delivery).await
-        }
-
-        async fn flush(&self) -> Result<(), IoError> {
-            (**self).flush().await
-        }
-    }
-
-    #[async_trait]
-    impl<T: PayloadStore + ?Sized> PayloadStore for Arc<T> {
-        async fn put(&self, key: &str, body: &str) -> Result<(), IoError> {
-            (**self).put(key, body).await
-        }
-        async fn get(&self, key: &str) -> Result<String, IoError> {
-            (**self).get(key).await
-        }
-    }
 }

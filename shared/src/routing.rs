@@ -2,6 +2,7 @@
 use crate::audience::Audience;
 use crate::blacklist;
 use crate::case_update::CaseUpdate;
+use crate::classify::Classified;
 use crate::config::{ConfigSet, Destination, Subscription};
 use crate::event::EventType;
 use crate::mapping::{self, StatusView};
@@ -118,7 +119,23 @@ pub enum Change<'a> {
     InvoiceSaved(&'a Invoice),
 }
 
-impl Change<'_> {
+impl<'a> Change<'a> {
+    /// The change a classified record is. A new status needs the case's
+    /// earlier statuses (`previous`, newest first; only read for it);
+    /// `None` for what sends nothing.
+    pub fn of(classified: &'a Classified, previous: &'a [StatusRecord]) -> Option<Change<'a>> {
+        Some(match classified {
+            Classified::StatusAdded(status) => Change::StatusAdded { status, previous },
+            Classified::CaseUpdated { update, .. } => Change::CaseUpdated(update),
+            Classified::CostProposalAdded(p) => Change::CostProposalAdded(p),
+            Classified::MessageAdded(m) => Change::MessageAdded(m),
+            Classified::MessageConfirmed(m) => Change::MessageConfirmed(m),
+            Classified::FilesUploaded(u) => Change::FilesUploaded(u),
+            Classified::InvoiceSaved(i) => Change::InvoiceSaved(i),
+            Classified::Ignore => return None,
+        })
+    }
+
     /// Who may hear of it (see [`crate::audience`]).
     pub fn audience(&self, case: &CaseRecord) -> Audience {
         match self {

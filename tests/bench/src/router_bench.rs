@@ -14,6 +14,7 @@ use hubhooks::lambda::router::{Backoff, EnqueuedIds, Router};
 use hubhooks::memory::{MemoryCases, MemoryConfig, MemoryDeadLetters, MemoryPayloads};
 use hubhooks::ports::{DeliveryQueue, IoError};
 use hubhooks::tables::TableNames;
+use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -55,7 +56,12 @@ impl DeliveryQueue for CountingQueue {
     }
 }
 
-type BenchRouter = Router<MemoryCases, MemoryConfig, CountingQueue, MemoryDeadLetters>;
+/// The router, and the queue and failure queue it writes to.
+struct BenchRouter {
+    router: Router,
+    queue: Arc<CountingQueue>,
+    failures: Arc<MemoryDeadLetters>,
+}
 
 fn router(config: Vec<serde_json::Value>, keep: usize) -> BenchRouter {
     let cases = MemoryCases::default();
@@ -63,18 +69,28 @@ fn router(config: Vec<serde_json::Value>, keep: usize) -> BenchRouter {
     for s in world::earlier_statuses() {
         cases.put_status(s);
     }
-    Router {
+    let queue = Arc::new(CountingQueue {
+        keep,
+        ..Default::default()
+    });
+    let failures = Arc::new(MemoryDeadLetters::default());
+    let router = Router {
         tables: TableNames::with_prefix("hubhooks-dev"),
-        cases,
-        config: ConfigCache::new(MemoryConfig::new(config), Duration::from_secs(300)),
-        queue: CountingQueue {
-            keep,
-            ..Default::default()
-        },
-        failures: MemoryDeadLetters::default(),
-        payloads: Box::new(MemoryPayloads::default()),
+        cases: Arc::new(cases),
+        config: ConfigCache::new(
+            Arc::new(MemoryConfig::new(config)),
+            Duration::from_secs(300),
+        ),
+        queue: queue.clone(),
+        failures: failures.clone(),
+        payloads: Arc::new(MemoryPayloads::default()),
         enqueued: EnqueuedIds::default(),
         backoff: Backoff::default(),
+    };
+    BenchRouter {
+        router,
+        queue,
+        failures,
     }
 }
 
@@ -133,7 +149,11 @@ pub fn run(
         rt.block_on(async {
             for text in &batches {
                 let event: Event = serde_json::from_str(text)?;
-                let response = r.handle(event).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                let response = r
+                    .router
+                    .handle(event)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
                 if !response.batch_item_failures.is_empty() {
                     bail!("the router failed a batch: {response:?}");
                 }

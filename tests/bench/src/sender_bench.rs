@@ -148,29 +148,29 @@ pub fn sender(config: Vec<serde_json::Value>, log: Arc<EncodingLog>) -> Result<S
             vec![crate::world::SIGNING_KEY.into()],
         );
     Ok(Sender {
-        transport: Box::new(Transports {
+        transport: Arc::new(Transports {
             http: HttpTransport::new(allow.clone(), None)?,
             amqp: AmqpTransport::new(allow),
         }),
-        dead_letters: Box::new(MemoryDeadLetters::default()),
-        redelivery: Box::new(MemoryRedelivery::default()),
-        secrets: Box::new(secrets),
-        control: Box::new(MemoryControl::default()),
-        payloads: Box::new(MemoryPayloads::default()),
-        log: Box::new(log),
+        dead_letters: Arc::new(MemoryDeadLetters::default()),
+        redelivery: Arc::new(MemoryRedelivery::default()),
+        secrets: Arc::new(secrets),
+        control: Arc::new(MemoryControl::default()),
+        payloads: Arc::new(MemoryPayloads::default()),
+        log,
         schedule: RetrySchedule::default(),
         config: ConfigCache::new(
-            Box::new(MemoryConfig::new(config)),
+            Arc::new(MemoryConfig::new(config)),
             Duration::from_secs(300),
         ),
-        notices: Box::new(hubhooks::ports::NoTopic),
+        notices: Arc::new(hubhooks::ports::NoTopic),
         streaks: hubhooks::lambda::sender::Streaks::new(
             hubhooks::notice::DEFAULT_FAILURE_STREAK,
             Duration::from_secs(300),
         ),
-        rates: Box::new(hubhooks::memory::MemoryRates::default()),
+        rates: Arc::new(hubhooks::memory::MemoryRates::default()),
         breakers: hubhooks::lambda::sender::Breakers::default(),
-        holds: Box::new(hubhooks::memory::MemoryHolds::default()),
+        holds: Arc::new(hubhooks::memory::MemoryHolds::default()),
         clock: std::sync::Arc::new(hubhooks::clock::SystemClock),
         unreadable_limit: hubhooks::settings::DEFAULT_UNREADABLE_LIMIT,
     })

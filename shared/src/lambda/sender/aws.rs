@@ -2,6 +2,7 @@
 //! AMQP.
 use super::{Breakers, Sender, Streaks};
 use crate::config_cache::ConfigCache;
+use std::sync::Arc;
 
 impl Sender {
     pub fn from_aws(
@@ -12,40 +13,40 @@ impl Sender {
         let sqs_client = aws_sdk_sqs::Client::new(sdk);
         let ddb = aws_sdk_dynamodb::Client::new(sdk);
         Ok(Sender {
-            transport: Box::new(crate::adapters::Transports {
+            transport: Arc::new(crate::adapters::Transports {
                 http: http::HttpTransport::new(settings.egress.clone(), settings.proxy.as_deref())?,
                 amqp: amqp::AmqpTransport::new(settings.egress.clone()),
             }),
-            dead_letters: Box::new(sqs::SqsDeadLetters::new(
+            dead_letters: Arc::new(sqs::SqsDeadLetters::new(
                 sqs_client.clone(),
                 settings.dead_letter_queue_url,
             )),
-            redelivery: Box::new(sqs::SqsRedelivery::new(
+            redelivery: Arc::new(sqs::SqsRedelivery::new(
                 sqs_client,
                 settings.delivery_queue_url,
                 settings.ordered_queue_url,
             )),
-            holds: Box::new(dynamo::DynamoCounters::new(
+            holds: Arc::new(dynamo::DynamoCounters::new(
                 ddb.clone(),
                 settings.deliveries_table.clone(),
             )),
-            secrets: Box::new(dynamo::DynamoSecrets::new(
+            secrets: Arc::new(dynamo::DynamoSecrets::new(
                 ddb.clone(),
                 settings.secrets_table,
             )),
-            control: Box::new(dynamo::DynamoSubscriptionControl::new(
+            control: Arc::new(dynamo::DynamoSubscriptionControl::new(
                 ddb.clone(),
                 settings.config_table.clone(),
             )),
-            payloads: Box::new(s3::S3Payloads::new(
+            payloads: Arc::new(s3::S3Payloads::new(
                 s3::client(sdk),
                 settings.payload_bucket,
             )),
-            rates: Box::new(dynamo::DynamoCounters::new(
+            rates: Arc::new(dynamo::DynamoCounters::new(
                 ddb.clone(),
                 settings.deliveries_table.clone(),
             )),
-            log: Box::new(dynamo::DynamoAttemptLog::new(
+            log: Arc::new(dynamo::DynamoAttemptLog::new(
                 ddb.clone(),
                 settings.deliveries_table,
                 settings.attempt_log_days,
@@ -53,19 +54,19 @@ impl Sender {
             )),
             schedule: settings.retry_schedule,
             config: ConfigCache::new(
-                Box::new(dynamo::DynamoConfigSource::new(ddb, settings.config_table)),
+                Arc::new(dynamo::DynamoConfigSource::new(ddb, settings.config_table)),
                 settings.config_ttl,
             ),
             notices: match settings.notice_topic_arn {
-                Some(arn) => Box::new(crate::adapters::sns::SnsNotices::new(
+                Some(arn) => Arc::new(crate::adapters::sns::SnsNotices::new(
                     aws_sdk_sns::Client::new(sdk),
                     arn,
                 )),
-                None => Box::new(crate::ports::NoTopic),
+                None => Arc::new(crate::ports::NoTopic),
             },
             streaks: Streaks::new(settings.failure_streak, settings.config_ttl),
             breakers: Breakers::default(),
-            clock: std::sync::Arc::new(crate::clock::SystemClock),
+            clock: Arc::new(crate::clock::SystemClock),
             unreadable_limit: settings.unreadable_limit,
         })
     }

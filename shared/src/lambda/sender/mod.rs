@@ -75,35 +75,36 @@ use crate::config_cache::ConfigCache;
 use crate::delivery::Delivery;
 use crate::outcome::{NotAttempted, Receipt};
 use crate::ports::{
-    AttemptLog, ConfigSource, DeadLetters, DeliveryError, Holds, NoticeTopic, Outgoing,
-    PayloadStore, RateLimits, Redelivery, SecretStore, SubscriptionControl, Transport,
+    AttemptLog, DeadLetters, DeliveryError, Holds, NoticeTopic, Outgoing, PayloadStore, RateLimits,
+    Redelivery, SecretStore, SubscriptionControl, Transport,
 };
 use crate::retry::{RetrySchedule, verdict};
 use crate::timestamp::Timestamp;
 use admission::Admission;
 use aws_lambda_events::event::sqs::SqsMessage;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub struct Sender {
-    pub transport: Box<dyn Transport>,
-    pub dead_letters: Box<dyn DeadLetters>,
-    pub redelivery: Box<dyn Redelivery>,
-    pub secrets: Box<dyn SecretStore>,
-    pub control: Box<dyn SubscriptionControl>,
-    pub payloads: Box<dyn PayloadStore>,
-    pub log: Box<dyn AttemptLog>,
+    pub transport: Arc<dyn Transport>,
+    pub dead_letters: Arc<dyn DeadLetters>,
+    pub redelivery: Arc<dyn Redelivery>,
+    pub secrets: Arc<dyn SecretStore>,
+    pub control: Arc<dyn SubscriptionControl>,
+    pub payloads: Arc<dyn PayloadStore>,
+    pub log: Arc<dyn AttemptLog>,
     pub schedule: RetrySchedule,
     /// The subscriptions as configured now.
-    pub config: ConfigCache<Box<dyn ConfigSource>>,
+    pub config: ConfigCache,
     /// The deployment's notice topic ([`crate::ports::NoTopic`] when none).
-    pub notices: Box<dyn NoticeTopic>,
+    pub notices: Arc<dyn NoticeTopic>,
     pub streaks: Streaks,
     /// `maxPerSecond` counters.
-    pub rates: Box<dyn RateLimits>,
+    pub rates: Arc<dyn RateLimits>,
     pub breakers: Breakers,
     /// Receipts of ordered deliveries held back (not attempts).
-    pub holds: Box<dyn Holds>,
-    pub clock: std::sync::Arc<dyn crate::clock::Clock>,
+    pub holds: Arc<dyn Holds>,
+    pub clock: Arc<dyn crate::clock::Clock>,
     /// How long a delivery may stay unreadable (its config, a secret, its
     /// stored body) before it is dead-lettered unsent.
     pub unreadable_limit: Duration,

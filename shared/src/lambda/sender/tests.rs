@@ -36,7 +36,11 @@ fn subscription(extra: Value) -> Value {
 
 fn world(config: Vec<Value>, transport: ScriptedTransport) -> World {
     let transport = Arc::new(transport);
-    let (parked, log, redelivery) = (Arc::default(), Arc::default(), Arc::default());
+    let (parked, log, redelivery) = (
+        Arc::<MemoryDeadLetters>::default(),
+        Arc::<MemoryAttemptLog>::default(),
+        Arc::<MemoryRedelivery>::default(),
+    );
     let (control, topic) = (
         Arc::<MemoryControl>::default(),
         Arc::<MemoryTopic>::default(),
@@ -52,27 +56,24 @@ fn world(config: Vec<Value>, transport: ScriptedTransport) -> World {
     let config = Arc::new(MemoryConfig::new(config));
     World {
         sender: Sender {
-            transport: Box::new(Arc::clone(&transport)),
-            dead_letters: Box::new(Arc::clone(&parked)),
-            redelivery: Box::new(Arc::clone(&redelivery)),
-            secrets: Box::new(Arc::clone(&secrets)),
-            control: Box::new(Arc::clone(&control)),
-            payloads: Box::new(MemoryPayloads::default()),
-            log: Box::new(Arc::clone(&log)),
+            transport: transport.clone(),
+            dead_letters: parked.clone(),
+            redelivery: redelivery.clone(),
+            secrets: secrets.clone(),
+            control: control.clone(),
+            payloads: Arc::new(MemoryPayloads::default()),
+            log: log.clone(),
             schedule: RetrySchedule::default(),
-            config: ConfigCache::new(
-                Box::new(Arc::clone(&config)) as Box<dyn ConfigSource>,
-                Duration::from_secs(60),
-            )
-            .with_clock(clock.clone()),
-            notices: Box::new(Arc::clone(&topic)),
+            config: ConfigCache::new(config.clone(), Duration::from_secs(60))
+                .with_clock(clock.clone()),
+            notices: topic.clone(),
             streaks: Streaks::new(
                 crate::notice::DEFAULT_FAILURE_STREAK,
                 Duration::from_secs(60),
             ),
-            rates: Box::new(memory::MemoryRates::default()),
+            rates: Arc::new(memory::MemoryRates::default()),
             breakers: Breakers::default(),
-            holds: Box::new(Arc::clone(&holds)),
+            holds: holds.clone(),
             clock: clock.clone(),
             unreadable_limit: crate::settings::DEFAULT_UNREADABLE_LIMIT,
         },
@@ -623,7 +624,7 @@ async fn a_batch_of_100_reaches_each_subscription_10_at_a_time() {
         ScriptedTransport::accepting(),
     );
     let gauge = Arc::new(Gauge::default());
-    w.sender.transport = Box::new(Arc::clone(&gauge));
+    w.sender.transport = gauge.clone();
     let mut event = SqsEvent::default();
     for i in 0..100 {
         let sub = if i < 60 { "a" } else { "b" };
