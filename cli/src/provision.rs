@@ -9,6 +9,9 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_sqs::types::QueueAttributeName;
 use hubhooks::tables::{self, CONFIG_KEY, CaseTable, SECRETS_KEY, TableNames};
 
+/// The runner's checkpoint table's key: `<stream ARN>/<shard id>`.
+pub const CHECKPOINT_KEY: &str = "shard";
+
 /// Everything a local stack consists of.
 #[derive(Debug, Clone)]
 pub struct LocalStack {
@@ -297,124 +300,23 @@ pub async fn provision(
     let ddb = aws_sdk_dynamodb::Client::new(sdk);
     let sqs = aws_sdk_sqs::Client::new(sdk);
     let tables = TableNames::with_prefix(prefix);
-    for table in CaseTable::ALL {
-        let schema = table.key_schema();
-        let mut keys = vec![key(schema.partition.0, KeyType::Hash)?];
-        let mut attrs = vec![attr(schema.partition.0, scalar(schema.partition.1))?];
-        if let Some((name, kind)) = schema.sort {
-            keys.push(key(name, KeyType::Range)?);
-            attrs.push(attr(name, scalar(kind))?);
-        }
-        create_table(&ddb, tables.name(table), keys, attrs, true).await?;
-    }
-    create_table(
-        &ddb,
-        &tables.config,
-        vec![key(CONFIG_KEY, KeyType::Hash)?],
-        vec![attr(CONFIG_KEY, ScalarAttributeType::S)?],
-        false,
-    )
-    .await?;
-
+    create_case_and_config_tables(&ddb, &tables).await?;
     let secrets_table = format!("{prefix}-secrets");
-    create_table(
-        &ddb,
-        &secrets_table,
-        vec![key(SECRETS_KEY, KeyType::Hash)?],
-        vec![attr(SECRETS_KEY, ScalarAttributeType::S)?],
-        false,
-    )
-    .await?;
     let deliveries_table = format!("{prefix}-delivery-log");
-    create_attempt_log(&ddb, &deliveries_table).await?;
     let checkpoints_table = format!("{prefix}-runner-checkpoints");
-    create_table(
-        &ddb,
-        &checkpoints_table,
-        vec![key(crate::runner::CHECKPOINT_KEY, KeyType::Hash)?],
-        vec![attr(crate::runner::CHECKPOINT_KEY, ScalarAttributeType::S)?],
-        false,
-    )
-    .await?;
-    let payload_bucket = format!("{prefix}-payloads");
-    let s3 = hubhooks::adapters::s3::client(sdk);
-    match s3.create_bucket().bucket(&payload_bucket).send().await {
-        Ok(_) => {}
-        Err(e)
-            if e.as_service_error().is_some_and(|s| {
-                s.is_bucket_already_owned_by_you() || s.is_bucket_already_exists()
-            }) => {}
-        Err(e) => {
-            return Err(crate::aws::sdk_err(e))
-                .context(format!("creating bucket {payload_bucket}"));
-        }
+    for (table, key_name) in [
+        (&secrets_table, SECRETS_KEY),
+        (&checkpoints_table, CHECKPOINT_KEY),
+    ] {
+        let keys = vec![key(key_name, KeyType::Hash)?];
+        let attrs = vec![attr(key_name, ScalarAttributeType::S)?];
+        create_table(&ddb, table, keys, attrs, false).await?;
     }
-
-    let delivery_dlq_url = create_queue(
-        &sqs,
-        &format!("{prefix}-deliveries-dlq"),
-        vec![(QueueAttributeName::MessageRetentionPeriod, "1209600".into())],
-    )
-    .await?;
-    let dlq_arn = queue_arn(&sqs, &delivery_dlq_url).await?;
-    let redrive = serde_json::json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": queues.max_receive_count});
-    let delivery_queue_url = create_queue(
-        &sqs,
-        &format!("{prefix}-deliveries"),
-        vec![
-            (QueueAttributeName::RedrivePolicy, redrive.to_string()),
-            (
-                QueueAttributeName::VisibilityTimeout,
-                queues.visibility_timeout_secs.to_string(),
-            ),
-        ],
-    )
-    .await?;
-    // The ordered queue: FIFO, deduplicated by delivery id, high throughput
-    // (per message group). Held-back receipts count towards SQS's receive
-    // count, so its redrive limit is SQS's highest; the sender dead-letters
-    // to the DLQ itself.
-    let fifo = |extra: Vec<(QueueAttributeName, String)>| {
-        let mut attrs = vec![
-            (QueueAttributeName::FifoQueue, "true".to_owned()),
-            (
-                QueueAttributeName::DeduplicationScope,
-                "messageGroup".to_owned(),
-            ),
-            (
-                QueueAttributeName::FifoThroughputLimit,
-                "perMessageGroupId".to_owned(),
-            ),
-        ];
-        attrs.extend(extra);
-        attrs
-    };
-    let ordered_dlq_url = create_queue(
-        &sqs,
-        &format!("{prefix}-deliveries-ordered-dlq.fifo"),
-        fifo(vec![(
-            QueueAttributeName::MessageRetentionPeriod,
-            "1209600".into(),
-        )]),
-    )
-    .await?;
-    let ordered_dlq_arn = queue_arn(&sqs, &ordered_dlq_url).await?;
-    let ordered_queue_url = create_queue(
-        &sqs,
-        &format!("{prefix}-deliveries-ordered.fifo"),
-        fifo(vec![
-            (
-                QueueAttributeName::RedrivePolicy,
-                serde_json::json!({"deadLetterTargetArn": ordered_dlq_arn, "maxReceiveCount": 1000})
-                    .to_string(),
-            ),
-            (
-                QueueAttributeName::VisibilityTimeout,
-                queues.visibility_timeout_secs.to_string(),
-            ),
-        ]),
-    )
-    .await?;
+    create_attempt_log(&ddb, &deliveries_table).await?;
+    let payload_bucket = format!("{prefix}-payloads");
+    create_bucket(sdk, &payload_bucket).await?;
+    let (delivery_queue_url, delivery_dlq_url) = delivery_queues(&sqs, prefix, queues).await?;
+    let (ordered_queue_url, ordered_dlq_url) = ordered_queues(&sqs, prefix, queues).await?;
     let router_failure_queue_url = create_queue(
         &sqs,
         &format!("{prefix}-router-failures"),
@@ -436,4 +338,123 @@ pub async fn provision(
         deliveries_table,
         checkpoints_table,
     })
+}
+
+/// The six case tables (with their streams) and the config table.
+async fn create_case_and_config_tables(
+    ddb: &aws_sdk_dynamodb::Client,
+    tables: &TableNames,
+) -> Result<()> {
+    for table in CaseTable::ALL {
+        let schema = table.key_schema();
+        let mut keys = vec![key(schema.partition.0, KeyType::Hash)?];
+        let mut attrs = vec![attr(schema.partition.0, scalar(schema.partition.1))?];
+        if let Some((name, kind)) = schema.sort {
+            keys.push(key(name, KeyType::Range)?);
+            attrs.push(attr(name, scalar(kind))?);
+        }
+        create_table(ddb, tables.name(table), keys, attrs, true).await?;
+    }
+    create_table(
+        ddb,
+        &tables.config,
+        vec![key(CONFIG_KEY, KeyType::Hash)?],
+        vec![attr(CONFIG_KEY, ScalarAttributeType::S)?],
+        false,
+    )
+    .await
+}
+
+async fn create_bucket(sdk: &SdkConfig, bucket: &str) -> Result<()> {
+    let s3 = hubhooks::adapters::s3::client(sdk);
+    match s3.create_bucket().bucket(bucket).send().await {
+        Ok(_) => Ok(()),
+        Err(e)
+            if e.as_service_error().is_some_and(|s| {
+                s.is_bucket_already_owned_by_you() || s.is_bucket_already_exists()
+            }) =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(crate::aws::sdk_err(e)).context(format!("creating bucket {bucket}")),
+    }
+}
+
+/// The delivery queue and its dead-letter queue: (queue, DLQ) URLs.
+async fn delivery_queues(
+    sqs: &aws_sdk_sqs::Client,
+    prefix: &str,
+    queues: &QueueSettings,
+) -> Result<(String, String)> {
+    let dlq_url = create_queue(
+        sqs,
+        &format!("{prefix}-deliveries-dlq"),
+        vec![(QueueAttributeName::MessageRetentionPeriod, "1209600".into())],
+    )
+    .await?;
+    let dlq_arn = queue_arn(sqs, &dlq_url).await?;
+    let redrive = serde_json::json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": queues.max_receive_count});
+    let queue_url = create_queue(
+        sqs,
+        &format!("{prefix}-deliveries"),
+        vec![
+            (QueueAttributeName::RedrivePolicy, redrive.to_string()),
+            (
+                QueueAttributeName::VisibilityTimeout,
+                queues.visibility_timeout_secs.to_string(),
+            ),
+        ],
+    )
+    .await?;
+    Ok((queue_url, dlq_url))
+}
+
+/// The ordered queue: FIFO, deduplicated by delivery id, high throughput
+/// (per message group). Held-back receipts count towards SQS's receive
+/// count, so its redrive limit is SQS's highest; the sender dead-letters to
+/// the DLQ itself. (queue, its own FIFO DLQ) URLs.
+async fn ordered_queues(
+    sqs: &aws_sdk_sqs::Client,
+    prefix: &str,
+    queues: &QueueSettings,
+) -> Result<(String, String)> {
+    let fifo = |extra: Vec<(QueueAttributeName, String)>| {
+        let mut attrs = vec![
+            (QueueAttributeName::FifoQueue, "true".to_owned()),
+            (
+                QueueAttributeName::DeduplicationScope,
+                "messageGroup".to_owned(),
+            ),
+            (
+                QueueAttributeName::FifoThroughputLimit,
+                "perMessageGroupId".to_owned(),
+            ),
+        ];
+        attrs.extend(extra);
+        attrs
+    };
+    let dlq_url = create_queue(
+        sqs,
+        &format!("{prefix}-deliveries-ordered-dlq.fifo"),
+        fifo(vec![(
+            QueueAttributeName::MessageRetentionPeriod,
+            "1209600".into(),
+        )]),
+    )
+    .await?;
+    let dlq_arn = queue_arn(sqs, &dlq_url).await?;
+    let redrive = serde_json::json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 1000});
+    let queue_url = create_queue(
+        sqs,
+        &format!("{prefix}-deliveries-ordered.fifo"),
+        fifo(vec![
+            (QueueAttributeName::RedrivePolicy, redrive.to_string()),
+            (
+                QueueAttributeName::VisibilityTimeout,
+                queues.visibility_timeout_secs.to_string(),
+            ),
+        ]),
+    )
+    .await?;
+    Ok((queue_url, dlq_url))
 }

@@ -18,8 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinHandle;
 
-/// The checkpoint table's key: `<stream ARN>/<shard id>`.
-pub const CHECKPOINT_KEY: &str = "shard";
+pub use crate::provision::CHECKPOINT_KEY;
 
 /// What the local stack's sender may reach despite the SSRF guard.
 pub const LOCAL_EGRESS: &str = "127.0.0.1/32,::1/128";

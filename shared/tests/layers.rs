@@ -1,8 +1,11 @@
-//! The library's modules form layers, never a cycle: domain below ports
-//! below adapters below handlers. This test reads every `crate::…` path in
-//! shared/src and fails on any cycle among the modules, naming it. Modules
-//! are the top-level ones, with `lambda` and `adapters` split into their
-//! children (each handler and adapter is a module of its own).
+//! The modules form layers, never a cycle: domain below ports below
+//! adapters below handlers, in the library and in the command alike. This
+//! test reads every `crate::…`, `super::…` and `self::…` path in shared/src
+//! and cli/src and fails on any cycle among the modules, naming it. Every
+//! file is a module of its own (`payload::v1`, `lambda::sender::settle`);
+//! a module and its own rooms (its ancestors and descendants) are one room
+//! seen from outside, so a parent re-exporting a child's type and the child
+//! using the parent's are no cycle. Test code may reach anything.
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -17,71 +20,133 @@ fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// The module a file belongs to: `config`, `lambda::router`, …
-fn module_of(root: &Path, file: &Path) -> Option<String> {
+/// The module a file is: `config`, `payload::v1`, `lambda::sender` (its
+/// mod.rs), …; `None` for the crate root and for test files.
+fn module_of(root: &Path, file: &Path) -> Option<Vec<String>> {
     let rel = file.strip_prefix(root).ok()?;
-    let parts: Vec<String> = rel
+    let mut parts: Vec<String> = rel
         .iter()
         .map(|p| p.to_string_lossy().trim_end_matches(".rs").to_owned())
         .collect();
-    let first = parts.first()?.clone();
-    if first == "lib" {
-        return None;
+    if parts.last().is_some_and(|p| p == "mod") {
+        parts.pop();
     }
-    if (first == "lambda" || first == "adapters") && parts.len() > 1 && parts[1] != "mod" {
-        return Some(format!("{first}::{}", parts[1]));
-    }
-    Some(first)
+    let root_file = parts.len() == 1 && (parts[0] == "lib" || parts[0] == "main");
+    let test_file = parts.last().is_some_and(|p| p == "tests");
+    (!root_file && !test_file && !parts.is_empty()).then_some(parts)
 }
 
-/// Modules named by `crate::a::b` paths in `text` (tests excluded: a test
-/// may reach anything).
-fn uses(text: &str) -> BTreeSet<String> {
-    let code = match text.find("#[cfg(test)]") {
-        Some(i) => &text[..i],
-        None => text,
-    };
-    let mut out = BTreeSet::new();
-    // `use crate::{a, b::c}` and `crate::a::b` anywhere.
-    let mut rest = code;
-    while let Some(i) = rest.find("crate::") {
-        rest = &rest[i + "crate::".len()..];
-        let mut names: Vec<String> = Vec::new();
-        if rest.starts_with('{') {
-            let end = rest.find('}').unwrap_or(rest.len());
-            // Top-level names of a group; nested groups are rare here.
-            for item in rest[1..end].split(',') {
-                let item = item.trim().trim_start_matches('{');
-                if let Some(first) = item.split("::").next() {
-                    let path: Vec<&str> = item.split("::").map(str::trim).collect();
-                    names.push(if first == "lambda" || first == "adapters" {
-                        path.iter().take(2).copied().collect::<Vec<_>>().join("::")
-                    } else {
-                        first.trim().to_owned()
-                    });
-                }
+/// The text without its test modules: `#[cfg(test)] mod tests { … }` to
+/// the end of the file (where they sit), `#[cfg(test)] mod tests;` lines.
+fn without_tests(text: &str) -> String {
+    let mut out = String::new();
+    let mut lines = text.lines().peekable();
+    while let Some(line) = lines.next() {
+        if line.trim() == "#[cfg(test)]"
+            && let Some(next) = lines.peek()
+        {
+            let next = next.trim();
+            if next.starts_with("mod ") && next.ends_with(';') {
+                lines.next();
+                continue;
             }
-        } else {
-            let ident = |s: &str| {
-                s.chars()
-                    .take_while(|c| c.is_alphanumeric() || *c == '_')
-                    .collect::<String>()
-            };
-            let first = ident(rest);
-            if first == "lambda" || first == "adapters" {
-                let second = ident(rest[first.len()..].trim_start_matches("::"));
-                names.push(if second.is_empty() {
-                    first
-                } else {
-                    format!("{first}::{second}")
-                });
-            } else {
-                names.push(first);
+            if next.starts_with("mod ") && next.ends_with('{') {
+                break;
             }
         }
-        out.extend(names.into_iter().filter(|n| !n.is_empty()));
+        out.push_str(line);
+        out.push('\n');
     }
     out
+}
+
+fn ident(s: &str) -> &str {
+    let end = s
+        .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .unwrap_or(s.len());
+    &s[..end]
+}
+
+/// The paths a `use` tree or an inline path names, from after its first
+/// `crate::`/`super::`/`self::`: `{a, b::{c, d}}` → `a`, `b::c`, `b::d`.
+fn expand(rest: &str) -> Vec<Vec<String>> {
+    let rest = rest.trim_start();
+    if let Some(group) = rest.strip_prefix('{') {
+        let mut depth = 0;
+        let mut items = Vec::new();
+        let mut start = 0;
+        for (i, c) in group.char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' if depth == 0 => {
+                    items.push(&group[start..i]);
+                    break;
+                }
+                '}' => depth -= 1,
+                ',' if depth == 0 => {
+                    items.push(&group[start..i]);
+                    start = i + 1;
+                }
+                _ => {}
+            }
+        }
+        return items.into_iter().flat_map(expand).collect();
+    }
+    let first = ident(rest);
+    if first.is_empty() {
+        return vec![Vec::new()];
+    }
+    let after = &rest[first.len()..];
+    match after.strip_prefix("::") {
+        Some(more) => expand(more)
+            .into_iter()
+            .map(|mut tail| {
+                tail.insert(0, first.to_owned());
+                tail
+            })
+            .collect(),
+        None => vec![vec![first.to_owned()]],
+    }
+}
+
+/// The modules `text`, the code of module `at`, names, resolved against
+/// the known modules (the longest known prefix of each path).
+fn uses(text: &str, at: &[String], known: &BTreeSet<Vec<String>>) -> BTreeSet<Vec<String>> {
+    let code = without_tests(text);
+    let mut out = BTreeSet::new();
+    for (anchor, base) in [
+        ("crate::", Vec::new()),
+        ("super::", at[..at.len().saturating_sub(1)].to_vec()),
+        ("self::", at.to_vec()),
+    ] {
+        let mut rest = code.as_str();
+        while let Some(i) = rest.find(anchor) {
+            // `super::` inside `crate::a::super` does not occur; a longer
+            // name ending in the anchor (`my_crate::`) is not ours.
+            let before = rest[..i].chars().next_back();
+            rest = &rest[i + anchor.len()..];
+            if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                continue;
+            }
+            for tail in expand(rest) {
+                let mut path = base.clone();
+                path.extend(tail);
+                if let Some(module) = (1..=path.len())
+                    .rev()
+                    .map(|n| path[..n].to_vec())
+                    .find(|p| known.contains(p))
+                {
+                    out.insert(module);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Whether one module is the other or contains it.
+fn same_room(a: &[String], b: &[String]) -> bool {
+    a.starts_with(b) || b.starts_with(a)
 }
 
 /// A cycle through `start`, if there is one.
@@ -112,30 +177,34 @@ fn cycle_from(graph: &BTreeMap<String, BTreeSet<String>>, start: &str) -> Option
     walk(graph, start, start, &mut path, &mut BTreeSet::new()).then_some(path)
 }
 
-#[test]
-fn the_library_has_no_import_cycle() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+/// The import graph of the crate whose sources are under `root`.
+fn graph(root: &Path) -> BTreeMap<String, BTreeSet<String>> {
     let mut files = Vec::new();
-    sources(&root, &mut files);
+    sources(root, &mut files);
+    let modules: Vec<(Vec<String>, &PathBuf)> = files
+        .iter()
+        .filter_map(|f| module_of(root, f).map(|m| (m, f)))
+        .collect();
+    let known: BTreeSet<Vec<String>> = modules.iter().map(|(m, _)| m.clone()).collect();
     let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for file in &files {
-        let Some(module) = module_of(&root, file) else {
-            continue;
-        };
+    for (module, file) in &modules {
         let text = std::fs::read_to_string(file).unwrap();
-        let deps = graph.entry(module.clone()).or_default();
-        for used in uses(&text) {
-            if used != module && !module.starts_with(&format!("{used}::")) {
-                deps.insert(used);
+        let deps = graph.entry(module.join("::")).or_default();
+        for used in uses(&text, module, &known) {
+            if !same_room(&used, module) {
+                deps.insert(used.join("::"));
             }
         }
     }
-    let modules: Vec<String> = graph.keys().cloned().collect();
-    let cycles: BTreeSet<String> = modules
-        .iter()
-        .filter_map(|m| cycle_from(&graph, m))
+    graph
+}
+
+/// Every cycle, one spelling each (starting at its smallest module).
+fn cycles(graph: &BTreeMap<String, BTreeSet<String>>) -> BTreeSet<String> {
+    graph
+        .keys()
+        .filter_map(|m| cycle_from(graph, m))
         .map(|c| {
-            // One spelling per cycle: start at its smallest module.
             let ring = &c[..c.len() - 1];
             let i = ring
                 .iter()
@@ -146,10 +215,67 @@ fn the_library_has_no_import_cycle() {
             turned.push(turned[0].clone());
             turned.join(" → ")
         })
-        .collect();
+        .collect()
+}
+
+fn crate_src(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(name)
+}
+
+#[test]
+fn the_library_has_no_import_cycle_between_any_two_modules() {
+    let graph = graph(&crate_src("src"));
+    // The test sees the rooms inside a module, not only the top level.
+    assert!(graph.contains_key("payload::v1") && graph.contains_key("lambda::sender::settle"));
+    let found = cycles(&graph);
     assert!(
-        cycles.is_empty(),
+        found.is_empty(),
         "import cycles in shared/src:\n{}",
-        cycles.into_iter().collect::<Vec<_>>().join("\n")
+        found.into_iter().collect::<Vec<_>>().join("\n")
+    );
+}
+
+#[test]
+fn the_command_has_no_import_cycle_between_any_two_modules() {
+    let graph = graph(&crate_src("../cli/src"));
+    assert!(graph.len() > 10, "cli/src read: {:?}", graph.keys());
+    let found = cycles(&graph);
+    assert!(
+        found.is_empty(),
+        "import cycles in cli/src:\n{}",
+        found.into_iter().collect::<Vec<_>>().join("\n")
+    );
+}
+
+#[test]
+fn paths_resolve_to_the_module_that_holds_them() {
+    let known: BTreeSet<Vec<String>> = [
+        "payload",
+        "payload::v1",
+        "payload::v3",
+        "lambda::sender",
+        "lambda::sender::message",
+    ]
+    .iter()
+    .map(|m| m.split("::").map(str::to_owned).collect())
+    .collect();
+    let at: Vec<String> = vec!["lambda".into(), "sender".into(), "settle".into()];
+    let text = "use crate::payload::v3::CostProposalLine;\n\
+                use super::message::{about, span};\n\
+                use super::{Outcome, Sender};\n\
+                fn f() { crate::payload::render(); my_crate::x(); }\n\
+                #[cfg(test)]\nmod tests {\n use crate::payload::v1::X;\n}\n";
+    let got: Vec<String> = uses(text, &at, &known)
+        .into_iter()
+        .map(|m| m.join("::"))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "lambda::sender",
+            "lambda::sender::message",
+            "payload",
+            "payload::v3"
+        ]
     );
 }

@@ -3,13 +3,12 @@
 //! without a type. Nothing else exists in v1.
 use crate::mapping::StatusView;
 use crate::record::{
-    CostProposal as CostProposalRecord, FileUpload, Message as MessageRecord, StatusRecord,
+    CostLine, CostProposal as CostProposalRecord, FileUpload, Message as MessageRecord,
+    StatusRecord,
 };
 use crate::timestamp::Timestamp;
 use serde::Serialize;
 use serde_json::Number;
-
-use super::v3::CostProposalLine;
 
 /// "Status update" (v1's new status).
 #[derive(Debug, Serialize)]
@@ -127,6 +126,29 @@ impl<'a> Files<'a> {
                     name: &f.name,
                 })
                 .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CostProposalLine<'a> {
+    pub line: i64,
+    pub text: &'a str,
+    #[serde(rename = "type")]
+    pub kind: &'a str,
+    pub price_net: &'a Number,
+    pub quantity: &'a Number,
+}
+
+impl<'a> CostProposalLine<'a> {
+    pub fn new(l: &'a CostLine) -> Self {
+        CostProposalLine {
+            line: l.line,
+            text: &l.text,
+            kind: &l.kind,
+            price_net: &l.price_net,
+            quantity: &l.quantity,
         }
     }
 }

@@ -4,12 +4,15 @@ use crate::ids::{CaseId, ProviderId, StatusId};
 use crate::mapping::StatusView;
 use crate::party::PartyKind;
 use crate::record::{
-    CostLine, CostProposal as CostProposalRecord, FileUpload, Invoice as InvoiceRecord,
-    InvoiceLine, Message as MessageRecord, StatusRecord, UploadedFile,
+    CostProposal as CostProposalRecord, FileUpload, Invoice as InvoiceRecord, InvoiceLine,
+    Message as MessageRecord, StatusRecord, UploadedFile,
 };
 use crate::timestamp::Timestamp;
 use serde::Serialize;
 use serde_json::{Map, Number, Value};
+
+/// A cost proposal line: the same in every version.
+pub use super::v1::CostProposalLine;
 
 /// "New status": v2's body after the record's and the case's ids.
 #[derive(Debug, Serialize)]
@@ -83,29 +86,6 @@ impl<'a> CostProposal<'a> {
         CostProposal {
             v1: super::v1::CostProposal::new(c),
             service_provider_id: c.service_provider_id,
-        }
-    }
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CostProposalLine<'a> {
-    pub line: i64,
-    pub text: &'a str,
-    #[serde(rename = "type")]
-    pub kind: &'a str,
-    pub price_net: &'a Number,
-    pub quantity: &'a Number,
-}
-
-impl<'a> CostProposalLine<'a> {
-    pub fn new(l: &'a CostLine) -> Self {
-        CostProposalLine {
-            line: l.line,
-            text: &l.text,
-            kind: &l.kind,
-            price_net: &l.price_net,
-            quantity: &l.quantity,
         }
     }
 }
