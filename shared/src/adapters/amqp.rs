@@ -12,7 +12,7 @@
 //! retried on the schedule) instead of opening connection after connection.
 //! Messages are published `mandatory`, so an unroutable message comes back
 //! and counts as a failure (retried), like a nack or a lost connection.
-use crate::config::Destination;
+use crate::config::{AmqpDestination, Destination};
 use crate::egress::AllowList;
 use crate::ports::{DeliveryError, Outgoing, Receipt, Transport};
 use async_trait::async_trait;
@@ -260,87 +260,115 @@ fn scrub(message: &str, uri: &str) -> String {
     }
 }
 
+/// The broker URI the destination's secret holds, or why it is refused.
+fn broker_uri(outgoing: &Outgoing<'_>, uri_secret: &str) -> Result<reqwest::Url, DeliveryError> {
+    let not_amqp = || {
+        DeliveryError::Refused(format!(
+            "the secret `{uri_secret}` does not hold an amqp:// or amqps:// URI"
+        ))
+    };
+    let text = outgoing
+        .broker_uri
+        .as_deref()
+        .ok_or_else(|| DeliveryError::Refused("no broker URI".into()))?;
+    let uri = reqwest::Url::parse(text).map_err(|_| not_amqp())?;
+    if !matches!(uri.scheme(), "amqp" | "amqps") {
+        return Err(not_amqp());
+    }
+    Ok(uri)
+}
+
+/// The message's properties: persistent JSON, its id and type, the signed
+/// headers.
+fn properties(outgoing: &Outgoing<'_>) -> BasicProperties {
+    let mut headers = FieldTable::default();
+    for (name, value) in &outgoing.headers {
+        headers.insert(
+            ShortString::from(*name),
+            AMQPValue::LongString(LongString::from(value.as_bytes().to_vec())),
+        );
+    }
+    BasicProperties::default()
+        .with_content_type("application/json".into())
+        .with_delivery_mode(PERSISTENT)
+        .with_message_id(outgoing.id.into())
+        .with_type(outgoing.kind.into())
+        .with_app_id("hubhooks".into())
+        .with_timestamp(chrono::Utc::now().timestamp().max(0) as u64)
+        .with_headers(headers)
+}
+
+/// What the broker's confirm says of the message.
+fn confirmed(
+    confirm: Confirmation,
+    broker: &str,
+    dest: &AmqpDestination,
+) -> Result<(), DeliveryError> {
+    match confirm {
+        Confirmation::Ack(None) => Ok(()),
+        Confirmation::Ack(Some(returned)) => Err(DeliveryError::Other(format!(
+            "broker {broker} returned the message as unroutable ({} {}): nothing bound to exchange `{}` with routing key `{}`",
+            returned.reply_code, returned.reply_text, dest.exchange, dest.routing_key
+        ))),
+        Confirmation::Nack(_) => Err(DeliveryError::Other(format!(
+            "broker {broker} refused the message (nack)"
+        ))),
+        Confirmation::NotRequested => Err(DeliveryError::Other(format!(
+            "broker {broker} did not confirm the message"
+        ))),
+    }
+}
+
+impl AmqpTransport {
+    /// Publishes on the kept (or a new) link and waits for the confirm;
+    /// `used` is the link it went on.
+    async fn publish(
+        &self,
+        outgoing: &Outgoing<'_>,
+        dest: &AmqpDestination,
+        (uri_text, broker): (&str, &str),
+        used: &mut Option<Arc<Link>>,
+    ) -> Result<(), DeliveryError> {
+        let timeout = outgoing.destination.timeout();
+        let link = self.link(uri_text, broker, timeout).await?;
+        *used = Some(link.clone());
+        let lost = |e: lapin::Error| {
+            DeliveryError::Connect(scrub(&format!("broker {broker}: {e}"), uri_text))
+        };
+        let confirm = link
+            .channel
+            .basic_publish(
+                dest.exchange.as_str().into(),
+                dest.routing_key.as_str().into(),
+                BasicPublishOptions {
+                    mandatory: true,
+                    ..Default::default()
+                },
+                outgoing.body.as_bytes(),
+                properties(outgoing),
+            )
+            .await
+            .map_err(lost)?
+            .await
+            .map_err(lost)?;
+        confirmed(confirm, broker, dest)
+    }
+}
+
 #[async_trait]
 impl Transport for AmqpTransport {
     async fn deliver(&self, outgoing: &Outgoing<'_>) -> Result<Receipt, DeliveryError> {
         let Destination::Amqp(dest) = outgoing.destination else {
             return Err(DeliveryError::Refused("not an AMQP destination".into()));
         };
-        let uri_text = outgoing
-            .broker_uri
-            .as_deref()
-            .ok_or_else(|| DeliveryError::Refused("no broker URI".into()))?;
-        let uri = reqwest::Url::parse(uri_text).map_err(|_| {
-            DeliveryError::Refused(format!(
-                "the secret `{}` does not hold an amqp:// or amqps:// URI",
-                dest.uri_secret
-            ))
-        })?;
-        if !matches!(uri.scheme(), "amqp" | "amqps") {
-            return Err(DeliveryError::Refused(format!(
-                "the secret `{}` does not hold an amqp:// or amqps:// URI",
-                dest.uri_secret
-            )));
-        }
+        let uri = broker_uri(outgoing, &dest.uri_secret)?;
+        let uri_text = outgoing.broker_uri.as_deref().unwrap_or_default();
         let broker = Self::broker(&uri);
         self.check_egress(&uri).await?;
-
-        let mut headers = FieldTable::default();
-        for (name, value) in &outgoing.headers {
-            headers.insert(
-                ShortString::from(*name),
-                AMQPValue::LongString(LongString::from(value.as_bytes().to_vec())),
-            );
-        }
-        let properties = BasicProperties::default()
-            .with_content_type("application/json".into())
-            .with_delivery_mode(PERSISTENT)
-            .with_message_id(outgoing.id.into())
-            .with_type(outgoing.kind.into())
-            .with_app_id("hubhooks".into())
-            .with_timestamp(chrono::Utc::now().timestamp().max(0) as u64)
-            .with_headers(headers);
-
         let started = Instant::now();
         let timeout = outgoing.destination.timeout();
         let mut used: Option<Arc<Link>> = None;
-        let attempt = async {
-            let link = self.link(uri_text, &broker, timeout).await?;
-            used = Some(link.clone());
-            let confirm = link
-                .channel
-                .basic_publish(
-                    dest.exchange.as_str().into(),
-                    dest.routing_key.as_str().into(),
-                    BasicPublishOptions {
-                        mandatory: true,
-                        ..Default::default()
-                    },
-                    outgoing.body.as_bytes(),
-                    properties,
-                )
-                .await
-                .map_err(|e| {
-                    DeliveryError::Connect(scrub(&format!("broker {broker}: {e}"), uri_text))
-                })?
-                .await
-                .map_err(|e| {
-                    DeliveryError::Connect(scrub(&format!("broker {broker}: {e}"), uri_text))
-                })?;
-            match confirm {
-                Confirmation::Ack(None) => Ok(()),
-                Confirmation::Ack(Some(returned)) => Err(DeliveryError::Other(format!(
-                    "broker {broker} returned the message as unroutable ({} {}): nothing bound to exchange `{}` with routing key `{}`",
-                    returned.reply_code, returned.reply_text, dest.exchange, dest.routing_key
-                ))),
-                Confirmation::Nack(_) => Err(DeliveryError::Other(format!(
-                    "broker {broker} refused the message (nack)"
-                ))),
-                Confirmation::NotRequested => Err(DeliveryError::Other(format!(
-                    "broker {broker} did not confirm the message"
-                ))),
-            }
-        };
+        let attempt = self.publish(outgoing, dest, (uri_text, &broker), &mut used);
         let result = match tokio::time::timeout(timeout, attempt).await {
             Ok(r) => r,
             Err(_) => Err(DeliveryError::Timeout(timeout)),

@@ -168,14 +168,10 @@ fn retry_after(response: &reqwest::Response) -> Option<Duration> {
     Some(Duration::from_secs(secs as u64))
 }
 
-#[async_trait]
-impl Transport for HttpTransport {
-    async fn deliver(&self, outgoing: &Outgoing<'_>) -> Result<Receipt, DeliveryError> {
-        let Destination::Http(dest) = outgoing.destination else {
-            return Err(DeliveryError::Refused("not an HTTP destination".into()));
-        };
-        let url = self.url(&dest.url)?;
-        // IP literals never reach the resolver: check them here.
+impl HttpTransport {
+    /// The SSRF guard on a URL's host where our resolver will not see it:
+    /// an IP literal, or any name when a proxy resolves it.
+    async fn guard(&self, url: &reqwest::Url) -> Result<(), DeliveryError> {
         let literal = url
             .host_str()
             .map(|h| h.trim_start_matches('[').trim_end_matches(']'))
@@ -184,57 +180,79 @@ impl Transport for HttpTransport {
             (Some(ip), _) => self
                 .egress
                 .check(ip)
-                .map_err(|e| DeliveryError::Refused(e.to_string()))?,
-            // Through a proxy our resolver never sees the name: check it here.
+                .map_err(|e| DeliveryError::Refused(e.to_string())),
             (None, Some(host)) if self.proxied => {
                 super::check_resolved(
                     &self.egress,
                     host,
                     url.port_or_known_default().unwrap_or(80),
                 )
-                .await?
+                .await
             }
-            _ => {}
+            _ => Ok(()),
         }
-        let mut request = self
+    }
+}
+
+/// The signed headers and the destination's constant ones (validated when
+/// the config was loaded; re-checked, never trusted).
+fn with_headers(
+    mut request: reqwest::RequestBuilder,
+    outgoing: &Outgoing<'_>,
+    constant: &std::collections::BTreeMap<String, String>,
+) -> Result<reqwest::RequestBuilder, DeliveryError> {
+    for (name, value) in &outgoing.headers {
+        let value = HeaderValue::from_str(value)
+            .map_err(|_| DeliveryError::Refused(format!("header `{name}` has an invalid value")))?;
+        request = request.header(*name, value);
+    }
+    for (name, value) in constant {
+        let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) else {
+            return Err(DeliveryError::Refused(format!(
+                "invalid constant header `{name}`"
+            )));
+        };
+        request = request.header(name, value);
+    }
+    Ok(request)
+}
+
+/// What a request that got no answer came to.
+fn unanswered(e: &reqwest::Error, timeout: Duration) -> DeliveryError {
+    if let Some(why) = refusal(e) {
+        DeliveryError::Refused(why)
+    } else if e.is_timeout() {
+        DeliveryError::Timeout(timeout)
+    } else if e.is_connect() {
+        DeliveryError::Connect(describe(e))
+    } else {
+        DeliveryError::Other(describe(e))
+    }
+}
+
+#[async_trait]
+impl Transport for HttpTransport {
+    async fn deliver(&self, outgoing: &Outgoing<'_>) -> Result<Receipt, DeliveryError> {
+        let Destination::Http(dest) = outgoing.destination else {
+            return Err(DeliveryError::Refused("not an HTTP destination".into()));
+        };
+        let url = self.url(&dest.url)?;
+        self.guard(&url).await?;
+        let request = self
             .client
             .request(dest.method.as_reqwest(), url)
             .timeout(dest.timeout())
             .header(CONTENT_TYPE, "application/json");
-        for (name, value) in &outgoing.headers {
-            let value = HeaderValue::from_str(value).map_err(|_| {
-                DeliveryError::Refused(format!("header `{name}` has an invalid value"))
-            })?;
-            request = request.header(*name, value);
-        }
-        for (name, value) in &dest.headers {
-            // Validated when the config was loaded; re-checked, never trusted.
-            let (Ok(name), Ok(value)) = (
-                HeaderName::from_bytes(name.as_bytes()),
-                HeaderValue::from_str(value),
-            ) else {
-                return Err(DeliveryError::Refused(format!(
-                    "invalid constant header `{name}`"
-                )));
-            };
-            request = request.header(name, value);
-        }
+        let request = with_headers(request, outgoing, &dest.headers)?;
         let started = Instant::now();
         let response = request
             .body(outgoing.body.to_owned())
             .send()
             .await
-            .map_err(|e| {
-                if let Some(why) = refusal(&e) {
-                    DeliveryError::Refused(why)
-                } else if e.is_timeout() {
-                    DeliveryError::Timeout(dest.timeout())
-                } else if e.is_connect() {
-                    DeliveryError::Connect(describe(&e))
-                } else {
-                    DeliveryError::Other(describe(&e))
-                }
-            })?;
+            .map_err(|e| unanswered(&e, dest.timeout()))?;
         let latency = started.elapsed();
         let status = response.status().as_u16();
         if response.status().is_success() {

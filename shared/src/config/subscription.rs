@@ -229,37 +229,63 @@ impl Subscription {
     }
 
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let err = |field: String, message: String| Err(ConfigError::new(&self.id, field, message));
         require_id(&self.id)?;
         require_party(&self.id, "party", &self.party)?;
+        self.validate_event_types()?;
+        self.validate_destinations()?;
+        self.validate_versions()?;
+        self.validate_limits()?;
+        if let Some(auth) = &self.auth {
+            auth.validate()
+                .map_err(|e| e.under("auth").of_item(self.id.as_str()))?;
+        }
+        self.validate_transitions()
+    }
+
+    fn refuse(
+        &self,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Result<(), ConfigError> {
+        Err(ConfigError::new(&self.id, field.into(), message.into()))
+    }
+
+    /// At least one type, none twice, `any`/`allCurrent` alone.
+    fn validate_event_types(&self) -> Result<(), ConfigError> {
         if self.event_types.is_empty() {
-            return err(
-                "eventTypes".into(),
-                "must list at least one event type (or allCurrent, or any)".into(),
+            return self.refuse(
+                "eventTypes",
+                "must list at least one event type (or allCurrent, or any)",
             );
         }
         let mut seen = BTreeSet::new();
         for (i, r) in self.event_types.iter().enumerate() {
             if !seen.insert(r) {
-                return err(
+                return self.refuse(
                     format!("eventTypes[{i}]"),
                     format!("`{}` is listed twice", r.as_str()),
                 );
             }
             if matches!(r, Registered::Any | Registered::AllCurrent) && self.event_types.len() > 1 {
-                return err(
+                return self.refuse(
                     format!("eventTypes[{i}]"),
                     format!("`{}` covers every type: list it alone", r.as_str()),
                 );
             }
         }
+        Ok(())
+    }
+
+    /// Every registered type has a valid destination: its `perType` one or
+    /// the default.
+    fn validate_destinations(&self) -> Result<(), ConfigError> {
         for (t, settings) in &self.per_type {
             let field = format!("perType.{t}");
             if !self.registers(*t) {
-                return err(field, format!("`{t}` is not in eventTypes"));
+                return self.refuse(field, format!("`{t}` is not in eventTypes"));
             }
             if settings.destination.is_none() && settings.version.is_none() {
-                return err(field, "give a destination, a version or both".into());
+                return self.refuse(field, "give a destination, a version or both");
             }
             if let Some(d) = &settings.destination {
                 d.validate().map_err(|e| {
@@ -269,62 +295,63 @@ impl Subscription {
                 })?;
             }
         }
-        match &self.destination {
-            Some(d) => d
+        if let Some(d) = &self.destination {
+            return d
                 .validate()
-                .map_err(|e| e.under("destination").of_item(self.id.as_str()))?,
-            None => {
-                if self.has(Registered::Any) {
-                    return err(
-                        "destination".into(),
-                        "missing: `any` covers types added later, which need a default destination"
-                            .into(),
-                    );
-                }
-                if let Some(t) = self
-                    .registered_types()
-                    .into_iter()
-                    .find(|t| self.per_type.get(t).is_none_or(|p| p.destination.is_none()))
-                {
-                    return err(
-                        "destination".into(),
-                        format!("missing, and perType gives none for `{t}`"),
-                    );
-                }
-            }
+                .map_err(|e| e.under("destination").of_item(self.id.as_str()));
         }
-        self.validate_versions()?;
+        if self.has(Registered::Any) {
+            return self.refuse(
+                "destination",
+                "missing: `any` covers types added later, which need a default destination",
+            );
+        }
+        match self
+            .registered_types()
+            .into_iter()
+            .find(|t| self.per_type.get(t).is_none_or(|p| p.destination.is_none()))
+        {
+            Some(t) => self.refuse(
+                "destination",
+                format!("missing, and perType gives none for `{t}`"),
+            ),
+            None => Ok(()),
+        }
+    }
+
+    fn validate_limits(&self) -> Result<(), ConfigError> {
         if let Some(n) = self.max_attempts
             && !(1..=MAX_ATTEMPTS_LIMIT).contains(&n)
         {
-            return err(
-                "maxAttempts".into(),
+            return self.refuse(
+                "maxAttempts",
                 format!("must be between 1 and {MAX_ATTEMPTS_LIMIT}"),
             );
         }
         if let Some(n) = self.max_per_second
             && !(1..=MAX_PER_SECOND_LIMIT).contains(&n)
         {
-            return err(
-                "maxPerSecond".into(),
+            return self.refuse(
+                "maxPerSecond",
                 format!("must be between 1 and {MAX_PER_SECOND_LIMIT}"),
             );
         }
-        if let Some(auth) = &self.auth {
-            auth.validate()
-                .map_err(|e| e.under("auth").of_item(self.id.as_str()))?;
-        }
+        Ok(())
+    }
+
+    /// `statusTransition` and its conditions come together.
+    fn validate_transitions(&self) -> Result<(), ConfigError> {
         let transition = self.registers(EventType::StatusTransition);
         if self.has(Registered::Type(EventType::StatusTransition)) && self.transitions.is_empty() {
-            return err(
-                "transitions".into(),
-                "statusTransition needs at least one condition ({\"to\": K}, {\"from\": K} or {\"from\": K, \"to\": L})".into(),
+            return self.refuse(
+                "transitions",
+                "statusTransition needs at least one condition ({\"to\": K}, {\"from\": K} or {\"from\": K, \"to\": L})",
             );
         }
         if !transition && !self.transitions.is_empty() {
-            return err(
-                "transitions".into(),
-                "conditions are given but statusTransition is not in eventTypes".into(),
+            return self.refuse(
+                "transitions",
+                "conditions are given but statusTransition is not in eventTypes",
             );
         }
         for (i, rule) in self.transitions.iter().enumerate() {
