@@ -8,7 +8,7 @@
 //! It prints every webhook received and checks them against what the rules
 //! say must arrive: every type, to the right party, at its own URL.
 use crate::configure::{put_items, put_json};
-use crate::provision::{QueueSettings, provision};
+use crate::provision::{LocalStack, QueueSettings, provision};
 use crate::runner::{Runner, RunnerOptions};
 use anyhow::{Result, bail};
 use aws_config::SdkConfig;
@@ -202,67 +202,80 @@ pub async fn run(sdk: &SdkConfig, prefix: &str) -> Result<()> {
     );
     let receiver = TestReceiver::start(200).await?;
     println!("receiver listening on {}", receiver.base_url);
-    // The partner's signing key and bearer token (docs/example-config.json
-    // names them); a real deployment stores them with `hubhooks secret put`.
-    let ddb_secrets = aws_sdk_dynamodb::Client::new(sdk);
+    subscribe(sdk, &stack, &receiver).await?;
+    let _runner = Runner::start(sdk, &stack, RunnerOptions::default()).await?;
+    write_case_work(sdk, &stack).await?;
+    let want = expected();
+    receiver.wait_for(want.len(), Duration::from_secs(60)).await;
+    // A short grace period shows nothing extra arrives (repeat, black list,
+    // echoes, the draft invoice).
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let got = received(&receiver);
+    let seen: Vec<(String, String, String)> = got
+        .iter()
+        .map(|r| {
+            let key = r.json()["key"].as_str().unwrap_or("").to_owned();
+            (r.path.clone(), event_type(r), key)
+        })
+        .collect();
+    check(seen, want)?;
+    println!(
+        "\ndemo ok: {} webhooks of all 8 types. The repeated `prod_recv` fired no new status, `internal_qc` stayed invisible to the partner, nobody heard of their own change, and the draft invoice stayed with the provider.",
+        got.len()
+    );
+    Ok(())
+}
+
+/// The partner's secrets (docs/example-config.json names them; a real
+/// deployment stores them with `hubhooks secret put`) and the example
+/// config pointed at the demo's receiver.
+async fn subscribe(sdk: &SdkConfig, stack: &LocalStack, receiver: &TestReceiver) -> Result<()> {
+    let ddb = aws_sdk_dynamodb::Client::new(sdk);
     for (name, value) in DEMO_SECRETS {
-        put_json(
-            &ddb_secrets,
-            &stack.secrets_table,
-            &json!({"id": name, "values": [value]}),
-        )
-        .await?;
+        let item = json!({"id": name, "values": [value]});
+        put_json(&ddb, &stack.secrets_table, &item).await?;
     }
     let config = example_config(&receiver.base_url)?;
     put_items(sdk, &stack.tables.config, &config).await?;
-    println!(
-        "subscribed: {}",
-        config
-            .iter()
-            .map(ConfigItem::id)
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    let _runner = Runner::start(sdk, &stack, RunnerOptions::default()).await?;
+    let ids: Vec<&str> = config.iter().map(ConfigItem::id).collect();
+    println!("subscribed: {}", ids.join(", "));
+    Ok(())
+}
 
+/// The example case, its status history and the work on it, as the hub
+/// writes them.
+async fn write_case_work(sdk: &SdkConfig, stack: &LocalStack) -> Result<()> {
     let ddb = aws_sdk_dynamodb::Client::new(sdk);
     put_json(&ddb, stack.tables.cases(), &example_case()).await?;
     for (i, (id, key, name)) in HISTORY.iter().enumerate() {
-        put_json(
-            &ddb,
-            stack.tables.case_statuses(),
-            &status_item(*id, key, name, i as u32 + 11),
-        )
-        .await?;
+        let item = status_item(*id, key, name, i as u32 + 11);
+        put_json(&ddb, stack.tables.case_statuses(), &item).await?;
         println!("wrote status {id} `{key}`");
     }
     for (table, item, what) in case_work() {
         put_json(&ddb, stack.tables.name(table), &item).await?;
         println!("wrote {what}");
     }
+    Ok(())
+}
 
-    let want = expected();
-    receiver.wait_for(want.len(), Duration::from_secs(60)).await;
-    // A short grace period shows nothing extra arrives (repeat, black list,
-    // echoes, the draft invoice).
-    tokio::time::sleep(Duration::from_secs(3)).await;
+fn event_type(r: &Received) -> String {
+    r.header("event-type").unwrap_or("?").to_owned()
+}
+
+/// What arrived, in a stable order, printed.
+fn received(receiver: &TestReceiver) -> Vec<Received> {
     let mut got = receiver.received();
-    let event_type = |r: &Received| r.header("event-type").unwrap_or("?").to_owned();
     got.sort_by_key(|r| (r.path.clone(), event_type(r), r.json()["id"].as_i64()));
     println!("\n{} webhooks received:\n", got.len());
     for r in &got {
         print(r);
     }
-    let mut seen: Vec<(String, String, String)> = got
-        .iter()
-        .map(|r| {
-            (
-                r.path.clone(),
-                event_type(r),
-                r.json()["key"].as_str().unwrap_or("").to_owned(),
-            )
-        })
-        .collect();
+    got
+}
+
+/// (path, event type, status key) of what arrived against what should.
+fn check(mut seen: Vec<(String, String, String)>, want: Vec<(&str, &str, &str)>) -> Result<()> {
     seen.sort();
     let mut want: Vec<(String, String, String)> = want
         .into_iter()
@@ -272,9 +285,5 @@ pub async fn run(sdk: &SdkConfig, prefix: &str) -> Result<()> {
     if seen != want {
         bail!("expected webhooks {want:#?}, received {seen:#?}");
     }
-    println!(
-        "\ndemo ok: {} webhooks of all 8 types. The repeated `prod_recv` fired no new status, `internal_qc` stayed invisible to the partner, nobody heard of their own change, and the draft invoice stayed with the provider.",
-        got.len()
-    );
     Ok(())
 }

@@ -280,113 +280,134 @@ impl StreamPoller {
             }
             None => None,
         };
-        // (sequence number, failures so far) of the record being retried.
-        let mut retrying: Option<(String, u32)> = None;
-        // Failed parks in a row: each waits longer (at most 5 s).
-        let mut park_failures: u32 = 0;
+        let mut state = RetryState::default();
         loop {
             if iterator.is_none() {
                 iterator = self.iterator(ShardIteratorType::TrimHorizon, None).await;
-                if iterator.is_none() {
-                    tokio::time::sleep(self.options.idle_poll).await;
-                    continue;
-                }
             }
-            let out = match self
-                .streams
-                .get_records()
-                .shard_iterator(iterator.clone().unwrap_or_default())
-                .limit(self.options.stream_batch_size)
-                .send()
-                .await
-            {
-                Ok(out) => out,
-                Err(e) => {
-                    tracing::warn!(error = %aws_sdk_dynamodbstreams::error::DisplayErrorContext(e), "GetRecords failed; polling again");
-                    tokio::time::sleep(self.options.idle_poll).await;
-                    continue;
-                }
+            let Some(at) = iterator.clone() else {
+                tokio::time::sleep(self.options.idle_poll).await;
+                continue;
             };
-            let records: Vec<EventRecord> = out
-                .records
-                .unwrap_or_default()
-                .into_iter()
-                .map(|r| to_lambda_record(r, &self.stream_arn))
-                .collect();
+            let Some((records, next)) = self.read(at).await else {
+                tokio::time::sleep(self.options.idle_poll).await;
+                continue;
+            };
             if records.is_empty() {
-                iterator = out.next_shard_iterator;
+                iterator = next;
                 tokio::time::sleep(self.options.idle_poll).await;
                 continue;
             }
-            let mut event = aws_lambda_events::event::dynamodb::Event::default();
-            event.records = records;
-            let (response, summary) = self.router.invoke(&event.records).await;
+            let (response, summary) = self.router.invoke(&records).await;
             let failed = response
                 .batch_item_failures
                 .first()
                 .and_then(|f| f.item_identifier.clone());
-            let records = event.records;
-            match failed {
+            iterator = match failed {
                 None => {
-                    retrying = None;
+                    state.record = None;
                     if let Some(seq) = records
                         .last()
                         .and_then(|r| r.change.sequence_number.as_deref())
                     {
                         self.checkpoints.set(&shard, seq).await;
                     }
-                    iterator = out.next_shard_iterator;
+                    next
                 }
                 Some(seq) => {
-                    let count = match &retrying {
-                        Some((s, n)) if *s == seq => n + 1,
-                        _ => 1,
-                    };
-                    if count > self.options.max_record_retries {
-                        // As the OnFailure destination: the record is set aside
-                        // with its reason and the shard moves on.
-                        // Unlike Lambda's own failure description, the letter
-                        // says why the record kept failing.
-                        let reason = format!(
-                            "retries exhausted ({count} attempts); last error: {}",
-                            summary.failure.as_deref().unwrap_or("unknown")
-                        );
-                        let parked = match records
-                            .iter()
-                            .find(|r| r.change.sequence_number.as_deref() == Some(&seq))
-                        {
-                            Some(record) => self.router.park_record(record, &reason).await,
-                            None => Ok(()),
-                        };
-                        if let Err(e) = parked {
-                            park_failures += 1;
-                            let pause = (self.options.idle_poll
-                                * 2u32.saturating_pow(park_failures))
-                            .min(Duration::from_secs(5));
-                            tracing::error!(error = %e, pause_ms = pause.as_millis() as u64, "could not park the exhausted record; retrying it after a pause");
-                            tokio::time::sleep(pause).await;
-                            iterator = self
-                                .iterator(ShardIteratorType::AtSequenceNumber, Some(&seq))
-                                .await;
-                            continue;
-                        }
-                        park_failures = 0;
-                        retrying = None;
-                        self.checkpoints.set(&shard, &seq).await;
-                        iterator = self
-                            .iterator(ShardIteratorType::AfterSequenceNumber, Some(&seq))
-                            .await;
-                    } else {
-                        retrying = Some((seq.clone(), count));
-                        tokio::time::sleep(self.options.idle_poll).await;
-                        iterator = self
-                            .iterator(ShardIteratorType::AtSequenceNumber, Some(&seq))
-                            .await;
-                    }
+                    let failure = summary.failure.as_deref();
+                    self.failed(&shard, seq, &records, failure, &mut state)
+                        .await
                 }
-            }
+            };
         }
     }
+
+    /// One GetRecords: the records as Lambda delivers them and the next
+    /// iterator; `None` when the call failed (poll again).
+    async fn read(&self, iterator: String) -> Option<(Vec<EventRecord>, Option<String>)> {
+        let out = match self
+            .streams
+            .get_records()
+            .shard_iterator(iterator)
+            .limit(self.options.stream_batch_size)
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e) => {
+                tracing::warn!(error = %aws_sdk_dynamodbstreams::error::DisplayErrorContext(e), "GetRecords failed; polling again");
+                return None;
+            }
+        };
+        let records = out
+            .records
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| to_lambda_record(r, &self.stream_arn))
+            .collect();
+        Some((records, out.next_shard_iterator))
+    }
+
+    /// A batch that failed at record `seq`: read again from it up to
+    /// `max_record_retries` times, then, as the OnFailure destination,
+    /// parked with why it kept failing (Lambda's own failure description
+    /// does not say) and passed. The iterator to read next.
+    async fn failed(
+        &self,
+        shard: &str,
+        seq: String,
+        records: &[EventRecord],
+        failure: Option<&str>,
+        state: &mut RetryState,
+    ) -> Option<String> {
+        let count = match &state.record {
+            Some((s, n)) if *s == seq => n + 1,
+            _ => 1,
+        };
+        if count <= self.options.max_record_retries {
+            state.record = Some((seq.clone(), count));
+            tokio::time::sleep(self.options.idle_poll).await;
+            return self
+                .iterator(ShardIteratorType::AtSequenceNumber, Some(&seq))
+                .await;
+        }
+        let reason = format!(
+            "retries exhausted ({count} attempts); last error: {}",
+            failure.unwrap_or("unknown")
+        );
+        let parked = match records
+            .iter()
+            .find(|r| r.change.sequence_number.as_deref() == Some(&seq))
+        {
+            Some(record) => self.router.park_record(record, &reason).await,
+            None => Ok(()),
+        };
+        if let Err(e) = parked {
+            state.park_failures += 1;
+            let pause = (self.options.idle_poll * 2u32.saturating_pow(state.park_failures))
+                .min(Duration::from_secs(5));
+            tracing::error!(error = %e, pause_ms = pause.as_millis() as u64, "could not park the exhausted record; retrying it after a pause");
+            tokio::time::sleep(pause).await;
+            return self
+                .iterator(ShardIteratorType::AtSequenceNumber, Some(&seq))
+                .await;
+        }
+        state.park_failures = 0;
+        state.record = None;
+        self.checkpoints.set(shard, &seq).await;
+        self.iterator(ShardIteratorType::AfterSequenceNumber, Some(&seq))
+            .await
+    }
+}
+
+/// A shard's record being retried, as Lambda's mapping keeps it.
+#[derive(Default)]
+struct RetryState {
+    /// (sequence number, failures so far) of the record being retried.
+    record: Option<(String, u32)>,
+    /// Failed parks in a row: each waits longer (at most 5 s).
+    park_failures: u32,
 }
 
 /// A DynamoDB Streams API record in the shape Lambda delivers it.

@@ -67,6 +67,19 @@ pub fn body(
             item["caseId"] = json!(case.id);
         }
     }
+    render(event_type, item, &input, &case, real_case, route.version)
+}
+
+/// The sample `item` (of the sample `input`) as the webhook of
+/// `event_type` in `version`, for `case`.
+fn render(
+    event_type: EventType,
+    item: serde_json::Value,
+    input: &serde_json::Value,
+    case: &CaseRecord,
+    real_case: Option<&CaseRecord>,
+    version: payload::Version,
+) -> Result<String> {
     let rendered = match event_type {
         EventType::NewStatus | EventType::StatusTransition => {
             let status = StatusRecord::from_json(item)?;
@@ -85,14 +98,14 @@ pub fn body(
                     status: &status,
                     view: &view,
                     prev_key: Some("arrived"),
-                    case: &case,
+                    case,
                 }
             };
-            payload::render(&subject, route.version)?
+            payload::render(&subject, version)?
         }
         EventType::NewCostProposal => {
             let c = CostProposal::from_json(item)?;
-            payload::render(&Subject::NewCostProposal(&c), route.version)?
+            payload::render(&Subject::NewCostProposal(&c), version)?
         }
         EventType::NewMessage | EventType::MessageConfirmed => {
             let m = Message::from_json(item)?;
@@ -101,42 +114,51 @@ pub fn body(
             } else {
                 Subject::MessageConfirmed(&m)
             };
-            payload::render(&subject, route.version)?
+            payload::render(&subject, version)?
         }
         EventType::NewFile => {
             let u = FileUpload::from_json(item)?;
-            payload::render(&Subject::NewFile(&u), route.version)?
+            payload::render(&Subject::NewFile(&u), version)?
         }
         EventType::CaseUpdated => {
-            // With a real case: its data sections as they are now.
-            let update = match real_case {
-                Some(c) => CaseUpdate {
-                    guid: c.guid.clone(),
-                    sections: hubhooks::case_update::SECTIONS
-                        .iter()
-                        .filter_map(|s| c.data.get(*s).map(|v| (*s, v.clone())))
-                        .collect(),
-                },
-                None => {
-                    let old = CaseRecord::from_json(input["old"].clone())?;
-                    let new = CaseRecord::from_json(item)?;
-                    hubhooks::case_update::diff(&old, &new).context("sample has no change")?
-                }
-            };
-            payload::render(&Subject::CaseUpdated(&update), route.version)?
+            let update = case_update(item, input, real_case)?;
+            payload::render(&Subject::CaseUpdated(&update), version)?
         }
         EventType::Invoice => {
             let invoice = Invoice::from_json(item)?;
             payload::render(
                 &Subject::Invoice {
                     invoice: &invoice,
-                    case: &case,
+                    case,
                 },
-                route.version,
+                version,
             )?
         }
     };
     Ok(rendered)
+}
+
+/// With a real case: its data sections as they are now; else the sample's
+/// change.
+fn case_update(
+    item: serde_json::Value,
+    input: &serde_json::Value,
+    real_case: Option<&CaseRecord>,
+) -> Result<CaseUpdate> {
+    Ok(match real_case {
+        Some(c) => CaseUpdate {
+            guid: c.guid.clone(),
+            sections: hubhooks::case_update::SECTIONS
+                .iter()
+                .filter_map(|s| c.data.get(*s).map(|v| (*s, v.clone())))
+                .collect(),
+        },
+        None => {
+            let old = CaseRecord::from_json(input["old"].clone())?;
+            let new = CaseRecord::from_json(item)?;
+            hubhooks::case_update::diff(&old, &new).context("sample has no change")?
+        }
+    })
 }
 
 /// A one-attempt test delivery of `body` for the subscription.

@@ -85,39 +85,53 @@ pub async fn run(command: DlqCommand, ctx: &Ctx) -> Result<()> {
                 rate,
                 hold: Duration::from_secs(hold_secs),
             };
-            let verb = if dry_run { "would replay" } else { "replayed" };
-            // A bar on a terminal (stderr), one line per delivery on stdout
-            // for scripts and logs.
-            let depth = dlq::SqsMailbox {
-                sqs: &sqs,
-                url: &dlq_url,
-                hold: Duration::from_secs(hold_secs),
-                wait_secs: 0,
-            };
-            let total = dlq::Mailbox::visible(&depth).await.unwrap_or(0);
-            let bar = indicatif::ProgressBar::with_draw_target(
-                Some(total),
-                indicatif::ProgressDrawTarget::stderr(),
-            );
-            bar.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{bar:40} {pos}/{len} replayed, {per_sec}, eta {eta}",
-                )
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-            );
-            let report = replay
-                .run(|l, r| {
-                    let id = l.delivery.as_ref().map(|d| d.id.as_str()).unwrap_or("?");
-                    bar.set_position(r.replayed as u64);
-                    bar.suspend(|| println!("{verb} {} ({id})", r.replayed));
-                })
-                .await?;
-            bar.finish_and_clear();
-            println!(
-                "{verb} {}, kept {} (not selected), {} unreadable (not deliveries)",
-                report.replayed, report.kept, report.unreadable
-            );
+            replay_with_progress(&replay, &sqs, &dlq_url, hold_secs).await?;
         }
     }
+    Ok(())
+}
+
+/// Runs a replay with a bar on a terminal (stderr) and one line per
+/// delivery on stdout, for scripts and logs.
+async fn replay_with_progress(
+    replay: &dlq::Replay<'_>,
+    sqs: &aws_sdk_sqs::Client,
+    dlq_url: &str,
+    hold_secs: u64,
+) -> Result<()> {
+    let verb = if replay.dry_run {
+        "would replay"
+    } else {
+        "replayed"
+    };
+    let depth = dlq::SqsMailbox {
+        sqs,
+        url: dlq_url,
+        hold: Duration::from_secs(hold_secs),
+        wait_secs: 0,
+    };
+    let total = dlq::Mailbox::visible(&depth).await.unwrap_or(0);
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(total),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} replayed, {per_sec}, eta {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let report = replay
+        .run(|l, r| {
+            let id = l.delivery.as_ref().map(|d| d.id.as_str()).unwrap_or("?");
+            bar.set_position(r.replayed as u64);
+            bar.suspend(|| println!("{verb} {} ({id})", r.replayed));
+        })
+        .await?;
+    bar.finish_and_clear();
+    println!(
+        "{verb} {}, kept {} (not selected), {} unreadable (not deliveries)",
+        report.replayed, report.kept, report.unreadable
+    );
     Ok(())
 }
