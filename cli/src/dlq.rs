@@ -524,7 +524,7 @@ mod tests {
     #[tokio::test]
     async fn false_empty_answers_do_not_end_a_drain() {
         // GIVEN a queue whose receives come back empty now and then while
-        // it still holds messages (issue 9.9: the first empty answer ended
+        // it still holds messages (a drain must not end on the first empty answer, which once ended
         // `dlq list`, `dlq replay` and `router-failures redrive`)
         let queue = Scripted {
             answers: Mutex::new(

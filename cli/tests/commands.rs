@@ -180,7 +180,7 @@ fn validate_names_the_file_item_and_field_of_every_problem() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     let path = bad.arg();
-    // The parser's own messages (issue 11.3: no regex dumps from a schema),
+    // The parser's own messages (a clear message, never a regex dump from a schema),
     // the first problem of each item.
     for line in [
         format!(
@@ -744,8 +744,8 @@ async fn router_failures_are_listed_and_re_driven_once_fixed() {
         ),
         "{out}"
     );
-    // Re-driven before the fix, it is parked again, and says so (issue 11.7:
-    // it once counted as re-driven).
+    // Re-driven before the fix, it is parked again, and says so (never
+    // counted as re-driven).
     let (code, out, err) = e.run(&["router-failures", "redrive"]);
     assert_eq!(code, 0, "{err}");
     assert!(

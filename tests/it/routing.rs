@@ -1,5 +1,9 @@
-//! End to end: moto (DynamoDB, Streams, SQS), the local runner calling the
-//! Lambda handlers, and real HTTP receivers on 127.0.0.1:0.
+//! Routing, end to end: stream records of the case tables become exactly the
+//! webhooks the contract says (mapping, repeats, the black list,
+//! transitions), poison records and messages are set aside without holding
+//! up the rest, ids are stable on reprocessing, each message carries its
+//! fair-queue group. moto (DynamoDB, Streams, SQS), the local runner calling
+//! the Lambda handlers, and real HTTP receivers on 127.0.0.1:0.
 use aws_lambda_events::event::dynamodb::Event as StreamEvent;
 use aws_lambda_events::event::sqs::SqsEvent;
 use hubhooks::lambda::sender::AwsSender;
