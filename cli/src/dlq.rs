@@ -267,6 +267,13 @@ pub struct ReplayReport {
     pub kept: usize,
     /// Not a delivery (a malformed message): never replayed.
     pub unreadable: usize,
+    /// Replayed in this run and dead-lettered again before it ended (its
+    /// subscription is deleted or still disabled, its secret missing, ...):
+    /// left in the DLQ, not sent again. Each letter is sent at most once a
+    /// run.
+    pub came_back: usize,
+    /// Why they came back: each distinct reason with its count.
+    pub came_back_why: std::collections::BTreeMap<String, usize>,
 }
 
 pub struct Replay<'a> {
@@ -290,6 +297,8 @@ impl Replay<'_> {
         let mut report = ReplayReport::default();
         let mut held = Vec::new();
         let mut seen = HashSet::new();
+        // Delivery ids sent in this run: a letter that comes back is left.
+        let mut sent: HashSet<String> = HashSet::new();
         let policy = DrainPolicy::default();
         let mailbox = SqsMailbox {
             sqs: self.sqs,
@@ -303,8 +312,14 @@ impl Replay<'_> {
                     held.push(l);
                     continue;
                 }
-                if l.delivery.is_none() {
+                let Some(id) = l.delivery.as_ref().map(|d| d.id.to_string()) else {
                     report.unreadable += 1;
+                    held.push(l);
+                    continue;
+                };
+                if sent.contains(&id) {
+                    report.came_back += 1;
+                    *report.came_back_why.entry(l.reason.clone()).or_default() += 1;
                     held.push(l);
                     continue;
                 }
@@ -319,6 +334,7 @@ impl Replay<'_> {
                     continue;
                 }
                 self.send_then_delete(&l).await?;
+                sent.insert(id);
                 report.replayed += 1;
                 progress(&l, &report);
                 if let Some(rate) = self.rate {

@@ -59,7 +59,7 @@ async fn stack() -> Stack {
     .unwrap()
 }
 
-/// Issue 9.1: the body is embedded in the queue message as a JSON string,
+/// The body is embedded in the queue message as a JSON string,
 /// so quotes double again there. 70,000 quotes in the case make a 140 KB
 /// transition body (under any body-size rule) but a 280 KB queue message
 /// (over SQS's 256 KiB). Before: the record was retried until parked, the
@@ -108,7 +108,7 @@ async fn an_envelope_that_escaping_pushes_over_the_sqs_limit_is_offloaded_and_ea
     );
 }
 
-/// Issue 9.1: a record retried until the shard gives up is parked with the
+/// A record retried until the shard gives up is parked with the
 /// reason it kept failing for, not only "retries exhausted".
 #[tokio::test]
 async fn a_record_that_keeps_failing_is_parked_with_its_real_cause() {
@@ -138,7 +138,7 @@ async fn a_record_that_keeps_failing_is_parked_with_its_real_cause() {
     );
 }
 
-/// Issue 9.2: a malformed record whose images are larger than a queue
+/// A malformed record whose images are larger than a queue
 /// message can hold is parked trimmed (its full record in the payload
 /// bucket), and the valid record behind it on the same shard is delivered.
 /// Before: the park was refused and retried without pause, for ever.
@@ -214,10 +214,64 @@ async fn a_malformed_record_too_large_to_park_does_not_block_its_shard() {
     );
 }
 
-/// Issue 9.4: the sender asks the current config before each attempt, so
+/// The sender asks the current config before each attempt, so
 /// a subscription disabled or deleted while its delivery is retrying stops
 /// receiving at once (within the config cache's TTL), and the delivery
 /// waits in the DLQ with that reason. Before: 21 more requests.
+/// A replay sends each letter at most once a run. A letter whose
+/// subscription is deleted comes straight back to the DLQ (the sender sends
+/// it nothing and dead-letters it again within a second); the replay leaves
+/// it there and ends. It once sent such letters again and again, ~1,000
+/// times each in 240 s, each loop writing an attempt and a notice.
+#[tokio::test]
+async fn a_replay_sends_each_letter_once_even_when_it_comes_straight_back() {
+    let s = stack().await;
+    let rx = TestReceiver::start(500).await.unwrap();
+    let sub = partner_sub(
+        "gone",
+        json!(["newStatus"]),
+        &rx.url("/gone"),
+        json!({"maxAttempts": 1}),
+    );
+    s.put_config(&[sub]).await.unwrap();
+    s.put_case(&case()).await.unwrap();
+    let _runner = s.run().await.unwrap();
+    for id in 1..=3 {
+        s.put_status(&status(id, json!(format!("k{id}"))))
+            .await
+            .unwrap();
+    }
+    let dlq = &s.stack.delivery_dlq_url;
+    eventually(WAIT, || async {
+        (s.depth(dlq).await.ok()? >= 3).then_some(())
+    })
+    .await
+    .expect("three dead letters");
+    items::delete(
+        &s.ddb,
+        &s.stack.tables.config,
+        Family::Subscriptions,
+        "gone",
+    )
+    .await
+    .unwrap();
+    // The local config TTL is 1 s.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let report = tokio::time::timeout(Duration::from_secs(60), replay_all(&s))
+        .await
+        .expect("the replay ends");
+    assert_eq!((report.replayed, report.came_back), (3, 3), "{report:?}");
+    let why: Vec<&str> = report
+        .came_back_why
+        .keys()
+        .map(|r| r.split(": ").nth(1).unwrap_or(r))
+        .collect();
+    assert_eq!(why, ["subscription `gone` no longer exists; not sent"]);
+    let letters = s.drain(dlq).await.unwrap();
+    assert_eq!(letters.len(), 3, "each letter once, left in the DLQ");
+    assert_eq!(rx.received().len(), 3, "only the first attempts reached it");
+}
+
 #[tokio::test]
 async fn disabling_or_deleting_a_subscription_stops_its_retries() {
     let s = stack().await;
@@ -275,7 +329,7 @@ async fn disabling_or_deleting_a_subscription_stops_its_retries() {
     );
 }
 
-/// Issue 9.4: a replay after the operator fixed the URL goes to the new
+/// A replay after the operator fixed the URL goes to the new
 /// URL. Before: 24 requests to the old URL, none to the new one.
 #[tokio::test]
 async fn a_replay_after_fixing_the_url_goes_to_the_new_url() {
@@ -316,7 +370,7 @@ async fn a_replay_after_fixing_the_url_goes_to_the_new_url() {
     assert_eq!(old.received().len(), 2, "nothing more to the old URL");
 }
 
-/// Issue 9.5: a replayed delivery keeps counting its attempts (header and
+/// A replayed delivery keeps counting its attempts (header and
 /// attempt log), and no attempt record is overwritten. Before: the replay
 /// sent `webhook-attempt: 1` again and the log kept 2 items for 3 attempts.
 #[tokio::test]
@@ -381,7 +435,7 @@ async fn a_replay_keeps_counting_attempts_and_never_overwrites_the_attempt_log()
     );
 }
 
-/// Issue 9.7: a status item that cannot be read (its key is a number) is
+/// A status item that cannot be read (its key is a number) is
 /// parked, and skipped when the next status looks for its predecessor, so
 /// the case's later statuses keep flowing. Before: every later status of
 /// the case was parked with `earlier status 2 … invalid type`.
@@ -442,9 +496,9 @@ async fn an_unreadable_earlier_status_does_not_block_later_statuses() {
     );
 }
 
-/// Issue 9.5: the attempt log never overwrites: records are appended, even
+/// The attempt log never overwrites: records are appended, even
 /// one with a number already logged (a message whose count restarted).
-/// Issue 12.4: a batch's attempts for one subscription are one page; only
+/// A batch's attempts for one subscription are one page; only
 /// failures get items of their own, and the day's directory entry is
 /// written once per instance.
 #[tokio::test]
@@ -552,7 +606,7 @@ async fn the_attempt_log_appends_a_page_per_batch_and_subscription() {
     assert_eq!(failed[0].status, Some(503));
 }
 
-/// Issue 11.2: re-putting the config file does not silently re-enable a
+/// Re-putting the config file does not silently re-enable a
 /// subscription that a receiver's 410 disabled; `subscriptions enable` is
 /// the explicit way back. Before: `put` replaced the item and `enabled`
 /// defaulted to true.
@@ -613,7 +667,7 @@ async fn putting_config_again_does_not_undo_a_receivers_410() {
     assert_eq!(current().await, Ok(()));
 }
 
-/// Issue 11.7: restarting `hubhooks local run` goes on where it stopped
+/// Restarting `hubhooks local run` goes on where it stopped
 /// (stream positions are checkpointed in the local stack) instead of
 /// re-reading every stream from the start and re-sending old webhooks.
 #[tokio::test]

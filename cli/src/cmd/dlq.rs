@@ -133,5 +133,14 @@ async fn replay_with_progress(
         "{verb} {}, kept {} (not selected), {} unreadable (not deliveries)",
         report.replayed, report.kept, report.unreadable
     );
+    if report.came_back > 0 {
+        println!(
+            "{} came back to the DLQ during the replay and were left there (each letter is sent once a run):",
+            report.came_back
+        );
+        for (why, n) in &report.came_back_why {
+            println!("  {n} × {why}");
+        }
+    }
     Ok(())
 }
