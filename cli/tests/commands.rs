@@ -855,7 +855,7 @@ async fn local_provision_and_secret_put() {
     );
 }
 
-/// Issue 11.1: a file is written whole or not at all. Every item is checked
+/// A file is written whole or not at all. Every item is checked
 /// against DynamoDB's limits and for duplicates first; the error names the
 /// file and the item. Before: the first item of a file whose second item
 /// DynamoDB refused was written, and duplicates silently kept the last.
@@ -923,7 +923,7 @@ async fn config_put_writes_a_file_whole_or_not_at_all() {
     assert!(stored("s000".into()).await && stored("s149".into()).await);
 }
 
-/// Issue 11.7: a refusal reads as a message, not a backtrace, whatever
+/// A refusal reads as a message, not a backtrace, whatever
 /// RUST_BACKTRACE says.
 #[tokio::test]
 async fn refusals_read_as_messages_even_with_backtraces_asked_for() {
@@ -952,7 +952,7 @@ async fn refusals_read_as_messages_even_with_backtraces_asked_for() {
     assert!(out.contains("ops-deliveries"), "{out}");
 }
 
-/// Issue 11.4: the README's commands do what it says, run in its order
+/// The README's commands do what it says, run in its order
 /// against a local stack (the one its `--prefix`/`HUBHOOKS_PREFIX` name),
 /// from the repository's root; every one exits 0. Two are left to their own
 /// tests, which run them for real: `send-test` (it waits for a receiver's

@@ -1,4 +1,4 @@
-//! Issue 11.8: the functions log as Lambda's logging controls say
+//! The functions log as Lambda's logging controls say
 //! (AWS_LAMBDA_LOG_FORMAT, AWS_LAMBDA_LOG_LEVEL), with the invocation's
 //! request id on every line. One test in this binary: it sets the process's
 //! environment and its global subscriber.

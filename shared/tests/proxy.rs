@@ -1,4 +1,4 @@
-//! Issue 9.6: with `HTTP_PROXY` set, the proxy resolved receivers' names
+//! With `HTTP_PROXY` set, the proxy resolved receivers' names
 //! and the SSRF guard never saw the address. Deliveries ignore the
 //! environment's proxy; an explicitly configured one is used, and names are
 //! checked before the request goes to it. One test per process (the

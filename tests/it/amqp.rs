@@ -224,7 +224,7 @@ async fn stopping_the_broker_mid_run_loses_nothing_once_it_is_back() {
     q.delete().await;
 }
 
-/// Issue 9.3: a broker that accepts TCP but never answers must not stall
+/// A broker that accepts TCP but never answers must not stall
 /// deliveries to a healthy broker, nor pile up a connection per delivery.
 /// Before: one lock was held across every connect, so the healthy broker's
 /// deliveries timed out behind the silent one's, and each delivery to the

@@ -1,4 +1,4 @@
-//! Issue 13.2: one slow receiver does not hold back the others. On the
+//! One slow receiver does not hold back the others. On the
 //! local stack (two queue pollers, batches of 10, as the runner plays the
 //! sender's event source), a receiver that accepts connections and never
 //! answers is given 40 webhooks beside a healthy one.

@@ -1,4 +1,4 @@
-//! Issue 13.3: failure-streak disable and operational notices, end to end
+//! Failure-streak disable and operational notices, end to end
 //! on the local stack: the router and sender on moto, a receiver that keeps
 //! failing, the party's notice destination (a real HTTP receiver) and the
 //! notice topic (SNS on moto, read through the queue subscribed to it).

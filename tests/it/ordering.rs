@@ -1,4 +1,4 @@
-//! Issue 13.1: per-case ordering (`ordering: "perCase"`), end to end on the
+//! Per-case ordering (`ordering: "perCase"`), end to end on the
 //! local stack: the router sends the subscription's webhooks to the
 //! ordered (FIFO) queue on moto, grouped by subscription and case; the
 //! sender delivers a case's in order, a failing one holding back the later

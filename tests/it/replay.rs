@@ -1,4 +1,4 @@
-//! Issue 13.4: `hubhooks replay` sends again, from the attempt log, what a
+//! `hubhooks replay` sends again, from the attempt log, what a
 //! subscription was sent (or what failed) in a time window, on the local
 //! stack: the runner delivers to a real receiver, the log is read back
 //! from moto, the replayed deliveries go through the delivery queue.

@@ -537,7 +537,7 @@ fn sample_events_deserialize() {
     assert_eq!(d.subscription_id, "fixit-provider-status");
 }
 
-/// Issue 13.2: every delivery message carries its subscription as its
+/// Every delivery message carries its subscription as its
 /// message group (SQS fair queues on the standard queue), so one slow or
 /// failing receiver's backlog does not hold up the others' messages.
 /// moto accepts and returns the group on a standard queue but does not

@@ -282,7 +282,7 @@ fn alarms_watch_dead_letters_lag_errors_and_throttles_and_the_attempt_log_is_key
     );
 }
 
-/// Issue 11.5: every environment of samconfig.toml deploys: each of its
+/// Every environment of samconfig.toml deploys: each of its
 /// parameter overrides names a template parameter and meets its type,
 /// MinValue/MaxValue, AllowedPattern and AllowedValues. (prod once gave
 /// MaxReceiveCount=8 against MinValue 21: that stack could not deploy.)
@@ -351,7 +351,7 @@ fn every_samconfig_environment_meets_the_templates_parameter_constraints() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
-/// Issue 11.6: what keeps state survives a stack deletion or replacement;
+/// What keeps state survives a stack deletion or replacement;
 /// both functions log to groups with a retention and are traced; a slow
 /// receiver cannot take the account's whole Lambda concurrency.
 #[test]
@@ -373,7 +373,7 @@ fn stateful_resources_are_retained_and_functions_are_bounded_logged_and_traced()
         }
     }
     assert_eq!(t["Globals"]["Function"]["Tracing"].as_str(), Some("Active"));
-    // Issue 11.8: Lambda's logging controls, read by the runtime's subscriber.
+    // Lambda's logging controls, read by the runtime's subscriber.
     let logging = &t["Globals"]["Function"]["LoggingConfig"];
     assert_eq!(logging["LogFormat"].as_str(), Some("JSON"));
     assert_eq!(

@@ -72,7 +72,7 @@ pub fn validate(files: &[PathBuf], family: Option<Family>) -> Result<()> {
 mod tests {
     use serde_json::Value;
 
-    /// Issue 11.3: one source of truth. The published schema is the one
+    /// One source of truth. The published schema is the one
     /// derived from the types the parser reads.
     #[test]
     fn the_published_schema_is_the_one_derived_from_the_types() {
