@@ -22,23 +22,6 @@ fn status(id: i64) -> serde_json::Value {
            "name": "a status", "createdAt": "2024-05-01T10:00:00.000Z"})
 }
 
-/// Accepts connections and never answers: a receiver that hangs for the
-/// whole timeout of every attempt. Counts the connections.
-async fn silent_receiver() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hangs", listener.local_addr().unwrap());
-    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let count = accepted.clone();
-    tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((socket, _)) = listener.accept().await {
-            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            held.push(socket);
-        }
-    });
-    (url, accepted)
-}
-
 /// Writes statuses `ids` and returns the worst time from a status's write
 /// to its arrival at `fast`, once `fast` has `expect` in all.
 async fn worst_latency(

@@ -184,3 +184,57 @@ async fn a_success_ends_the_streak_and_nothing_is_disabled() {
     assert_eq!(types(&got), ["delivery.failing"]);
     assert_eq!(got[0]["delivery"]["attempt"], 1);
 }
+
+/// Notices leave the delivery path: a party whose notice destination never
+/// answers holds up nobody's deliveries. It once did: three tries of the
+/// silent destination, inside the delivery that was dead-lettered, held
+/// its whole batch past the queue's visibility timeout, so the other
+/// subscriptions' deliveries in that batch were sent again.
+#[tokio::test]
+async fn a_silent_notice_destination_holds_up_no_other_delivery() {
+    let s = Stack::start(QueueSettings {
+        visibility_timeout_secs: 10,
+        ..QueueSettings::default()
+    })
+    .await
+    .unwrap();
+    let failing = TestReceiver::start(500).await.unwrap();
+    let good = TestReceiver::start(200).await.unwrap();
+    let (silent, _) = silent_receiver().await;
+    s.put_config(&[
+        json!({"id": "a-x", "kind": "subscription", "party": {"type": "partner", "id": PARTNER},
+               "eventTypes": ["newStatus"], "maxAttempts": 1,
+               "destination": {"method": "POST", "url": failing.url("/a-x")}}),
+        json!({"id": "a-ops", "kind": "noticeDestination", "party": {"type": "partner", "id": PARTNER},
+               "destination": {"method": "POST", "url": silent, "timeoutMs": 8000}}),
+        json!({"id": "b-good", "kind": "subscription", "party": {"type": "provider", "id": 1004},
+               "eventTypes": ["newStatus"],
+               "destination": {"method": "POST", "url": good.url("/b-good")}}),
+    ])
+    .await
+    .unwrap();
+    s.put_case(&json!({"guid": GUID, "id": 77, "partnerId": PARTNER, "serviceProviderId": 1004}))
+        .await
+        .unwrap();
+    let _runner = s.run().await.unwrap();
+    for id in 1..=10 {
+        let status = json!({"caseId": 77, "id": id, "guid": GUID, "key": format!("k{id}"),
+                            "name": "a status", "createdAt": "2024-05-01T10:00:00.000Z"});
+        s.put_status(&status).await.unwrap();
+    }
+    good.wait_for(10, WAIT).await;
+    // Past the visibility timeout: a batch held that long comes again.
+    tokio::time::sleep(Duration::from_secs(12)).await;
+    let ids: Vec<String> = good
+        .received()
+        .iter()
+        .filter_map(|r| r.header("webhook-id").map(str::to_owned))
+        .collect();
+    let distinct: std::collections::BTreeSet<&String> = ids.iter().collect();
+    assert_eq!(
+        (ids.len(), distinct.len()),
+        (10, 10),
+        "each of b-good's webhooks once"
+    );
+    assert_eq!(failing.received().len(), 10, "a-x was attempted once each");
+}

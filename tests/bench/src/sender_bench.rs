@@ -173,6 +173,8 @@ pub fn sender(config: Vec<serde_json::Value>, log: Arc<EncodingLog>) -> Result<S
         holds: Arc::new(hubhooks::memory::MemoryHolds::default()),
         clock: std::sync::Arc::new(hubhooks::clock::SystemClock),
         unreadable_limit: hubhooks::settings::DEFAULT_UNREADABLE_LIMIT,
+        due_notices: Default::default(),
+        notice_budget: hubhooks::lambda::sender::NOTICE_BUDGET,
     })
 }
 

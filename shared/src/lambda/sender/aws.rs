@@ -68,6 +68,8 @@ impl Sender {
             breakers: Breakers::default(),
             clock: Arc::new(crate::clock::SystemClock),
             unreadable_limit: settings.unreadable_limit,
+            due_notices: Default::default(),
+            notice_budget: super::NOTICE_BUDGET,
         })
     }
 }

@@ -128,6 +128,8 @@ impl Sender {
         if let Err(e) = self.log.flush().await {
             tracing::warn!(error = %e, "could not write the attempt log");
         }
+        // Off the delivery path: every delivery of the batch is settled.
+        self.send_notices().await;
         Ok(self.answer(records, &outcomes))
     }
 

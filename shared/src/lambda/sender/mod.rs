@@ -68,6 +68,7 @@ mod streaks;
 mod tests;
 
 pub use admission::{BREAKER_WINDOW, Breakers};
+pub use notify::{DueNotices, NOTICE_BUDGET};
 pub use streaks::Streaks;
 
 use crate::attempt::{self, Secrets};
@@ -108,6 +109,10 @@ pub struct Sender {
     /// How long a delivery may stay unreadable (its config, a secret, its
     /// stored body) before it is dead-lettered unsent.
     pub unreadable_limit: Duration,
+    /// Notices made while a batch is settled, sent after it.
+    pub due_notices: DueNotices,
+    /// How long a batch spends on its notices ([`NOTICE_BUDGET`]).
+    pub notice_budget: Duration,
 }
 
 /// What became of one message.
@@ -142,7 +147,9 @@ struct Streak {
 impl Sender {
     /// One message of the standard queue.
     pub async fn process(&self, message: &SqsMessage) -> Outcome {
-        self.process_from(message, false).await
+        let outcome = self.process_from(message, false).await;
+        self.send_notices().await;
+        outcome
     }
 
     /// One message, as a pipeline: read → count its attempts → follow the

@@ -149,7 +149,7 @@ impl Sender {
                     reason.clone(),
                 )
                 .about(about(delivery, attempt));
-                self.notify(notice).await;
+                self.notify(notice);
             }
         }
         // This instance's other deliveries for it stop at once.
@@ -263,7 +263,7 @@ impl Sender {
                 reason,
             )
             .about(about(delivery, attempt));
-            self.notify(notice).await;
+            self.notify(notice);
         }
         outcome
     }

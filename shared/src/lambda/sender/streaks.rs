@@ -136,7 +136,7 @@ impl Sender {
             )
             .failing_since(since)
             .about(about(delivery, attempt));
-            self.notify(notice).await;
+            self.notify(notice);
         }
         Some(since)
     }
@@ -163,7 +163,7 @@ impl Sender {
                 )
                 .failing_since(since)
                 .about(about(delivery, attempt));
-                self.notify(notice).await;
+                self.notify(notice);
                 self.config.invalidate().await;
             }
             // A success ended that streak meanwhile (or it is disabled

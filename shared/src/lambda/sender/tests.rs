@@ -76,6 +76,8 @@ fn world(config: Vec<Value>, transport: ScriptedTransport) -> World {
             holds: holds.clone(),
             clock: clock.clone(),
             unreadable_limit: crate::settings::DEFAULT_UNREADABLE_LIMIT,
+            due_notices: Default::default(),
+            notice_budget: super::NOTICE_BUDGET,
         },
         clock,
         config,
@@ -916,5 +918,62 @@ async fn the_sample_sqs_event_is_delivered_with_its_identity_headers() {
         sent[0].body.contains("\"key\":\"repair_done\""),
         "{}",
         sent[0].body
+    );
+}
+
+/// Answers by destination: `/now` (subscription `s`) 500, `/ops` (the
+/// notice destination) never, anything else 200.
+struct SilentOps;
+
+#[async_trait::async_trait]
+impl crate::ports::Transport for SilentOps {
+    async fn deliver(
+        &self,
+        outgoing: &Outgoing<'_>,
+    ) -> Result<crate::outcome::Receipt, DeliveryError> {
+        let crate::config::Destination::Http(dest) = outgoing.destination else {
+            return memory::ok();
+        };
+        match dest.url.rsplit('/').next() {
+            Some("now") => memory::answered(500),
+            Some("ops") => {
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+                memory::ok()
+            }
+            _ => memory::ok(),
+        }
+    }
+}
+
+/// GIVEN a batch with a delivery dead-lettered at its only attempt, whose
+/// party's notice destination never answers, and another subscription's
+/// delivery WHEN the batch is handled THEN it is answered within the
+/// notice budget (the notice went to the topic; its destination had the
+/// budget), not after three tries of a silent destination.
+#[tokio::test(start_paused = true)]
+async fn a_silent_notice_destination_holds_up_no_batch() {
+    let mut w = world(
+        vec![
+            subscription(json!({"maxAttempts": 1})),
+            other_subscription(),
+            operators(),
+        ],
+        ScriptedTransport::accepting(),
+    );
+    w.sender.transport = Arc::new(SilentOps);
+    let mut event = SqsEvent::default();
+    event.records.push(message(&envelope(), 1));
+    let mut other = message(&memory::delivery("d-b", "b", "https://example.com/b"), 1);
+    other.message_id = Some("m-2".into());
+    event.records.push(other);
+    let started = tokio::time::Instant::now();
+    let response = w.sender.handle(event).await.unwrap();
+    let took = started.elapsed();
+    assert!(took <= super::NOTICE_BUDGET, "the batch took {took:?}");
+    assert!(response.batch_item_failures.is_empty());
+    assert_eq!(w.parked.letters().len(), 1);
+    assert_eq!(
+        types(&w.topic),
+        ["delivery.failing", "delivery.deadLettered"]
     );
 }
