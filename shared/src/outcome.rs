@@ -33,10 +33,6 @@ pub enum DeliveryError {
     Refused(String),
     #[error("request failed: {0}")]
     Other(String),
-    /// The subscription no longer wants it (disabled, deleted, the type
-    /// dropped): nothing was sent, and nothing will be.
-    #[error("{0}")]
-    Withdrawn(String),
 }
 
 /// What becomes of a stream record the router could not route.

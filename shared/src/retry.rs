@@ -135,7 +135,7 @@ pub fn verdict(
                 reason: format!("attempt {attempt}: {error}; the subscription is disabled"),
             };
         }
-        DeliveryError::Refused(_) | DeliveryError::Withdrawn(_) => {
+        DeliveryError::Refused(_) => {
             return Verdict::GiveUp {
                 reason: format!("attempt {attempt}: {error}"),
                 last: Some(Failure::from(&error)),

@@ -43,9 +43,9 @@ pub(super) fn attempts_received(receipts: u32, held: u32, spent: u32) -> u32 {
 }
 
 /// Whether an attempt's result is the receiver's failure: an answer, a
-/// timeout, a connection; not a refusal of ours nor a withdrawn delivery.
+/// timeout, a connection; not a refusal of ours.
 pub(super) fn receiver_failed<T>(result: &Result<T, DeliveryError>) -> bool {
-    matches!(result, Err(e) if !matches!(e, DeliveryError::Refused(_) | DeliveryError::Withdrawn(_)))
+    matches!(result, Err(e) if !matches!(e, DeliveryError::Refused(_)))
 }
 
 /// Since when, and how often, `delivery` has been unreadable, counting
@@ -170,7 +170,6 @@ mod tests {
         assert!(!failed(DeliveryError::Refused(
             "10.0.0.7 is private".into()
         )));
-        assert!(!failed(DeliveryError::Withdrawn("disabled".into())));
     }
 
     #[test]

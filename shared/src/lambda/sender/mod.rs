@@ -171,39 +171,36 @@ impl Sender {
         // sent and logged counts earlier lives too.
         let received = message::attempts_received(receipts, held, delivery.spent_attempts);
         let attempt = delivery.prior_attempts.saturating_add(received);
-        let (result, failing_since) = match self.follow_config(&mut delivery).await {
-            Ok(current) => {
-                match self.admission(&delivery, current.max_per_second).await {
-                    Admission::Go => {}
-                    // Put back at the end of its group it would lose its
-                    // place: it waits at the head instead.
-                    Admission::Wait(..) if ordered => {
-                        return self.hold(message, Duration::ZERO).await;
-                    }
-                    Admission::Wait(wait, why) => {
-                        return self.defer(message, &delivery, received, wait, why).await;
-                    }
-                }
-                let prepared = match self.prepare(&delivery).await {
-                    Ok(prepared) => prepared,
-                    Err(why) => {
-                        return self
-                            .put_back(message, &delivery, received, ordered, why)
-                            .await;
-                    }
-                };
-                (
-                    self.attempt(&delivery, attempt, prepared).await,
-                    current.failing_since,
-                )
-            }
+        let current = match self.follow_config(&mut delivery).await {
+            Ok(current) => current,
             Err(NotAttempted::Unreadable(why)) => {
                 return self
                     .put_back(message, &delivery, received, ordered, why)
                     .await;
             }
-            Err(NotAttempted::Withdrawn(why)) => (Err(DeliveryError::Withdrawn(why)), None),
+            Err(NotAttempted::Withdrawn(why)) => {
+                return self.withdrawn(&delivery, received, why).await;
+            }
         };
+        match self.admission(&delivery, current.max_per_second).await {
+            Admission::Go => {}
+            // Put back at the end of its group it would lose its place: it
+            // waits at the head instead.
+            Admission::Wait(..) if ordered => return self.hold(message, Duration::ZERO).await,
+            Admission::Wait(wait, why) => {
+                return self.defer(message, &delivery, received, wait, why).await;
+            }
+        }
+        let prepared = match self.prepare(&delivery).await {
+            Ok(prepared) => prepared,
+            Err(why) => {
+                return self
+                    .put_back(message, &delivery, received, ordered, why)
+                    .await;
+            }
+        };
+        let result = self.attempt(&delivery, attempt, prepared).await;
+        let failing_since = current.failing_since;
         let streak = Streak {
             failing_since,
             receiver_failed: message::receiver_failed(&result),

@@ -157,6 +157,22 @@ impl Sender {
         self.park_delivery(reason, delivery, attempt).await
     }
 
+    /// The subscription no longer wants the delivery (disabled, deleted,
+    /// the type dropped): dead-lettered unsent, its attempts so far kept
+    /// (this receipt was none), replayable once the subscription is back.
+    pub(super) async fn withdrawn(
+        &self,
+        delivery: &Delivery,
+        received: u32,
+        why: String,
+    ) -> Outcome {
+        let made = delivery
+            .prior_attempts
+            .saturating_add(received.saturating_sub(1));
+        tracing::warn!(delivery_id = %delivery.id, subscription_id = %delivery.subscription_id, reason = %why, "delivery withdrawn; dead-lettered unsent");
+        self.park_delivery(why, delivery, made).await
+    }
+
     /// A message that is no delivery: dead-lettered at once with why.
     pub(super) async fn malformed(&self, message: &SqsMessage, reason: NotADelivery) -> Outcome {
         let message_id = message.message_id.as_deref().unwrap_or("<no message id>");
