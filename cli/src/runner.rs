@@ -48,6 +48,8 @@ pub struct RunnerOptions {
     /// How long a delivery may stay unreadable before it is dead-lettered
     /// unsent (deployed default: 3 days).
     pub unreadable_limit: Duration,
+    /// How long a batch spends on its notices (deployed: 5 s).
+    pub notice_budget: Duration,
 }
 
 impl Default for RunnerOptions {
@@ -63,6 +65,7 @@ impl Default for RunnerOptions {
             egress: AllowList::parse(LOCAL_EGRESS).unwrap_or_default(),
             failure_streak: hubhooks::notice::DEFAULT_FAILURE_STREAK,
             unreadable_limit: hubhooks::settings::DEFAULT_UNREADABLE_LIMIT,
+            notice_budget: hubhooks::lambda::sender::NOTICE_BUDGET,
         }
     }
 }
@@ -86,6 +89,7 @@ pub fn local_sender_settings(stack: &LocalStack, options: &RunnerOptions) -> Sen
         failure_streak: options.failure_streak,
         notice_topic_arn: Some(stack.notice_topic_arn.clone()),
         unreadable_limit: options.unreadable_limit,
+        notice_budget: options.notice_budget,
     }
 }
 

@@ -6,7 +6,7 @@
 use crate::attempt::AttemptRecord;
 use crate::config::RawConfigItem;
 use crate::delivery::{Delivery, QUEUE_MESSAGE_LIMIT};
-use crate::ids::{CaseId, StatusId};
+use crate::ids::{CaseId, DeliveryId, StatusId, SubscriptionId};
 use crate::ports::{
     AttemptLog, CaseStore, CaseStoreError, ConfigSource, DeadLetter, DeadLetters, DeliveryError,
     DeliveryQueue, EarlierStatuses, IoError, Outgoing, PayloadStore, Receipt, Redelivery,
@@ -348,15 +348,18 @@ pub struct MemoryHolds {
 
 #[async_trait]
 impl crate::ports::Holds for MemoryHolds {
-    async fn hold(&self, delivery_id: &str) -> Result<(), IoError> {
+    async fn hold(&self, delivery_id: &DeliveryId) -> Result<(), IoError> {
         *lock(&self.counts)
-            .entry(delivery_id.to_owned())
+            .entry(delivery_id.to_string())
             .or_default() += 1;
         Ok(())
     }
 
-    async fn held(&self, delivery_id: &str) -> Result<u32, IoError> {
-        Ok(lock(&self.counts).get(delivery_id).copied().unwrap_or(0))
+    async fn held(&self, delivery_id: &DeliveryId) -> Result<u32, IoError> {
+        Ok(lock(&self.counts)
+            .get(delivery_id.as_str())
+            .copied()
+            .unwrap_or(0))
     }
 }
 
@@ -368,11 +371,15 @@ pub struct MemoryRates {
 
 #[async_trait]
 impl crate::ports::RateLimits for MemoryRates {
-    async fn admit(&self, subscription_id: &str, per_second: u32) -> Result<bool, IoError> {
+    async fn admit(
+        &self,
+        subscription_id: &SubscriptionId,
+        per_second: u32,
+    ) -> Result<bool, IoError> {
         let second = chrono::Utc::now().timestamp();
         let mut counts = lock(&self.counts);
         let n = counts
-            .entry((subscription_id.to_owned(), second))
+            .entry((subscription_id.to_string(), second))
             .or_default();
         *n += 1;
         Ok(*n <= per_second)
@@ -402,38 +409,38 @@ pub struct MemoryControl {
 
 #[async_trait]
 impl SubscriptionControl for MemoryControl {
-    async fn disable(&self, subscription_id: &str, reason: &str) -> Result<(), IoError> {
-        lock(&self.disabled).push((subscription_id.to_owned(), reason.to_owned()));
+    async fn disable(&self, subscription_id: &SubscriptionId, reason: &str) -> Result<(), IoError> {
+        lock(&self.disabled).push((subscription_id.to_string(), reason.to_owned()));
         Ok(())
     }
 
     async fn failing(
         &self,
-        subscription_id: &str,
+        subscription_id: &SubscriptionId,
         at: Timestamp,
     ) -> Result<(Timestamp, bool), IoError> {
         let mut failing = lock(&self.failing);
-        match failing.get(subscription_id) {
+        match failing.get(subscription_id.as_str()) {
             Some(since) => Ok((*since, false)),
             None => {
-                failing.insert(subscription_id.to_owned(), at);
+                failing.insert(subscription_id.to_string(), at);
                 Ok((at, true))
             }
         }
     }
 
-    async fn recovered(&self, subscription_id: &str) -> Result<(), IoError> {
-        lock(&self.failing).remove(subscription_id);
+    async fn recovered(&self, subscription_id: &SubscriptionId) -> Result<(), IoError> {
+        lock(&self.failing).remove(subscription_id.as_str());
         Ok(())
     }
 
     async fn disable_failing(
         &self,
-        subscription_id: &str,
+        subscription_id: &SubscriptionId,
         since: Timestamp,
         reason: &str,
     ) -> Result<bool, IoError> {
-        if lock(&self.failing).get(subscription_id) != Some(&since) {
+        if lock(&self.failing).get(subscription_id.as_str()) != Some(&since) {
             return Ok(false);
         }
         self.disable(subscription_id, reason).await?;

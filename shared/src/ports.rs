@@ -4,7 +4,7 @@
 //! keeps a handle on the in-memory port it gave.
 use crate::config::RawConfigItem;
 use crate::delivery::Delivery;
-use crate::ids::{CaseId, StatusId};
+use crate::ids::{CaseId, DeliveryId, StatusId, SubscriptionId};
 use crate::record::{CaseRecord, StatusRecord};
 use crate::timestamp::Timestamp;
 use async_trait::async_trait;
@@ -187,9 +187,9 @@ pub trait Redelivery: Send + Sync {
 /// count them as attempts.
 #[async_trait]
 pub trait Holds: Send + Sync {
-    async fn hold(&self, delivery_id: &str) -> Result<(), IoError>;
+    async fn hold(&self, delivery_id: &DeliveryId) -> Result<(), IoError>;
     /// How many receipts of the delivery were held back.
-    async fn held(&self, delivery_id: &str) -> Result<u32, IoError>;
+    async fn held(&self, delivery_id: &DeliveryId) -> Result<u32, IoError>;
 }
 
 /// Per-subscription rate limits (`maxPerSecond`), shared by every sender
@@ -198,7 +198,11 @@ pub trait Holds: Send + Sync {
 pub trait RateLimits: Send + Sync {
     /// Counts one delivery of `subscription_id` in the current second;
     /// whether it is within `per_second`.
-    async fn admit(&self, subscription_id: &str, per_second: u32) -> Result<bool, IoError>;
+    async fn admit(
+        &self,
+        subscription_id: &SubscriptionId,
+        per_second: u32,
+    ) -> Result<bool, IoError>;
 }
 
 /// Named secrets (tokens, signing keys, broker URIs). Values never leave the
@@ -214,26 +218,26 @@ pub trait SecretStore: Send + Sync {
 #[async_trait]
 pub trait SubscriptionControl: Send + Sync {
     /// Disables a subscription and records why.
-    async fn disable(&self, subscription_id: &str, reason: &str) -> Result<(), IoError>;
+    async fn disable(&self, subscription_id: &SubscriptionId, reason: &str) -> Result<(), IoError>;
 
     /// Marks a failure streak begun at `at`, unless one is marked already.
     /// Returns the streak's start as stored, and whether this call began it.
     async fn failing(
         &self,
-        subscription_id: &str,
+        subscription_id: &SubscriptionId,
         at: Timestamp,
     ) -> Result<(Timestamp, bool), IoError>;
 
     /// Ends the failure streak (an attempt succeeded); nothing when none is
     /// marked.
-    async fn recovered(&self, subscription_id: &str) -> Result<(), IoError>;
+    async fn recovered(&self, subscription_id: &SubscriptionId) -> Result<(), IoError>;
 
     /// Disables a subscription whose streak began at `since`, only if that
     /// streak is still marked (no success ended it meanwhile). Whether it
     /// was disabled.
     async fn disable_failing(
         &self,
-        subscription_id: &str,
+        subscription_id: &SubscriptionId,
         since: Timestamp,
         reason: &str,
     ) -> Result<bool, IoError>;

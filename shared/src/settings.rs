@@ -190,9 +190,18 @@ pub struct SenderSettings {
     /// its stored body not answering or missing) before it is
     /// dead-lettered unsent (`UNREADABLE_LIMIT_HOURS`, default 72).
     pub unreadable_limit: Duration,
+    /// How long a batch spends on its notices once its deliveries are
+    /// settled (`lambda::sender::NOTICE_BUDGET`; the local stack's tests
+    /// shorten it).
+    pub notice_budget: Duration,
 }
 
 pub const DEFAULT_ATTEMPT_LOG_DAYS: u32 = 30;
+
+/// How long a batch spends on its notices after its deliveries are settled
+/// (all of them at once): what has not gone by then is logged, and the
+/// notice topic has it.
+pub const NOTICE_BUDGET: Duration = Duration::from_secs(5);
 
 /// Three days: a store down over a long weekend costs no delivery. At most
 /// the delivery queues' retention (14 days) less a day, as the ordered
@@ -274,6 +283,7 @@ impl SenderSettings {
                 limit => limit,
             },
             notice_topic_arn: optional(env, "NOTICE_TOPIC_ARN"),
+            notice_budget: NOTICE_BUDGET,
             attempt_log_bodies: match env.get("ATTEMPT_LOG_BODIES").as_deref().map(str::trim) {
                 None | Some("") | Some("true") => true,
                 Some("false") => false,

@@ -2,7 +2,7 @@
 use crate::attempt_page::{Held, Owner};
 use crate::config::RawConfigItem;
 use crate::delivery::Delivery;
-use crate::ids::{CaseId, StatusId};
+use crate::ids::{CaseId, DeliveryId, StatusId, SubscriptionId};
 use crate::ports::{CaseStore, CaseStoreError, ConfigSource, EarlierStatuses, IoError};
 use crate::record::CaseRecord;
 use crate::tables::{
@@ -231,7 +231,7 @@ impl DynamoSubscriptionControl {
 
 #[async_trait]
 impl crate::ports::SubscriptionControl for DynamoSubscriptionControl {
-    async fn disable(&self, subscription_id: &str, reason: &str) -> Result<(), IoError> {
+    async fn disable(&self, subscription_id: &SubscriptionId, reason: &str) -> Result<(), IoError> {
         self.disabling(subscription_id, reason)
             .condition_expression("attribute_exists(#id) AND #k = :sub")
             .expression_attribute_names("#id", CONFIG_KEY)
@@ -250,7 +250,7 @@ impl crate::ports::SubscriptionControl for DynamoSubscriptionControl {
 
     async fn failing(
         &self,
-        subscription_id: &str,
+        subscription_id: &SubscriptionId,
         at: Timestamp,
     ) -> Result<(Timestamp, bool), IoError> {
         let what = || format!("UpdateItem {} {subscription_id} (failingSince)", self.table);
@@ -258,7 +258,7 @@ impl crate::ports::SubscriptionControl for DynamoSubscriptionControl {
             .client
             .update_item()
             .table_name(&self.table)
-            .key(CONFIG_KEY, AttributeValue::S(subscription_id.to_owned()))
+            .key(CONFIG_KEY, AttributeValue::S(subscription_id.to_string()))
             .update_expression("SET #f = if_not_exists(#f, :at)")
             .condition_expression("attribute_exists(#id) AND #k = :sub")
             .expression_attribute_names("#f", FAILING_SINCE)
@@ -283,12 +283,12 @@ impl crate::ports::SubscriptionControl for DynamoSubscriptionControl {
         }
     }
 
-    async fn recovered(&self, subscription_id: &str) -> Result<(), IoError> {
+    async fn recovered(&self, subscription_id: &SubscriptionId) -> Result<(), IoError> {
         let result = self
             .client
             .update_item()
             .table_name(&self.table)
-            .key(CONFIG_KEY, AttributeValue::S(subscription_id.to_owned()))
+            .key(CONFIG_KEY, AttributeValue::S(subscription_id.to_string()))
             .update_expression("REMOVE #f")
             .condition_expression("attribute_exists(#f)")
             .expression_attribute_names("#f", FAILING_SINCE)
@@ -303,7 +303,7 @@ impl crate::ports::SubscriptionControl for DynamoSubscriptionControl {
 
     async fn disable_failing(
         &self,
-        subscription_id: &str,
+        subscription_id: &SubscriptionId,
         since: Timestamp,
         reason: &str,
     ) -> Result<bool, IoError> {
@@ -333,7 +333,7 @@ impl DynamoSubscriptionControl {
         self.client
             .update_item()
             .table_name(&self.table)
-            .key(CONFIG_KEY, AttributeValue::S(subscription_id.to_owned()))
+            .key(CONFIG_KEY, AttributeValue::S(subscription_id.to_string()))
             .update_expression("SET #r = :r, #a = :a")
             .expression_attribute_names("#r", "disabledReason")
             .expression_attribute_names("#a", "disabledAt")
@@ -577,7 +577,11 @@ impl DynamoCounters {
 
 #[async_trait]
 impl crate::ports::RateLimits for DynamoCounters {
-    async fn admit(&self, subscription_id: &str, per_second: u32) -> Result<bool, IoError> {
+    async fn admit(
+        &self,
+        subscription_id: &SubscriptionId,
+        per_second: u32,
+    ) -> Result<bool, IoError> {
         let second = chrono::Utc::now().timestamp();
         let pk = crate::tables::delivery_log::rate_partition(subscription_id);
         let count = self.bump(pk, second.to_string(), 86_400).await?;
@@ -587,12 +591,12 @@ impl crate::ports::RateLimits for DynamoCounters {
 
 #[async_trait]
 impl crate::ports::Holds for DynamoCounters {
-    async fn hold(&self, delivery_id: &str) -> Result<(), IoError> {
+    async fn hold(&self, delivery_id: &DeliveryId) -> Result<(), IoError> {
         let pk = crate::tables::delivery_log::held_partition(delivery_id);
         self.bump(pk, "-".into(), 14 * 86_400).await.map(|_| ())
     }
 
-    async fn held(&self, delivery_id: &str) -> Result<u32, IoError> {
+    async fn held(&self, delivery_id: &DeliveryId) -> Result<u32, IoError> {
         use crate::tables::delivery_log as l;
         let out = self
             .client

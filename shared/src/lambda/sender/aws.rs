@@ -69,7 +69,7 @@ impl Sender {
             clock: Arc::new(crate::clock::SystemClock),
             unreadable_limit: settings.unreadable_limit,
             due_notices: Default::default(),
-            notice_budget: super::NOTICE_BUDGET,
+            notice_budget: settings.notice_budget,
         })
     }
 }

@@ -159,12 +159,13 @@ impl Sender {
         let id = message
             .message_attributes
             .get(crate::delivery::attributes::DELIVERY_ID)
-            .and_then(|a| a.string_value.clone())
-            .or_else(|| parse(message).ok().map(|d| d.id.to_string()));
+            .and_then(|a| a.string_value.as_deref())
+            .map(crate::ids::DeliveryId::new)
+            .or_else(|| parse(message).ok().map(|d| d.id));
         if let Some(id) = id
             && let Err(e) = self.holds.hold(&id).await
         {
-            tracing::warn!(delivery_id = id, error = %e, "could not count a hold; it counts as an attempt");
+            tracing::warn!(delivery_id = %id, error = %e, "could not count a hold; it counts as an attempt");
         }
         self.retry_later(message, wait).await;
         Outcome::Failed

@@ -16,10 +16,7 @@ use std::time::Duration;
 /// durable copy).
 const NOTICE_TRIES: u32 = 3;
 
-/// How long a batch spends on its notices after its deliveries are settled
-/// (all of them at once): what has not gone by then is logged, and the
-/// notice topic has it.
-pub const NOTICE_BUDGET: Duration = Duration::from_secs(5);
+pub use crate::settings::NOTICE_BUDGET;
 
 /// The notices of the batch being settled.
 #[derive(Default)]
