@@ -1,9 +1,9 @@
-//! `hubhooks deliveries`: the attempt log, by case, by subscription, by
-//! delivery, or the failures of a recent period.
+//! The attempt log read back: by case, by subscription, by delivery, or the
+//! failures of a recent period (`hubhooks attempts`).
 use anyhow::{Context, Result, bail};
 use aws_sdk_dynamodb::types::AttributeValue;
 use hubhooks::attempt::AttemptRecord;
-use hubhooks::tables::delivery_log as l;
+use hubhooks::tables::attempt_log as l;
 use hubhooks::timestamp::Timestamp;
 
 /// Which attempts to show.
@@ -43,7 +43,7 @@ pub const LONGEST_BATCH: chrono::Duration = chrono::Duration::minutes(15);
 /// days searched; failures have their own partitions by day; a case's or a
 /// delivery's attempts are found on the pages of the subscriptions the
 /// directory lists for the days searched and on those days' mixed pages
-/// (see `hubhooks::tables::delivery_log`).
+/// (see `hubhooks::tables::attempt_log`).
 pub async fn query(
     ddb: &aws_sdk_dynamodb::Client,
     table: &str,

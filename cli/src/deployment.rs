@@ -28,7 +28,7 @@ impl Deployment {
         format!("{}-secrets", self.prefix)
     }
 
-    pub fn deliveries_table(&self) -> String {
+    pub fn attempt_log_table(&self) -> String {
         format!("{}-delivery-log", self.prefix)
     }
 

@@ -435,7 +435,7 @@ pub async fn redrive_router_failures(
                 .payloads
                 .get(&key)
                 .await
-                .with_context(|| format!("reading the parked record {key}"))?,
+                .with_context(|| format!("reading the dead-lettered record {key}"))?,
             None => l.body.clone(),
         };
         let outcome = match serde_json::from_str::<EventRecord>(&body) {
@@ -445,8 +445,8 @@ pub async fn redrive_router_failures(
                 let (response, summary) = router.invoke(std::slice::from_ref(&record)).await;
                 if !response.batch_item_failures.is_empty() {
                     Redriven::Kept
-                } else if summary.parked > 0 {
-                    Redriven::ParkedAgain
+                } else if summary.dead_lettered > 0 {
+                    Redriven::DeadLetteredAgain
                 } else {
                     Redriven::Routed
                 }
@@ -460,7 +460,7 @@ pub async fn redrive_router_failures(
             }
             // Parked again, the router wrote a new letter with today's
             // reason: this one goes.
-            Redriven::Routed | Redriven::ParkedAgain => {
+            Redriven::Routed | Redriven::DeadLetteredAgain => {
                 sqs.delete_message()
                     .queue_url(url)
                     .receipt_handle(&l.receipt_handle)
@@ -470,7 +470,7 @@ pub async fn redrive_router_failures(
                 if outcome == Redriven::Routed {
                     report.routed += 1;
                 } else {
-                    report.parked_again += 1;
+                    report.dead_lettered_again += 1;
                 }
             }
         }
@@ -485,7 +485,7 @@ pub enum Redriven {
     /// Routed: its webhooks are on their way.
     Routed,
     /// Still malformed: parked again with today's reason (a new letter).
-    ParkedAgain,
+    DeadLetteredAgain,
     /// Not routable now (a retryable failure, or no record in it): left.
     Kept,
 }
@@ -494,7 +494,7 @@ pub enum Redriven {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RedriveReport {
     pub routed: usize,
-    pub parked_again: usize,
+    pub dead_lettered_again: usize,
     pub kept: usize,
 }
 

@@ -53,7 +53,7 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Secret { command } => cmd::secret::run(command, &ctx).await,
         Command::SendTest(args) => cmd::send_test::run(args, &ctx).await,
-        Command::Deliveries(args) => cmd::deliveries::run(args, &ctx).await,
+        Command::Attempts(args) => cmd::attempts::run(args, &ctx).await,
         Command::Replay(args) => cmd::replay::run(args, &ctx).await,
         Command::Dlq { command } => cmd::dlq::run(command, &ctx).await,
         Command::RouterFailures { command } => cmd::router_failures::run(command, &ctx).await,

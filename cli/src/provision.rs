@@ -28,7 +28,7 @@ pub struct LocalStack {
     /// Bodies too large for a queue message (`<prefix>-payloads`).
     pub payload_bucket: String,
     /// The attempt log (`<prefix>-delivery-log`).
-    pub deliveries_table: String,
+    pub attempt_log_table: String,
     /// Where the local runner keeps its place in each stream shard
     /// (`<prefix>-runner-checkpoints`; Lambda's event source mappings keep
     /// theirs themselves).
@@ -114,9 +114,9 @@ async fn create_table(
 }
 
 /// The attempt log: generic keys, no index, a TTL
-/// (`hubhooks::tables::delivery_log`).
+/// (`hubhooks::tables::attempt_log`).
 async fn create_attempt_log(client: &aws_sdk_dynamodb::Client, name: &str) -> Result<()> {
-    use hubhooks::tables::delivery_log as l;
+    use hubhooks::tables::attempt_log as l;
     let created = client
         .create_table()
         .table_name(name)
@@ -194,7 +194,7 @@ impl LocalStack {
         }
         tables.insert("config".into(), self.tables.config.clone().into());
         tables.insert("secrets".into(), self.secrets_table.clone().into());
-        tables.insert("deliveryLog".into(), self.deliveries_table.clone().into());
+        tables.insert("deliveryLog".into(), self.attempt_log_table.clone().into());
         tables.insert(
             "runner-checkpoints".into(),
             self.checkpoints_table.clone().into(),
@@ -302,7 +302,7 @@ pub async fn provision(
     let tables = TableNames::with_prefix(prefix);
     create_case_and_config_tables(&ddb, &tables).await?;
     let secrets_table = format!("{prefix}-secrets");
-    let deliveries_table = format!("{prefix}-delivery-log");
+    let attempt_log_table = format!("{prefix}-delivery-log");
     let checkpoints_table = format!("{prefix}-runner-checkpoints");
     for (table, key_name) in [
         (&secrets_table, SECRETS_KEY),
@@ -312,7 +312,7 @@ pub async fn provision(
         let attrs = vec![attr(key_name, ScalarAttributeType::S)?];
         create_table(&ddb, table, keys, attrs, false).await?;
     }
-    create_attempt_log(&ddb, &deliveries_table).await?;
+    create_attempt_log(&ddb, &attempt_log_table).await?;
     let payload_bucket = format!("{prefix}-payloads");
     create_bucket(sdk, &payload_bucket).await?;
     let (delivery_queue_url, delivery_dlq_url) = delivery_queues(&sqs, prefix, queues).await?;
@@ -335,7 +335,7 @@ pub async fn provision(
         router_failure_queue_url,
         secrets_table,
         payload_bucket,
-        deliveries_table,
+        attempt_log_table,
         checkpoints_table,
     })
 }

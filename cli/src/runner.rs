@@ -81,7 +81,7 @@ pub fn local_sender_settings(stack: &LocalStack, options: &RunnerOptions) -> Sen
         payload_bucket: stack.payload_bucket.clone(),
         retry_schedule: options.retry_schedule.clone(),
         egress: options.egress.clone(),
-        deliveries_table: stack.deliveries_table.clone(),
+        attempt_log_table: stack.attempt_log_table.clone(),
         attempt_log_days: hubhooks::settings::DEFAULT_ATTEMPT_LOG_DAYS,
         attempt_log_bodies: true,
         config_ttl: options.config_ttl,
@@ -384,7 +384,7 @@ impl StreamPoller {
             .iter()
             .find(|r| r.change.sequence_number.as_deref() == Some(&seq))
         {
-            Some(record) => self.router.park_record(record, &reason).await,
+            Some(record) => self.router.dead_letter_record(record, &reason).await,
             None => Ok(()),
         };
         if let Err(e) = parked {

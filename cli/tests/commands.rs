@@ -341,7 +341,7 @@ async fn the_attempt_log_shows_a_failure_then_the_success() {
         .unwrap();
     rx.wait_for(2, Duration::from_secs(30)).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let (code, out, err) = e.run(&["deliveries", "--case", GUID, "--json"]);
+    let (code, out, err) = e.run(&["attempts", "--case", GUID, "--json"]);
     assert_eq!(code, 0, "{err}");
     let attempts = json_lines(&out);
     assert_eq!(attempts.len(), 2, "{out}");
@@ -353,10 +353,10 @@ async fn the_attempt_log_shows_a_failure_then_the_success() {
     assert_eq!(attempts[1]["outcome"], "delivered");
     assert_eq!(attempts[0]["deliveryId"], attempts[1]["deliveryId"]);
     assert!(attempts[1]["latencyMs"].as_u64().is_some());
-    let (_, out, _) = e.run(&["deliveries", "--failed", "--since", "1h"]);
+    let (_, out, _) = e.run(&["attempts", "--failed", "--since", "1h"]);
     assert_eq!(out.lines().count(), 2, "header and one failure:\n{out}");
     assert!(out.contains("retrying"));
-    let (_, out, _) = e.run(&["deliveries", "--subscription", "acme"]);
+    let (_, out, _) = e.run(&["attempts", "--subscription", "acme"]);
     assert_eq!(out.lines().count(), 3);
 }
 
@@ -392,7 +392,7 @@ async fn busy_subscriptions_get_own_pages_and_the_rest_share_a_mixed_page() {
     let ddb = e.ddb();
     let log = hubhooks::adapters::dynamo::DynamoAttemptLog::new(
         ddb.clone(),
-        e.stack.deliveries_table.clone(),
+        e.stack.attempt_log_table.clone(),
         30,
         true,
     );
@@ -412,7 +412,7 @@ async fn busy_subscriptions_get_own_pages_and_the_rest_share_a_mixed_page() {
     // THEN `busy` has pages of its own, the other two one mixed page
     let items = ddb
         .scan()
-        .table_name(&e.stack.deliveries_table)
+        .table_name(&e.stack.attempt_log_table)
         .send()
         .await
         .unwrap()
@@ -421,7 +421,7 @@ async fn busy_subscriptions_get_own_pages_and_the_rest_share_a_mixed_page() {
     let pks: Vec<String> = items
         .iter()
         .filter_map(|i| {
-            i.get(hubhooks::tables::delivery_log::PARTITION_KEY)?
+            i.get(hubhooks::tables::attempt_log::PARTITION_KEY)?
                 .as_s()
                 .ok()
                 .cloned()
@@ -441,7 +441,7 @@ async fn busy_subscriptions_get_own_pages_and_the_rest_share_a_mixed_page() {
     );
     // AND every search finds each subscription's attempts, no others
     for (subscription, n) in [("busy", 12), ("quiet", 2), ("rare", 1)] {
-        let (code, out, err) = e.run(&["deliveries", "--subscription", subscription, "--json"]);
+        let (code, out, err) = e.run(&["attempts", "--subscription", subscription, "--json"]);
         assert_eq!(code, 0, "{err}");
         let ids: Vec<String> = json_lines(&out)
             .iter()
@@ -450,13 +450,13 @@ async fn busy_subscriptions_get_own_pages_and_the_rest_share_a_mixed_page() {
         assert_eq!(ids.len(), n, "{subscription}: {out}");
         assert!(ids.iter().all(|id| id.starts_with(subscription)), "{ids:?}");
     }
-    let (_, out, _) = e.run(&["deliveries", "--case", GUID, "--json"]);
+    let (_, out, _) = e.run(&["attempts", "--case", GUID, "--json"]);
     assert_eq!(out.lines().count(), 15, "{out}");
-    let (_, out, _) = e.run(&["deliveries", "--delivery", "quiet-1", "--json"]);
+    let (_, out, _) = e.run(&["attempts", "--delivery", "quiet-1", "--json"]);
     assert_eq!(out.lines().count(), 1, "{out}");
     // AND a replay's reader finds the mixed page's envelopes
     let logged =
-        hubhooks_cli::attempts::logged(&ddb, &e.stack.deliveries_table, "quiet", "0000", "9999")
+        hubhooks_cli::attempts::logged(&ddb, &e.stack.attempt_log_table, "quiet", "0000", "9999")
             .await
             .unwrap();
     let messages: Vec<String> = logged
@@ -473,7 +473,7 @@ async fn busy_subscriptions_get_own_pages_and_the_rest_share_a_mixed_page() {
 #[tokio::test]
 async fn pages_written_before_the_packed_form_are_still_read() {
     use aws_sdk_dynamodb::types::AttributeValue;
-    use hubhooks::tables::delivery_log as l;
+    use hubhooks::tables::attempt_log as l;
     use std::io::Write;
     // GIVEN a page as senders wrote it before `page`: the records as a list
     // of maps, the envelopes as a gzip'd JSON array beside them
@@ -485,7 +485,7 @@ async fn pages_written_before_the_packed_form_are_still_read() {
     gz.write_all(&serde_json::to_vec(&[&d]).unwrap()).unwrap();
     let at = record.at.to_contract_string();
     ddb.put_item()
-        .table_name(&e.stack.deliveries_table)
+        .table_name(&e.stack.attempt_log_table)
         .item(
             l::PARTITION_KEY,
             AttributeValue::S(l::page_partition("acme", 2)),
@@ -501,7 +501,7 @@ async fn pages_written_before_the_packed_form_are_still_read() {
         .send()
         .await
         .unwrap();
-    // WHEN the command lists the subscription's attempts
+    // WHEN the command lists the subscription's attempts (by its old name)
     let (code, out, err) = e.run(&["deliveries", "--subscription", "acme", "--json"]);
     // THEN the old page's record is there, and a replay finds its envelope
     assert_eq!(code, 0, "{err}");
@@ -511,7 +511,7 @@ async fn pages_written_before_the_packed_form_are_still_read() {
     assert_eq!(lines[0]["outcome"], "delivered");
     assert_eq!(lines[0]["status"], 204);
     let logged =
-        hubhooks_cli::attempts::logged(&ddb, &e.stack.deliveries_table, "acme", "0000", "9999")
+        hubhooks_cli::attempts::logged(&ddb, &e.stack.attempt_log_table, "acme", "0000", "9999")
             .await
             .unwrap();
     assert_eq!(logged.len(), 1);
@@ -750,7 +750,7 @@ async fn router_failures_are_listed_and_re_driven_once_fixed() {
     assert_eq!(code, 0, "{err}");
     assert!(
         out.ends_with(
-            "re-drove 0, parked again 1 (still malformed: see `router-failures list`), kept 0\n"
+            "re-drove 0, dead-lettered again 1 (still malformed: see `router-failures list`), kept 0\n"
         ),
         "{out}"
     );
@@ -758,7 +758,7 @@ async fn router_failures_are_listed_and_re_driven_once_fixed() {
     assert_eq!(
         out.lines().count(),
         1,
-        "the one record, parked again: {out}"
+        "the one record, dead-lettered again: {out}"
     );
     put_json(&ddb, e.stack.tables.cases(), &case())
         .await
@@ -767,7 +767,7 @@ async fn router_failures_are_listed_and_re_driven_once_fixed() {
     assert_eq!(code, 0, "{err}");
     assert!(
         out.ends_with(
-            "re-drove 1, parked again 0 (still malformed: see `router-failures list`), kept 0\n"
+            "re-drove 1, dead-lettered again 0 (still malformed: see `router-failures list`), kept 0\n"
         ),
         "{out}"
     );

@@ -185,7 +185,7 @@ impl MemoryDeadLetters {
 
 #[async_trait]
 impl DeadLetters for MemoryDeadLetters {
-    async fn park(&self, letter: DeadLetter) -> Result<(), IoError> {
+    async fn dead_letter(&self, letter: DeadLetter) -> Result<(), IoError> {
         *lock(&self.calls) += 1;
         {
             let mut f = lock(&self.failures);
@@ -363,7 +363,7 @@ impl crate::ports::Holds for MemoryHolds {
     }
 }
 
-/// Per-second counters, as the delivery log's rate items keep them.
+/// Per-second counters, as the attempt log's rate items keep them.
 #[derive(Default)]
 pub struct MemoryRates {
     pub counts: Mutex<HashMap<(String, i64), u32>>,

@@ -116,7 +116,7 @@ impl DeadLetter {
 
 #[async_trait]
 pub trait DeadLetters: Send + Sync {
-    async fn park(&self, letter: DeadLetter) -> Result<(), IoError>;
+    async fn dead_letter(&self, letter: DeadLetter) -> Result<(), IoError>;
 }
 
 pub use crate::outcome::{DeliveryError, Receipt};

@@ -169,7 +169,7 @@ pub struct SenderSettings {
     /// Internal networks deliveries may reach anyway.
     pub egress: crate::egress::AllowList,
     /// The attempt log.
-    pub deliveries_table: String,
+    pub attempt_log_table: String,
     /// Days an attempt stays in the log (DynamoDB TTL).
     pub attempt_log_days: u32,
     /// Whether the log's pages keep the envelopes attempted, for
@@ -252,7 +252,7 @@ impl SenderSettings {
             payload_bucket: var("PAYLOAD_BUCKET")?,
             retry_schedule,
             egress,
-            deliveries_table: var("DELIVERIES_TABLE")?,
+            attempt_log_table: var("ATTEMPT_LOG_TABLE")?,
             config_ttl: config_ttl(env)?,
             proxy: match env.get("DELIVERY_PROXY") {
                 Some(p) if !p.trim().is_empty() => {
@@ -324,7 +324,7 @@ mod tests {
             ("CONFIG_TABLE", "c"),
             ("SECRETS_TABLE", "s"),
             ("PAYLOAD_BUCKET", "b"),
-            ("DELIVERIES_TABLE", "d"),
+            ("ATTEMPT_LOG_TABLE", "d"),
         ];
         let limit = |value: Option<&str>| {
             let mut vars = env(&base);

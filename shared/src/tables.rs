@@ -32,7 +32,7 @@ pub const SECRETS_KEY: &str = "id";
 ///   `subs#<day>`, `sk` = the subscription (written once a day per instance
 ///   and subscription); searches by case or delivery read the pages of the
 ///   subscriptions listed for the days of their window.
-pub mod delivery_log {
+pub mod attempt_log {
     pub const PARTITION_KEY: &str = "pk";
     pub const SORT_KEY: &str = "sk";
     pub const TTL: &str = "ttl";

@@ -112,11 +112,11 @@ const ROUNDS: usize = 60;
 #[tokio::test]
 async fn concurrent_writes_to_one_item_are_atomic() {
     use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
-    use hubhooks::tables::delivery_log as l;
+    use hubhooks::tables::attempt_log as l;
     // GIVEN the attempt-log table, where the senders count deliveries per
     // second (moto applies an update as read, change, write)
     let s = Stack::start(QueueSettings::default()).await.unwrap();
-    let table = s.stack.deliveries_table.clone();
+    let table = s.stack.attempt_log_table.clone();
     let key = |pk: String| {
         [
             (l::PARTITION_KEY.to_owned(), AttributeValue::S(pk)),

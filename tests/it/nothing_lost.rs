@@ -406,7 +406,7 @@ async fn a_replay_keeps_counting_attempts_and_never_overwrites_the_attempt_log()
     let id = got[0].header("webhook-id").unwrap().to_owned();
     let log = hubhooks_cli::attempts::query(
         &s.ddb,
-        &s.stack.deliveries_table,
+        &s.stack.attempt_log_table,
         &hubhooks_cli::attempts::Filter::Delivery(id),
         None,
     )
@@ -509,7 +509,7 @@ async fn the_attempt_log_appends_a_page_per_batch_and_subscription() {
     use hubhooks::retry::{Failure, Verdict};
     use hubhooks_cli::attempts::{Filter, query};
     let s = stack().await;
-    let table = s.stack.deliveries_table.clone();
+    let table = s.stack.attempt_log_table.clone();
     let log = DynamoAttemptLog::new(s.ddb.clone(), table.clone(), 30, true);
     let delivered = Verdict::Delivered(Receipt {
         status: 200,

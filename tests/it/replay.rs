@@ -60,7 +60,7 @@ async fn a_time_window_is_replayed_from_the_attempt_log_with_the_same_ids() {
     let replay = |which| WindowReplay {
         ddb: &s.ddb,
         sqs: &s.sqs,
-        table: &s.stack.deliveries_table,
+        table: &s.stack.attempt_log_table,
         queue_url: &s.stack.delivery_queue_url,
         subscription: "acme",
         since,

@@ -660,7 +660,7 @@ async fn the_lambdas_sdk_config_from_their_environment_reaches_every_service() {
     let logged = s
         .ddb
         .scan()
-        .table_name(&s.stack.deliveries_table)
+        .table_name(&s.stack.attempt_log_table)
         .send()
         .await
         .unwrap()

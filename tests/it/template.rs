@@ -253,7 +253,7 @@ fn alarms_watch_dead_letters_lag_errors_and_throttles_and_the_attempt_log_is_key
         .iter()
         .map(|k| k["AttributeName"].as_str().unwrap())
         .collect();
-    use hubhooks::tables::delivery_log as l;
+    use hubhooks::tables::attempt_log as l;
     assert_eq!(keys, [l::PARTITION_KEY, l::SORT_KEY]);
     // No index: a success costs its share of one page write.
     assert!(table["GlobalSecondaryIndexes"].is_null());

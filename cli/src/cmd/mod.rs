@@ -1,7 +1,7 @@
 //! One module per subcommand: its arguments and what it does. `main.rs`
 //! only parses and dispatches.
+pub mod attempts;
 pub mod config;
-pub mod deliveries;
 pub mod dlq;
 pub mod items;
 pub mod local;
@@ -100,8 +100,10 @@ pub enum Command {
     /// Sends a realistic test webhook through the real delivery path and
     /// prints the receiver's answer.
     SendTest(send_test::SendTestArgs),
-    /// The attempt log: every delivery attempt, by case, subscription or failure.
-    Deliveries(deliveries::DeliveriesArgs),
+    /// The attempt log: every delivery attempt, by case, subscription,
+    /// delivery or failure (`deliveries` is the same command's old name).
+    #[command(visible_alias = "deliveries")]
+    Attempts(attempts::AttemptsArgs),
     /// Sends again what a subscription was sent (or what failed) in a time
     /// window, from the attempt log: same delivery ids, attempts counting on.
     Replay(replay::ReplayArgs),

@@ -41,7 +41,7 @@ pub async fn run(args: ReplayArgs, ctx: &Ctx) -> Result<()> {
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let dep = &ctx.dep;
     let queue_url = dep.queue_url(&sqs, &dep.delivery_queue()).await?;
-    let table = dep.deliveries_table();
+    let table = dep.attempt_log_table();
     let replay = WindowReplay {
         ddb: &ddb,
         sqs: &sqs,

@@ -7,13 +7,13 @@ use std::time::Duration;
 
 #[derive(Subcommand)]
 pub enum RouterFailuresCommand {
-    /// Parked stream records and failed batches, with their reasons.
+    /// Dead-lettered stream records and failed batches, with their reasons.
     List {
         /// Same as `--output json`.
         #[arg(long)]
         json: bool,
     },
-    /// Routes parked records again (after the data or config was fixed).
+    /// Routes dead-lettered records again (after the data or config was fixed).
     Redrive {
         /// The payload bucket (template output PayloadBucketName).
         #[arg(long, env = "PAYLOAD_BUCKET")]
@@ -38,7 +38,7 @@ pub async fn run(command: RouterFailuresCommand, ctx: &Ctx) -> Result<()> {
                         .map(|l| format!("{}  {}\n", l.origin, l.reason))
                         .collect()
                 },
-                "parked",
+                "dead-lettered",
             );
         }
         RouterFailuresCommand::Redrive { payload_bucket } => {
@@ -58,15 +58,15 @@ pub async fn run(command: RouterFailuresCommand, ctx: &Ctx) -> Result<()> {
             let report = dlq::redrive_router_failures(&sqs, &url, &router, |l, outcome| {
                 let what = match outcome {
                     dlq::Redriven::Routed => "re-driven   ",
-                    dlq::Redriven::ParkedAgain => "parked again",
+                    dlq::Redriven::DeadLetteredAgain => "dead-lettered again",
                     dlq::Redriven::Kept => "kept        ",
                 };
                 println!("{what} {}", l.origin);
             })
             .await?;
             println!(
-                "re-drove {}, parked again {} (still malformed: see `router-failures list`), kept {}",
-                report.routed, report.parked_again, report.kept
+                "re-drove {}, dead-lettered again {} (still malformed: see `router-failures list`), kept {}",
+                report.routed, report.dead_lettered_again, report.kept
             );
         }
     }

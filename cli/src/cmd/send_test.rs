@@ -69,7 +69,7 @@ pub async fn run(args: SendTestArgs, ctx: &Ctx) -> Result<()> {
     let filter = attempts::Filter::Delivery(delivery.id.to_string());
     let deadline = std::time::Instant::now() + Duration::from_secs(args.timeout_secs);
     loop {
-        let found = attempts::query(&ddb, &dep.deliveries_table(), &filter, None).await?;
+        let found = attempts::query(&ddb, &dep.attempt_log_table(), &filter, None).await?;
         if let Some(a) = found.last() {
             print!("{}", attempts::render(&found));
             if a.outcome.is_failure() {
@@ -88,7 +88,7 @@ pub async fn run(args: SendTestArgs, ctx: &Ctx) -> Result<()> {
         }
         if std::time::Instant::now() > deadline {
             bail!(
-                "no attempt within {} s: is the sender running? (`hubhooks deliveries --delivery {}` shows it later)",
+                "no attempt within {} s: is the sender running? (`hubhooks attempts --delivery {}` shows it later)",
                 args.timeout_secs,
                 delivery.id
             );

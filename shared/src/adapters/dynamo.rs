@@ -371,7 +371,7 @@ fn met<T>(
 /// The subscription attribute marking a failure streak.
 const FAILING_SINCE: &str = "failingSince";
 
-/// The attempt log in DynamoDB (see [`crate::tables::delivery_log`]):
+/// The attempt log in DynamoDB (see [`crate::tables::attempt_log`]):
 /// `record` holds attempts back, `flush` writes one page per subscription
 /// of the batch, an item per failed attempt, and the day's directory
 /// entries this instance has not written yet, in BatchWriteItem calls.
@@ -407,7 +407,7 @@ impl DynamoAttemptLog {
     /// once written).
     #[allow(clippy::type_complexity)]
     fn items(&self, records: Vec<Held>) -> Result<(Vec<Item>, Vec<(String, String)>), IoError> {
-        use crate::tables::delivery_log as l;
+        use crate::tables::attempt_log as l;
         let encode = |r: &crate::attempt::AttemptRecord| -> Result<AttributeValue, IoError> {
             let item: Item = serde_dynamo::to_item(r)
                 .map_err(|e| IoError::new(format!("encoding an attempt for {}", self.table), e))?;
@@ -521,7 +521,7 @@ impl DynamoAttemptLog {
     }
 }
 
-/// Counters in the delivery log table, each an item counted up with an
+/// Counters in the attempt log table, each an item counted up with an
 /// atomic ADD and expiring by its TTL: `maxPerSecond` (`rate#<subscription>`,
 /// sk the epoch second, kept a day) and held-back receipts of ordered
 /// deliveries (`held#<delivery id>`, sk `-`, kept 14 days: SQS's longest
@@ -537,7 +537,7 @@ impl DynamoCounters {
     }
 
     fn key(pk: String, sk: String) -> HashMap<String, AttributeValue> {
-        use crate::tables::delivery_log as l;
+        use crate::tables::attempt_log as l;
         HashMap::from([
             (l::PARTITION_KEY.to_owned(), AttributeValue::S(pk)),
             (l::SORT_KEY.to_owned(), AttributeValue::S(sk)),
@@ -546,7 +546,7 @@ impl DynamoCounters {
 
     /// Counts one on (`pk`, `sk`), kept `keep_secs`; the new count.
     async fn bump(&self, pk: String, sk: String, keep_secs: i64) -> Result<u64, IoError> {
-        use crate::tables::delivery_log as l;
+        use crate::tables::attempt_log as l;
         let expires = chrono::Utc::now().timestamp() + keep_secs;
         let out = self
             .client
@@ -583,7 +583,7 @@ impl crate::ports::RateLimits for DynamoCounters {
         per_second: u32,
     ) -> Result<bool, IoError> {
         let second = chrono::Utc::now().timestamp();
-        let pk = crate::tables::delivery_log::rate_partition(subscription_id);
+        let pk = crate::tables::attempt_log::rate_partition(subscription_id);
         let count = self.bump(pk, second.to_string(), 86_400).await?;
         Ok(count <= u64::from(per_second))
     }
@@ -592,12 +592,12 @@ impl crate::ports::RateLimits for DynamoCounters {
 #[async_trait]
 impl crate::ports::Holds for DynamoCounters {
     async fn hold(&self, delivery_id: &DeliveryId) -> Result<(), IoError> {
-        let pk = crate::tables::delivery_log::held_partition(delivery_id);
+        let pk = crate::tables::attempt_log::held_partition(delivery_id);
         self.bump(pk, "-".into(), 14 * 86_400).await.map(|_| ())
     }
 
     async fn held(&self, delivery_id: &DeliveryId) -> Result<u32, IoError> {
-        use crate::tables::delivery_log as l;
+        use crate::tables::attempt_log as l;
         let out = self
             .client
             .get_item()
@@ -624,7 +624,7 @@ fn shard_of(key: &str) -> u32 {
     let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
     });
-    (hash % u64::from(crate::tables::delivery_log::SHARDS)) as u32
+    (hash % u64::from(crate::tables::attempt_log::SHARDS)) as u32
 }
 
 #[async_trait]

@@ -312,7 +312,7 @@ impl SqsDeadLetters {
 
 #[async_trait]
 impl DeadLetters for SqsDeadLetters {
-    async fn park(&self, letter: DeadLetter) -> Result<(), IoError> {
+    async fn dead_letter(&self, letter: DeadLetter) -> Result<(), IoError> {
         let body = if letter.body.is_empty() {
             "<empty>".to_owned()
         } else {

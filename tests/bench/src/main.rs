@@ -409,8 +409,8 @@ fn lambda_figures(
             ),
             ("SECRETS_TABLE".to_owned(), stack.secrets_table.clone()),
             (
-                "DELIVERIES_TABLE".to_owned(),
-                stack.deliveries_table.clone(),
+                "ATTEMPT_LOG_TABLE".to_owned(),
+                stack.attempt_log_table.clone(),
             ),
             ("EGRESS_ALLOW".to_owned(), "127.0.0.1/32".to_owned()),
         ]);

@@ -11,8 +11,8 @@
 //! The rooms: `record` (one record → its deliveries), `park` (the failure
 //! queue), `enqueued` (enqueueing, and the ledger of what went), `aws`.
 mod aws;
+mod dead_letter;
 mod enqueued;
-mod park;
 mod record;
 #[cfg(test)]
 mod tests;
@@ -53,7 +53,7 @@ pub struct BatchSummary {
     pub records: usize,
     pub routed: usize,
     pub ignored: usize,
-    pub parked: usize,
+    pub dead_lettered: usize,
     pub deliveries: usize,
     /// Deliveries skipped because this instance had enqueued them already.
     pub already_enqueued: usize,
@@ -74,7 +74,7 @@ impl Router {
         let (response, summary) = self.route_batch(records).await;
         crate::meter::router_batch(
             summary.records,
-            summary.parked,
+            summary.dead_lettered,
             summary.ignored,
             summary.deliveries,
         );
@@ -82,7 +82,7 @@ impl Router {
             records = summary.records,
             routed = summary.routed,
             ignored = summary.ignored,
-            parked = summary.parked,
+            dead_lettered = summary.dead_lettered,
             deliveries = summary.deliveries,
             already_enqueued = summary.already_enqueued,
             failed_from = response
@@ -153,14 +153,14 @@ impl Router {
                     deliveries.extend(ds.into_iter().map(|d| (i, d)));
                 }
                 Err(Setback::Park(reason)) => {
-                    if let Err(e) = self.park_record(record, &reason).await {
+                    if let Err(e) = self.dead_letter_record(record, &reason).await {
                         stop.at(
                             i,
                             format!("could not park a malformed record ({reason}): {e}"),
                         );
                         break;
                     }
-                    summary.parked += 1;
+                    summary.dead_lettered += 1;
                 }
                 Err(Setback::Retry(reason)) => {
                     tracing::warn!(event_id = %record.event_id, reason = %reason, "record will be retried");

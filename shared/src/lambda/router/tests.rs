@@ -13,7 +13,7 @@ type Memory = Router;
 struct World {
     router: Memory,
     queue: Arc<MemoryQueue>,
-    parked: Arc<MemoryDeadLetters>,
+    dead_letters: Arc<MemoryDeadLetters>,
     payloads: Arc<MemoryPayloads>,
 }
 
@@ -52,7 +52,7 @@ fn world(subscriptions: &[&str]) -> World {
             },
         },
         queue,
-        parked,
+        dead_letters: parked,
         payloads,
     }
 }
@@ -147,8 +147,8 @@ async fn a_malformed_record_too_large_to_park_is_parked_trimmed_with_the_whole_i
     let (response, summary) = w.router.route_batch(&[record.clone()]).await;
     // THEN the shard goes on, and the letter fits a queue message
     assert!(response.batch_item_failures.is_empty());
-    assert_eq!(summary.parked, 1);
-    let letters = w.parked.letters();
+    assert_eq!(summary.dead_lettered, 1);
+    let letters = w.dead_letters.letters();
     assert_eq!(letters.len(), 1);
     assert!(
         letters[0].reason.contains("attribute `key`"),
@@ -179,11 +179,11 @@ async fn parking_that_keeps_failing_is_bounded_and_leaves_the_record_to_the_stre
         .change
         .new_image
         .insert("key".into(), serde_dynamo::AttributeValue::N("1".into()));
-    *w.parked.failures.lock().unwrap() = 100;
+    *w.dead_letters.failures.lock().unwrap() = 100;
     // WHEN it is routed
     let (response, summary) = w.router.route_batch(&[record]).await;
     // THEN the park is tried three times, then the stream retries it
-    assert_eq!(*w.parked.calls.lock().unwrap(), 3);
+    assert_eq!(*w.dead_letters.calls.lock().unwrap(), 3);
     assert_eq!(response.batch_item_failures.len(), 1);
     assert!(
         summary
@@ -309,8 +309,8 @@ async fn a_malformed_record_is_parked_and_the_records_after_it_go_on() {
     );
     let (response, summary) = w.router.route_batch(&[bad, nth_status(2, GUID)]).await;
     assert!(response.batch_item_failures.is_empty());
-    assert_eq!((summary.parked, summary.routed), (1, 1));
-    let letters = w.parked.letters();
+    assert_eq!((summary.dead_lettered, summary.routed), (1, 1));
+    let letters = w.dead_letters.letters();
     assert_eq!(letters[0].origin, format!("{STATUSES}/event-1"));
     assert_eq!(
         letters[0].reason,

@@ -1,7 +1,7 @@
 //! Whether to attempt a delivery now: not while its receiver's breaker is
 //! open (it timed out moments ago), not over its `maxPerSecond`. What
 //! waits is deferred: put back on the queue, its attempts kept.
-use super::{Outcome, Sender};
+use super::{Sender, Settled};
 use crate::delivery::Delivery;
 use crate::ids::SubscriptionId;
 use aws_lambda_events::event::sqs::SqsMessage;
@@ -85,7 +85,7 @@ impl Sender {
         received: u32,
         wait: Duration,
         why: &'static str,
-    ) -> Outcome {
+    ) -> Settled {
         let again = Delivery {
             spent_attempts: received.saturating_sub(1),
             ..delivery.clone()
@@ -94,12 +94,12 @@ impl Sender {
             Ok(()) => {
                 tracing::debug!(delivery_id = %delivery.id, subscription_id = %delivery.subscription_id, reason = why, wait_ms = wait.as_millis() as u64, "deferred");
                 crate::meter::deferred(why);
-                Outcome::Deferred
+                Settled::Deferred
             }
             Err(e) => {
                 tracing::warn!(delivery_id = %delivery.id, error = %e, "could not defer; the message comes back instead");
                 self.retry_later(message, wait).await;
-                Outcome::Failed
+                Settled::Failed
             }
         }
     }

@@ -28,7 +28,7 @@ impl Sender {
             )),
             holds: Arc::new(dynamo::DynamoCounters::new(
                 ddb.clone(),
-                settings.deliveries_table.clone(),
+                settings.attempt_log_table.clone(),
             )),
             secrets: Arc::new(dynamo::DynamoSecrets::new(
                 ddb.clone(),
@@ -44,11 +44,11 @@ impl Sender {
             )),
             rates: Arc::new(dynamo::DynamoCounters::new(
                 ddb.clone(),
-                settings.deliveries_table.clone(),
+                settings.attempt_log_table.clone(),
             )),
             log: Arc::new(dynamo::DynamoAttemptLog::new(
                 ddb.clone(),
-                settings.deliveries_table,
+                settings.attempt_log_table,
                 settings.attempt_log_days,
                 settings.attempt_log_bodies,
             )),

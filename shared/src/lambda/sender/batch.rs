@@ -3,7 +3,7 @@
 //! group one after another (after the first that must come again the rest
 //! of its group is held back), then the tally Lambda reports.
 use super::message::{from_ordered_queue, parse};
-use super::{Outcome, PER_SUBSCRIPTION_IN_FLIGHT, Sender};
+use super::{PER_SUBSCRIPTION_IN_FLIGHT, Sender, Settled};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use futures::future::join_all;
 use std::collections::HashMap;
@@ -45,8 +45,8 @@ pub(super) fn plan(records: &[SqsMessage]) -> Plan {
 
 /// Whether the next message of an ordered group is held back: once one of
 /// its group must come again, every later one waits behind it.
-pub(super) fn holds_the_rest(held: bool, outcome: &Outcome) -> bool {
-    held || *outcome == Outcome::Failed
+pub(super) fn holds_the_rest(held: bool, outcome: &Settled) -> bool {
+    held || *outcome == Settled::Failed
 }
 
 /// The subscription a message is for, from the attribute the router sets;
@@ -63,20 +63,20 @@ fn subscription_of(m: &SqsMessage) -> &str {
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(super) struct Tally {
     pub delivered: usize,
-    pub parked: usize,
+    pub dead_lettered: usize,
     pub deferred: usize,
     /// Indexes of the messages that come again.
     pub failed: Vec<usize>,
 }
 
-pub(super) fn tally(outcomes: &[Outcome]) -> Tally {
+pub(super) fn tally(outcomes: &[Settled]) -> Tally {
     let mut t = Tally::default();
     for (i, outcome) in outcomes.iter().enumerate() {
         match outcome {
-            Outcome::Delivered => t.delivered += 1,
-            Outcome::Parked => t.parked += 1,
-            Outcome::Deferred => t.deferred += 1,
-            Outcome::Failed => t.failed.push(i),
+            Settled::Delivered => t.delivered += 1,
+            Settled::DeadLettered => t.dead_lettered += 1,
+            Settled::Deferred => t.deferred += 1,
+            Settled::Failed => t.failed.push(i),
         }
     }
     t
@@ -120,7 +120,7 @@ impl Sender {
             out
         }));
         let (unordered, ordered) = futures::join!(unordered, ordered);
-        let mut outcomes = vec![Outcome::Failed; records.len()];
+        let mut outcomes = vec![Settled::Failed; records.len()];
         for (i, o) in unordered.into_iter().chain(ordered.into_iter().flatten()) {
             outcomes[i] = o;
         }
@@ -133,7 +133,7 @@ impl Sender {
         Ok(self.answer(records, &outcomes))
     }
 
-    fn answer(&self, records: &[SqsMessage], outcomes: &[Outcome]) -> SqsBatchResponse {
+    fn answer(&self, records: &[SqsMessage], outcomes: &[Settled]) -> SqsBatchResponse {
         let t = tally(outcomes);
         let mut response = SqsBatchResponse::default();
         for &i in &t.failed {
@@ -142,7 +142,7 @@ impl Sender {
         tracing::info!(
             messages = records.len(),
             delivered = t.delivered,
-            parked = t.parked,
+            dead_lettered = t.dead_lettered,
             deferred = t.deferred,
             failed = t.failed.len(),
             "sender batch done"
@@ -154,7 +154,7 @@ impl Sender {
     /// earlier one of its group that must come again, or put back because
     /// ours could not be read): not attempted, the receipt counted as a
     /// hold (not an attempt), visible again after `wait`.
-    pub(super) async fn hold(&self, message: &SqsMessage, wait: Duration) -> Outcome {
+    pub(super) async fn hold(&self, message: &SqsMessage, wait: Duration) -> Settled {
         // The id from the attribute the router sets, else from the body.
         let id = message
             .message_attributes
@@ -168,7 +168,7 @@ impl Sender {
             tracing::warn!(delivery_id = %id, error = %e, "could not count a hold; it counts as an attempt");
         }
         self.retry_later(message, wait).await;
-        Outcome::Failed
+        Settled::Failed
     }
 }
 
@@ -222,11 +222,11 @@ mod tests {
 
     #[test]
     fn after_the_first_that_must_come_again_the_rest_of_its_group_is_held() {
-        use Outcome::*;
+        use Settled::*;
         // (held so far, this one's outcome, → the next held)
         let table = [
             (false, Delivered, false),
-            (false, Parked, false),
+            (false, DeadLettered, false),
             (false, Deferred, false),
             (false, Failed, true),
             (true, Delivered, true),
@@ -238,13 +238,13 @@ mod tests {
 
     #[test]
     fn a_batch_reports_only_what_comes_again() {
-        use Outcome::*;
-        let t = tally(&[Delivered, Failed, Parked, Deferred, Failed, Delivered]);
+        use Settled::*;
+        let t = tally(&[Delivered, Failed, DeadLettered, Deferred, Failed, Delivered]);
         assert_eq!(
             t,
             Tally {
                 delivered: 2,
-                parked: 1,
+                dead_lettered: 1,
                 deferred: 1,
                 failed: vec![1, 4]
             }

@@ -117,12 +117,12 @@ pub struct Sender {
 
 /// What became of one message.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+pub enum Settled {
     Delivered,
     /// Comes back later (reported in `batchItemFailures`).
     Failed,
     /// In the DLQ with its reason.
-    Parked,
+    DeadLettered,
     /// Put back on the queue, not attempted (breaker open, over
     /// `maxPerSecond`); this message is done.
     Deferred,
@@ -146,7 +146,7 @@ struct Streak {
 
 impl Sender {
     /// One message of the standard queue.
-    pub async fn process(&self, message: &SqsMessage) -> Outcome {
+    pub async fn process(&self, message: &SqsMessage) -> Settled {
         let outcome = self.process_from(message, false).await;
         self.send_notices().await;
         outcome
@@ -156,7 +156,7 @@ impl Sender {
     /// current config → admission → read what it needs → attempt →
     /// verdict → settle. `ordered`: from the ordered queue, where a receipt
     /// may have been a hold rather than an attempt.
-    async fn process_from(&self, message: &SqsMessage, ordered: bool) -> Outcome {
+    async fn process_from(&self, message: &SqsMessage, ordered: bool) -> Settled {
         let mut delivery = match message::parse(message) {
             Ok(d) => d,
             Err(reason) => return self.malformed(message, reason).await,

@@ -6,7 +6,7 @@
 use super::message::{
     NotADelivery, about, from_ordered_queue, span, unreadable_state, unreadable_too_long,
 };
-use super::{Outcome, Sender, Streak};
+use super::{Sender, Settled, Streak};
 use crate::attempt::AttemptRecord;
 use crate::delivery::Delivery;
 use crate::notice::{Notice, NoticeType};
@@ -24,7 +24,7 @@ impl Sender {
         attempt: u32,
         verdict: Verdict,
         streak: Streak,
-    ) -> Outcome {
+    ) -> Settled {
         let record = AttemptRecord::new(delivery, attempt, &verdict, self.clock.now());
         crate::meter::attempt(
             delivery.event_type.as_str(),
@@ -52,7 +52,7 @@ impl Sender {
         attempt: u32,
         receipt: Receipt,
         streak: Streak,
-    ) -> Outcome {
+    ) -> Settled {
         // Successes are in the attempt log and the metrics; at INFO the log
         // keeps one line per batch and one per failure.
         tracing::debug!(
@@ -67,7 +67,7 @@ impl Sender {
             "delivered"
         );
         self.ended_streak(delivery, streak.failing_since).await;
-        Outcome::Delivered
+        Settled::Delivered
     }
 
     async fn retry(
@@ -78,7 +78,7 @@ impl Sender {
         delay: Duration,
         error: Failure,
         streak: Streak,
-    ) -> Outcome {
+    ) -> Settled {
         tracing::warn!(
             delivery_id = %delivery.id,
             subscription_id = %delivery.subscription_id,
@@ -96,7 +96,7 @@ impl Sender {
                 .await;
         }
         self.retry_later(message, delay).await;
-        Outcome::Failed
+        Settled::Failed
     }
 
     async fn give_up(
@@ -105,7 +105,7 @@ impl Sender {
         attempt: u32,
         reason: String,
         streak: Streak,
-    ) -> Outcome {
+    ) -> Settled {
         tracing::error!(
             delivery_id = %delivery.id,
             subscription_id = %delivery.subscription_id,
@@ -119,12 +119,12 @@ impl Sender {
             self.failed_attempt(delivery, attempt, &reason, streak.failing_since)
                 .await;
         }
-        self.park_delivery(reason, delivery, attempt).await
+        self.dead_letter_delivery(reason, delivery, attempt).await
     }
 
     /// `410 Gone`: the subscription is disabled (the operators told) and
     /// the delivery dead-lettered.
-    async fn gone(&self, delivery: &Delivery, attempt: u32, reason: String) -> Outcome {
+    async fn gone(&self, delivery: &Delivery, attempt: u32, reason: String) -> Settled {
         tracing::error!(
             delivery_id = %delivery.id,
             subscription_id = %delivery.subscription_id,
@@ -154,7 +154,7 @@ impl Sender {
         }
         // This instance's other deliveries for it stop at once.
         self.config.invalidate().await;
-        self.park_delivery(reason, delivery, attempt).await
+        self.dead_letter_delivery(reason, delivery, attempt).await
     }
 
     /// The subscription no longer wants the delivery (disabled, deleted,
@@ -165,22 +165,22 @@ impl Sender {
         delivery: &Delivery,
         received: u32,
         why: String,
-    ) -> Outcome {
+    ) -> Settled {
         let made = delivery
             .prior_attempts
             .saturating_add(received.saturating_sub(1));
         tracing::warn!(delivery_id = %delivery.id, subscription_id = %delivery.subscription_id, reason = %why, "delivery withdrawn; dead-lettered unsent");
-        self.park_delivery(why, delivery, made).await
+        self.dead_letter_delivery(why, delivery, made).await
     }
 
     /// A message that is no delivery: dead-lettered at once with why.
-    pub(super) async fn malformed(&self, message: &SqsMessage, reason: NotADelivery) -> Outcome {
+    pub(super) async fn malformed(&self, message: &SqsMessage, reason: NotADelivery) -> Settled {
         let message_id = message.message_id.as_deref().unwrap_or("<no message id>");
         tracing::error!(message_id, reason = %reason, "malformed delivery message moved to the DLQ");
         crate::meter::malformed_message();
         let body = message.body.clone().unwrap_or_default();
         let origin = format!("delivery queue message {message_id}");
-        self.park(reason.to_string(), origin, body).await
+        self.dead_letter(reason.to_string(), origin, body).await
     }
 
     /// Something of ours could not be read (`why`): the delivery goes back
@@ -194,7 +194,7 @@ impl Sender {
         received: u32,
         ordered: bool,
         why: String,
-    ) -> Outcome {
+    ) -> Settled {
         crate::meter::unreadable();
         let now = self.clock.now();
         let state = unreadable_state(delivery, message, ordered, now);
@@ -209,7 +209,7 @@ impl Sender {
                 span(self.unreadable_limit)
             );
             tracing::error!(delivery_id = %delivery.id, subscription_id = %delivery.subscription_id, reason = %reason, "delivery dead-lettered unsent");
-            return self.park_delivery(reason, delivery, made).await;
+            return self.dead_letter_delivery(reason, delivery, made).await;
         }
         let wait = crate::backoff::unreadable_wait(state.times, delivery.id.as_str());
         tracing::warn!(delivery_id = %delivery.id, subscription_id = %delivery.subscription_id, error = %why, times = state.times, wait_ms = wait.as_millis() as u64, "not attempted: ours could not be read; put back");
@@ -222,11 +222,11 @@ impl Sender {
             ..delivery.clone()
         };
         match self.redelivery.defer(&again, wait).await {
-            Ok(()) => Outcome::Deferred,
+            Ok(()) => Settled::Deferred,
             Err(e) => {
                 tracing::warn!(delivery_id = %delivery.id, error = %e, "could not put back; the message comes back instead");
                 self.retry_later(message, wait).await;
-                Outcome::Failed
+                Settled::Failed
             }
         }
     }
@@ -246,12 +246,12 @@ impl Sender {
     /// Dead-letters a delivery with its attempts so far, so a replay counts
     /// on (the envelope is only written out here, off the success path).
     /// The operators hear of it (`delivery.deadLettered`).
-    pub(super) async fn park_delivery(
+    pub(super) async fn dead_letter_delivery(
         &self,
         reason: String,
         delivery: &Delivery,
         attempt: u32,
-    ) -> Outcome {
+    ) -> Settled {
         let reason = if delivery.ordered {
             format!(
                 "{reason}; the later webhooks of case {} to this subscription go on without it",
@@ -267,9 +267,9 @@ impl Sender {
         }
         .to_message();
         let outcome = self
-            .park(reason.clone(), format!("delivery {}", delivery.id), body)
+            .dead_letter(reason.clone(), format!("delivery {}", delivery.id), body)
             .await;
-        if outcome == Outcome::Parked && !delivery.test {
+        if outcome == Settled::DeadLettered && !delivery.test {
             let fact = format!("{}#{attempt}", delivery.id);
             let notice = Notice::new(
                 NoticeType::DeliveryDeadLettered,
@@ -284,17 +284,22 @@ impl Sender {
         outcome
     }
 
-    pub(super) async fn park(&self, reason: String, origin: String, body: String) -> Outcome {
+    pub(super) async fn dead_letter(
+        &self,
+        reason: String,
+        origin: String,
+        body: String,
+    ) -> Settled {
         let letter = DeadLetter {
             reason,
             origin,
             body,
         };
-        match self.dead_letters.park(letter).await {
-            Ok(()) => Outcome::Parked,
+        match self.dead_letters.dead_letter(letter).await {
+            Ok(()) => Settled::DeadLettered,
             Err(e) => {
                 tracing::error!(error = %e, "could not move to the DLQ; leaving it on the queue");
-                Outcome::Failed
+                Settled::Failed
             }
         }
     }

@@ -14,7 +14,7 @@ use std::sync::Arc;
 struct World {
     sender: Sender,
     transport: Arc<ScriptedTransport>,
-    parked: Arc<MemoryDeadLetters>,
+    dead_letters: Arc<MemoryDeadLetters>,
     log: Arc<MemoryAttemptLog>,
     redelivery: Arc<MemoryRedelivery>,
     control: Arc<MemoryControl>,
@@ -83,7 +83,7 @@ fn world(config: Vec<Value>, transport: ScriptedTransport) -> World {
         config,
         secrets,
         transport,
-        parked,
+        dead_letters: parked,
         log,
         redelivery,
         control,
@@ -127,13 +127,13 @@ async fn a_receiver_that_timed_out_has_its_waiting_deliveries_deferred_not_attem
     );
     assert_eq!(
         w.sender.process(&message(&envelope(), 1)).await,
-        Outcome::Failed
+        Settled::Failed
     );
     // WHEN another delivery of `s` (its third receipt) comes up
     let second = memory::delivery("d-2", "s", "https://example.com/x");
     assert_eq!(
         w.sender.process(&message(&second, 3)).await,
-        Outcome::Deferred
+        Settled::Deferred
     );
     // THEN it is put back for the rest of the window, not attempted,
     // keeping its two earlier attempts
@@ -147,7 +147,7 @@ async fn a_receiver_that_timed_out_has_its_waiting_deliveries_deferred_not_attem
     let other = memory::delivery("d-3", "b", "https://example.com/x");
     assert_eq!(
         w.sender.process(&message(&other, 1)).await,
-        Outcome::Delivered
+        Settled::Delivered
     );
     assert_eq!(
         w.transport.attempts()[1].destination,
@@ -164,14 +164,14 @@ async fn a_receiver_that_timed_out_has_its_waiting_deliveries_deferred_not_attem
     // AND once the window has passed, `s` is attempted again
     w.clock.advance(BREAKER_WINDOW - Duration::from_millis(1));
     let d5 = memory::delivery("d-5", "s", "https://example.com/x");
-    assert_eq!(w.sender.process(&message(&d5, 1)).await, Outcome::Deferred);
+    assert_eq!(w.sender.process(&message(&d5, 1)).await, Settled::Deferred);
     assert_eq!(
         w.redelivery.deferred.lock().unwrap().last().unwrap().1,
         Duration::from_millis(1)
     );
     w.clock.advance(Duration::from_millis(1));
     let d6 = memory::delivery("d-6", "s", "https://example.com/x");
-    assert_eq!(w.sender.process(&message(&d6, 1)).await, Outcome::Delivered);
+    assert_eq!(w.sender.process(&message(&d6, 1)).await, Settled::Delivered);
     assert!(
         w.log
             .records()
@@ -218,7 +218,7 @@ async fn a_deferred_delivery_counts_its_spent_attempts_against_max_attempts() {
     // WHEN its copy fails on first receipt
     assert_eq!(
         w.sender.process(&message(&deferred, 1)).await,
-        Outcome::Parked
+        Settled::DeadLettered
     );
     // THEN that was attempt 3 of 3
     assert_eq!(
@@ -226,10 +226,10 @@ async fn a_deferred_delivery_counts_its_spent_attempts_against_max_attempts() {
         Some("3")
     );
     assert_eq!(
-        w.parked.letters()[0].reason,
+        w.dead_letters.letters()[0].reason,
         "gave up after 3 of 3 attempts; last error: receiver answered 500: "
     );
-    let parked: Delivery = serde_json::from_str(&w.parked.letters()[0].body).unwrap();
+    let parked: Delivery = serde_json::from_str(&w.dead_letters.letters()[0].body).unwrap();
     assert_eq!((parked.prior_attempts, parked.spent_attempts), (3, 0));
 }
 
@@ -328,7 +328,7 @@ async fn a_receivers_first_failure_marks_the_streak_once_and_a_success_ends_it()
     // WHEN the first attempt fails
     assert_eq!(
         w.sender.process(&message(&envelope(), 1)).await,
-        Outcome::Failed
+        Settled::Failed
     );
     // THEN the streak is marked and the operators told, once
     let since = *w.control.failing.lock().unwrap().get("s").expect("marked");
@@ -343,14 +343,14 @@ async fn a_receivers_first_failure_marks_the_streak_once_and_a_success_ends_it()
     // WHEN the second fails: the same streak, no second notice
     assert_eq!(
         w.sender.process(&message(&envelope(), 2)).await,
-        Outcome::Failed
+        Settled::Failed
     );
     assert_eq!(w.control.failing.lock().unwrap().get("s"), Some(&since));
     assert_eq!(types(&w.topic), ["delivery.failing"]);
     // WHEN the third is delivered: the streak is over
     assert_eq!(
         w.sender.process(&message(&envelope(), 3)).await,
-        Outcome::Delivered
+        Settled::Delivered
     );
     assert!(w.control.failing.lock().unwrap().is_empty());
     assert!(w.control.disabled.lock().unwrap().is_empty());
@@ -376,7 +376,7 @@ async fn a_subscription_failing_past_the_limit_is_disabled_and_its_operators_tol
     // WHEN another attempt fails
     assert_eq!(
         w.sender.process(&message(&envelope(), 4)).await,
-        Outcome::Failed
+        Settled::Failed
     );
     // THEN the subscription is disabled with the reason recorded
     let disabled = w.control.disabled.lock().unwrap().clone();
@@ -422,7 +422,7 @@ async fn a_streak_ended_elsewhere_disables_nothing() {
     // WHEN an attempt fails
     assert_eq!(
         w.sender.process(&message(&envelope(), 2)).await,
-        Outcome::Failed
+        Settled::Failed
     );
     // THEN nothing is disabled: the disable is conditional on that streak
     assert!(w.control.disabled.lock().unwrap().is_empty());
@@ -444,7 +444,7 @@ async fn refusals_of_our_own_are_not_the_receivers_failures_but_dead_letters_are
     // WHEN it is tried
     assert_eq!(
         w.sender.process(&message(&envelope(), 1)).await,
-        Outcome::Parked
+        Settled::DeadLettered
     );
     // THEN no streak begins, and the dead letter is told
     assert!(w.control.failing.lock().unwrap().is_empty());
@@ -485,7 +485,7 @@ async fn a_delivery_goes_where_the_subscription_points_now() {
         ScriptedTransport::accepting(),
     );
     let outcome = w.sender.process(&message(&envelope(), 1)).await;
-    assert_eq!(outcome, Outcome::Delivered);
+    assert_eq!(outcome, Settled::Delivered);
     let sent = w.transport.attempts();
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].destination, "https://example.com/now");
@@ -500,9 +500,9 @@ async fn a_disabled_subscription_is_sent_nothing_and_the_delivery_waits_in_the_d
         ScriptedTransport::accepting(),
     );
     let outcome = w.sender.process(&message(&envelope(), 3)).await;
-    assert_eq!(outcome, Outcome::Parked);
+    assert_eq!(outcome, Settled::DeadLettered);
     assert!(w.transport.attempts().is_empty());
-    let letters = w.parked.letters();
+    let letters = w.dead_letters.letters();
     assert_eq!(
         letters[0].reason,
         "subscription `s` is disabled (receiver down); not sent"
@@ -520,11 +520,11 @@ async fn a_deleted_subscription_is_sent_nothing() {
     let w = world(vec![], ScriptedTransport::accepting());
     assert_eq!(
         w.sender.process(&message(&envelope(), 1)).await,
-        Outcome::Parked
+        Settled::DeadLettered
     );
     assert!(w.transport.attempts().is_empty());
     assert_eq!(
-        w.parked.letters()[0].reason,
+        w.dead_letters.letters()[0].reason,
         "subscription `s` no longer exists; not sent"
     );
 }
@@ -567,7 +567,7 @@ async fn a_failed_attempt_is_hidden_for_the_schedules_delay_even_with_retry_afte
     );
     assert_eq!(
         w.sender.process(&message(&envelope(), 1)).await,
-        Outcome::Failed
+        Settled::Failed
     );
     let delays = w.redelivery.delays.lock().unwrap().clone();
     assert_eq!(delays.len(), 1);
@@ -582,10 +582,10 @@ async fn the_last_allowed_attempt_dead_letters_with_the_last_error() {
     );
     assert_eq!(
         w.sender.process(&message(&envelope(), 2)).await,
-        Outcome::Parked
+        Settled::DeadLettered
     );
     assert_eq!(
-        w.parked.letters()[0].reason,
+        w.dead_letters.letters()[0].reason,
         "gave up after 2 of 2 attempts; last error: receiver answered 500: "
     );
 }
@@ -693,7 +693,7 @@ async fn a_batch_reports_only_the_messages_to_retry() {
         .map(|f| f.item_identifier.clone())
         .collect();
     assert_eq!(failed, ["retry"]);
-    let letters = w.parked.letters();
+    let letters = w.dead_letters.letters();
     assert_eq!(letters.len(), 1);
     assert_eq!(letters[0].body, "{not json");
     assert!(
@@ -711,7 +711,7 @@ async fn gone_disables_the_subscription_and_dead_letters_the_delivery() {
     );
     assert_eq!(
         w.sender.process(&message(&envelope(), 1)).await,
-        Outcome::Parked
+        Settled::DeadLettered
     );
     assert_eq!(
         types(&w.topic),
@@ -758,11 +758,11 @@ async fn what_we_cannot_read_is_put_back_unattempted() {
                 .insert("acme".into(), vec!["whsec_AAAA".into()]);
         }
         let outcome = w.sender.process(&message(&d, 1)).await;
-        assert_eq!(outcome, Outcome::Deferred, "{fails}");
+        assert_eq!(outcome, Settled::Deferred, "{fails}");
         assert!(w.transport.attempts().is_empty(), "{fails}: nothing sent");
         w.sender.log.flush().await.unwrap();
         assert!(w.log.records().is_empty(), "{fails}: no attempt logged");
-        assert!(w.parked.letters().is_empty(), "{fails}");
+        assert!(w.dead_letters.letters().is_empty(), "{fails}");
         assert!(
             w.control.failing.lock().unwrap().is_empty(),
             "{fails}: no streak"
@@ -793,7 +793,7 @@ async fn a_delivery_put_back_is_attempt_one_once_ours_can_be_read() {
     let (again, _) = w.redelivery.deferred.lock().unwrap()[0].clone();
     // The put-back message, received once.
     let outcome = w.sender.process(&message(&again, 1)).await;
-    assert_eq!(outcome, Outcome::Delivered);
+    assert_eq!(outcome, Settled::Delivered);
     let sent = w.transport.attempts();
     assert_eq!(sent[0].header("webhook-attempt"), Some("1"));
     w.sender.log.flush().await.unwrap();
@@ -812,9 +812,12 @@ async fn a_delivery_unreadable_past_the_limit_is_dead_lettered_unsent() {
     d.unreadable = Some(crate::delivery::Unreadable { since, times: 20 });
     w.clock
         .advance(crate::settings::DEFAULT_UNREADABLE_LIMIT + Duration::from_secs(1));
-    assert_eq!(w.sender.process(&message(&d, 1)).await, Outcome::Parked);
+    assert_eq!(
+        w.sender.process(&message(&d, 1)).await,
+        Settled::DeadLettered
+    );
     assert!(w.transport.attempts().is_empty());
-    let letter = &w.parked.letters()[0];
+    let letter = &w.dead_letters.letters()[0];
     assert_eq!(
         letter.reason,
         format!(
@@ -883,10 +886,10 @@ async fn a_refused_destination_is_dead_lettered_at_once() {
     );
     assert_eq!(
         w.sender.process(&message(&envelope(), 1)).await,
-        Outcome::Parked
+        Settled::DeadLettered
     );
     assert_eq!(
-        w.parked.letters()[0].reason,
+        w.dead_letters.letters()[0].reason,
         "attempt 1: refused: 10.0.0.7 is a private address"
     );
     assert!(w.redelivery.delays.lock().unwrap().is_empty());
@@ -974,7 +977,7 @@ async fn a_silent_notice_destination_holds_up_no_batch() {
     let took = started.elapsed();
     assert!(took <= super::NOTICE_BUDGET, "the batch took {took:?}");
     assert!(response.batch_item_failures.is_empty());
-    assert_eq!(w.parked.letters().len(), 1);
+    assert_eq!(w.dead_letters.letters().len(), 1);
     assert_eq!(
         types(&w.topic),
         ["delivery.failing", "delivery.deadLettered"]

@@ -13,7 +13,11 @@ impl Router {
     /// too large for a queue message is stored whole in the payload store
     /// and parked trimmed: its keys, event, size and where it is. Bounded
     /// retries with backoff; `Err` leaves the record to the stream's retry.
-    pub async fn park_record(&self, record: &EventRecord, reason: &str) -> Result<(), IoError> {
+    pub async fn dead_letter_record(
+        &self,
+        record: &EventRecord,
+        reason: &str,
+    ) -> Result<(), IoError> {
         let origin = format!(
             "{}/{}",
             record_table(record).unwrap_or("?"),
@@ -47,7 +51,9 @@ impl Router {
         }
         let trimmed = letter.body.len() != size;
         self.backoff
-            .retry("parking a record", || self.failures.park(letter.clone()))
+            .retry("parking a record", || {
+                self.failures.dead_letter(letter.clone())
+            })
             .await?;
         tracing::error!(
             table = record_table(record).unwrap_or("?"),

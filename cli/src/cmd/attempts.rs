@@ -1,4 +1,4 @@
-//! `hubhooks deliveries`: the attempt log.
+//! `hubhooks attempts` (also `deliveries`): the attempt log.
 use super::Ctx;
 use crate::{attempts, output};
 use anyhow::Result;
@@ -6,7 +6,7 @@ use clap::Args;
 
 #[derive(Args)]
 #[group(required = true, multiple = false)]
-pub struct DeliveriesFilter {
+pub struct AttemptsFilter {
     #[arg(long)]
     case: Option<String>,
     #[arg(long)]
@@ -19,9 +19,9 @@ pub struct DeliveriesFilter {
 }
 
 #[derive(Args)]
-pub struct DeliveriesArgs {
+pub struct AttemptsArgs {
     #[command(flatten)]
-    filter: DeliveriesFilter,
+    filter: AttemptsFilter,
     /// Only attempts this recent: 30m, 1h, 2d (default 7d).
     #[arg(long)]
     since: Option<String>,
@@ -30,7 +30,7 @@ pub struct DeliveriesArgs {
     json: bool,
 }
 
-pub async fn run(args: DeliveriesArgs, ctx: &Ctx) -> Result<()> {
+pub async fn run(args: AttemptsArgs, ctx: &Ctx) -> Result<()> {
     let f = args.filter;
     let filter = match (f.case, f.subscription, f.delivery, f.failed) {
         (Some(c), ..) => attempts::Filter::Case(c),
@@ -44,7 +44,7 @@ pub async fn run(args: DeliveriesArgs, ctx: &Ctx) -> Result<()> {
         .map(attempts::parse_since)
         .transpose()?;
     let ddb = aws_sdk_dynamodb::Client::new(&ctx.sdk().await);
-    let found = attempts::query(&ddb, &ctx.dep.deliveries_table(), &filter, since).await?;
+    let found = attempts::query(&ddb, &ctx.dep.attempt_log_table(), &filter, since).await?;
     output::emit(
         ctx.output.or_json(args.json),
         &found,
