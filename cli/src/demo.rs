@@ -7,9 +7,9 @@
 //! an upload of two files; an edit of the case; a draft and a ready invoice.
 //! It prints every webhook received and checks them against what the rules
 //! say must arrive: every type, to the right party, at its own URL.
-use crate::configure::{put_items, put_json};
-use crate::provision::{LocalStack, QueueSettings, provision};
-use crate::runner::{Runner, RunnerOptions};
+use crate::config::{put_items, put_json};
+use crate::local::provision::{LocalStack, QueueSettings, provision};
+use crate::local::runner::{Runner, RunnerOptions};
 use anyhow::{Result, bail};
 use aws_config::SdkConfig;
 use hubhooks::config::{ConfigItem, RawConfigItem};

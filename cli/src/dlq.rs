@@ -1,5 +1,6 @@
 //! Dead letters: what sits in the delivery DLQ (and the router's failure
-//! queue), with its reason; replaying deliveries onto the delivery queue.
+//! queue), with its reason; replaying deliveries onto the delivery queue
+//! (`hubhooks dlq`). Re-driving the router's is `router_failures`.
 //!
 //! A replay sends each message to the delivery queue *before* deleting it
 //! from the DLQ, so an interrupted replay loses nothing: at worst a delivery
@@ -175,7 +176,11 @@ impl Mailbox for SqsMailbox<'_> {
 }
 
 /// Makes held messages visible again at once.
-async fn release(sqs: &aws_sdk_sqs::Client, url: &str, letters: &[Letter]) -> Result<()> {
+pub(crate) async fn release(
+    sqs: &aws_sdk_sqs::Client,
+    url: &str,
+    letters: &[Letter],
+) -> Result<()> {
     for chunk in letters.chunks(10) {
         let entries = chunk
             .iter()
@@ -200,7 +205,11 @@ async fn release(sqs: &aws_sdk_sqs::Client, url: &str, letters: &[Letter]) -> Re
 }
 
 /// Every message now in the queue, held for `hold` (not released).
-async fn receive_all(sqs: &aws_sdk_sqs::Client, url: &str, hold: Duration) -> Result<Vec<Letter>> {
+pub(crate) async fn receive_all(
+    sqs: &aws_sdk_sqs::Client,
+    url: &str,
+    hold: Duration,
+) -> Result<Vec<Letter>> {
     let policy = DrainPolicy::default();
     let mailbox = SqsMailbox {
         sqs,
@@ -407,95 +416,6 @@ pub fn render(letters: &[Letter]) -> String {
         ],
         rows,
     )
-}
-
-/// Re-drives parked stream records through the router; a record that now
-/// routes (or is parked again with a new reason) leaves the failure queue.
-/// Lambda's own failure descriptions (whole batches, no record) cannot be
-/// re-driven from here and stay. Messages are held while the re-drive runs
-/// and come back by themselves if it stops.
-pub async fn redrive_router_failures(
-    sqs: &aws_sdk_sqs::Client,
-    url: &str,
-    router: &hubhooks::lambda::router::AwsRouter,
-    mut progress: impl FnMut(&Letter, Redriven),
-) -> Result<RedriveReport> {
-    use aws_lambda_events::event::dynamodb::EventRecord;
-    let letters = receive_all(sqs, url, Duration::from_secs(300)).await?;
-    let mut kept = Vec::new();
-    let mut report = RedriveReport::default();
-    for l in letters {
-        // A record too large to park whole was parked trimmed, the whole of
-        // it in the payload bucket.
-        let body = match serde_json::from_str::<serde_json::Value>(&l.body)
-            .ok()
-            .and_then(|v| v["trimmedRecord"]["bodyRef"].as_str().map(str::to_owned))
-        {
-            Some(key) => router
-                .payloads
-                .get(&key)
-                .await
-                .with_context(|| format!("reading the dead-lettered record {key}"))?,
-            None => l.body.clone(),
-        };
-        let outcome = match serde_json::from_str::<EventRecord>(&body) {
-            // Lambda's own failure descriptions hold no record to route.
-            Err(_) => Redriven::Kept,
-            Ok(record) => {
-                let (response, summary) = router.invoke(std::slice::from_ref(&record)).await;
-                if !response.batch_item_failures.is_empty() {
-                    Redriven::Kept
-                } else if summary.dead_lettered > 0 {
-                    Redriven::DeadLetteredAgain
-                } else {
-                    Redriven::Routed
-                }
-            }
-        };
-        progress(&l, outcome);
-        match outcome {
-            Redriven::Kept => {
-                report.kept += 1;
-                kept.push(l);
-            }
-            // Parked again, the router wrote a new letter with today's
-            // reason: this one goes.
-            Redriven::Routed | Redriven::DeadLetteredAgain => {
-                sqs.delete_message()
-                    .queue_url(url)
-                    .receipt_handle(&l.receipt_handle)
-                    .send()
-                    .await
-                    .map_err(crate::aws::sdk_err)?;
-                if outcome == Redriven::Routed {
-                    report.routed += 1;
-                } else {
-                    report.dead_lettered_again += 1;
-                }
-            }
-        }
-    }
-    release(sqs, url, &kept).await?;
-    Ok(report)
-}
-
-/// What became of one parked record on a re-drive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Redriven {
-    /// Routed: its webhooks are on their way.
-    Routed,
-    /// Still malformed: parked again with today's reason (a new letter).
-    DeadLetteredAgain,
-    /// Not routable now (a retryable failure, or no record in it): left.
-    Kept,
-}
-
-/// Counts of a re-drive.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RedriveReport {
-    pub routed: usize,
-    pub dead_lettered_again: usize,
-    pub kept: usize,
 }
 
 #[cfg(test)]

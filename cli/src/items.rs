@@ -172,7 +172,7 @@ pub async fn delete(
 /// Items of a file, all of the family (a mapping in a subscriptions file is
 /// refused, naming the item).
 pub fn read_family(path: &std::path::Path, family: Family) -> Result<Vec<ConfigItem>> {
-    let items = crate::configure::read_items(path)?;
+    let items = crate::config::read_items(path)?;
     let strays: Vec<String> = items
         .iter()
         .filter_map(|i| {

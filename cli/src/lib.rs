@@ -5,13 +5,13 @@
 pub mod attempts;
 pub mod aws;
 pub mod cmd;
-pub mod configure;
+pub mod config;
 pub mod demo;
 pub mod deployment;
 pub mod dlq;
 pub mod items;
+pub mod local;
 pub mod output;
-pub mod provision;
 pub mod replay;
-pub mod runner;
+pub mod router_failures;
 pub mod send_test;

@@ -1,8 +1,8 @@
 //! The `hubhooks` command itself, run as a process against moto: exit
 //! codes, what it prints, and what it changes.
-use hubhooks_cli::configure::put_json;
-use hubhooks_cli::provision::{LocalStack, QueueSettings, provision};
-use hubhooks_cli::runner::{Runner, RunnerOptions};
+use hubhooks_cli::config::put_json;
+use hubhooks_cli::local::provision::{LocalStack, QueueSettings, provision};
+use hubhooks_cli::local::runner::{Runner, RunnerOptions};
 use hubhooks_testkit::moto::Moto;
 use hubhooks_testkit::receiver::TestReceiver;
 use serde_json::{Value, json};

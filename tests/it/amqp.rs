@@ -1,7 +1,7 @@
 //! AMQP delivery against the machine's real RabbitMQ (127.0.0.1:5672,
 //! guest/guest; `scripts/rabbitmq.sh` starts it when absent). These tests run
 //! one at a time (.config/nextest.toml): one of them stops the broker.
-use hubhooks_cli::provision::QueueSettings;
+use hubhooks_cli::local::provision::QueueSettings;
 use hubhooks_tests::*;
 use lapin::options::{BasicGetOptions, QueueDeclareOptions, QueueDeleteOptions};
 use lapin::types::{AMQPValue, FieldTable};

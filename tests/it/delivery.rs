@@ -3,8 +3,8 @@
 //! error, `Retry-After`, `410 Gone`, signatures checked by an independent
 //! implementation, secrets kept out of the DLQ, the SSRF guard, large bodies.
 use hubhooks::egress::AllowList;
-use hubhooks_cli::provision::QueueSettings;
-use hubhooks_cli::runner::RunnerOptions;
+use hubhooks_cli::local::provision::QueueSettings;
+use hubhooks_cli::local::runner::RunnerOptions;
 use hubhooks_tests::*;
 use serde_json::{Value, json};
 use std::time::Duration;

@@ -2,7 +2,7 @@
 //! local stack (two queue pollers, batches of 10, as the runner plays the
 //! sender's event source), a receiver that accepts connections and never
 //! answers is given 40 webhooks beside a healthy one.
-use hubhooks_cli::provision::QueueSettings;
+use hubhooks_cli::local::provision::QueueSettings;
 use hubhooks_tests::*;
 use serde_json::json;
 use std::time::{Duration, Instant};

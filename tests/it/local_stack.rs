@@ -3,7 +3,7 @@
 //! local stack's server corrects it (scripts/moto_server.py), held to
 //! account here.
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, SendMessageBatchRequestEntry};
-use hubhooks_cli::provision::QueueSettings;
+use hubhooks_cli::local::provision::QueueSettings;
 use hubhooks_tests::*;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -4,7 +4,7 @@
 use hubhooks::tables::CaseTable;
 use hubhooks_cli::dlq::{Replay, Selection};
 use hubhooks_cli::items::{self, Family};
-use hubhooks_cli::provision::QueueSettings;
+use hubhooks_cli::local::provision::QueueSettings;
 use hubhooks_tests::*;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -631,7 +631,7 @@ async fn putting_config_again_does_not_undo_a_receivers_410() {
         })
         .unwrap(),
     ];
-    hubhooks_cli::configure::put_items(&s.sdk, &table, &items)
+    hubhooks_cli::config::put_items(&s.sdk, &table, &items)
         .await
         .unwrap();
     // The sender, on a 410.
@@ -651,7 +651,7 @@ async fn putting_config_again_does_not_undo_a_receivers_410() {
             .map(|_| ())
     };
     // The operator re-puts the unchanged file.
-    hubhooks_cli::configure::put_items(&s.sdk, &table, &items)
+    hubhooks_cli::config::put_items(&s.sdk, &table, &items)
         .await
         .unwrap();
     assert_eq!(

@@ -2,8 +2,8 @@
 //! on the local stack: the router and sender on moto, a receiver that keeps
 //! failing, the party's notice destination (a real HTTP receiver) and the
 //! notice topic (SNS on moto, read through the queue subscribed to it).
-use hubhooks_cli::provision::QueueSettings;
-use hubhooks_cli::runner::RunnerOptions;
+use hubhooks_cli::local::provision::QueueSettings;
+use hubhooks_cli::local::runner::RunnerOptions;
 use hubhooks_tests::*;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -16,7 +16,7 @@ const OPS_KEY: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 /// The stack, its config, a case, and the runner with a failure-streak
 /// limit of 3 seconds.
-async fn world(receiver_url: &str, ops_url: &str) -> (Stack, hubhooks_cli::runner::Runner) {
+async fn world(receiver_url: &str, ops_url: &str) -> (Stack, hubhooks_cli::local::runner::Runner) {
     let s = Stack::start(QueueSettings {
         visibility_timeout_secs: 1,
         ..QueueSettings::default()

@@ -3,7 +3,7 @@
 //! ordered (FIFO) queue on moto, grouped by subscription and case; the
 //! sender delivers a case's in order, a failing one holding back the later
 //! ones of its case only, and a dead-lettered one letting them go on.
-use hubhooks_cli::provision::QueueSettings;
+use hubhooks_cli::local::provision::QueueSettings;
 use hubhooks_tests::*;
 use serde_json::json;
 use std::time::Duration;

@@ -4,8 +4,8 @@
 //! spends none of the receiver's `maxAttempts`, and arrives as attempt 1
 //! once the store answers again. Only past the unreadable limit is it
 //! dead-lettered, saying it never reached the receiver.
-use hubhooks_cli::provision::QueueSettings;
-use hubhooks_cli::runner::RunnerOptions;
+use hubhooks_cli::local::provision::QueueSettings;
+use hubhooks_cli::local::runner::RunnerOptions;
 use hubhooks_tests::*;
 use serde_json::{Value, json};
 use std::time::Duration;

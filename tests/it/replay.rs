@@ -4,7 +4,7 @@
 //! from moto, the replayed deliveries go through the delivery queue.
 use hubhooks::replay::Which;
 use hubhooks::timestamp::Timestamp;
-use hubhooks_cli::provision::QueueSettings;
+use hubhooks_cli::local::provision::QueueSettings;
 use hubhooks_cli::replay::WindowReplay;
 use hubhooks_tests::*;
 use serde_json::json;

@@ -7,8 +7,8 @@
 use aws_lambda_events::event::dynamodb::Event as StreamEvent;
 use aws_lambda_events::event::sqs::SqsEvent;
 use hubhooks::lambda::sender::AwsSender;
-use hubhooks_cli::provision::QueueSettings;
-use hubhooks_cli::runner::{RunnerOptions, local_sender_settings};
+use hubhooks_cli::local::provision::QueueSettings;
+use hubhooks_cli::local::runner::{RunnerOptions, local_sender_settings};
 use hubhooks_tests::*;
 use serde_json::{Value, json};
 use std::time::Duration;

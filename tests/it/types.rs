@@ -2,7 +2,7 @@
 //! reach the right parties, at each type's own destination, in the version
 //! each asked for; the party that made a change hears nothing of it.
 use hubhooks::tables::CaseTable;
-use hubhooks_cli::provision::QueueSettings;
+use hubhooks_cli::local::provision::QueueSettings;
 use hubhooks_tests::*;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -251,7 +251,7 @@ async fn all_current_is_expanded_when_written_and_refused_when_stored_unexpanded
         value: item("written", "/written"),
     })
     .unwrap();
-    hubhooks_cli::configure::put_items(&s.sdk, &s.stack.tables.config, &[parsed])
+    hubhooks_cli::config::put_items(&s.sdk, &s.stack.tables.config, &[parsed])
         .await
         .unwrap();
     let stored = s

@@ -6,12 +6,12 @@ use aws_config::SdkConfig;
 use hubhooks::lambda::router::AwsRouter;
 use hubhooks::settings::RouterSettings;
 use hubhooks::tables::CaseTable;
-use hubhooks_cli::provision::{LocalStack, QueueSettings, provision};
+use hubhooks_cli::local::provision::{LocalStack, QueueSettings, provision};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
-pub use hubhooks_cli::configure::put_json;
-pub use hubhooks_cli::runner::{Runner, RunnerOptions};
+pub use hubhooks_cli::config::put_json;
+pub use hubhooks_cli::local::runner::{Runner, RunnerOptions};
 pub use hubhooks_testkit::moto::Moto;
 pub use hubhooks_testkit::receiver::{Received, TestReceiver};
 

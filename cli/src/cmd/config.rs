@@ -1,6 +1,6 @@
 //! `hubhooks config`: files of config items of any kind.
 use super::Ctx;
-use crate::configure;
+use crate::config;
 use crate::items::{self, Family};
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
@@ -34,9 +34,9 @@ pub async fn run(command: FileCommand, ctx: &Ctx) -> Result<()> {
             Ok(())
         }
         FileCommand::Put { file, table } => {
-            let items = configure::read_items(&file)?;
+            let items = config::read_items(&file)?;
             let table = table.unwrap_or_else(|| ctx.dep.config_table());
-            configure::put_items(&ctx.sdk().await, &table, &items)
+            config::put_items(&ctx.sdk().await, &table, &items)
                 .await
                 .with_context(|| format!("{}", file.display()))?;
             println!("wrote {} items to {table}", items.len());
@@ -55,7 +55,7 @@ pub fn validate(files: &[PathBuf], family: Option<Family>) -> Result<()> {
     for file in files {
         let read = match family {
             Some(f) => items::read_family(file, f),
-            None => configure::read_items(file),
+            None => config::read_items(file),
         };
         match read {
             Ok(items) => println!("{}: {} valid items", file.display(), items.len()),

@@ -1,7 +1,7 @@
 //! `hubhooks subscriptions` and `hubhooks mappings`: stored items of one
 //! family.
 use super::Ctx;
-use crate::configure;
+use crate::config;
 use crate::items::{self, Family};
 use crate::output;
 use anyhow::{Context, Result, bail};
@@ -83,7 +83,7 @@ pub async fn run(command: ItemCommand, family: Family, ctx: &Ctx) -> Result<()> 
         ItemCommand::Validate { .. } => unreachable!("handled above"),
         ItemCommand::Put { file } => {
             let found = items::read_family(&file, family)?;
-            configure::put_items(&sdk, &table, &found)
+            config::put_items(&sdk, &table, &found)
                 .await
                 .with_context(|| format!("{}", file.display()))?;
             println!("wrote {} items to {table}", found.len());

@@ -1,7 +1,7 @@
 //! `hubhooks local`: the local stack.
 use super::Ctx;
+use crate::local::{provision, runner};
 use crate::output::Output;
-use crate::{provision, runner};
 use anyhow::Result;
 use clap::Subcommand;
 

@@ -1,6 +1,6 @@
 //! `hubhooks router-failures`: stream records the router set aside.
 use super::Ctx;
-use crate::{dlq, output};
+use crate::{dlq, output, router_failures};
 use anyhow::Result;
 use clap::Subcommand;
 use std::time::Duration;
@@ -55,11 +55,11 @@ pub async fn run(command: RouterFailuresCommand, ctx: &Ctx) -> Result<()> {
                     .unwrap_or_else(|| format!("{}-payloads", dep.prefix)),
             };
             let router = hubhooks::lambda::router::AwsRouter::from_aws(&sdk, settings);
-            let report = dlq::redrive_router_failures(&sqs, &url, &router, |l, outcome| {
+            let report = router_failures::redrive(&sqs, &url, &router, |l, outcome| {
                 let what = match outcome {
-                    dlq::Redriven::Routed => "re-driven   ",
-                    dlq::Redriven::DeadLetteredAgain => "dead-lettered again",
-                    dlq::Redriven::Kept => "kept        ",
+                    router_failures::Redriven::Routed => "re-driven          ",
+                    router_failures::Redriven::DeadLetteredAgain => "dead-lettered again",
+                    router_failures::Redriven::Kept => "kept               ",
                 };
                 println!("{what} {}", l.origin);
             })

@@ -1,6 +1,6 @@
 //! `hubhooks secret`: values in the secrets table, read from stdin.
 use super::Ctx;
-use crate::configure;
+use crate::config;
 use anyhow::{Result, bail};
 use clap::Subcommand;
 
@@ -28,7 +28,7 @@ pub async fn run(command: SecretCommand, ctx: &Ctx) -> Result<()> {
     }
     let client = aws_sdk_dynamodb::Client::new(&ctx.sdk().await);
     let table = ctx.dep.secrets_table();
-    configure::put_json(
+    config::put_json(
         &client,
         &table,
         &serde_json::json!({"id": name, "values": values}),

@@ -347,8 +347,8 @@ fn lambda_figures(
         .enable_all()
         .build()?;
     rt.block_on(async {
-        use hubhooks_cli::configure::put_json;
-        use hubhooks_cli::provision::{QueueSettings, provision};
+        use hubhooks_cli::config::put_json;
+        use hubhooks_cli::local::provision::{QueueSettings, provision};
         let (router_exe, sender_exe) = (dir.join("router"), dir.join("sender"));
         for exe in [&router_exe, &sender_exe] {
             if !exe.exists() {

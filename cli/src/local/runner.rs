@@ -2,7 +2,7 @@
 //! stack. It polls each case table's stream and the delivery queue and calls
 //! the very handlers the Lambda binaries run, honouring batch sizes and the
 //! batchItemFailures contract.
-use crate::provision::LocalStack;
+use crate::local::provision::LocalStack;
 use anyhow::{Context, Result};
 use aws_config::SdkConfig;
 use aws_lambda_events::event::dynamodb::EventRecord;
@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinHandle;
 
-pub use crate::provision::CHECKPOINT_KEY;
+pub use crate::local::provision::CHECKPOINT_KEY;
 
 /// What the local stack's sender may reach despite the SSRF guard.
 pub const LOCAL_EGRESS: &str = "127.0.0.1/32,::1/128";

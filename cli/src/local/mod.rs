@@ -1,0 +1,6 @@
+//! The local stack: its tables, queues, bucket and topic on moto
+//! (`provision`, where every resource name is spelled), and the runner that
+//! plays Lambda's event source mappings with the Lambdas' own handlers
+//! (`runner`).
+pub mod provision;
+pub mod runner;
