@@ -124,31 +124,20 @@ pub async fn set_enabled(
     enabled: bool,
     reason: Option<&str>,
 ) -> Result<()> {
+    use hubhooks::ports::SubscriptionControl;
     get_in(ddb, table, Family::Subscriptions, id).await?;
-    let mut req = ddb
-        .update_item()
-        .table_name(table)
-        .key("id", AttributeValue::S(id.to_owned()))
-        .condition_expression("attribute_exists(id)");
-    req = if enabled {
-        req.update_expression("SET #e = :e REMOVE disabledReason, disabledAt, failingSince")
-            .expression_attribute_names("#e", "enabled")
-            .expression_attribute_values(":e", AttributeValue::Bool(true))
+    // The sender's writer of the same attributes (one table format, one
+    // adapter).
+    let control =
+        hubhooks::adapters::dynamo::DynamoSubscriptionControl::new(ddb.clone(), table.to_owned());
+    let id = hubhooks::ids::SubscriptionId::new(id);
+    let done = if enabled {
+        control.enable(&id).await
     } else {
-        req.update_expression("SET disabledReason = :r, disabledAt = :a")
-            .expression_attribute_values(
-                ":r",
-                AttributeValue::S(reason.unwrap_or("disabled by an operator").to_owned()),
-            )
-            .expression_attribute_values(
-                ":a",
-                AttributeValue::S(hubhooks::timestamp::Timestamp::now().to_contract_string()),
-            )
+        let reason = reason.unwrap_or("disabled by an operator");
+        control.disable(&id, reason).await
     };
-    req.send()
-        .await
-        .map_err(crate::aws::sdk_err)
-        .with_context(|| format!("updating `{id}`"))?;
+    done.with_context(|| format!("updating `{id}`"))?;
     Ok(())
 }
 

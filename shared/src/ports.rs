@@ -10,19 +10,42 @@ use crate::timestamp::Timestamp;
 use async_trait::async_trait;
 use std::time::Duration;
 
-/// A failure talking to a store or queue: worth retrying.
+/// A failure talking to a store or queue, with what kind of failure it is.
 #[derive(Debug, thiserror::Error)]
 #[error("{operation}: {message}")]
 pub struct IoError {
     pub operation: String,
     pub message: String,
+    pub kind: IoErrorKind,
+}
+
+/// What kind of failure an [`IoError`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IoErrorKind {
+    /// The service did not answer, or answered with trouble of its own (a
+    /// 5xx, throttling, a timeout, a lost connection): passing.
+    Unavailable,
+    /// What was asked for is not there (a table, a queue, a bucket, an
+    /// object): a deployment's mistake or data gone, not passing.
+    Missing,
+    /// Anything else (a refused request, an answer that cannot be read).
+    Other,
 }
 
 impl IoError {
     pub fn new(operation: impl Into<String>, message: impl std::fmt::Display) -> Self {
+        IoError::of_kind(IoErrorKind::Other, operation, message)
+    }
+
+    pub fn of_kind(
+        kind: IoErrorKind,
+        operation: impl Into<String>,
+        message: impl std::fmt::Display,
+    ) -> Self {
         IoError {
             operation: operation.into(),
             message: message.to_string(),
+            kind,
         }
     }
 }

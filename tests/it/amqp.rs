@@ -10,12 +10,12 @@ use serde_json::{Value, json};
 use std::time::Duration;
 
 const BROKER: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
-const PARTNER: i64 = 1413;
+use hubhooks_tests::fixtures::PARTNER;
 const GUID: &str = "68ea1505-a44f-4434-be5a-dcc959be250e";
 const WAIT: Duration = Duration::from_secs(60);
 
 fn case() -> Value {
-    json!({"guid": GUID, "id": 1290485, "partnerId": PARTNER, "serviceProviderId": 1004})
+    fixtures::case(GUID, 1290485)
 }
 
 fn status(id: i64, key: &str) -> Value {

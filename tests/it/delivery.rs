@@ -9,8 +9,7 @@ use hubhooks_tests::*;
 use serde_json::{Value, json};
 use std::time::Duration;
 
-const PARTNER: i64 = 1413;
-const PROVIDER: i64 = 1004;
+use hubhooks_tests::fixtures::PARTNER;
 const GUID: &str = "68ea1505-a44f-4434-be5a-dcc959be250e";
 const WAIT: Duration = Duration::from_secs(40);
 const GRACE: Duration = Duration::from_millis(2500);
@@ -18,8 +17,7 @@ const GRACE: Duration = Duration::from_millis(2500);
 const SIGNING_KEY: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 fn case() -> Value {
-    json!({"guid": GUID, "id": 1290485, "partnerId": PARTNER, "serviceProviderId": PROVIDER,
-           "orderData": {"refNo": "10-1862"}})
+    fixtures::case_with(GUID, 1290485, json!({"orderData": {"refNo": "10-1862"}}))
 }
 
 fn status(id: i64, key: &str) -> Value {

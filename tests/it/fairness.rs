@@ -7,14 +7,14 @@ use hubhooks_tests::*;
 use serde_json::json;
 use std::time::{Duration, Instant};
 
-const PARTNER: i64 = 1413;
+use hubhooks_tests::fixtures::PARTNER;
 const GUID: &str = "c3d9b1e2-6a47-4f0e-8b5d-91e2f7a0c6d3";
 const TIMEOUT: Duration = Duration::from_secs(2);
 const STATUSES: i64 = 40;
 
 /// The one case every status belongs to.
 fn case() -> serde_json::Value {
-    json!({"guid": GUID, "id": 5, "partnerId": PARTNER, "serviceProviderId": 1004})
+    fixtures::case(GUID, 5)
 }
 
 fn status(id: i64) -> serde_json::Value {

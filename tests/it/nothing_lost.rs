@@ -9,15 +9,13 @@ use hubhooks_tests::*;
 use serde_json::{Value, json};
 use std::time::Duration;
 
-const PARTNER: i64 = 1413;
-const PROVIDER: i64 = 1004;
+use hubhooks_tests::fixtures::PARTNER;
 const GUID: &str = "5f0c3c8e-94b5-4a35-b1f2-7d1e64d0a9c1";
 const WAIT: Duration = Duration::from_secs(40);
 const GRACE: Duration = Duration::from_millis(2500);
 
 fn case() -> Value {
-    json!({"guid": GUID, "id": 4242, "partnerId": PARTNER, "serviceProviderId": PROVIDER,
-           "orderData": {"refNo": "INT-1"}})
+    fixtures::case_with(GUID, 4242, json!({"orderData": {"refNo": "INT-1"}}))
 }
 
 fn status(id: i64, key: Value) -> Value {

@@ -244,3 +244,28 @@ pub async fn silent_receiver() -> (String, std::sync::Arc<std::sync::atomic::Ato
     });
     (url, accepted)
 }
+
+/// The case data the end-to-end tests write: one case of partner
+/// [`fixtures::PARTNER`] and provider [`fixtures::PROVIDER`], in the shape
+/// of the hub's case table.
+pub mod fixtures {
+    use serde_json::{Value, json};
+
+    pub const PARTNER: i64 = 1413;
+    pub const PROVIDER: i64 = 1004;
+
+    /// Case `id` (`guid`) of the partner and the provider.
+    pub fn case(guid: &str, id: i64) -> Value {
+        case_with(guid, id, json!({}))
+    }
+
+    /// The same case with `extra` attributes (its `orderData`, …).
+    pub fn case_with(guid: &str, id: i64, extra: Value) -> Value {
+        let mut case = json!({"guid": guid, "id": id, "partnerId": PARTNER,
+                              "serviceProviderId": PROVIDER});
+        if let (Some(case), Some(extra)) = (case.as_object_mut(), extra.as_object()) {
+            case.extend(extra.clone());
+        }
+        case
+    }
+}

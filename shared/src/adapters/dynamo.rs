@@ -11,7 +11,6 @@ use crate::tables::{
 use crate::timestamp::Timestamp;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -50,12 +49,7 @@ impl CaseStore for DynamoCaseStore {
             .consistent_read(true)
             .send()
             .await
-            .map_err(|e| {
-                IoError::new(
-                    format!("GetItem {} {guid}", self.cases_table),
-                    DisplayErrorContext(e),
-                )
-            })?;
+            .map_err(|e| super::sdk_error(format!("GetItem {} {guid}", self.cases_table), e))?;
         let Some(item) = out.item else {
             return Ok(None);
         };
@@ -88,10 +82,7 @@ impl CaseStore for DynamoCaseStore {
         let mut out = Vec::new();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| {
-                IoError::new(
-                    format!("Query {} caseId={case_id}", self.statuses_table),
-                    DisplayErrorContext(e),
-                )
+                super::sdk_error(format!("Query {} caseId={case_id}", self.statuses_table), e)
             })?;
             for item in page.items.unwrap_or_default() {
                 // An item serde_dynamo cannot read still counts, as unreadable.
@@ -127,9 +118,7 @@ impl ConfigSource for DynamoConfigSource {
             .send();
         let mut out = Vec::new();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| {
-                IoError::new(format!("Scan {}", self.table), DisplayErrorContext(e))
-            })?;
+            let page = page.map_err(|e| super::sdk_error(format!("Scan {}", self.table), e))?;
             for item in page.items.unwrap_or_default() {
                 let id = match item.get(CONFIG_KEY) {
                     Some(AttributeValue::S(s)) => s.clone(),
@@ -192,12 +181,7 @@ impl crate::ports::SecretStore for DynamoSecrets {
             .consistent_read(true)
             .send()
             .await
-            .map_err(|e| {
-                IoError::new(
-                    format!("GetItem {} {name}", self.table),
-                    DisplayErrorContext(e),
-                )
-            })?;
+            .map_err(|e| super::sdk_error(format!("GetItem {} {name}", self.table), e))?;
         let values = out
             .item
             .map(|item| match (item.get("values"), item.get("value")) {
@@ -240,10 +224,7 @@ impl crate::ports::SubscriptionControl for DynamoSubscriptionControl {
             .send()
             .await
             .map_err(|e| {
-                IoError::new(
-                    format!("UpdateItem {} {subscription_id}", self.table),
-                    DisplayErrorContext(e),
-                )
+                super::sdk_error(format!("UpdateItem {} {subscription_id}", self.table), e)
             })?;
         Ok(())
     }
@@ -270,7 +251,7 @@ impl crate::ports::SubscriptionControl for DynamoSubscriptionControl {
             .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedOld)
             .send()
             .await
-            .map_err(|e| IoError::new(what(), DisplayErrorContext(e)))?;
+            .map_err(|e| super::sdk_error(what(), e))?;
         match out.attributes().and_then(|a| a.get(FAILING_SINCE)) {
             None => Ok((at, true)),
             Some(AttributeValue::S(s)) => Timestamp::parse(s)
@@ -323,6 +304,25 @@ impl crate::ports::SubscriptionControl for DynamoSubscriptionControl {
 }
 
 impl DynamoSubscriptionControl {
+    /// An operator enables a subscription again: `enabled` set, the
+    /// operational `disabledReason`, `disabledAt` and `failingSince` gone.
+    /// The item must exist.
+    pub async fn enable(&self, subscription_id: &SubscriptionId) -> Result<(), IoError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(CONFIG_KEY, AttributeValue::S(subscription_id.to_string()))
+            .condition_expression("attribute_exists(#id)")
+            .expression_attribute_names("#id", CONFIG_KEY)
+            .update_expression("SET #e = :e REMOVE disabledReason, disabledAt, failingSince")
+            .expression_attribute_names("#e", "enabled")
+            .expression_attribute_values(":e", AttributeValue::Bool(true))
+            .send()
+            .await
+            .map_err(|e| IoError::new(format!("UpdateItem {} {subscription_id}", self.table), e))?;
+        Ok(())
+    }
+
     /// The update that disables: the operational `disabledReason` and
     /// `disabledAt` (`#a`); the caller adds its condition.
     fn disabling(
@@ -364,7 +364,7 @@ fn met<T>(
         {
             Ok(false)
         }
-        Err(e) => Err(IoError::new(what(), DisplayErrorContext(e))),
+        Err(e) => Err(super::sdk_error(what(), e)),
     }
 }
 
@@ -494,12 +494,7 @@ impl DynamoAttemptLog {
                     .request_items(&self.table, requests)
                     .send()
                     .await
-                    .map_err(|e| {
-                        IoError::new(
-                            format!("BatchWriteItem {}", self.table),
-                            DisplayErrorContext(e),
-                        )
-                    })?;
+                    .map_err(|e| super::sdk_error(format!("BatchWriteItem {}", self.table), e))?;
                 requests = out
                     .unprocessed_items
                     .and_then(|mut u| u.remove(&self.table))
@@ -561,12 +556,7 @@ impl DynamoCounters {
             .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
             .send()
             .await
-            .map_err(|e| {
-                IoError::new(
-                    format!("UpdateItem {} ({pk})", self.table),
-                    DisplayErrorContext(e),
-                )
-            })?;
+            .map_err(|e| super::sdk_error(format!("UpdateItem {} ({pk})", self.table), e))?;
         // A count it cannot read is over any limit.
         Ok(match out.attributes().and_then(|a| a.get(l::COUNT)) {
             Some(AttributeValue::N(n)) => n.parse().unwrap_or(u64::MAX),
@@ -607,9 +597,9 @@ impl crate::ports::Holds for DynamoCounters {
             .send()
             .await
             .map_err(|e| {
-                IoError::new(
+                super::sdk_error(
                     format!("GetItem {} (holds of {delivery_id})", self.table),
-                    DisplayErrorContext(e),
+                    e,
                 )
             })?;
         Ok(match out.item().and_then(|i| i.get(l::COUNT)) {

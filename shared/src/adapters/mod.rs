@@ -1,5 +1,6 @@
 //! Implementations of [`crate::ports`] for AWS, HTTP and AMQP.
 pub mod amqp;
+pub mod attempt_log;
 pub mod dynamo;
 pub mod http;
 pub mod s3;
@@ -7,8 +8,68 @@ pub mod sns;
 pub mod sqs;
 
 use crate::config::Destination;
-use crate::ports::{DeliveryError, Outgoing, Receipt, Transport};
+use crate::ports::{DeliveryError, IoError, IoErrorKind, Outgoing, Receipt, Transport};
 use async_trait::async_trait;
+
+/// An SDK call's failure as an [`IoError`] of its kind: no answer (a
+/// timeout, a lost connection, an unreadable answer) or the service's own
+/// trouble is `Unavailable`, a missing resource `Missing`.
+pub fn sdk_error<E, R>(
+    operation: impl Into<String>,
+    e: aws_smithy_runtime_api::client::result::SdkError<E, R>,
+) -> IoError
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata
+        + std::error::Error
+        + Send
+        + Sync
+        + 'static,
+    R: std::fmt::Debug,
+{
+    use aws_smithy_runtime_api::client::result::SdkError;
+    let kind = match &e {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            IoErrorKind::Unavailable
+        }
+        SdkError::ServiceError(s) => kind_of_code(s.err().code()),
+        _ => IoErrorKind::Other,
+    };
+    IoError::of_kind(
+        kind,
+        operation,
+        aws_smithy_types::error::display::DisplayErrorContext(e),
+    )
+}
+
+/// The kind of an AWS error code (DynamoDB, SQS, S3, SNS).
+pub fn kind_of_code(code: Option<&str>) -> IoErrorKind {
+    match code {
+        Some(
+            "ResourceNotFoundException"
+            | "QueueDoesNotExist"
+            | "AWS.SimpleQueueService.NonExistentQueue"
+            | "NoSuchBucket"
+            | "NoSuchKey"
+            | "NotFound"
+            | "NotFoundException",
+        ) => IoErrorKind::Missing,
+        Some(
+            "InternalServerError"
+            | "InternalError"
+            | "InternalFailure"
+            | "ServiceUnavailable"
+            | "ThrottlingException"
+            | "Throttling"
+            | "ThrottledException"
+            | "ProvisionedThroughputExceededException"
+            | "RequestLimitExceeded"
+            | "RequestThrottled"
+            | "SlowDown"
+            | "KMSThrottlingException",
+        ) => IoErrorKind::Unavailable,
+        _ => IoErrorKind::Other,
+    }
+}
 
 /// The Lambdas' SDK config, from what Lambda puts in the environment (the
 /// role's keys, the region; `AWS_ENDPOINT_URL` for the local stack) and our
@@ -100,6 +161,36 @@ impl Transport for Transports {
         match outgoing.destination {
             Destination::Http(_) => self.http.deliver(outgoing).await,
             Destination::Amqp(_) => self.amqp.deliver(outgoing).await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod kind_tests {
+    use super::*;
+
+    #[test]
+    fn aws_error_codes_have_their_kind() {
+        let table = [
+            (Some("ResourceNotFoundException"), IoErrorKind::Missing),
+            (
+                Some("AWS.SimpleQueueService.NonExistentQueue"),
+                IoErrorKind::Missing,
+            ),
+            (Some("NoSuchBucket"), IoErrorKind::Missing),
+            (Some("InternalServerError"), IoErrorKind::Unavailable),
+            (
+                Some("ProvisionedThroughputExceededException"),
+                IoErrorKind::Unavailable,
+            ),
+            (Some("ThrottlingException"), IoErrorKind::Unavailable),
+            (Some("SlowDown"), IoErrorKind::Unavailable),
+            (Some("ConditionalCheckFailedException"), IoErrorKind::Other),
+            (Some("ValidationException"), IoErrorKind::Other),
+            (None, IoErrorKind::Other),
+        ];
+        for (code, kind) in table {
+            assert_eq!(kind_of_code(code), kind, "{code:?}");
         }
     }
 }

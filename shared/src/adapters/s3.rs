@@ -2,7 +2,6 @@
 use crate::ports::{IoError, PayloadStore};
 use async_trait::async_trait;
 use aws_sdk_s3::Client;
-use aws_sdk_s3::error::DisplayErrorContext;
 use aws_sdk_s3::primitives::ByteStream;
 
 pub struct S3Payloads {
@@ -37,12 +36,7 @@ impl PayloadStore for S3Payloads {
             .body(ByteStream::from(body.as_bytes().to_vec()))
             .send()
             .await
-            .map_err(|e| {
-                IoError::new(
-                    format!("PutObject s3://{}/{key}", self.bucket),
-                    DisplayErrorContext(e),
-                )
-            })?;
+            .map_err(|e| super::sdk_error(format!("PutObject s3://{}/{key}", self.bucket), e))?;
         Ok(())
     }
 
@@ -55,7 +49,7 @@ impl PayloadStore for S3Payloads {
             .key(key)
             .send()
             .await
-            .map_err(|e| IoError::new(op(), DisplayErrorContext(e)))?;
+            .map_err(|e| super::sdk_error(op(), e))?;
         let bytes = out
             .body
             .collect()

@@ -3,7 +3,6 @@ use crate::notice::Notice;
 use crate::ports::{IoError, NoticeTopic};
 use async_trait::async_trait;
 use aws_sdk_sns::Client;
-use aws_sdk_sns::error::DisplayErrorContext;
 use aws_sdk_sns::types::MessageAttributeValue;
 
 pub struct SnsNotices {
@@ -43,12 +42,10 @@ impl NoticeTopic for SnsNotices {
                 request = request.message_attributes(name, v);
             }
         }
-        request.send().await.map_err(|e| {
-            IoError::new(
-                format!("Publish {}", self.topic_arn),
-                DisplayErrorContext(e),
-            )
-        })?;
+        request
+            .send()
+            .await
+            .map_err(|e| super::sdk_error(format!("Publish {}", self.topic_arn), e))?;
         Ok(())
     }
 }

@@ -326,12 +326,7 @@ impl DeadLetters for SqsDeadLetters {
             .message_attributes(ATTR_ORIGIN, string_attr(clip(&letter.origin, 1024)))
             .send()
             .await
-            .map_err(|e| {
-                IoError::new(
-                    format!("SendMessage {}", self.queue_url),
-                    DisplayErrorContext(e),
-                )
-            })?;
+            .map_err(|e| super::sdk_error(format!("SendMessage {}", self.queue_url), e))?;
         Ok(())
     }
 }
@@ -373,12 +368,7 @@ impl crate::ports::Redelivery for SqsRedelivery {
             .visibility_timeout(secs)
             .send()
             .await
-            .map_err(|e| {
-                IoError::new(
-                    format!("ChangeMessageVisibility {queue_url}"),
-                    DisplayErrorContext(e),
-                )
-            })?;
+            .map_err(|e| super::sdk_error(format!("ChangeMessageVisibility {queue_url}"), e))?;
         Ok(())
     }
 
@@ -395,9 +385,9 @@ impl crate::ports::Redelivery for SqsRedelivery {
             .send()
             .await
             .map_err(|e| {
-                IoError::new(
+                super::sdk_error(
                     format!("SendMessage {} (deferring {})", self.queue_url, delivery.id),
-                    DisplayErrorContext(e),
+                    e,
                 )
             })?;
         Ok(())
