@@ -1,4 +1,5 @@
-//! Where a deployment's tables and queues are, from its prefix:
+//! Where a deployment's tables, queues, bucket and topic are, from its
+//! prefix (the one place their names are spelled in the command):
 //! `hubhooks-<stage>` in AWS (template.yaml), `hubhooks-local` (or a test's
 //! own prefix) on the local stack.
 use anyhow::Result;
@@ -48,6 +49,26 @@ impl Deployment {
 
     pub fn router_failure_queue(&self) -> String {
         format!("{}-router-failures", self.prefix)
+    }
+
+    /// The ordered queue's own dead-letter queue (SQS's safety net).
+    pub fn ordered_dead_letter_queue(&self) -> String {
+        format!("{}-deliveries-ordered-dlq.fifo", self.prefix)
+    }
+
+    /// Bodies too large for a queue message.
+    pub fn payload_bucket(&self) -> String {
+        format!("{}-payloads", self.prefix)
+    }
+
+    /// The notice topic, and on the local stack the queue subscribed to it.
+    pub fn notices(&self) -> String {
+        format!("{}-notices", self.prefix)
+    }
+
+    /// The local runner's place in each stream shard.
+    pub fn checkpoints_table(&self) -> String {
+        format!("{}-runner-checkpoints", self.prefix)
     }
 
     /// A queue's URL by its name.

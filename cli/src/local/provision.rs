@@ -1,5 +1,6 @@
 //! Creates the tables and queues of a local stack, as template.yaml does in
 //! AWS (same key schemas, streams and redrive).
+use crate::deployment::Deployment;
 use anyhow::{Context, Result};
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::types::{
@@ -262,7 +263,7 @@ async fn notices(
     prefix: &str,
 ) -> Result<(String, String)> {
     let sns = aws_sdk_sns::Client::new(sdk);
-    let name = format!("{prefix}-notices");
+    let name = Deployment::new(prefix).notices();
     let topic_arn = sns
         .create_topic()
         .name(&name)
@@ -301,9 +302,10 @@ pub async fn provision(
     let sqs = aws_sdk_sqs::Client::new(sdk);
     let tables = TableNames::with_prefix(prefix);
     create_case_and_config_tables(&ddb, &tables).await?;
-    let secrets_table = format!("{prefix}-secrets");
-    let attempt_log_table = format!("{prefix}-delivery-log");
-    let checkpoints_table = format!("{prefix}-runner-checkpoints");
+    let names = Deployment::new(prefix);
+    let secrets_table = names.secrets_table();
+    let attempt_log_table = names.attempt_log_table();
+    let checkpoints_table = names.checkpoints_table();
     for (table, key_name) in [
         (&secrets_table, SECRETS_KEY),
         (&checkpoints_table, CHECKPOINT_KEY),
@@ -313,13 +315,13 @@ pub async fn provision(
         create_table(&ddb, table, keys, attrs, false).await?;
     }
     create_attempt_log(&ddb, &attempt_log_table).await?;
-    let payload_bucket = format!("{prefix}-payloads");
+    let payload_bucket = names.payload_bucket();
     create_bucket(sdk, &payload_bucket).await?;
     let (delivery_queue_url, delivery_dlq_url) = delivery_queues(&sqs, prefix, queues).await?;
     let (ordered_queue_url, ordered_dlq_url) = ordered_queues(&sqs, prefix, queues).await?;
     let router_failure_queue_url = create_queue(
         &sqs,
-        &format!("{prefix}-router-failures"),
+        &names.router_failure_queue(),
         vec![(QueueAttributeName::MessageRetentionPeriod, "1209600".into())],
     )
     .await?;
@@ -388,7 +390,7 @@ async fn delivery_queues(
 ) -> Result<(String, String)> {
     let dlq_url = create_queue(
         sqs,
-        &format!("{prefix}-deliveries-dlq"),
+        &Deployment::new(prefix).dead_letter_queue(),
         vec![(QueueAttributeName::MessageRetentionPeriod, "1209600".into())],
     )
     .await?;
@@ -396,7 +398,7 @@ async fn delivery_queues(
     let redrive = serde_json::json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": queues.max_receive_count});
     let queue_url = create_queue(
         sqs,
-        &format!("{prefix}-deliveries"),
+        &Deployment::new(prefix).delivery_queue(),
         vec![
             (QueueAttributeName::RedrivePolicy, redrive.to_string()),
             (
@@ -435,7 +437,7 @@ async fn ordered_queues(
     };
     let dlq_url = create_queue(
         sqs,
-        &format!("{prefix}-deliveries-ordered-dlq.fifo"),
+        &Deployment::new(prefix).ordered_dead_letter_queue(),
         fifo(vec![(
             QueueAttributeName::MessageRetentionPeriod,
             "1209600".into(),
@@ -446,7 +448,7 @@ async fn ordered_queues(
     let redrive = serde_json::json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 1000});
     let queue_url = create_queue(
         sqs,
-        &format!("{prefix}-deliveries-ordered.fifo"),
+        &Deployment::new(prefix).ordered_delivery_queue(),
         fifo(vec![
             (QueueAttributeName::RedrivePolicy, redrive.to_string()),
             (
