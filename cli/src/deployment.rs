@@ -22,7 +22,7 @@ impl Deployment {
     }
 
     pub fn config_table(&self) -> String {
-        format!("{}-config", self.prefix)
+        self.tables().config
     }
 
     pub fn secrets_table(&self) -> String {
