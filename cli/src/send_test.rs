@@ -171,7 +171,7 @@ pub fn delivery(
     let route = hubhooks::routing::subscription_route(subscription, event_type)
         .context("the subscription does not send this type")?;
     Ok(Delivery::new(
-        uuid::Uuid::new_v4().to_string().into(),
+        hubhooks::ids::DeliveryId::new(uuid::Uuid::new_v4().to_string()),
         subscription,
         event_type,
         route.destination,

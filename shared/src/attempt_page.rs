@@ -251,7 +251,7 @@ mod tests {
         for (subscription, n) in [("busy", 10), ("quiet", 2), ("rare", 1)] {
             for i in 0..n {
                 let mut d = delivery(&format!("{subscription}-{}", i.min(8)));
-                d.subscription_id = subscription.into();
+                d.subscription_id = crate::ids::SubscriptionId::new(subscription);
                 held.push((record(&d, i + 1), Some(d)));
             }
         }

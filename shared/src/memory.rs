@@ -503,11 +503,11 @@ pub fn delivery(id: &str, subscription_id: &str, url: &str) -> Delivery {
     use crate::config::{Destination, HttpDestination, HttpMethod};
     Delivery {
         v: crate::delivery::ENVELOPE_VERSION,
-        id: id.into(),
-        subscription_id: subscription_id.into(),
+        id: DeliveryId::new(id),
+        subscription_id: SubscriptionId::new(subscription_id),
         event_type: crate::event::EventType::NewStatus,
         party: crate::party::Party::partner(1413),
-        case_guid: "68ea1505-a44f-4434-be5a-dcc959be250e".into(),
+        case_guid: crate::ids::CaseGuid::new("68ea1505-a44f-4434-be5a-dcc959be250e"),
         destination: Destination::Http(HttpDestination {
             method: HttpMethod::Post,
             url: url.to_owned(),

@@ -408,11 +408,11 @@ async fn a_thousand_deliveries_to_flaky_receivers_all_arrive() {
     let deliveries: Vec<Delivery> = (0..N)
         .map(|i| Delivery {
             v: ENVELOPE_VERSION,
-            id: format!("chaos-{i:04}").into(),
-            subscription_id: format!("sub-{}", i % 3).into(),
+            id: hubhooks::ids::DeliveryId::new(format!("chaos-{i:04}")),
+            subscription_id: hubhooks::ids::SubscriptionId::new(format!("sub-{}", i % 3)),
             event_type: EventType::NewStatus,
             party: Party::partner(PARTNER),
-            case_guid: GUID.into(),
+            case_guid: hubhooks::ids::CaseGuid::new(GUID),
             destination: Destination::Http(HttpDestination {
                 method: HttpMethod::Post,
                 url: receivers[i % 3].url("/chaos"),

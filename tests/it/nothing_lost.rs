@@ -635,7 +635,7 @@ async fn putting_config_again_does_not_undo_a_receivers_410() {
     // The sender, on a 410.
     DynamoSubscriptionControl::new(s.ddb.clone(), table.clone())
         .disable(
-            &"acme".into(),
+            &hubhooks::ids::SubscriptionId::new("acme"),
             "attempt 1: receiver answered 410: ; the subscription is disabled",
         )
         .await

@@ -51,8 +51,7 @@ pub async fn run(command: RouterFailuresCommand, ctx: &Ctx) -> Result<()> {
                     .ok(),
                 failure_queue_url: url.clone(),
                 config_ttl: Duration::ZERO,
-                payload_bucket: payload_bucket
-                    .unwrap_or_else(|| dep.payload_bucket()),
+                payload_bucket: payload_bucket.unwrap_or_else(|| dep.payload_bucket()),
             };
             let router = hubhooks::lambda::router::AwsRouter::from_aws(&sdk, settings);
             let report = router_failures::redrive(&sqs, &url, &router, |l, outcome| {

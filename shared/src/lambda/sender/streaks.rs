@@ -221,7 +221,7 @@ mod tests {
     #[test]
     fn a_mark_this_instance_wrote_outranks_the_config_until_the_config_may_be_fresh() {
         let streaks = Streaks::new(Duration::from_secs(3600), Duration::from_secs(60));
-        let id = SubscriptionId::from("s");
+        let id = SubscriptionId::new("s");
         let t0 = Instant::now();
         let configured = Timestamp::parse("2026-11-25T09:11:58.001Z").ok();
         let marked = Timestamp::parse("2026-11-26T00:00:00.000Z").ok();

@@ -258,7 +258,7 @@ async fn an_ordered_delivery_that_must_come_again_holds_back_its_case_only() {
     );
     let on = |id: &str, case: &str| Delivery {
         ordered: true,
-        case_guid: case.into(),
+        case_guid: crate::ids::CaseGuid::new(case),
         ..memory::delivery(id, "s", "https://x/")
     };
     let (d1, d2, d3) = (on("d-1", "g"), on("d-2", "g"), on("d-3", "h"));
@@ -635,8 +635,8 @@ async fn a_batch_of_100_reaches_each_subscription_10_at_a_time() {
         let sub = if i < 60 { "a" } else { "b" };
         let mut m = message(
             &Delivery {
-                id: format!("d-{i}").into(),
-                subscription_id: sub.into(),
+                id: crate::ids::DeliveryId::new(format!("d-{i}")),
+                subscription_id: crate::ids::SubscriptionId::new(sub),
                 ..envelope()
             },
             1,
@@ -673,7 +673,7 @@ async fn a_batch_reports_only_the_messages_to_retry() {
     first.message_id = Some("ok".into());
     let mut second = message(
         &Delivery {
-            id: "d-2".into(),
+            id: crate::ids::DeliveryId::new("d-2"),
             ..envelope()
         },
         1,
