@@ -375,8 +375,9 @@ impl crate::ports::RateLimits for MemoryRates {
         &self,
         subscription_id: &SubscriptionId,
         per_second: u32,
+        now: Timestamp,
     ) -> Result<bool, IoError> {
-        let second = chrono::Utc::now().timestamp();
+        let second = now.0.timestamp();
         let mut counts = lock(&self.counts);
         let n = counts
             .entry((subscription_id.to_string(), second))

@@ -74,6 +74,32 @@ pub struct Notice {
 
 const NAMESPACE: Uuid = Uuid::from_u128(0x2c0b_8d4e_61f3_4a0e_b5d1_0f9e_7a33_1c58);
 
+/// What a notice is about, named so that the same fact always gives the
+/// same notice id (a retried batch, two instances): the operators hear of
+/// it once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fact<'a> {
+    /// A receiver answered `410 Gone` to this delivery.
+    Gone(&'a crate::ids::DeliveryId),
+    /// This delivery was dead-lettered after this many attempts.
+    DeadLettered(&'a crate::ids::DeliveryId, u32),
+    /// A failure streak began at this time.
+    StreakBegan(Timestamp),
+    /// The streak begun at this time disabled the subscription.
+    StreakDisabled(Timestamp),
+}
+
+impl Fact<'_> {
+    pub fn key(&self) -> String {
+        match self {
+            Fact::Gone(id) => format!("gone#{id}"),
+            Fact::DeadLettered(id, attempt) => format!("{id}#{attempt}"),
+            Fact::StreakBegan(since) => since.to_contract_string(),
+            Fact::StreakDisabled(since) => format!("streak#{}", since.to_contract_string()),
+        }
+    }
+}
+
 impl Notice {
     /// `fact` names what happened (a delivery id and attempt, a streak's
     /// start) so that a retried batch repeats the same notice id.
@@ -81,10 +107,14 @@ impl Notice {
         notice_type: NoticeType,
         party: Party,
         subscription_id: &SubscriptionId,
-        fact: &str,
+        fact: Fact<'_>,
         reason: String,
     ) -> Notice {
-        let name = format!("{}\n{subscription_id}\n{fact}", notice_type.as_str());
+        let name = format!(
+            "{}\n{subscription_id}\n{}",
+            notice_type.as_str(),
+            fact.key()
+        );
         Notice {
             id: Uuid::new_v5(&NAMESPACE, name.as_bytes()).to_string(),
             notice_type,
@@ -138,7 +168,7 @@ mod tests {
             NoticeType::DeliveryDeadLettered,
             party,
             &SubscriptionId::new("sub-1"),
-            "d-1#8",
+            Fact::DeadLettered(&DeliveryId::new("d-1"), 8),
             "gave up after 8 of 8 attempts".into(),
         )
         .about(AboutDelivery {
@@ -163,10 +193,32 @@ mod tests {
             NoticeType::DeliveryDeadLettered,
             party,
             &SubscriptionId::new("sub-1"),
-            "d-1#8",
+            Fact::DeadLettered(&DeliveryId::new("d-1"), 8),
             "other words".into(),
         );
         assert_eq!(again.id, n.id);
+    }
+
+    #[test]
+    fn each_fact_has_its_own_key_and_the_same_fact_the_same() {
+        let d1 = DeliveryId::new("d-1");
+        let since = Timestamp::parse("2026-11-25T09:11:58.001Z").unwrap();
+        // (fact, → key)
+        let table = [
+            (Fact::Gone(&d1), "gone#d-1"),
+            (Fact::DeadLettered(&d1, 8), "d-1#8"),
+            (Fact::DeadLettered(&d1, 9), "d-1#9"),
+            (Fact::StreakBegan(since), "2026-11-25T09:11:58.001Z"),
+            (
+                Fact::StreakDisabled(since),
+                "streak#2026-11-25T09:11:58.001Z",
+            ),
+        ];
+        for (fact, key) in table {
+            assert_eq!(fact.key(), key, "{fact:?}");
+        }
+        let keys: std::collections::BTreeSet<String> = table.iter().map(|(f, _)| f.key()).collect();
+        assert_eq!(keys.len(), table.len(), "no two facts share a key");
     }
 
     #[test]

@@ -219,12 +219,13 @@ pub trait Holds: Send + Sync {
 /// instance.
 #[async_trait]
 pub trait RateLimits: Send + Sync {
-    /// Counts one delivery of `subscription_id` in the current second;
+    /// Counts one delivery of `subscription_id` in the second `now` is in;
     /// whether it is within `per_second`.
     async fn admit(
         &self,
         subscription_id: &SubscriptionId,
         per_second: u32,
+        now: Timestamp,
     ) -> Result<bool, IoError>;
 }
 

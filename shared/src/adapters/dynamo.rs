@@ -571,8 +571,9 @@ impl crate::ports::RateLimits for DynamoCounters {
         &self,
         subscription_id: &SubscriptionId,
         per_second: u32,
+        now: Timestamp,
     ) -> Result<bool, IoError> {
-        let second = chrono::Utc::now().timestamp();
+        let second = now.0.timestamp();
         let pk = crate::tables::attempt_log::rate_partition(subscription_id);
         let count = self.bump(pk, second.to_string(), 86_400).await?;
         Ok(count <= u64::from(per_second))

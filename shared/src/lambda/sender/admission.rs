@@ -64,7 +64,11 @@ impl Sender {
         let Some(max) = max_per_second else {
             return Admission::Go;
         };
-        match self.rates.admit(&delivery.subscription_id, max).await {
+        match self
+            .rates
+            .admit(&delivery.subscription_id, max, self.clock.now())
+            .await
+        {
             Ok(true) => Admission::Go,
             Ok(false) => Admission::Wait(Duration::from_secs(1), "maxPerSecond"),
             Err(e) => {

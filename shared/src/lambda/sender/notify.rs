@@ -12,9 +12,12 @@ use futures::future::join_all;
 use std::sync::Mutex;
 use std::time::Duration;
 
-/// Tries to reach a party's notice destination (the notice topic is the
-/// durable copy).
-const NOTICE_TRIES: u32 = 3;
+/// Tries to reach a party's notice destination, and the pauses between
+/// them (the notice topic is the durable copy).
+const NOTICE_TRIES: crate::backoff::Backoff = crate::backoff::Backoff {
+    tries: 3,
+    first: Duration::from_millis(250),
+};
 
 pub use crate::settings::NOTICE_BUDGET;
 
@@ -84,7 +87,7 @@ impl Sender {
             }
         };
         let body = notice.to_json();
-        for try_number in 1..=NOTICE_TRIES {
+        for try_number in 1..=NOTICE_TRIES.tries {
             let timestamp = self.clock.now().0.timestamp();
             let headers = match attempt::signed_headers(
                 &notice.id, kind, try_number, timestamp, &body, &secrets, false,
@@ -107,13 +110,14 @@ impl Sender {
             match self.transport.deliver(&outgoing).await {
                 Ok(_) => return,
                 // A refusal (the SSRF guard, a bad header) will not change.
-                Err(e) if try_number == NOTICE_TRIES || matches!(e, DeliveryError::Refused(_)) => {
+                Err(e)
+                    if try_number == NOTICE_TRIES.tries
+                        || matches!(e, DeliveryError::Refused(_)) =>
+                {
                     tracing::error!(notice_id = %notice.id, notice_type = kind, destination = %to.id, error = %e, "could not deliver a notice");
                     return;
                 }
-                Err(_) => {
-                    tokio::time::sleep(Duration::from_millis(250 * u64::from(try_number))).await
-                }
+                Err(_) => tokio::time::sleep(NOTICE_TRIES.pause(try_number)).await,
             }
         }
     }

@@ -9,7 +9,7 @@ use super::message::{
 use super::{Sender, Settled, Streak};
 use crate::attempt::AttemptRecord;
 use crate::delivery::Delivery;
-use crate::notice::{Notice, NoticeType};
+use crate::notice::{Fact, Notice, NoticeType};
 use crate::outcome::Receipt;
 use crate::ports::DeadLetter;
 use crate::retry::{Failure, Verdict};
@@ -140,12 +140,11 @@ impl Sender {
                 tracing::error!(subscription_id = %delivery.subscription_id, error = %e, "could not disable the subscription");
             }
             Ok(()) => {
-                let fact = format!("gone#{}", delivery.id);
                 let notice = Notice::new(
                     NoticeType::SubscriptionDisabled,
                     delivery.party,
                     &delivery.subscription_id,
-                    &fact,
+                    Fact::Gone(&delivery.id),
                     reason.clone(),
                 )
                 .about(about(delivery, attempt));
@@ -270,12 +269,11 @@ impl Sender {
             .dead_letter(reason.clone(), format!("delivery {}", delivery.id), body)
             .await;
         if outcome == Settled::DeadLettered && !delivery.test {
-            let fact = format!("{}#{attempt}", delivery.id);
             let notice = Notice::new(
                 NoticeType::DeliveryDeadLettered,
                 delivery.party,
                 &delivery.subscription_id,
-                &fact,
+                Fact::DeadLettered(&delivery.id, attempt),
                 reason,
             )
             .about(about(delivery, attempt));

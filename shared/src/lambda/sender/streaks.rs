@@ -6,7 +6,7 @@ use super::Sender;
 use super::message::{about, span};
 use crate::delivery::Delivery;
 use crate::ids::SubscriptionId;
-use crate::notice::{Notice, NoticeType, streak_exceeded};
+use crate::notice::{Fact, Notice, NoticeType, streak_exceeded};
 use crate::timestamp::Timestamp;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -131,7 +131,7 @@ impl Sender {
                 NoticeType::DeliveryFailing,
                 delivery.party,
                 id,
-                &since.to_contract_string(),
+                Fact::StreakBegan(since),
                 what,
             )
             .failing_since(since)
@@ -158,7 +158,7 @@ impl Sender {
                     NoticeType::SubscriptionDisabled,
                     delivery.party,
                     id,
-                    &format!("streak#{}", since.to_contract_string()),
+                    Fact::StreakDisabled(since),
                     reason,
                 )
                 .failing_since(since)
