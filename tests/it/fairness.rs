@@ -18,8 +18,7 @@ fn case() -> serde_json::Value {
 }
 
 fn status(id: i64) -> serde_json::Value {
-    json!({"caseId": 5, "id": id, "guid": GUID, "key": format!("k{id}"),
-           "name": "a status", "createdAt": "2024-05-01T10:00:00.000Z"})
+    fixtures::status(5, GUID, id, &format!("k{id}"))
 }
 
 /// Writes statuses `ids` and returns the worst time from a status's write

@@ -14,8 +14,7 @@ const CASE_B: &str = "b0000000-0000-4000-8000-00000000000b";
 const WAIT: Duration = Duration::from_secs(60);
 
 fn status(guid: &str, case_id: i64, id: i64) -> serde_json::Value {
-    json!({"caseId": case_id, "id": id, "guid": guid, "key": format!("k{id}"),
-           "name": "a status", "createdAt": "2024-05-01T10:00:00.000Z"})
+    fixtures::status(case_id, guid, id, &format!("k{id}"))
 }
 
 #[tokio::test]

@@ -21,8 +21,7 @@ fn case() -> Value {
 }
 
 fn status(id: i64) -> Value {
-    json!({"caseId": 1290485, "id": id, "guid": GUID, "key": format!("k{id}"), "name": "a status",
-           "createdAt": "2023-01-25T13:11:18.000Z"})
+    fixtures::status(1290485, GUID, id, &format!("k{id}"))
 }
 
 /// A stack whose subscription `signed` (three attempts at most) signs with

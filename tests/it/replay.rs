@@ -15,8 +15,7 @@ const GUID: &str = "7a1f0c44-5e2b-4b8a-9d3e-2c6f1e0a9b17";
 const WAIT: Duration = Duration::from_secs(40);
 
 fn status(id: i64) -> serde_json::Value {
-    json!({"caseId": 91, "id": id, "guid": GUID, "key": format!("k{id}"), "name": "a status",
-           "createdAt": "2024-05-01T10:00:00.000Z"})
+    fixtures::status(91, GUID, id, &format!("k{id}"))
 }
 
 #[tokio::test]

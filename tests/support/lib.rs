@@ -259,6 +259,13 @@ pub mod fixtures {
         case_with(guid, id, json!({}))
     }
 
+    /// Status `id` of case `case_id` (`guid`), its key `key`: the shape of
+    /// the hub's status table.
+    pub fn status(case_id: i64, guid: &str, id: i64, key: &str) -> Value {
+        json!({"caseId": case_id, "id": id, "guid": guid, "key": key, "name": "a status",
+               "createdAt": "2024-05-01T10:00:00.000Z"})
+    }
+
     /// The same case with `extra` attributes (its `orderData`, …).
     pub fn case_with(guid: &str, id: i64, extra: Value) -> Value {
         let mut case = json!({"guid": guid, "id": id, "partnerId": PARTNER,
