@@ -12,14 +12,23 @@ pub fn parse_since(s: &str) -> Result<chrono::Duration> {
     let n: i64 = n
         .parse()
         .with_context(|| format!("`{s}`: expected e.g. 30m, 1h, 2d"))?;
-    Ok(match unit {
-        "s" => chrono::Duration::seconds(n),
-        "m" => chrono::Duration::minutes(n),
-        "h" | "" => chrono::Duration::hours(n),
-        "d" => chrono::Duration::days(n),
+    let span = match unit {
+        "s" => chrono::Duration::try_seconds(n),
+        "m" => chrono::Duration::try_minutes(n),
+        "h" | "" => chrono::Duration::try_hours(n),
+        "d" => chrono::Duration::try_days(n),
         _ => bail!("`{s}`: the unit must be s, m, h or d"),
-    })
+    };
+    // A span no time can be that far back from.
+    match span {
+        Some(span) if span <= chrono::Duration::days(MAX_LOOKBACK_DAYS) => Ok(span),
+        _ => bail!("`{s}`: at most {MAX_LOOKBACK_DAYS} days back"),
+    }
 }
+
+/// The longest span a `--since` may name (a century): past it a time
+/// overflows, and no attempt log keeps anything that old.
+pub const MAX_LOOKBACK_DAYS: i64 = 36_525;
 
 /// Attempts matching `filter` (and newer than `since`), oldest first.
 pub async fn query(

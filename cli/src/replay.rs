@@ -21,10 +21,42 @@ pub fn parse_time(s: &str, now: Timestamp) -> Result<Timestamp> {
         return Ok(t);
     }
     attempts::parse_since(s)
-        .map(|d| Timestamp(now.0 - d))
+        .and_then(|d| {
+            now.0
+                .checked_sub_signed(d)
+                .map(Timestamp)
+                .context("before the first representable time")
+        })
         .with_context(|| {
             format!("`{s}`: expected a time (2026-11-30T08:00:00Z) or a duration ago (90m, 2d)")
         })
+}
+
+/// Why a window cannot be served from an attempt log that keeps attempts
+/// `log_days` days: a start before that (nothing is there, and reading it
+/// would query every day's partitions), an end in the future, an end
+/// before the start.
+pub fn check_window(
+    since: Timestamp,
+    until: Timestamp,
+    now: Timestamp,
+    log_days: u32,
+) -> Result<()> {
+    let oldest = now.0 - chrono::Duration::days(i64::from(log_days));
+    if since.0 < oldest {
+        bail!(
+            "--since {since} is older than the attempt log keeps ({log_days} days, AttemptLogDays; \
+             --attempt-log-days if the deployment keeps more)"
+        );
+    }
+    // A minute of leeway for clocks.
+    if until.0 > now.0 + chrono::Duration::minutes(1) {
+        bail!("--until {until} is in the future: the attempt log holds nothing after now");
+    }
+    if until < since {
+        bail!("--until {until} is before --since {since}");
+    }
+    Ok(())
 }
 
 pub struct WindowReplay<'a> {
@@ -113,5 +145,52 @@ mod tests {
         );
         let e = parse_time("yesterday", now).unwrap_err();
         assert!(format!("{e:#}").contains("expected a time"), "{e:#}");
+    }
+}
+
+#[cfg(test)]
+mod window_tests {
+    use super::*;
+
+    #[test]
+    fn windows_outside_the_log_or_in_the_future_are_refused() {
+        let now = Timestamp::parse("2026-12-04T12:00:00.000Z").unwrap();
+        let ago = |d: &str| parse_time(d, now).unwrap();
+        // (since, until, → refused with)
+        let table = [
+            (ago("1d"), now, None),
+            (ago("30d"), now, None),
+            (ago("31d"), now, Some("older than the attempt log keeps")),
+            (
+                ago("1d"),
+                Timestamp(now.0 + chrono::Duration::seconds(59)),
+                None,
+            ),
+            (
+                ago("1d"),
+                Timestamp(now.0 + chrono::Duration::hours(1)),
+                Some("in the future"),
+            ),
+            (ago("1h"), ago("2h"), Some("is before --since")),
+        ];
+        for (since, until, refused) in table {
+            let got = check_window(since, until, now, 30);
+            match refused {
+                None => assert!(got.is_ok(), "{since} {until}: {got:?}"),
+                Some(why) => {
+                    let e = got.unwrap_err().to_string();
+                    assert!(e.contains(why), "{since} {until}: {e}")
+                }
+            }
+        }
+        for hostile in [
+            "99999999999999d",
+            "9223372036854775807s",
+            "999999999d",
+            "36526d",
+        ] {
+            let e = parse_time(hostile, now).unwrap_err();
+            assert!(format!("{e:#}").contains(hostile), "{hostile}: {e:#}");
+        }
     }
 }

@@ -998,3 +998,64 @@ async fn the_readmes_commands_run_against_the_local_stack() {
     }
     assert!(ran >= 18, "ran {ran}");
 }
+
+/// `hubhooks replay` refuses a window it cannot serve, with a message, and
+/// never panics: a duration past what a time can hold, a start before the
+/// attempt log's retention (it would read ~146,000 partitions for nothing),
+/// an end in the future, an unknown or empty subscription. Such windows
+/// once panicked (exit 101), ran for minutes, or said "0 deliveries".
+#[tokio::test]
+async fn replay_refuses_windows_and_subscriptions_it_cannot_serve() {
+    let e = env().await;
+    let ddb = e.ddb();
+    put_json(
+        &ddb,
+        &e.stack.tables.config,
+        &json!({"id": "acme", "kind": "subscription", "party": {"type": "partner", "id": 1413},
+                "eventTypes": ["newStatus"],
+                "destination": {"method": "POST", "url": "https://partner.example.com/hooks"}}),
+    )
+    .await
+    .unwrap();
+    // (arguments, what the refusal names)
+    let table: [(&[&str], &str); 7] = [
+        (&["--since", "99999999999999d"], "--since"),
+        (&["--since", "9223372036854775807s"], "--since"),
+        (&["--since", "999999999d"], "--since"),
+        (&["--since", "36500d"], "older than the attempt log keeps"),
+        (
+            &["--since", "1d", "--until", "2099-01-01T00:00:00Z"],
+            "--until",
+        ),
+        (
+            &["--since", "1d", "--subscription", "nobody"],
+            "no subscription `nobody`",
+        ),
+        (&["--since", "1d", "--subscription", ""], "--subscription"),
+    ];
+    for (args, names) in table {
+        let mut argv = vec!["replay", "--dry-run"];
+        if !args.contains(&"--subscription") {
+            argv.extend(["--subscription", "acme"]);
+        }
+        argv.extend(args);
+        let (code, out, err) = e.run(&argv);
+        assert_eq!(code, 1, "{args:?}: {out}{err}");
+        assert!(
+            err.starts_with("error: ") && err.contains(names),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+    // A window the log can serve is answered.
+    let (code, out, err) = e.run(&[
+        "replay",
+        "--dry-run",
+        "--subscription",
+        "acme",
+        "--since",
+        "1d",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("0 deliveries"), "{out}");
+}

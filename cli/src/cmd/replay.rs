@@ -1,13 +1,14 @@
 //! `hubhooks replay`: a subscription's deliveries of a time window, again.
 use super::Ctx;
 use crate::replay::{WindowReplay, parse_time};
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::Args;
 use hubhooks::replay::Which;
 use hubhooks::timestamp::Timestamp;
 
 #[derive(Args)]
 pub struct ReplayArgs {
+    /// The subscription whose deliveries to send again.
     #[arg(long)]
     subscription: String,
     /// From (attempted at or after): RFC 3339, or a duration ago (2d, 90m).
@@ -25,23 +26,40 @@ pub struct ReplayArgs {
     /// At most this many per second.
     #[arg(long)]
     rate: Option<u32>,
+    /// How many days the deployment's attempt log keeps attempts
+    /// (the template's AttemptLogDays): a window older is refused.
+    #[arg(long, env = "HUBHOOKS_ATTEMPT_LOG_DAYS", default_value_t = hubhooks::settings::DEFAULT_ATTEMPT_LOG_DAYS)]
+    attempt_log_days: u32,
 }
 
 pub async fn run(args: ReplayArgs, ctx: &Ctx) -> Result<()> {
     let now = Timestamp::now();
-    let since = parse_time(&args.since, now)?;
+    let since = parse_time(&args.since, now).context("--since")?;
     let until = args
         .until
         .as_deref()
-        .map(|u| parse_time(u, now))
+        .map(|u| parse_time(u, now).context("--until"))
         .transpose()?
         .unwrap_or(now);
+    crate::replay::check_window(since, until, now, args.attempt_log_days)?;
+    if args.subscription.trim().is_empty() {
+        anyhow::bail!("--subscription: give the id of a subscription");
+    }
     let sdk = ctx.sdk().await;
     let ddb = aws_sdk_dynamodb::Client::new(&sdk);
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let dep = &ctx.dep;
     let queue_url = dep.queue_url(&sqs, &dep.delivery_queue()).await?;
     let table = dep.attempt_log_table();
+    let config = dep.config_table();
+    crate::items::get_in(
+        &ddb,
+        &config,
+        crate::items::Family::Subscriptions,
+        &args.subscription,
+    )
+    .await
+    .with_context(|| format!("no subscription `{}` to replay", args.subscription))?;
     let replay = WindowReplay {
         ddb: &ddb,
         sqs: &sqs,
