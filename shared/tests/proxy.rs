@@ -82,3 +82,23 @@ async fn the_environments_proxy_is_never_used_and_the_guard_sees_every_name() {
     assert_eq!(send(&allowed, "http://localhost:9/hook").await, Ok(204));
     assert_eq!(connections.load(Ordering::SeqCst), 1, "through the proxy");
 }
+
+/// The proxy's own address passes the SSRF guard too: a proxy on an
+/// internal address is refused unless the allow-list names it. Once, with
+/// no allow-list, a delivery to a public address still went to a proxy on
+/// 127.0.0.1.
+#[tokio::test]
+async fn the_proxys_own_address_must_pass_the_guard() {
+    let (proxy_url, connections) = proxy().await;
+    let guarded = HttpTransport::new(AllowList::default(), Some(&proxy_url)).unwrap();
+    let got = send(&guarded, "http://93.184.216.34/hook").await;
+    assert!(
+        matches!(&got, Err(DeliveryError::Refused(why)) if why.starts_with("the proxy: ")),
+        "{got:?}"
+    );
+    assert_eq!(
+        connections.load(Ordering::SeqCst),
+        0,
+        "the proxy saw nothing"
+    );
+}

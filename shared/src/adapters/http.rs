@@ -25,8 +25,11 @@ pub const EXCERPT_BYTES: usize = 1024;
 pub struct HttpTransport {
     client: reqwest::Client,
     egress: AllowList,
-    /// Requests go through a configured proxy: names are checked here.
+    /// Requests go through a configured proxy: names are checked here,
+    /// and so is the proxy's own address.
     proxied: bool,
+    /// The configured proxy's host and port.
+    proxy: Option<(String, u16)>,
     /// Destination URLs parsed before: parsing (IDNA included) was 6% of
     /// the sender's CPU, and a batch goes to a few URLs many times.
     urls: std::sync::Mutex<std::collections::HashMap<String, reqwest::Url>>,
@@ -97,10 +100,14 @@ impl HttpTransport {
             .connect_timeout(Duration::from_secs(5))
             .user_agent(concat!("hubhooks/", env!("CARGO_PKG_VERSION")))
             .build()?;
+        let proxy_at = proxy
+            .and_then(|p| reqwest::Url::parse(p).ok())
+            .and_then(|u| Some((u.host_str()?.to_owned(), u.port_or_known_default()?)));
         Ok(HttpTransport {
             client,
             egress,
             proxied: proxy.is_some(),
+            proxy: proxy_at,
             urls: Default::default(),
         })
     }
@@ -169,27 +176,44 @@ fn retry_after(response: &reqwest::Response) -> Option<Duration> {
 }
 
 impl HttpTransport {
-    /// The SSRF guard on a URL's host where our resolver will not see it:
-    /// an IP literal, or any name when a proxy resolves it.
+    /// The SSRF guard where our resolver will not see an address: a URL's
+    /// IP literal, any name when a proxy resolves it, and the proxy's own
+    /// address.
     async fn guard(&self, url: &reqwest::Url) -> Result<(), DeliveryError> {
-        let literal = url
-            .host_str()
-            .map(|h| h.trim_start_matches('[').trim_end_matches(']'))
-            .and_then(|h| h.parse::<IpAddr>().ok());
-        match (literal, url.host_str()) {
-            (Some(ip), _) => self
+        if let Some(host) = url.host_str() {
+            let port = url.port_or_known_default().unwrap_or(80);
+            // Without a proxy, our resolver checks names as it resolves them.
+            self.guard_host(host, port, self.proxied).await?;
+        }
+        // The proxy's own address passes the guard too.
+        if let Some((host, port)) = &self.proxy {
+            self.guard_host(host, *port, true)
+                .await
+                .map_err(|e| match e {
+                    DeliveryError::Refused(why) => {
+                        DeliveryError::Refused(format!("the proxy: {why}"))
+                    }
+                    other => other,
+                })?;
+        }
+        Ok(())
+    }
+
+    /// The guard on one host: an IP literal always (it never reaches the
+    /// resolver), a name when `resolve` (no resolver of ours sees it).
+    async fn guard_host(&self, host: &str, port: u16, resolve: bool) -> Result<(), DeliveryError> {
+        let literal = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<IpAddr>()
+            .ok();
+        match literal {
+            Some(ip) => self
                 .egress
                 .check(ip)
                 .map_err(|e| DeliveryError::Refused(e.to_string())),
-            (None, Some(host)) if self.proxied => {
-                super::check_resolved(
-                    &self.egress,
-                    host,
-                    url.port_or_known_default().unwrap_or(80),
-                )
-                .await
-            }
-            _ => Ok(()),
+            None if resolve => super::check_resolved(&self.egress, host, port).await,
+            None => Ok(()),
         }
     }
 }
