@@ -853,6 +853,16 @@ async fn local_provision_and_secret_put() {
         err.contains("secret name `whsec_pasted`: must name a secret"),
         "{err}"
     );
+    // A value far larger than any key or token is refused with a message,
+    // not the SDK's dump of DynamoDB's refusal; nothing is written.
+    let big = format!("whsec_{}\n", "A".repeat(500_000));
+    let out = with_stdin(e.command(&["secret", "put", "too-big"]), big.as_bytes());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(
+        err,
+        "error: secret `too-big`: its values are 500006 bytes; at most 65536 (a secret is a key, a token or a URI)\n"
+    );
 }
 
 /// A file is written whole or not at all. Every item is checked

@@ -12,6 +12,11 @@ pub enum SecretCommand {
     Put { name: String },
 }
 
+/// The most a secret's values may hold together: keys, tokens and broker
+/// URIs are small, and DynamoDB refuses an item over 400 KB with a message
+/// that names no secret.
+const MAX_SECRET_BYTES: usize = 65_536;
+
 pub async fn run(command: SecretCommand, ctx: &Ctx) -> Result<()> {
     let SecretCommand::Put { name } = command;
     hubhooks::config::validate_secret_name(&name)
@@ -25,6 +30,12 @@ pub async fn run(command: SecretCommand, ctx: &Ctx) -> Result<()> {
         .collect();
     if values.is_empty() {
         bail!("no value on standard input (one per line, newest first)");
+    }
+    let bytes: usize = values.iter().map(String::len).sum();
+    if bytes > MAX_SECRET_BYTES {
+        bail!(
+            "secret `{name}`: its values are {bytes} bytes; at most {MAX_SECRET_BYTES} (a secret is a key, a token or a URI)"
+        );
     }
     let client = aws_sdk_dynamodb::Client::new(&ctx.sdk().await);
     let table = ctx.dep.secrets_table();
