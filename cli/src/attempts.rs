@@ -4,7 +4,9 @@
 use anyhow::{Context, Result, bail};
 use hubhooks::attempt::AttemptRecord;
 
-pub use hubhooks::adapters::attempt_log::{DEFAULT_SEARCH_DAYS, Filter, LONGEST_BATCH, Pairs};
+pub use hubhooks::adapters::attempt_log::{
+    DEFAULT_SEARCH_DAYS, Filter, LONGEST_BATCH, Pairs, logged, query,
+};
 
 /// Parses `90s`, `15m`, `1h`, `2d`.
 pub fn parse_since(s: &str) -> Result<chrono::Duration> {
@@ -29,28 +31,6 @@ pub fn parse_since(s: &str) -> Result<chrono::Duration> {
 /// The longest span a `--since` may name (a century): past it a time
 /// overflows, and no attempt log keeps anything that old.
 pub const MAX_LOOKBACK_DAYS: i64 = 36_525;
-
-/// Attempts matching `filter` (and newer than `since`), oldest first.
-pub async fn query(
-    ddb: &aws_sdk_dynamodb::Client,
-    table: &str,
-    filter: &Filter,
-    since: Option<chrono::Duration>,
-) -> Result<Vec<AttemptRecord>> {
-    Ok(hubhooks::adapters::attempt_log::query(ddb, table, filter, since).await?)
-}
-
-/// A subscription's attempts on pages begun in `[from_sk, to_sk]`, each
-/// with the envelope its page kept.
-pub async fn logged(
-    ddb: &aws_sdk_dynamodb::Client,
-    table: &str,
-    subscription: &str,
-    from_sk: &str,
-    to_sk: &str,
-) -> Result<Pairs> {
-    Ok(hubhooks::adapters::attempt_log::logged(ddb, table, subscription, from_sk, to_sk).await?)
-}
 
 /// A text table, one attempt per line.
 pub fn render(attempts: &[AttemptRecord]) -> String {

@@ -94,17 +94,11 @@ impl Sender {
             spent_attempts: received.saturating_sub(1),
             ..delivery.clone()
         };
-        match self.redelivery.defer(&again, wait).await {
-            Ok(()) => {
-                tracing::debug!(delivery_id = %delivery.id, subscription_id = %delivery.subscription_id, reason = why, wait_ms = wait.as_millis() as u64, "deferred");
-                crate::meter::deferred(why);
-                Settled::Deferred
-            }
-            Err(e) => {
-                tracing::warn!(delivery_id = %delivery.id, error = %e, "could not defer; the message comes back instead");
-                self.retry_later(message, wait).await;
-                Settled::Failed
-            }
+        let settled = self.requeue(message, &again, wait).await;
+        if settled == Settled::Deferred {
+            tracing::debug!(delivery_id = %delivery.id, subscription_id = %delivery.subscription_id, reason = why, wait_ms = wait.as_millis() as u64, "deferred");
+            crate::meter::deferred(why);
         }
+        settled
     }
 }

@@ -42,6 +42,12 @@ pub(super) fn attempts_received(receipts: u32, held: u32, spent: u32) -> u32 {
     receipts.saturating_sub(held).max(1).saturating_add(spent)
 }
 
+/// The attempts made before this receipt, earlier lives included: for a
+/// delivery this receipt did not attempt (put back, withdrawn).
+pub(super) fn attempts_before(prior: u32, received: u32) -> u32 {
+    prior.saturating_add(received.saturating_sub(1))
+}
+
 /// Whether an attempt's result is the receiver's failure: an answer, a
 /// timeout, a connection; not a refusal of ours.
 pub(super) fn receiver_failed<T>(result: &Result<T, DeliveryError>) -> bool {
@@ -60,20 +66,17 @@ pub(super) fn unreadable_state(
     ordered: bool,
     now: Timestamp,
 ) -> Unreadable {
-    let attribute = |name: &str| {
-        message
-            .attributes
-            .get(name)
-            .and_then(|v| v.parse::<i64>().ok())
-    };
-    let receipts = attribute("ApproximateReceiveCount").unwrap_or(1).max(1);
+    let receipts = receipts(message).max(1);
     if ordered {
-        let since = attribute("SentTimestamp")
+        let since = message
+            .attributes
+            .get("SentTimestamp")
+            .and_then(|v| v.parse::<i64>().ok())
             .and_then(Timestamp::from_millis)
             .unwrap_or(now);
         return Unreadable {
             since: since.min(now),
-            times: u32::try_from(receipts).unwrap_or(u32::MAX),
+            times: receipts,
         };
     }
     match delivery.unreadable {
@@ -151,6 +154,20 @@ mod tests {
                 want,
                 "{receipts} receipts, {held} held, {spent} spent"
             );
+        }
+    }
+
+    #[test]
+    fn a_receipt_that_was_no_attempt_counts_only_those_before_it() {
+        // (earlier lives, this life's count with this receipt, → made)
+        for (prior, received, made) in [
+            (0, 1, 0),
+            (2, 1, 2),
+            (2, 3, 4),
+            (0, 0, 0),
+            (u32::MAX, 5, u32::MAX),
+        ] {
+            assert_eq!(attempts_before(prior, received), made, "{prior} {received}");
         }
     }
 

@@ -4,7 +4,8 @@
 //! `410 Gone`. Also what never reached an attempt: put back (ours could not
 //! be read), malformed (dead-lettered at once).
 use super::message::{
-    NotADelivery, about, from_ordered_queue, span, unreadable_state, unreadable_too_long,
+    NotADelivery, about, attempts_before, from_ordered_queue, span, unreadable_state,
+    unreadable_too_long,
 };
 use super::{Sender, Settled, Streak};
 use crate::attempt::AttemptRecord;
@@ -165,9 +166,7 @@ impl Sender {
         received: u32,
         why: String,
     ) -> Settled {
-        let made = delivery
-            .prior_attempts
-            .saturating_add(received.saturating_sub(1));
+        let made = attempts_before(delivery.prior_attempts, received);
         tracing::warn!(delivery_id = %delivery.id, subscription_id = %delivery.subscription_id, reason = %why, "delivery withdrawn; dead-lettered unsent");
         self.dead_letter_delivery(why, delivery, made).await
     }
@@ -197,10 +196,7 @@ impl Sender {
         crate::meter::unreadable();
         let now = self.clock.now();
         let state = unreadable_state(delivery, message, ordered, now);
-        // This receipt was no attempt: `received` counted it.
-        let made = delivery
-            .prior_attempts
-            .saturating_add(received.saturating_sub(1));
+        let made = attempts_before(delivery.prior_attempts, received);
         if unreadable_too_long(state.since, now, self.unreadable_limit) {
             let reason = format!(
                 "never reached the receiver: {why}; unreadable since {}, over the limit of {}",
@@ -220,10 +216,23 @@ impl Sender {
             unreadable: Some(state),
             ..delivery.clone()
         };
-        match self.redelivery.defer(&again, wait).await {
+        self.requeue(message, &again, wait).await
+    }
+
+    /// Puts `again` back on the queue, to be handed out after `wait`: a new
+    /// message, so its receive count burns no attempt, and this one is
+    /// done. If that fails, this message comes back after `wait` as a
+    /// failed one would.
+    pub(super) async fn requeue(
+        &self,
+        message: &SqsMessage,
+        again: &Delivery,
+        wait: Duration,
+    ) -> Settled {
+        match self.redelivery.defer(again, wait).await {
             Ok(()) => Settled::Deferred,
             Err(e) => {
-                tracing::warn!(delivery_id = %delivery.id, error = %e, "could not put back; the message comes back instead");
+                tracing::warn!(delivery_id = %again.id, error = %e, "could not put the delivery back; the message comes back instead");
                 self.retry_later(message, wait).await;
                 Settled::Failed
             }
