@@ -211,7 +211,9 @@ pub fn render(items: &[Value]) -> String {
             Ok(ConfigItem::NoticeDestination(n)) => (
                 "valid".into(),
                 match &n.destination {
-                    hubhooks::config::Destination::Http(h) => format!("notices to {}", h.url),
+                    hubhooks::config::Destination::Http(h) => {
+                        format!("notices to {}", hubhooks::masked_url::masked_text(&h.url))
+                    }
                     hubhooks::config::Destination::Amqp(_) => "notices".into(),
                 },
             ),

@@ -145,9 +145,11 @@ fn split(owner: Owner, records: &[Held], pages: &mut Vec<Laid>) {
 /// The `page` attribute for `attempts` and `deliveries` (each envelope
 /// once; none when the log keeps no bodies).
 pub fn pack(attempts: &[&AttemptRecord], deliveries: &[&Delivery]) -> Vec<u8> {
+    let written: Vec<_> = deliveries.iter().map(|d| d.as_written()).collect();
+    let deliveries: Vec<&Delivery> = written.iter().map(AsRef::as_ref).collect();
     let json = serde_json::to_vec(&PageOut {
         attempts,
-        deliveries,
+        deliveries: &deliveries,
     })
     .unwrap_or_default();
     gzip(&json)

@@ -122,6 +122,24 @@ struct Envelope<'a> {
 }
 
 impl Delivery {
+    /// The envelope as it may be written down (the attempt log, the CLI's
+    /// output): its HTTP destination URL masked ([`crate::masked_url`]).
+    /// Nothing needs the URL there: a replayed delivery goes where its
+    /// subscription points now.
+    pub fn as_written(&self) -> std::borrow::Cow<'_, Delivery> {
+        use crate::config::Destination;
+        match &self.destination {
+            Destination::Http(h) if h.url.contains(['?', '@', '#']) => {
+                let mut d = self.clone();
+                if let Destination::Http(h) = &mut d.destination {
+                    h.url = crate::masked_url::masked_text(&h.url);
+                }
+                std::borrow::Cow::Owned(d)
+            }
+            _ => std::borrow::Cow::Borrowed(self),
+        }
+    }
+
     /// The envelope of one webhook for `subscription`, the one place it is
     /// made (the router, and `hubhooks send-test` through [`Delivery::test`]).
     #[allow(clippy::too_many_arguments)]

@@ -27,6 +27,7 @@ pub mod headers;
 pub mod ids;
 pub mod lambda;
 pub mod mapping;
+pub mod masked_url;
 #[cfg(any(test, feature = "test-util"))]
 pub mod memory;
 pub mod meter;

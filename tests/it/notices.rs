@@ -23,10 +23,28 @@ async fn world(receiver_url: &str, ops_url: &str) -> (Stack, hubhooks_cli::local
     })
     .await
     .unwrap();
+    acme_and_its_operators(&s, receiver_url, ops_url, json!({})).await;
+    let runner = s
+        .run_with(RunnerOptions {
+            failure_streak: Duration::from_secs(3),
+            ..RunnerOptions::default()
+        })
+        .await
+        .unwrap();
+    (s, runner)
+}
+
+/// Subscription `acme` (with `extra` fields), the partner's signed notice
+/// destination, and case 77.
+async fn acme_and_its_operators(s: &Stack, receiver_url: &str, ops_url: &str, extra: Value) {
+    let mut acme = json!({"id": "acme", "kind": "subscription", "party": {"type": "partner", "id": PARTNER},
+                          "eventTypes": ["newStatus"], "destination": {"method": "POST", "url": receiver_url}});
+    acme.as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
     s.put_secret(OPS_SECRET, &[OPS_KEY]).await.unwrap();
     s.put_config(&[
-        json!({"id": "acme", "kind": "subscription", "party": {"type": "partner", "id": PARTNER},
-               "eventTypes": ["newStatus"], "destination": {"method": "POST", "url": receiver_url}}),
+        acme,
         json!({"id": "acme-ops", "kind": "noticeDestination", "party": {"type": "partner", "id": PARTNER},
                "destination": {"method": "POST", "url": ops_url},
                "auth": {"signingSecret": OPS_SECRET}}),
@@ -36,14 +54,6 @@ async fn world(receiver_url: &str, ops_url: &str) -> (Stack, hubhooks_cli::local
     s.put_case(&json!({"guid": GUID, "id": 77, "partnerId": PARTNER, "serviceProviderId": 1004}))
         .await
         .unwrap();
-    let runner = s
-        .run_with(RunnerOptions {
-            failure_streak: Duration::from_secs(3),
-            ..RunnerOptions::default()
-        })
-        .await
-        .unwrap();
-    (s, runner)
 }
 
 fn status() -> Value {
@@ -246,5 +256,63 @@ async fn a_silent_notice_destination_holds_up_no_other_delivery() {
     assert!(
         waited < Duration::from_secs(8),
         "b-good's webhook waited {waited:?} behind a-x's notices"
+    );
+}
+
+/// A receiver that authenticates with `?token=…` puts a credential in its
+/// URL; reqwest writes the URL into its errors, and those became the
+/// dead-letter reason, the attempt log's error and the notice.
+#[tokio::test]
+async fn a_token_in_a_destination_url_is_masked_wherever_the_url_is_written() {
+    // GIVEN a subscription whose URL carries a token, on a port nobody
+    // listens on, and a notice destination
+    let s = Stack::start(QueueSettings::default()).await.unwrap();
+    let ops = TestReceiver::start(200).await.unwrap();
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let url = format!("http://127.0.0.1:{closed}/hook?token=s3cr3t-t0ken&region=eu");
+    acme_and_its_operators(&s, &url, &ops.url("/ops"), json!({"maxAttempts": 1})).await;
+    let _runner = s.run().await.unwrap();
+    // WHEN its one attempt fails and the delivery is dead-lettered
+    s.put_status(&status()).await.unwrap();
+    let letters = s.dead_letters(WAIT).await.unwrap();
+    // THEN the reason names the URL with its query values hidden
+    assert_eq!(letters.len(), 1);
+    let why = reason(&letters[0]);
+    let masked = format!("http://127.0.0.1:{closed}/hook?token=***&region=***");
+    assert!(why.contains(&masked), "{why}");
+    assert!(!why.contains("s3cr3t"), "{why}");
+    // AND so does the notice
+    let got = notices(&ops.wait_for(2, WAIT).await);
+    let mut kinds = types(&got);
+    kinds.sort();
+    assert_eq!(kinds, ["delivery.deadLettered", "delivery.failing"]);
+    for notice in got.iter().map(Value::to_string) {
+        assert!(
+            notice.contains(&masked) && !notice.contains("s3cr3t"),
+            "{notice}"
+        );
+    }
+    // AND the attempt log
+    let log = s
+        .ddb
+        .scan()
+        .table_name(&s.stack.attempt_log_table)
+        .send()
+        .await
+        .unwrap();
+    let pages: Vec<_> = log
+        .items()
+        .iter()
+        .filter_map(|i| i.get("page")?.as_b().ok())
+        .map(|blob| hubhooks::attempt_page::unpack(blob.as_ref()).unwrap())
+        .collect();
+    assert!(!pages.is_empty());
+    let items = format!("{pages:?}");
+    assert!(
+        items.contains("token=***") && !items.contains("s3cr3t"),
+        "{items}"
     );
 }

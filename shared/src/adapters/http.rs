@@ -244,8 +244,13 @@ fn with_headers(
     Ok(request)
 }
 
-/// What a request that got no answer came to.
-fn unanswered(e: &reqwest::Error, timeout: Duration) -> DeliveryError {
+/// What a request that got no answer came to. reqwest writes the URL into
+/// its errors: masked here, as it reaches reasons, logs and notices.
+fn unanswered(mut e: reqwest::Error, timeout: Duration) -> DeliveryError {
+    if let Some(url) = e.url_mut() {
+        *url = crate::masked_url::masked(url);
+    }
+    let e = &e;
     if let Some(why) = refusal(e) {
         DeliveryError::Refused(why)
     } else if e.is_timeout() {
@@ -276,7 +281,7 @@ impl Transport for HttpTransport {
             .body(outgoing.body.to_owned())
             .send()
             .await
-            .map_err(|e| unanswered(&e, dest.timeout()))?;
+            .map_err(|e| unanswered(e, dest.timeout()))?;
         let latency = started.elapsed();
         let status = response.status().as_u16();
         if response.status().is_success() {
