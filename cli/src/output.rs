@@ -61,3 +61,23 @@ pub fn table(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> St
     }
     out
 }
+
+/// One line of a table printed as its rows come (no width is known ahead):
+/// each cell padded to its column's width, the last one as it is.
+pub fn line(columns: &[(&str, usize)], cells: &[String]) -> String {
+    let mut out = String::new();
+    for (i, ((_, width), cell)) in columns.iter().zip(cells).enumerate() {
+        if i + 1 == columns.len() {
+            out.push_str(cell);
+        } else {
+            out.push_str(&format!("{cell:<width$}  "));
+        }
+    }
+    out.trim_end().to_owned()
+}
+
+/// The header line of such a table.
+pub fn header(columns: &[(&str, usize)]) -> String {
+    let names: Vec<String> = columns.iter().map(|(n, _)| (*n).to_owned()).collect();
+    line(columns, &names)
+}

@@ -1,44 +1,47 @@
 //! `hubhooks router-failures redrive`: stream records the router
 //! dead-lettered, routed again through the router once the data or config
 //! is fixed.
-use crate::dlq::{Letter, receive_all, release};
+use crate::dlq::{DrainPolicy, Letter, SqsMailbox, Taken, pass};
 use anyhow::{Context, Result};
+use aws_lambda_events::event::dynamodb::EventRecord;
+use hubhooks::clock::SystemClock;
+use std::collections::HashSet;
 use std::time::Duration;
 
 /// Re-drives dead-lettered stream records through the router; a record that now
 /// routes (or is dead-lettered again with a new reason) leaves the failure queue.
 /// Lambda's own failure descriptions (whole batches, no record) cannot be
-/// re-driven from here and stay. Messages are held while the re-drive runs
-/// and come back by themselves if it stops.
+/// re-driven from here and stay. One pass: each letter once, held while the
+/// re-drive runs (they come back by themselves if it stops); a record this
+/// run dead-lettered again is met as a new letter and left, not re-driven.
 pub async fn redrive(
     sqs: &aws_sdk_sqs::Client,
     url: &str,
     router: &hubhooks::lambda::router::AwsRouter,
     mut progress: impl FnMut(&Letter, Redriven),
 ) -> Result<RedriveReport> {
-    use aws_lambda_events::event::dynamodb::EventRecord;
-    let letters = receive_all(sqs, url, Duration::from_secs(300)).await?;
-    let mut kept = Vec::new();
     let mut report = RedriveReport::default();
-    for l in letters {
-        // A record too large to dead-letter whole was dead-lettered trimmed, the whole of
-        // it in the payload bucket.
-        let body = match serde_json::from_str::<serde_json::Value>(&l.body)
-            .ok()
-            .and_then(|v| v["trimmedRecord"]["bodyRef"].as_str().map(str::to_owned))
-        {
-            Some(key) => router
-                .payloads
-                .get(&key)
-                .await
-                .with_context(|| format!("reading the dead-lettered record {key}"))?,
-            None => l.body.clone(),
-        };
-        let outcome = match serde_json::from_str::<EventRecord>(&body) {
+    // Stream records re-driven in this run, by `eventID`.
+    let mut tried: HashSet<String> = HashSet::new();
+    let policy = DrainPolicy::default();
+    let mailbox = SqsMailbox {
+        sqs,
+        url,
+        wait_secs: policy.wait_secs,
+    };
+    let hold = Duration::from_secs(300);
+    pass(&mailbox, policy, hold, &SystemClock, async |l: Letter| {
+        let record = record_of(router, &l).await?;
+        if record.as_ref().is_some_and(|r| tried.contains(&r.event_id)) {
+            // The letter this run wrote for a record dead-lettered again.
+            return Ok(Taken::Held);
+        }
+        let outcome = match &record {
             // Lambda's own failure descriptions hold no record to route.
-            Err(_) => Redriven::Kept,
-            Ok(record) => {
-                let (response, summary) = router.invoke(std::slice::from_ref(&record)).await;
+            None => Redriven::Kept,
+            Some(r) => {
+                tried.insert(r.event_id.clone());
+                let (response, summary) = router.invoke(std::slice::from_ref(r)).await;
                 if !response.batch_item_failures.is_empty() {
                     Redriven::Kept
                 } else if summary.dead_lettered > 0 {
@@ -52,7 +55,7 @@ pub async fn redrive(
         match outcome {
             Redriven::Kept => {
                 report.kept += 1;
-                kept.push(l);
+                Ok(Taken::Held)
             }
             // Dead-lettered again, the router wrote a new letter with today's
             // reason: this one goes.
@@ -68,11 +71,33 @@ pub async fn redrive(
                 } else {
                     report.dead_lettered_again += 1;
                 }
+                Ok(Taken::Gone)
             }
         }
-    }
-    release(sqs, url, &kept).await?;
+    })
+    .await?;
     Ok(report)
+}
+
+/// The stream record a letter holds, read whole from the payload bucket
+/// when it was dead-lettered trimmed; `None` for Lambda's own failure
+/// descriptions.
+async fn record_of(
+    router: &hubhooks::lambda::router::AwsRouter,
+    l: &Letter,
+) -> Result<Option<EventRecord>> {
+    let body = match serde_json::from_str::<serde_json::Value>(&l.body)
+        .ok()
+        .and_then(|v| v["trimmedRecord"]["bodyRef"].as_str().map(str::to_owned))
+    {
+        Some(key) => router
+            .payloads
+            .get(&key)
+            .await
+            .with_context(|| format!("reading the dead-lettered record {key}"))?,
+        None => l.body.clone(),
+    };
+    Ok(serde_json::from_str::<EventRecord>(&body).ok())
 }
 
 /// What became of one dead-lettered record on a re-drive.

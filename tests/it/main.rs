@@ -3,6 +3,7 @@
 //! RabbitMQ, the handlers the Lambdas run.
 mod amqp;
 mod delivery;
+mod dlq;
 mod fairness;
 mod golden;
 mod local_stack;

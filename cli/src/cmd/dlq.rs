@@ -13,6 +13,11 @@ pub enum DlqCommand {
         /// Same as `--output json`.
         #[arg(long)]
         json: bool,
+        /// Seconds a letter stays hidden once read (the hold is extended
+        /// while the listing runs; letters come back at once when it ends,
+        /// or by themselves if it is stopped).
+        #[arg(long, default_value_t = 60)]
+        hold_secs: u64,
     },
     /// Puts matching deliveries back on the delivery queue (sent before it
     /// is deleted from the DLQ: an interrupted replay loses nothing).
@@ -42,21 +47,27 @@ pub async fn run(command: DlqCommand, ctx: &Ctx) -> Result<()> {
     let dep = &ctx.dep;
     let dlq_url = dep.queue_url(&sqs, &dep.dead_letter_queue()).await?;
     match command {
-        DlqCommand::List { json } => {
-            let letters = dlq::list(&sqs, &dlq_url).await?;
-            output::emit(
-                ctx.output.or_json(json),
-                &letters,
-                |l| {
-                    serde_json::json!({
-                        "deadLetteredAt": l.sent_at.map(|t| t.to_contract_string()),
-                        "reason": l.reason, "origin": l.origin,
-                        "delivery": l.delivery,
-                    })
-                },
-                dlq::render,
-                "dead letter(s)",
-            );
+        DlqCommand::List { json, hold_secs } => {
+            let json = ctx.output.or_json(json) == output::Output::Json;
+            if !json {
+                println!("{}", output::header(&dlq::COLUMNS));
+            }
+            let report = dlq::list(&sqs, &dlq_url, Duration::from_secs(hold_secs), |l| {
+                if json {
+                    println!(
+                        "{}",
+                        serde_json::json!({
+                            "deadLetteredAt": l.sent_at.map(|t| t.to_contract_string()),
+                            "reason": l.reason, "origin": l.origin,
+                            "delivery": l.delivery.as_ref().map(|d| d.as_written()),
+                        })
+                    );
+                } else {
+                    println!("{}", output::line(&dlq::COLUMNS, &dlq::row(l)));
+                }
+            })
+            .await?;
+            eprintln!("{} dead letter(s) read", report.read);
         }
         DlqCommand::Replay {
             subscription,
@@ -85,7 +96,7 @@ pub async fn run(command: DlqCommand, ctx: &Ctx) -> Result<()> {
                 rate,
                 hold: Duration::from_secs(hold_secs),
             };
-            replay_with_progress(&replay, &sqs, &dlq_url, hold_secs).await?;
+            replay_with_progress(&replay, &sqs, &dlq_url).await?;
         }
     }
     Ok(())
@@ -97,7 +108,6 @@ async fn replay_with_progress(
     replay: &dlq::Replay<'_>,
     sqs: &aws_sdk_sqs::Client,
     dlq_url: &str,
-    hold_secs: u64,
 ) -> Result<()> {
     let verb = if replay.dry_run {
         "would replay"
@@ -107,7 +117,6 @@ async fn replay_with_progress(
     let depth = dlq::SqsMailbox {
         sqs,
         url: dlq_url,
-        hold: Duration::from_secs(hold_secs),
         wait_secs: 0,
     };
     let total = dlq::Mailbox::visible(&depth).await.unwrap_or(0);
@@ -130,8 +139,8 @@ async fn replay_with_progress(
         .await?;
     bar.finish_and_clear();
     println!(
-        "{verb} {}, kept {} (not selected), {} unreadable (not deliveries)",
-        report.replayed, report.kept, report.unreadable
+        "read {}: {verb} {}, kept {} (not selected), {} unreadable (not deliveries)",
+        report.read, report.replayed, report.kept, report.unreadable
     );
     if report.came_back > 0 {
         println!(

@@ -28,18 +28,18 @@ pub async fn run(command: RouterFailuresCommand, ctx: &Ctx) -> Result<()> {
     let url = dep.queue_url(&sqs, &dep.router_failure_queue()).await?;
     match command {
         RouterFailuresCommand::List { json } => {
-            let letters = dlq::list(&sqs, &url).await?;
-            output::emit(
-                ctx.output.or_json(json),
-                &letters,
-                |l| serde_json::json!({"reason": l.reason, "origin": l.origin, "body": l.body}),
-                |ls| {
-                    ls.iter()
-                        .map(|l| format!("{}  {}\n", l.origin, l.reason))
-                        .collect()
-                },
-                "dead-lettered",
-            );
+            let json = ctx.output.or_json(json) == output::Output::Json;
+            let report = dlq::list(&sqs, &url, Duration::from_secs(60), |l| {
+                if json {
+                    let row =
+                        serde_json::json!({"reason": l.reason, "origin": l.origin, "body": l.body});
+                    println!("{row}");
+                } else {
+                    println!("{}  {}", l.origin, l.reason);
+                }
+            })
+            .await?;
+            eprintln!("{} dead-lettered", report.read);
         }
         RouterFailuresCommand::Redrive { payload_bucket } => {
             let settings = hubhooks::settings::RouterSettings {

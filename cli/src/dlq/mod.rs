@@ -9,11 +9,14 @@
 use anyhow::{Context, Result};
 use aws_sdk_sqs::types::{ChangeMessageVisibilityBatchRequestEntry, MessageSystemAttributeName};
 use hubhooks::adapters::sqs::{ATTR_ORIGIN, ATTR_REASON};
+use hubhooks::clock::SystemClock;
 use hubhooks::delivery::Delivery;
 use hubhooks::event::EventType;
 use hubhooks::timestamp::Timestamp;
 use std::collections::HashSet;
 use std::time::Duration;
+
+mod pass;
 
 /// One message of a dead-letter queue.
 #[derive(Debug, Clone)]
@@ -56,89 +59,24 @@ fn letter(m: aws_sdk_sqs::types::Message) -> Option<Letter> {
     })
 }
 
-/// A queue to drain: receive a batch (held for a while), and how many
-/// messages it says are visible.
-#[async_trait::async_trait]
-pub trait Mailbox: Sync {
-    async fn receive(&self) -> Result<Vec<Letter>>;
-    /// `ApproximateNumberOfMessages`: visible, not held by us.
-    async fn visible(&self) -> Result<u64>;
-}
+pub use pass::{DrainPolicy, Mailbox, PassReport, Taken, collect, pass};
 
-/// When a drain may conclude the queue is empty. SQS answers a receive
-/// with nothing although messages are there (a short poll samples only
-/// some servers; a long poll can still come back empty), so one empty
-/// answer proves nothing: a drain stops after `empty_receives` empty long
-/// polls in a row *and* the queue's visible count at 0, or after
-/// `give_up_after` empty polls in a row whatever the count says (the count
-/// is approximate and lags).
-#[derive(Debug, Clone, Copy)]
-pub struct DrainPolicy {
-    pub wait_secs: i32,
-    pub empty_receives: u32,
-    pub give_up_after: u32,
-}
-
-impl Default for DrainPolicy {
-    fn default() -> Self {
-        DrainPolicy {
-            wait_secs: 2,
-            empty_receives: 2,
-            give_up_after: 10,
-        }
-    }
-}
-
-/// Receives until the queue is drained (see [`DrainPolicy`]), handing each
-/// non-empty batch to `each`.
-pub async fn drain(
-    mailbox: &dyn Mailbox,
-    policy: DrainPolicy,
-    mut each: impl AsyncFnMut(Vec<Letter>) -> Result<()>,
-) -> Result<()> {
-    let mut empties = 0;
-    loop {
-        let got = mailbox.receive().await?;
-        if !got.is_empty() {
-            empties = 0;
-            each(got).await?;
-            continue;
-        }
-        empties += 1;
-        if empties >= policy.give_up_after {
-            let visible = mailbox.visible().await?;
-            if visible > 0 {
-                tracing::warn!(
-                    visible,
-                    empties,
-                    "the queue still reports visible messages but none came in {empties} receives; stopping"
-                );
-            }
-            return Ok(());
-        }
-        if empties >= policy.empty_receives && mailbox.visible().await? == 0 {
-            return Ok(());
-        }
-    }
-}
-
-/// A real SQS queue: long polls, messages held for `hold`.
+/// A real SQS queue, long-polled.
 pub struct SqsMailbox<'a> {
     pub sqs: &'a aws_sdk_sqs::Client,
     pub url: &'a str,
-    pub hold: Duration,
     pub wait_secs: i32,
 }
 
 #[async_trait::async_trait]
 impl Mailbox for SqsMailbox<'_> {
-    async fn receive(&self) -> Result<Vec<Letter>> {
+    async fn receive(&self, hold: Duration) -> Result<Vec<Letter>> {
         let out = self
             .sqs
             .receive_message()
             .queue_url(self.url)
             .max_number_of_messages(10)
-            .visibility_timeout(self.hold.as_secs().max(1) as i32)
+            .visibility_timeout(hold.as_secs().max(1) as i32)
             .wait_time_seconds(self.wait_secs)
             .message_attribute_names("All")
             .message_system_attribute_names(MessageSystemAttributeName::SentTimestamp)
@@ -173,76 +111,80 @@ impl Mailbox for SqsMailbox<'_> {
             })
             .unwrap_or(0))
     }
-}
 
-/// Makes held messages visible again at once.
-pub(crate) async fn release(
-    sqs: &aws_sdk_sqs::Client,
-    url: &str,
-    letters: &[Letter],
-) -> Result<()> {
-    for chunk in letters.chunks(10) {
-        let entries = chunk
-            .iter()
-            .enumerate()
-            .map(|(i, l)| {
-                ChangeMessageVisibilityBatchRequestEntry::builder()
-                    .id(i.to_string())
-                    .receipt_handle(&l.receipt_handle)
-                    .visibility_timeout(0)
-                    .build()
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        sqs.change_message_visibility_batch()
-            .queue_url(url)
-            .set_entries(Some(entries))
-            .send()
+    async fn extend(&self, handles: &[(String, Duration)]) -> Result<()> {
+        self.change_visibility(handles.iter().map(|(h, d)| (h.as_str(), *d)))
             .await
-            .map_err(crate::aws::sdk_err)
-            .with_context(|| format!("releasing messages of {url}"))?;
+            .with_context(|| format!("extending the hold on messages of {}", self.url))
     }
-    Ok(())
+
+    async fn release(&self, handles: &[String]) -> Result<()> {
+        self.change_visibility(handles.iter().map(|h| (h.as_str(), Duration::ZERO)))
+            .await
+            .with_context(|| format!("releasing messages of {}", self.url))
+    }
 }
 
-/// Every message now in the queue, held for `hold` (not released).
-pub(crate) async fn receive_all(
-    sqs: &aws_sdk_sqs::Client,
-    url: &str,
-    hold: Duration,
-) -> Result<Vec<Letter>> {
-    let policy = DrainPolicy::default();
-    let mailbox = SqsMailbox {
-        sqs,
-        url,
-        hold,
-        wait_secs: policy.wait_secs,
-    };
-    let all = collect(&mailbox, policy).await?;
-    Ok(all)
-}
-
-/// Every letter a drain finds, once each, oldest first.
-pub async fn collect(mailbox: &dyn Mailbox, policy: DrainPolicy) -> Result<Vec<Letter>> {
-    let mut all = Vec::new();
-    let mut seen = HashSet::new();
-    drain(mailbox, policy, async |got: Vec<Letter>| {
-        for l in got {
-            if seen.insert(l.message_id.clone()) {
-                all.push(l);
+impl SqsMailbox<'_> {
+    /// Sets each handle's visibility timeout, ten to a call. Entries SQS
+    /// refuses (a handle gone stale) are skipped: their message is back.
+    async fn change_visibility(
+        &self,
+        handles: impl Iterator<Item = (&str, Duration)>,
+    ) -> Result<()> {
+        let handles: Vec<_> = handles.collect();
+        for chunk in handles.chunks(10) {
+            let entries = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, (handle, hold))| {
+                    ChangeMessageVisibilityBatchRequestEntry::builder()
+                        .id(i.to_string())
+                        .receipt_handle(*handle)
+                        .visibility_timeout(hold.as_secs() as i32)
+                        .build()
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let out = self
+                .sqs
+                .change_message_visibility_batch()
+                .queue_url(self.url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .map_err(crate::aws::sdk_err)?;
+            for failed in out.failed {
+                tracing::debug!(code = failed.code, "a held message could not be changed");
             }
         }
         Ok(())
-    })
-    .await?;
-    all.sort_by_key(|l| l.sent_at);
-    Ok(all)
+    }
 }
 
-/// Every message now in the queue, left in place.
-pub async fn list(sqs: &aws_sdk_sqs::Client, url: &str) -> Result<Vec<Letter>> {
-    let all = receive_all(sqs, url, Duration::from_secs(60)).await?;
-    release(sqs, url, &all).await?;
-    Ok(all)
+/// Every message now in the queue, once each, oldest first (left in place).
+pub async fn list(
+    sqs: &aws_sdk_sqs::Client,
+    url: &str,
+    hold: Duration,
+    each: impl FnMut(&Letter),
+) -> Result<PassReport> {
+    let mut each = each;
+    let mailbox = SqsMailbox {
+        sqs,
+        url,
+        wait_secs: DrainPolicy::default().wait_secs,
+    };
+    pass(
+        &mailbox,
+        DrainPolicy::default(),
+        hold,
+        &SystemClock,
+        async |l: Letter| {
+            each(&l);
+            Ok(Taken::Held)
+        },
+    )
+    .await
 }
 
 /// Which dead letters to replay.
@@ -283,6 +225,8 @@ pub struct ReplayReport {
     pub came_back: usize,
     /// Why they came back: each distinct reason with its count.
     pub came_back_why: std::collections::BTreeMap<String, usize>,
+    /// Letters the run met, each once.
+    pub read: usize,
 }
 
 pub struct Replay<'a> {
@@ -304,58 +248,49 @@ impl Replay<'_> {
         mut progress: impl FnMut(&Letter, &ReplayReport),
     ) -> Result<ReplayReport> {
         let mut report = ReplayReport::default();
-        let mut held = Vec::new();
-        let mut seen = HashSet::new();
         // Delivery ids sent in this run: a letter that comes back is left.
         let mut sent: HashSet<String> = HashSet::new();
         let policy = DrainPolicy::default();
         let mailbox = SqsMailbox {
             sqs: self.sqs,
             url: self.dlq_url,
-            hold: self.hold,
             wait_secs: policy.wait_secs,
         };
-        let drained = drain(&mailbox, policy, async |got: Vec<Letter>| {
-            for l in got {
-                if !seen.insert(l.message_id.clone()) {
-                    held.push(l);
-                    continue;
-                }
+        let passed = pass(
+            &mailbox,
+            policy,
+            self.hold,
+            &SystemClock,
+            async |l: Letter| {
                 let Some(id) = l.delivery.as_ref().map(|d| d.id.to_string()) else {
                     report.unreadable += 1;
-                    held.push(l);
-                    continue;
+                    return Ok(Taken::Held);
                 };
                 if sent.contains(&id) {
                     report.came_back += 1;
                     *report.came_back_why.entry(l.reason.clone()).or_default() += 1;
-                    held.push(l);
-                    continue;
+                    return Ok(Taken::Held);
                 }
-                if !self.selection.matches(&l) || self.dry_run {
-                    if self.selection.matches(&l) {
-                        report.replayed += 1;
-                        progress(&l, &report);
-                    } else {
-                        report.kept += 1;
-                    }
-                    held.push(l);
-                    continue;
+                if !self.selection.matches(&l) {
+                    report.kept += 1;
+                    return Ok(Taken::Held);
+                }
+                report.replayed += 1;
+                if self.dry_run {
+                    progress(&l, &report);
+                    return Ok(Taken::Held);
                 }
                 self.send_then_delete(&l).await?;
                 sent.insert(id);
-                report.replayed += 1;
                 progress(&l, &report);
                 if let Some(rate) = self.rate {
                     tokio::time::sleep(Duration::from_secs_f64(1.0 / f64::from(rate.max(1)))).await;
                 }
-            }
-            Ok(())
-        })
-        .await;
-        // Whatever happened, what we hold goes back at once.
-        release(self.sqs, self.dlq_url, &held).await?;
-        drained?;
+                Ok(Taken::Gone)
+            },
+        )
+        .await?;
+        report.read = passed.read;
         Ok(report)
     }
 
@@ -385,137 +320,32 @@ impl Replay<'_> {
     }
 }
 
-/// A text table of dead letters.
-pub fn render(letters: &[Letter]) -> String {
-    let rows = letters.iter().map(|l| {
-        let (id, sub, t) = match &l.delivery {
-            Some(d) => (
-                d.id.to_string(),
-                d.subscription_id.to_string(),
-                d.event_type.as_str().to_owned(),
-            ),
-            None => ("(not a delivery)".into(), "-".into(), "-".into()),
-        };
-        vec![
-            l.sent_at
-                .map(|t| t.to_contract_string())
-                .unwrap_or_default(),
-            id,
-            sub,
-            t,
-            l.reason.replace('\n', " "),
-        ]
-    });
-    crate::output::table(
-        &[
-            "DEAD-LETTERED",
-            "DELIVERY",
-            "SUBSCRIPTION",
-            "TYPE",
-            "REASON",
-        ],
-        rows,
-    )
-}
+/// The columns of `dlq list`: a letter's row, printed as it is read.
+pub const COLUMNS: [(&str, usize); 5] = [
+    ("DEAD-LETTERED", 24),
+    ("DELIVERY", 36),
+    ("SUBSCRIPTION", 24),
+    ("TYPE", 22),
+    ("REASON", 0),
+];
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::sync::Mutex;
-
-    /// A queue that answers receives from a script: SQS's false empties.
-    struct Scripted {
-        answers: Mutex<std::collections::VecDeque<Vec<&'static str>>>,
-    }
-
-    fn letter_of(id: &str) -> Letter {
-        Letter {
-            message_id: id.to_owned(),
-            receipt_handle: format!("h-{id}"),
-            body: String::new(),
-            reason: String::new(),
-            origin: String::new(),
-            sent_at: None,
-            delivery: None,
-        }
-    }
-
-    #[async_trait::async_trait]
-    impl Mailbox for Scripted {
-        async fn receive(&self) -> Result<Vec<Letter>> {
-            let next = self.answers.lock().unwrap().pop_front().unwrap_or_default();
-            Ok(next.into_iter().map(letter_of).collect())
-        }
-
-        async fn visible(&self) -> Result<u64> {
-            let answers = self.answers.lock().unwrap();
-            Ok(answers.iter().map(|a| a.len() as u64).sum())
-        }
-    }
-
-    fn ids(letters: &[Letter]) -> Vec<&str> {
-        letters.iter().map(|l| l.message_id.as_str()).collect()
-    }
-
-    #[tokio::test]
-    async fn false_empty_answers_do_not_end_a_drain() {
-        // GIVEN a queue whose receives come back empty now and then while
-        // it still holds messages (a drain must not end on the first empty answer, which once ended
-        // `dlq list`, `dlq replay` and `router-failures redrive`)
-        let queue = Scripted {
-            answers: Mutex::new(
-                [vec![], vec!["a"], vec![], vec![], vec!["b", "c"], vec![]]
-                    .into_iter()
-                    .collect(),
-            ),
-        };
-        let script = || Scripted {
-            answers: Mutex::new(
-                [vec![], vec!["a"], vec![], vec![], vec!["b", "c"], vec![]]
-                    .into_iter()
-                    .collect(),
-            ),
-        };
-        // WHEN it is drained
-        let got = collect(&queue, DrainPolicy::default()).await.unwrap();
-        // THEN every message is found
-        assert_eq!(ids(&got), ["a", "b", "c"]);
-        // (the old rule, "stop at the first empty answer", found none)
-        let old_rule = DrainPolicy {
-            empty_receives: 1,
-            give_up_after: 1,
-            ..DrainPolicy::default()
-        };
-        assert!(collect(&script(), old_rule).await.unwrap().is_empty());
-    }
-
-    #[tokio::test]
-    async fn a_drain_stops_when_empty_answers_and_the_count_agree() {
-        let queue = Scripted {
-            answers: Mutex::new([vec!["a"]].into_iter().collect()),
-        };
-        let got = collect(&queue, DrainPolicy::default()).await.unwrap();
-        assert_eq!(ids(&got), ["a"]);
-        assert!(queue.answers.lock().unwrap().is_empty());
-    }
-
-    /// A count that never drops (it lags on SQS) cannot hold a drain for
-    /// ever.
-    struct Stale;
-
-    #[async_trait::async_trait]
-    impl Mailbox for Stale {
-        async fn receive(&self) -> Result<Vec<Letter>> {
-            Ok(vec![])
-        }
-        async fn visible(&self) -> Result<u64> {
-            Ok(3)
-        }
-    }
-
-    #[tokio::test]
-    async fn a_stale_count_cannot_hold_a_drain_for_ever() {
-        let got = collect(&Stale, DrainPolicy::default()).await.unwrap();
-        assert!(got.is_empty());
-    }
+/// One letter's cells, in [`COLUMNS`]' order.
+pub fn row(l: &Letter) -> Vec<String> {
+    let (id, sub, t) = match &l.delivery {
+        Some(d) => (
+            d.id.to_string(),
+            d.subscription_id.to_string(),
+            d.event_type.as_str().to_owned(),
+        ),
+        None => ("(not a delivery)".into(), "-".into(), "-".into()),
+    };
+    vec![
+        l.sent_at
+            .map(|t| t.to_contract_string())
+            .unwrap_or_default(),
+        id,
+        sub,
+        t,
+        l.reason.replace('\n', " "),
+    ]
 }
