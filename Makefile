@@ -1,5 +1,5 @@
 # The two quick-start commands: `make demo` and `make test`.
-.PHONY: demo test bench lint fmt build release bootstrap
+.PHONY: demo test bench fuzz chaos lint fmt build release bootstrap
 
 bootstrap:
 	scripts/bootstrap.sh
@@ -14,6 +14,11 @@ test:
 # (docs/benchmarks.md). `scripts/bench.sh --arm64` adds the arm64 sizes.
 bench:
 	scripts/bench.sh
+
+# The property tests of every parser with many more cases, bounded in time
+# (FUZZ_CASES, FUZZ_MINUTES; tests/properties).
+fuzz:
+	scripts/fuzz.sh
 
 lint:
 	cargo fmt --all --check

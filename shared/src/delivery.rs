@@ -121,7 +121,43 @@ struct Envelope<'a> {
     created_at: Timestamp,
 }
 
+/// A queue message body that is not a delivery this sender can read.
+#[derive(Debug, thiserror::Error)]
+pub enum EnvelopeError {
+    /// Not an envelope; names the field where one was refused.
+    #[error("not a delivery: {0}")]
+    Unreadable(String),
+    #[error(
+        "delivery envelope version {0} is not supported (this sender reads {READABLE_VERSIONS:?})"
+    )]
+    Version(u8),
+}
+
 impl Delivery {
+    /// Reads a queue message body. A refusal names the field
+    /// (`field `maxAttempts`: invalid type …`): the plain parse runs first,
+    /// the one that tracks the path only for a body it refused.
+    pub fn from_envelope(body: &str) -> Result<Delivery, EnvelopeError> {
+        let delivery: Delivery = match serde_json::from_str(body) {
+            Ok(d) => d,
+            Err(plain) => {
+                let mut de = serde_json::Deserializer::from_str(body);
+                let why = match serde_path_to_error::deserialize::<_, Delivery>(&mut de) {
+                    Err(e) if e.path().to_string() != "." => {
+                        let path = e.path().to_string();
+                        format!("field `{path}`: {}", e.into_inner())
+                    }
+                    _ => plain.to_string(),
+                };
+                return Err(EnvelopeError::Unreadable(why));
+            }
+        };
+        if !READABLE_VERSIONS.contains(&delivery.v) {
+            return Err(EnvelopeError::Version(delivery.v));
+        }
+        Ok(delivery)
+    }
+
     /// The envelope as it may be written down (the attempt log, the CLI's
     /// output): its HTTP destination URL masked ([`crate::masked_url`]).
     /// Nothing needs the URL there: a replayed delivery goes where its

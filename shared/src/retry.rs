@@ -11,6 +11,18 @@ use std::time::Duration;
 
 pub use crate::backoff::MAX_DELAY;
 
+/// A `Retry-After` value: whole seconds, or an HTTP date (a date past
+/// gives zero). Anything else, a number past `u64` included, is no answer.
+pub fn retry_after(value: &str, now: crate::timestamp::Timestamp) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    let secs = at.timestamp().saturating_sub(now.0.timestamp()).max(0);
+    Some(Duration::from_secs(secs.unsigned_abs()))
+}
+
 /// A retry schedule that cannot be used, and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScheduleError {

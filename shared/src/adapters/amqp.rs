@@ -262,15 +262,21 @@ fn scrub(message: &str, uri: &str) -> String {
 
 /// The broker URI the destination's secret holds, or why it is refused.
 fn broker_uri(outgoing: &Outgoing<'_>, uri_secret: &str) -> Result<reqwest::Url, DeliveryError> {
+    let text = outgoing
+        .broker_uri
+        .as_deref()
+        .ok_or_else(|| DeliveryError::Refused("no broker URI".into()))?;
+    parse_broker_uri(text, uri_secret)
+}
+
+/// `text`, the value of the secret `uri_secret`, as a broker URI. A
+/// refusal names the secret, never its value (it holds the password).
+pub fn parse_broker_uri(text: &str, uri_secret: &str) -> Result<reqwest::Url, DeliveryError> {
     let not_amqp = || {
         DeliveryError::Refused(format!(
             "the secret `{uri_secret}` does not hold an amqp:// or amqps:// URI"
         ))
     };
-    let text = outgoing
-        .broker_uri
-        .as_deref()
-        .ok_or_else(|| DeliveryError::Refused("no broker URI".into()))?;
     let uri = reqwest::Url::parse(text).map_err(|_| not_amqp())?;
     if !matches!(uri.scheme(), "amqp" | "amqps") {
         return Err(not_amqp());

@@ -164,15 +164,10 @@ async fn excerpt(mut response: reqwest::Response, cap: usize) -> String {
     String::from_utf8_lossy(&buf).into_owned()
 }
 
-/// `Retry-After: <seconds>` or an HTTP date.
+/// The answer's `Retry-After`, read by [`crate::retry::retry_after`].
 fn retry_after(response: &reqwest::Response) -> Option<Duration> {
-    let value = response.headers().get(RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
-    let secs = (at.timestamp() - chrono::Utc::now().timestamp()).max(0);
-    Some(Duration::from_secs(secs as u64))
+    let value = response.headers().get(RETRY_AFTER)?.to_str().ok()?;
+    crate::retry::retry_after(value, crate::timestamp::Timestamp::now())
 }
 
 impl HttpTransport {

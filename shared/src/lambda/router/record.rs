@@ -22,7 +22,11 @@ impl Router {
         record: &EventRecord,
     ) -> Result<Option<Vec<Delivery>>, Setback> {
         let table = record_table(record).ok_or_else(|| {
-            Setback::Park("record names no table (eventSourceARN or tableName)".into())
+            let arn = record.event_source_arn.as_deref().unwrap_or_default();
+            Setback::Park(format!(
+                "record names no table: eventSourceARN `{}` (and no tableName)",
+                crate::delivery::clip(arn, 200)
+            ))
         })?;
         let kind = self.tables.case_table(table).ok_or_else(|| {
             Setback::Park(format!(

@@ -1,7 +1,7 @@
 //! Reading a queue message: the delivery in it, from which queue, how many
 //! of its receipts were attempts, and since when it is unreadable. Pure
 //! functions of the message, each with table tests.
-use crate::delivery::{Delivery, READABLE_VERSIONS, Unreadable};
+use crate::delivery::{Delivery, EnvelopeError, Unreadable};
 use crate::notice::AboutDelivery;
 use crate::ports::DeliveryError;
 use crate::timestamp::Timestamp;
@@ -113,21 +113,13 @@ pub(super) fn span(limit: Duration) -> String {
 pub(super) enum NotADelivery {
     #[error("message has no body")]
     NoBody,
-    #[error("not a delivery: {0}")]
-    Unreadable(#[from] serde_json::Error),
-    #[error(
-        "delivery envelope version {0} is not supported (this sender reads {READABLE_VERSIONS:?})"
-    )]
-    Version(u8),
+    #[error(transparent)]
+    Envelope(#[from] EnvelopeError),
 }
 
 pub(super) fn parse(message: &SqsMessage) -> Result<Delivery, NotADelivery> {
     let body = message.body.as_deref().ok_or(NotADelivery::NoBody)?;
-    let delivery: Delivery = serde_json::from_str(body)?;
-    if !READABLE_VERSIONS.contains(&delivery.v) {
-        return Err(NotADelivery::Version(delivery.v));
-    }
-    Ok(delivery)
+    Ok(Delivery::from_envelope(body)?)
 }
 
 #[cfg(test)]
