@@ -20,6 +20,11 @@ bench:
 fuzz:
 	scripts/fuzz.sh
 
+# ~10,000 webhooks through the local stack under faults, the DLQ replayed,
+# written / delivered / via replay / duplicates / lost (docs/chaos.md).
+chaos:
+	scripts/chaos.sh
+
 lint:
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
