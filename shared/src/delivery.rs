@@ -143,7 +143,11 @@ impl Delivery {
             Err(plain) => {
                 let mut de = serde_json::Deserializer::from_str(body);
                 let why = match serde_path_to_error::deserialize::<_, Delivery>(&mut de) {
-                    Err(e) if e.path().to_string() != "." => {
+                    // Text cut off or not JSON has no field to name (its
+                    // path reads `?`): serde's line and column say more.
+                    Err(e)
+                        if !(e.path().to_string() == "." || e.path().to_string().contains('?')) =>
+                    {
                         let path = e.path().to_string();
                         format!("field `{path}`: {}", e.into_inner())
                     }
