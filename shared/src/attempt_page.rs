@@ -145,11 +145,20 @@ fn split(owner: Owner, records: &[Held], pages: &mut Vec<Laid>) {
 /// The `page` attribute for `attempts` and `deliveries` (each envelope
 /// once; none when the log keeps no bodies).
 pub fn pack(attempts: &[&AttemptRecord], deliveries: &[&Delivery]) -> Vec<u8> {
-    let written: Vec<_> = deliveries.iter().map(|d| d.as_written()).collect();
-    let deliveries: Vec<&Delivery> = written.iter().map(AsRef::as_ref).collect();
+    // Almost no URL needs masking: then the envelopes go as they are.
+    let masked = |d: &&Delivery| matches!(d.as_written(), std::borrow::Cow::Owned(_));
+    let written: Vec<_>;
+    let listed: Vec<&Delivery>;
+    let deliveries = if deliveries.iter().any(masked) {
+        written = deliveries.iter().map(|d| d.as_written()).collect();
+        listed = written.iter().map(AsRef::as_ref).collect();
+        &listed[..]
+    } else {
+        deliveries
+    };
     let json = serde_json::to_vec(&PageOut {
         attempts,
-        deliveries: &deliveries,
+        deliveries,
     })
     .unwrap_or_default();
     gzip(&json)

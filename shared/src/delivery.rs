@@ -143,15 +143,17 @@ impl Delivery {
             Err(plain) => {
                 let mut de = serde_json::Deserializer::from_str(body);
                 let why = match serde_path_to_error::deserialize::<_, Delivery>(&mut de) {
-                    // Text cut off or not JSON has no field to name (its
-                    // path reads `?`): serde's line and column say more.
-                    Err(e)
-                        if !(e.path().to_string() == "." || e.path().to_string().contains('?')) =>
-                    {
+                    Err(e) => {
                         let path = e.path().to_string();
-                        format!("field `{path}`: {}", e.into_inner())
+                        // Text cut off or not JSON has no field to name (its
+                        // path reads `?`): serde's line and column say more.
+                        if path == "." || path.contains('?') {
+                            plain.to_string()
+                        } else {
+                            format!("field `{path}`: {}", e.into_inner())
+                        }
                     }
-                    _ => plain.to_string(),
+                    Ok(_) => plain.to_string(),
                 };
                 return Err(EnvelopeError::Unreadable(why));
             }

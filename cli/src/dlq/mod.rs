@@ -59,7 +59,7 @@ fn letter(m: aws_sdk_sqs::types::Message) -> Option<Letter> {
     })
 }
 
-pub use pass::{DrainPolicy, Mailbox, PassReport, Taken, collect, pass};
+pub use pass::{DrainPolicy, Mailbox, PassReport, Taken, pass};
 
 /// A real SQS queue, long-polled.
 pub struct SqsMailbox<'a> {

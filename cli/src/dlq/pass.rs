@@ -197,24 +197,6 @@ async fn extend_due(
     mailbox.extend(&due).await
 }
 
-/// Every letter a pass meets, once each, oldest first, held (not released)
-/// while the pass runs.
-pub async fn collect(
-    mailbox: &dyn Mailbox,
-    policy: DrainPolicy,
-    hold: Duration,
-    clock: &dyn Clock,
-) -> Result<Vec<Letter>> {
-    let mut all = Vec::new();
-    pass(mailbox, policy, hold, clock, async |l: Letter| {
-        all.push(l);
-        Ok(Taken::Held)
-    })
-    .await?;
-    all.sort_by_key(|l| l.sent_at);
-    Ok(all)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -264,6 +246,23 @@ mod tests {
         async fn release(&self, _: &[String]) -> Result<()> {
             Ok(())
         }
+    }
+
+    /// Every letter a pass meets, once each, oldest first.
+    async fn collect(
+        mailbox: &dyn Mailbox,
+        policy: DrainPolicy,
+        hold: Duration,
+        clock: &dyn Clock,
+    ) -> Result<Vec<Letter>> {
+        let mut all = Vec::new();
+        pass(mailbox, policy, hold, clock, async |l: Letter| {
+            all.push(l);
+            Ok(Taken::Held)
+        })
+        .await?;
+        all.sort_by_key(|l| l.sent_at);
+        Ok(all)
     }
 
     fn ids(letters: &[Letter]) -> Vec<&str> {
