@@ -16,6 +16,29 @@ fn intrinsic<'a>(v: &'a Value, tag: &str) -> Option<&'a str> {
     }
 }
 
+/// The table a mapping's `!If [Create<T>Table, !GetAtt <T>.StreamArn,
+/// !Ref <T>StreamArn]` reads when the stack creates it; None unless both
+/// branches name the same table.
+fn created_stream(v: &Value) -> Option<&str> {
+    let Value::Tagged(t) = v else { return None };
+    let branches = t.value.as_sequence().filter(|_| t.tag == "If")?;
+    let created = intrinsic(&branches[1], "GetAtt")?.strip_suffix(".StreamArn")?;
+    let attached = intrinsic(&branches[2], "Ref")?.strip_suffix("StreamArn")?;
+    let condition = branches[0].as_str()?;
+    (created.strip_suffix("Table") == Some(attached) && condition == format!("Create{created}"))
+        .then_some(created)
+}
+
+/// Every statement of a role's inline policies.
+fn statements<'a>(t: &'a Value, role: &str) -> Vec<&'a Value> {
+    t["Resources"][role]["Properties"]["Policies"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["PolicyDocument"]["Statement"].as_sequence().unwrap())
+        .collect()
+}
+
 fn keys(table: &Value) -> Vec<(String, String)> {
     table["Properties"]["KeySchema"]
         .as_sequence()
@@ -49,6 +72,30 @@ fn cfn_lint_passes() {
     );
 }
 
+/// `sam validate --lint` (the SAM CLI, pinned in scripts/requirements-sam.txt):
+/// the transform accepts the template and its lint is clean. It needs a
+/// region, no credentials.
+#[test]
+fn sam_validate_lint_passes() {
+    let sam = workspace_root().join(".venv/sam/bin/sam");
+    assert!(sam.exists(), "run scripts/bootstrap.sh (make test does)");
+    let out = std::process::Command::new(sam)
+        .args(["validate", "--lint", "--template-file"])
+        .arg(workspace_root().join("template.yaml"))
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("SAM_CLI_TELEMETRY", "0")
+        .current_dir(std::env::temp_dir())
+        .output()
+        .unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "sam validate --lint:\n{said}");
+    assert!(said.contains("is a valid SAM Template"), "{said}");
+}
+
 #[test]
 fn tables_match_the_code_and_stream_both_images() {
     let t = template();
@@ -58,11 +105,7 @@ fn tables_match_the_code_and_stream_both_images() {
         .as_mapping()
         .unwrap()
         .values()
-        .map(|e| {
-            intrinsic(&e["Properties"]["Stream"], "GetAtt")
-                .and_then(|a| a.strip_suffix(".StreamArn"))
-                .unwrap_or("?")
-        })
+        .map(|e| created_stream(&e["Properties"]["Stream"]).unwrap_or("?"))
         .collect();
     for table in CaseTable::ALL {
         let res = &r[table.template_resource()];
@@ -102,9 +145,10 @@ fn tables_match_the_code_and_stream_both_images() {
             Some("NEW_AND_OLD_IMAGES"),
             "{table:?}"
         );
+        // Created or attached, the router reads the table the outputs name.
         assert_eq!(
-            intrinsic(&router["Environment"]["Variables"][table.env_var()], "Ref"),
-            Some(table.template_resource()),
+            router["Environment"]["Variables"][table.env_var()],
+            t["Outputs"][format!("{}Name", table.template_resource())]["Value"],
             "{table:?}"
         );
         assert!(
@@ -260,10 +304,8 @@ fn alarms_watch_dead_letters_lag_errors_and_throttles_and_the_attempt_log_is_key
     // The sender writes the log in BatchWriteItem calls, and counts
     // `maxPerSecond` and held-back receipts in it; it never reads or
     // overwrites pages.
-    let mut log_access: Vec<&Value> = r["SenderFunction"]["Properties"]["Policies"][0]["Statement"]
-        .as_sequence()
-        .unwrap()
-        .iter()
+    let mut log_access: Vec<&Value> = statements(&t, "SenderRole")
+        .into_iter()
         .filter(|st| intrinsic(&st["Resource"], "GetAtt") == Some("DeliveryLogTable.Arn"))
         .flat_map(|st| st["Action"].as_sequence().unwrap().iter())
         .collect();
@@ -294,6 +336,7 @@ fn every_samconfig_environment_meets_the_templates_parameter_constraints() {
     let params = &template["Parameters"];
     let mut problems = Vec::new();
     let mut checked = 0;
+    let mut attached = Vec::new();
     for (env, sections) in &config {
         let Some(overrides) = sections
             .get("deploy")
@@ -310,6 +353,8 @@ fn every_samconfig_environment_meets_the_templates_parameter_constraints() {
                 .collect(),
             other => panic!("{env}: parameter_overrides is {other}"),
         };
+        let streams = pairs.iter().filter(|p| p.contains("StreamArn=")).count();
+        attached.push((env.clone(), streams));
         for pair in pairs {
             let (name, value) = pair.split_once('=').unwrap_or((&pair, ""));
             let value = value.trim_matches('"');
@@ -349,6 +394,16 @@ fn every_samconfig_environment_meets_the_templates_parameter_constraints() {
     }
     assert!(checked >= 2, "the overrides were read ({checked})");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+    // Both modes are shown: dev creates its case tables, prod attaches to
+    // all six of the hub's.
+    attached.sort();
+    assert_eq!(
+        attached,
+        [
+            ("default".to_owned(), 0),
+            ("prod".to_owned(), CaseTable::ALL.len())
+        ]
+    );
 }
 
 /// What keeps state survives a stack deletion or replacement;
