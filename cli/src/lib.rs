@@ -12,6 +12,7 @@ pub mod dlq;
 pub mod items;
 pub mod local;
 pub mod output;
+pub mod preflight;
 pub mod replay;
 pub mod router_failures;
 pub mod send_test;

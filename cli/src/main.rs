@@ -35,13 +35,16 @@ async fn run(cli: Cli) -> Result<()> {
         // Logs go to stderr; stdout is for what the command prints.
         init_logs();
     }
-    let ctx = Ctx {
+    let mut ctx = Ctx {
         dep: Deployment::new(&cli.prefix),
         endpoint: cli.endpoint,
         profile: cli.profile,
         region: cli.region,
         output: cli.output,
     };
+    if let Some(stack) = &cli.stack {
+        ctx.dep = Deployment::from_stack(&ctx.sdk().await, stack).await?;
+    }
     match cli.command {
         Command::Local { command } => cmd::local::run(command, &ctx).await,
         Command::Config { command } => cmd::config::run(command, &ctx).await,
@@ -57,6 +60,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Replay(args) => cmd::replay::run(args, &ctx).await,
         Command::Dlq { command } => cmd::dlq::run(command, &ctx).await,
         Command::RouterFailures { command } => cmd::router_failures::run(command, &ctx).await,
+        Command::Preflight => cmd::preflight::run(&ctx).await,
         Command::Demo => hubhooks_cli::demo::run(&ctx.sdk().await, &ctx.dep.prefix).await,
     }
 }

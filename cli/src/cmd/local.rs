@@ -13,8 +13,9 @@ pub enum LocalCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Polls the streams and the delivery queue and runs the handlers, until
-    /// Ctrl-C; a restart goes on where the last run stopped.
+    /// Polls the streams and the delivery queues and runs the handlers, until
+    /// Ctrl-C; a restart goes on where the last run stopped. With --stack it
+    /// plays that stack's event source mappings (a rehearsal on moto).
     Run {
         /// Networks the local sender may reach although the SSRF guard
         /// refuses them (CIDRs, comma-separated).
@@ -23,11 +24,16 @@ pub enum LocalCommand {
     },
 }
 
-/// The local stack named by the deployment prefix, provisioned.
+/// The local stack named by the deployment prefix, provisioned; or, with
+/// --stack, the stack's own resources (nothing created but the runner's
+/// checkpoints).
 async fn stack(ctx: &Ctx) -> Result<(aws_config::SdkConfig, provision::LocalStack)> {
     let sdk = ctx.sdk().await;
-    let stack =
-        provision::provision(&sdk, &ctx.dep.prefix, &provision::QueueSettings::default()).await?;
+    let stack = if ctx.dep.stack.is_some() {
+        provision::attach(&sdk, &ctx.dep).await?
+    } else {
+        provision::provision(&sdk, &ctx.dep.prefix, &provision::QueueSettings::default()).await?
+    };
     Ok((sdk, stack))
 }
 

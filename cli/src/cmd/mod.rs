@@ -5,6 +5,7 @@ pub mod config;
 pub mod dlq;
 pub mod items;
 pub mod local;
+pub mod preflight;
 pub mod replay;
 pub mod router_failures;
 pub mod secret;
@@ -54,7 +55,13 @@ pub struct Cli {
     /// AWS region (else AWS_REGION or the profile's).
     #[arg(long, global = true)]
     pub region: Option<String>,
-    /// The deployment: `hubhooks-<stage>` in AWS, `hubhooks-local` locally.
+    /// A deployed stage: its CloudFormation stack, whose outputs name its
+    /// tables (the hub's own, when attached), queues and bucket. Wins over
+    /// --prefix.
+    #[arg(long, global = true, env = "HUBHOOKS_STACK")]
+    pub stack: Option<String>,
+    /// The local stack's names (`<prefix>-cases`, …): `hubhooks-local`, or a
+    /// test's own.
     #[arg(
         long,
         global = true,
@@ -119,6 +126,10 @@ pub enum Command {
     },
     /// Runs the whole pipeline once on the local stack and prints the webhooks.
     Demo,
+    /// Checks a stage: case tables (keys, NEW_AND_OLD_IMAGES streams), event
+    /// source mappings, config, secrets, queues, alarms. Exit 0 only when
+    /// all hold.
+    Preflight,
 }
 
 #[cfg(test)]

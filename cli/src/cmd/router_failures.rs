@@ -15,7 +15,8 @@ pub enum RouterFailuresCommand {
     },
     /// Routes dead-lettered records again (after the data or config was fixed).
     Redrive {
-        /// The payload bucket (template output PayloadBucketName).
+        /// The payload bucket; with `--stack`, the stack's (output
+        /// PayloadBucketName), else `<prefix>-payloads`.
         #[arg(long, env = "PAYLOAD_BUCKET")]
         payload_bucket: Option<String>,
     },

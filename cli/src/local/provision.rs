@@ -36,6 +36,7 @@ pub struct LocalStack {
     pub checkpoints_table: String,
     /// Operational notices (`<prefix>-notices`, an SNS topic), and the
     /// queue subscribed to it (raw messages) so they can be read locally.
+    /// Attached to a stack: its NoticeTopicArn (empty: none) and no queue.
     pub notice_topic_arn: String,
     pub notice_queue_url: String,
 }
@@ -86,7 +87,7 @@ async fn create_table(
     name: &str,
     keys: Vec<KeySchemaElement>,
     attrs: Vec<AttributeDefinition>,
-    stream: bool,
+    stream: Option<StreamViewType>,
 ) -> Result<()> {
     let mut req = client
         .create_table()
@@ -94,11 +95,11 @@ async fn create_table(
         .billing_mode(BillingMode::PayPerRequest)
         .set_key_schema(Some(keys))
         .set_attribute_definitions(Some(attrs));
-    if stream {
+    if let Some(view) = stream {
         req = req.stream_specification(
             StreamSpecification::builder()
                 .stream_enabled(true)
-                .stream_view_type(StreamViewType::NewAndOldImages)
+                .stream_view_type(view)
                 .build()?,
         );
     }
@@ -312,7 +313,7 @@ pub async fn provision(
     ] {
         let keys = vec![key(key_name, KeyType::Hash)?];
         let attrs = vec![attr(key_name, ScalarAttributeType::S)?];
-        create_table(&ddb, table, keys, attrs, false).await?;
+        create_table(&ddb, table, keys, attrs, None).await?;
     }
     create_attempt_log(&ddb, &attempt_log_table).await?;
     let payload_bucket = names.payload_bucket();
@@ -342,27 +343,85 @@ pub async fn provision(
     })
 }
 
+/// A deployed stack's resources as the local runner sees them: names from
+/// the stack's outputs, URLs from SQS, and the runner's own checkpoint
+/// table (`<stack>-runner-checkpoints`, created here: the stack has none,
+/// its event source mappings keep their own place). Nothing of the stack's
+/// is created or changed.
+pub async fn attach(sdk: &SdkConfig, dep: &Deployment) -> Result<LocalStack> {
+    let ddb = aws_sdk_dynamodb::Client::new(sdk);
+    let sqs = aws_sdk_sqs::Client::new(sdk);
+    let checkpoints_table = dep.checkpoints_table();
+    create_table(
+        &ddb,
+        &checkpoints_table,
+        vec![key(CHECKPOINT_KEY, KeyType::Hash)?],
+        vec![attr(CHECKPOINT_KEY, ScalarAttributeType::S)?],
+        None,
+    )
+    .await?;
+    let url = |name: String| {
+        let sqs = sqs.clone();
+        async move { dep.queue_url(&sqs, &name).await }
+    };
+    Ok(LocalStack {
+        tables: dep.tables(),
+        delivery_queue_url: url(dep.delivery_queue()).await?,
+        ordered_queue_url: url(dep.ordered_delivery_queue()).await?,
+        ordered_dlq_url: url(dep.ordered_dead_letter_queue()).await?,
+        delivery_dlq_url: url(dep.dead_letter_queue()).await?,
+        router_failure_queue_url: url(dep.router_failure_queue()).await?,
+        secrets_table: dep.secrets_table(),
+        payload_bucket: dep.payload_bucket(),
+        attempt_log_table: dep.attempt_log_table(),
+        checkpoints_table,
+        notice_topic_arn: dep
+            .stack
+            .as_ref()
+            .and_then(|s| s.notice_topic.clone())
+            .unwrap_or_default(),
+        notice_queue_url: String::new(),
+    })
+}
+
+/// A case table with the data contract's keys, and a stream of `stream`'s
+/// view (None: no stream). Idempotent.
+pub async fn create_case_table(
+    ddb: &aws_sdk_dynamodb::Client,
+    table: CaseTable,
+    name: &str,
+    stream: Option<StreamViewType>,
+) -> Result<()> {
+    let schema = table.key_schema();
+    let mut keys = vec![key(schema.partition.0, KeyType::Hash)?];
+    let mut attrs = vec![attr(schema.partition.0, scalar(schema.partition.1))?];
+    if let Some((n, kind)) = schema.sort {
+        keys.push(key(n, KeyType::Range)?);
+        attrs.push(attr(n, scalar(kind))?);
+    }
+    create_table(ddb, name, keys, attrs, stream).await
+}
+
 /// The six case tables (with their streams) and the config table.
 async fn create_case_and_config_tables(
     ddb: &aws_sdk_dynamodb::Client,
     tables: &TableNames,
 ) -> Result<()> {
     for table in CaseTable::ALL {
-        let schema = table.key_schema();
-        let mut keys = vec![key(schema.partition.0, KeyType::Hash)?];
-        let mut attrs = vec![attr(schema.partition.0, scalar(schema.partition.1))?];
-        if let Some((name, kind)) = schema.sort {
-            keys.push(key(name, KeyType::Range)?);
-            attrs.push(attr(name, scalar(kind))?);
-        }
-        create_table(ddb, tables.name(table), keys, attrs, true).await?;
+        create_case_table(
+            ddb,
+            table,
+            tables.name(table),
+            Some(StreamViewType::NewAndOldImages),
+        )
+        .await?;
     }
     create_table(
         ddb,
         &tables.config,
         vec![key(CONFIG_KEY, KeyType::Hash)?],
         vec![attr(CONFIG_KEY, ScalarAttributeType::S)?],
-        false,
+        None,
     )
     .await
 }

@@ -87,7 +87,7 @@ pub fn local_sender_settings(stack: &LocalStack, options: &RunnerOptions) -> Sen
         config_ttl: options.config_ttl,
         proxy: None,
         failure_streak: options.failure_streak,
-        notice_topic_arn: Some(stack.notice_topic_arn.clone()),
+        notice_topic_arn: Some(stack.notice_topic_arn.clone()).filter(|a| !a.is_empty()),
         unreadable_limit: options.unreadable_limit,
         notice_budget: options.notice_budget,
     }
