@@ -153,6 +153,29 @@ pub enum Ordering {
 pub const MAX_PER_SECOND_LIMIT: u32 = 1_000;
 
 impl Subscription {
+    /// Every secret the subscription names, with the field that names it:
+    /// its auth secrets and each AMQP destination's broker URI.
+    pub fn secret_names(&self) -> Vec<(String, &str)> {
+        let mut out: Vec<(String, &str)> = self
+            .auth
+            .iter()
+            .flat_map(|a| a.names())
+            .map(|(field, name)| (format!("auth.{field}"), name))
+            .collect();
+        if let Some(Destination::Amqp(d)) = &self.destination {
+            out.push(("destination.uriSecret".into(), d.uri_secret.as_str()));
+        }
+        for (t, s) in &self.per_type {
+            if let Some(Destination::Amqp(d)) = &s.destination {
+                out.push((
+                    format!("perType.{t}.destination.uriSecret"),
+                    d.uri_secret.as_str(),
+                ));
+            }
+        }
+        out
+    }
+
     /// Whether its webhooks of a case go out in order, one at a time.
     pub fn ordered(&self) -> bool {
         self.ordering == Some(Ordering::PerCase)
