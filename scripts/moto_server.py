@@ -22,6 +22,15 @@ at 1,000 messages, ~4 s at 10,000). Here the check reads the one attribute,
 and SQS reads the clock with time.time() (moto's datetime arithmetic was
 most of what every other scan of a queue cost).
 
+And one thing the local stack leaves to its runner: moto's Lambda, given an
+event source mapping (a stack created through CloudFormation has eight),
+invokes the function itself on every message sent and every stream record
+written; without Docker each invocation fails, and meanwhile the message
+was received (its receive count spent) and the stream's records dropped
+once any invocation "succeeded". The local runner plays the mappings, as
+it does for a provisioned stack, so here a mapping is recorded (listed,
+described, enabled or disabled) but never attached to its queue or table.
+
 Faults, for the tests of our own outages: when HUBHOOKS_MOTO_FAULTS names a
 file, each DynamoDB item request first reads it, a JSON list of
 {"operation": "GetItem", "table": "t-secrets", "until": <epoch seconds>},
@@ -40,7 +49,10 @@ import time
 from moto.core.exceptions import JsonRESTError
 from moto.core.utils import unix_time
 from moto.dynamodb.responses import DynamoHandler
+from moto.awslambda.models import LambdaBackend
+from moto.dynamodb.models import dynamodb_backends
 from moto.server import main
+from moto.sqs.models import sqs_backends
 from moto.sqs import models as sqs_models
 from moto.sqs.models import SQSBackend
 
@@ -152,6 +164,22 @@ for _name in (
     "scan",
 ):
     setattr(DynamoHandler, _name, _atomic(getattr(DynamoHandler, _name)))
+
+
+# Mappings are recorded, never attached: the local runner plays them.
+_create_mapping = LambdaBackend.create_event_source_mapping
+
+
+def create_event_source_mapping(self, spec):
+    mapping = _create_mapping(self, spec)
+    for queue in sqs_backends[self.account_id][self.region_name].queues.values():
+        queue.lambda_event_source_mappings.pop(mapping.function_arn, None)
+    for table in dynamodb_backends[self.account_id][self.region_name].tables.values():
+        table.lambda_event_source_mappings.pop(mapping.function_arn, None)
+    return mapping
+
+
+LambdaBackend.create_event_source_mapping = create_event_source_mapping
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

@@ -966,7 +966,8 @@ async fn refusals_read_as_messages_even_with_backtraces_asked_for() {
 /// against a local stack (the one its `--prefix`/`HUBHOOKS_PREFIX` name),
 /// from the repository's root; every one exits 0. Two are left to their own
 /// tests, which run them for real: `send-test` (it waits for a receiver's
-/// answer) and `local run` (it runs until Ctrl-C).
+/// answer) and `local run` (it runs until Ctrl-C); those naming a stack
+/// run in tests/it/deploy.rs, against a rehearsed one.
 #[tokio::test]
 async fn the_readmes_commands_run_against_the_local_stack() {
     let e = env().await;
@@ -985,6 +986,13 @@ async fn the_readmes_commands_run_against_the_local_stack() {
             .find(|a| !a.starts_with('-') && !a.contains("hubhooks-"));
         if matches!(verb.map(String::as_str), Some("send-test"))
             || i.args.contains(&"run".to_owned())
+        {
+            continue;
+        }
+        // A deployed stage's commands run against a rehearsed stack
+        // (tests/it/deploy.rs, the_readmes_stack_commands_…).
+        if i.args.contains(&"--stack".to_owned())
+            || i.env.iter().any(|(k, _)| k == "HUBHOOKS_STACK")
         {
             continue;
         }

@@ -3,6 +3,7 @@
 //! RabbitMQ, the handlers the Lambdas run.
 mod amqp;
 mod delivery;
+mod deploy;
 mod dlq;
 mod fairness;
 mod golden;
@@ -11,6 +12,7 @@ mod nothing_lost;
 mod notices;
 mod ordering;
 mod outages;
+mod privilege;
 mod replay;
 mod routing;
 mod template;

@@ -17,6 +17,8 @@ pub use hubhooks_testkit::receiver::{Received, TestReceiver};
 
 pub use hubhooks_testkit::moto::workspace_root;
 
+pub mod rehearsal;
+
 /// A provisioned stack on its own moto server.
 pub struct Stack {
     pub moto: Moto,

@@ -11,6 +11,8 @@ pub struct Invocation {
     pub piped: bool,
     /// Whether the line runs it in the background (`&`).
     pub background: bool,
+    /// What `export NAME=VALUE` lines earlier in the same block set.
+    pub env: Vec<(String, String)>,
 }
 
 /// Words of a shell command line (double and single quotes group).
@@ -59,17 +61,23 @@ fn fill_placeholders(args: &str) -> String {
 pub fn invocations(markdown: &str, program: &str) -> Vec<Invocation> {
     let mut out = Vec::new();
     let mut in_sh = false;
+    let mut env: Vec<(String, String)> = Vec::new();
     let direct = format!("{program} ");
     let via_cargo = format!("cargo run -p {program}-cli -- ");
     for line in markdown.lines() {
         if line.starts_with("```") {
             in_sh = line == "```sh";
+            env.clear();
             continue;
         }
         if !in_sh {
             continue;
         }
         let line = line.split(" # ").next().unwrap_or("").trim();
+        if let Some((name, value)) = line.strip_prefix("export ").and_then(|e| e.split_once('=')) {
+            env.push((name.to_owned(), value.trim_matches('"').to_owned()));
+            continue;
+        }
         for command in line.split(';').flat_map(|p| p.split("&&")) {
             let stages: Vec<&str> = command.split('|').collect();
             for (n, stage) in stages.iter().enumerate() {
@@ -87,6 +95,7 @@ pub fn invocations(markdown: &str, program: &str) -> Vec<Invocation> {
                     args: words(&fill_placeholders(args)),
                     piped: n > 0,
                     background,
+                    env: env.clone(),
                 });
             }
         }
@@ -100,7 +109,7 @@ mod tests {
 
     #[test]
     fn finds_pipes_sequences_placeholders_and_quotes() {
-        let md = "text\n```sh\nprintf x | tool a --b \"c d\"; tool e <F G> # note\ntool run &\n```\n```json\ntool no\n```\n";
+        let md = "text\n```sh\nprintf x | tool a --b \"c d\"; tool e <F G> # note\nexport K=v\ntool run &\n```\n```json\ntool no\n```\n```sh\ntool x\n```\n";
         let found = invocations(md, "tool");
         assert_eq!(
             found,
@@ -108,17 +117,26 @@ mod tests {
                 Invocation {
                     args: vec!["a".into(), "--b".into(), "c d".into()],
                     piped: true,
-                    background: false
+                    background: false,
+                    env: vec![]
                 },
                 Invocation {
                     args: vec!["e".into(), "placeholder".into()],
                     piped: false,
-                    background: false
+                    background: false,
+                    env: vec![]
                 },
                 Invocation {
                     args: vec!["run".into()],
                     piped: false,
-                    background: true
+                    background: true,
+                    env: vec![("K".into(), "v".into())]
+                },
+                Invocation {
+                    args: vec!["x".into()],
+                    piped: false,
+                    background: false,
+                    env: vec![]
                 },
             ]
         );
