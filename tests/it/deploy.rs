@@ -353,19 +353,24 @@ async fn a_deleted_stacks_case_tables_keep_their_data_and_a_new_stack_attaches_t
     );
 }
 
-/// The `hubhooks` binary, built if this run has not built it (the tests
-/// package cannot name another package's binary).
+/// The `hubhooks` binary: the one `cargo nextest run --workspace` built
+/// beside this test (cli/tests needs it), else built now. (A build here
+/// resolves the CLI's features alone and would rebuild the library; the
+/// tests package cannot name another package's binary.)
 fn hubhooks_binary() -> std::path::PathBuf {
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().and_then(|d| d.parent()).unwrap().to_owned();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let built = std::process::Command::new(cargo)
-        .args(["build", "-q", "-p", "hubhooks-cli", "--bin", "hubhooks"])
-        .current_dir(workspace_root())
-        .status()
-        .unwrap();
-    assert!(built.success(), "cargo build -p hubhooks-cli");
-    dir.join("hubhooks")
+    let bin = dir.join("hubhooks");
+    if !bin.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let built = std::process::Command::new(cargo)
+            .args(["build", "-q", "-p", "hubhooks-cli", "--bin", "hubhooks"])
+            .current_dir(workspace_root())
+            .status()
+            .unwrap();
+        assert!(built.success(), "cargo build -p hubhooks-cli");
+    }
+    bin
 }
 
 /// The README's commands for a deployed stage (`--stack`, or after
