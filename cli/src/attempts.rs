@@ -1,7 +1,7 @@
 //! `hubhooks attempts`: the attempt log, by case, by subscription, by
 //! delivery, or the failures of a recent period. The reading is
 //! `hubhooks::adapters::attempt_log`'s; here the command's forms.
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use hubhooks::attempt::AttemptRecord;
 
 pub use hubhooks::adapters::attempt_log::{
@@ -11,15 +11,15 @@ pub use hubhooks::adapters::attempt_log::{
 /// Parses `90s`, `15m`, `1h`, `2d`.
 pub fn parse_since(s: &str) -> Result<chrono::Duration> {
     let (n, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: i64 = n
-        .parse()
-        .with_context(|| format!("`{s}`: expected e.g. 30m, 1h, 2d"))?;
+    let Ok(n) = n.parse::<i64>() else {
+        bail!("`{s}`: {SINCE_FORMS}");
+    };
     let span = match unit {
         "s" => chrono::Duration::try_seconds(n),
         "m" => chrono::Duration::try_minutes(n),
         "h" | "" => chrono::Duration::try_hours(n),
         "d" => chrono::Duration::try_days(n),
-        _ => bail!("`{s}`: the unit must be s, m, h or d"),
+        _ => bail!("`{s}`: the unit must be s, m, h or d; {SINCE_FORMS}"),
     };
     // A span no time can be that far back from.
     match span {
@@ -27,6 +27,10 @@ pub fn parse_since(s: &str) -> Result<chrono::Duration> {
         _ => bail!("`{s}`: at most {MAX_LOOKBACK_DAYS} days back"),
     }
 }
+
+/// What `--since` accepts, said wherever it refuses one.
+const SINCE_FORMS: &str =
+    "a span back from now is a whole number and a unit: 90s, 30m, 2h, 7d (a bare number is hours)";
 
 /// The longest span a `--since` may name (a century): past it a time
 /// overflows, and no attempt log keeps anything that old.

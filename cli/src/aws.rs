@@ -56,13 +56,8 @@ pub async fn queue_url(sqs: &aws_sdk_sqs::Client, name: &str) -> anyhow::Result<
         .with_context(|| format!("queue {name} has no URL"))
 }
 
-/// An SDK error as a message: the service's code and message when it
-/// answered, else the cause chain (the SDK's Display says only "service
-/// error", its context adds a debug dump of the response).
+/// An SDK error as a message: the service's words once, no debug dump
+/// (see [`hubhooks::adapters::sdk_message`]).
 pub fn sdk_err<E: std::error::Error>(e: E) -> anyhow::Error {
-    let full = aws_sdk_dynamodb::error::DisplayErrorContext(&e).to_string();
-    // `service error: Code: message (ServiceError(…debug…))`: keep the words.
-    let words = full.split(" (ServiceError(").next().unwrap_or(&full);
-    let words = words.split(" (DispatchFailure(").next().unwrap_or(words);
-    anyhow::anyhow!("{words}")
+    anyhow::anyhow!("{}", hubhooks::adapters::sdk_message(&e))
 }

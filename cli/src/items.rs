@@ -113,6 +113,26 @@ pub async fn get_in(
     }
 }
 
+/// Fails unless `id` is a subscription in `table`: commands that select by
+/// subscription refuse an id nobody configured instead of answering with
+/// nothing.
+pub async fn require_subscription(
+    ddb: &aws_sdk_dynamodb::Client,
+    table: &str,
+    id: &str,
+) -> Result<()> {
+    match get(ddb, table, id).await? {
+        Some(v) if v["kind"].as_str() == Some("subscription") => Ok(()),
+        Some(v) => bail!(
+            "`{id}` in {table} is a {} item, not a subscription",
+            v["kind"].as_str().unwrap_or("?")
+        ),
+        None => {
+            bail!("no subscription `{id}` in {table} (`hubhooks subscriptions list` names them)")
+        }
+    }
+}
+
 /// Enables or disables a subscription. Both are operational state: disabling
 /// records `disabledReason` and `disabledAt` (as a receiver's `410 Gone`
 /// does), enabling clears them and sets `enabled`; re-putting the config

@@ -1,7 +1,7 @@
 //! `hubhooks attempts` (also `deliveries`): the attempt log.
 use super::Ctx;
 use crate::{attempts, output};
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::Args;
 
 #[derive(Args)]
@@ -42,9 +42,15 @@ pub async fn run(args: AttemptsArgs, ctx: &Ctx) -> Result<()> {
         .since
         .as_deref()
         .map(attempts::parse_since)
-        .transpose()?;
+        .transpose()
+        .context("--since")?;
     let ddb = aws_sdk_dynamodb::Client::new(&ctx.sdk().await);
     let found = attempts::query(&ddb, &ctx.dep.attempt_log_table(), &filter, since).await?;
+    // Nothing logged: a typo, unless the subscription exists (a deleted
+    // one's history is still shown while the log keeps it).
+    if let (true, attempts::Filter::Subscription(id)) = (found.is_empty(), &filter) {
+        crate::items::require_subscription(&ddb, &ctx.dep.config_table(), id).await?;
+    }
     output::emit(
         ctx.output.or_json(args.json),
         &found,

@@ -1,7 +1,7 @@
 //! `hubhooks dlq`: the delivery dead-letter queue.
 use super::Ctx;
 use crate::{attempts, dlq, output};
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::Subcommand;
 use hubhooks::event::EventType;
 use std::time::Duration;
@@ -77,11 +77,16 @@ pub async fn run(command: DlqCommand, ctx: &Ctx) -> Result<()> {
             rate,
             hold_secs,
         } => {
+            if let Some(id) = &subscription {
+                let ddb = aws_sdk_dynamodb::Client::new(&ctx.sdk().await);
+                crate::items::require_subscription(&ddb, &dep.config_table(), id).await?;
+            }
             let queue_url = dep.queue_url(&sqs, &dep.delivery_queue()).await?;
             let since = since
                 .as_deref()
                 .map(attempts::parse_since)
-                .transpose()?
+                .transpose()
+                .context("--since")?
                 .map(|d| hubhooks::timestamp::Timestamp(chrono::Utc::now() - d));
             let replay = dlq::Replay {
                 sqs: &sqs,

@@ -52,14 +52,7 @@ pub async fn run(args: ReplayArgs, ctx: &Ctx) -> Result<()> {
     let queue_url = dep.queue_url(&sqs, &dep.delivery_queue()).await?;
     let table = dep.attempt_log_table();
     let config = dep.config_table();
-    crate::items::get_in(
-        &ddb,
-        &config,
-        crate::items::Family::Subscriptions,
-        &args.subscription,
-    )
-    .await
-    .with_context(|| format!("no subscription `{}` to replay", args.subscription))?;
+    crate::items::require_subscription(&ddb, &config, &args.subscription).await?;
     let replay = WindowReplay {
         ddb: &ddb,
         sqs: &sqs,

@@ -4,6 +4,7 @@ pub mod attempt_log;
 pub mod dynamo;
 pub mod http;
 pub mod s3;
+pub mod secrets;
 pub mod sns;
 pub mod sqs;
 
@@ -34,11 +35,39 @@ where
         SdkError::ServiceError(s) => kind_of_code(s.err().code()),
         _ => IoErrorKind::Other,
     };
-    IoError::of_kind(
-        kind,
-        operation,
-        aws_smithy_types::error::display::DisplayErrorContext(e),
-    )
+    IoError::of_kind(kind, operation, sdk_message(&e))
+}
+
+/// An SDK error's words, each once: the SDK wraps a service's error in an
+/// operation error that displays the same words ("service error:
+/// ResourceNotFoundException: …: ResourceNotFoundException: …"), and its
+/// debug context dumps the response. Generic wrappers ("service error",
+/// "dispatch failure") give way to what they wrap.
+pub fn sdk_message(e: &dyn std::error::Error) -> String {
+    const GENERIC: [&str; 4] = [
+        "service error",
+        "dispatch failure",
+        "unhandled error",
+        "response error",
+    ];
+    let mut parts: Vec<String> = Vec::new();
+    let mut add = |err: &dyn std::error::Error| {
+        let words = err.to_string();
+        let words = words.split(" (ServiceError(").next().unwrap_or(&words);
+        if !words.is_empty() && !parts.iter().any(|p| p.contains(words)) {
+            parts.push(words.to_owned());
+        }
+    };
+    add(e);
+    let mut next = e.source();
+    while let Some(err) = next {
+        add(err);
+        next = err.source();
+    }
+    if parts.len() > 1 {
+        parts.retain(|p| !GENERIC.contains(&p.as_str()));
+    }
+    parts.join(": ")
 }
 
 /// The kind of an AWS error code (DynamoDB, SQS, S3, SNS).
