@@ -543,6 +543,18 @@ fn letter(i: usize) -> Value {
 async fn dlq_list_and_an_interrupted_replay_loses_nothing() {
     let e = env().await;
     let sqs = e.sqs();
+    // `dlq replay --subscription` selects a configured subscription.
+    for id in ["even", "odd"] {
+        put_json(
+            &e.ddb(),
+            &e.stack.tables.config,
+            &json!({"id": id, "kind": "subscription", "party": {"type": "partner", "id": 1413},
+                    "eventTypes": ["newStatus"],
+                    "destination": {"method": "POST", "url": "https://x.example/"}}),
+        )
+        .await
+        .unwrap();
+    }
     for i in 0..30 {
         sqs.send_message()
             .queue_url(&e.stack.delivery_dlq_url)
@@ -829,7 +841,7 @@ async fn local_provision_and_secret_put() {
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
-        "stored secret `acme-signing` (2 value(s)) in ops-secrets\n"
+        "stored secret `acme-signing` (2 values) in ops-secrets\n"
     );
     let item = e
         .ddb()
@@ -1076,4 +1088,217 @@ async fn replay_refuses_windows_and_subscriptions_it_cannot_serve() {
     ]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("0 deliveries"), "{out}");
+}
+
+/// `hubhooks … | head -1`: a reader that goes away ends the command
+/// quietly (as SIGPIPE ends `ls`), and a full disk is one line of error,
+/// never a panic (exit 101) with a backtrace.
+#[test]
+fn a_closed_pipe_ends_quietly_and_a_full_disk_is_one_line() {
+    use std::os::unix::process::ExitStatusExt;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = Command::new(env!("CARGO_BIN_EXE_hubhooks"))
+        .args(["config", "validate", "docs/example-config.json"])
+        .current_dir(&root)
+        .env("RUST_BACKTRACE", "1")
+        .stdout(writer)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err, "", "{:?}", out.status);
+    assert_eq!(out.status.signal(), Some(13), "{:?}", out.status);
+
+    let full = std::fs::File::create("/dev/full").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_hubhooks"))
+        .args(["config", "validate", "docs/example-config.json"])
+        .current_dir(&root)
+        .env("RUST_BACKTRACE", "1")
+        .stdout(full)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(
+        err,
+        "error: writing standard output: No space left on device (os error 28)\n"
+    );
+}
+
+/// A subscription id nobody configured is a mistake to name, not an empty
+/// answer: `deliveries`, `dlq replay` and `replay` say there is no such
+/// subscription (they once printed "0 attempt(s)" or replayed nothing).
+#[tokio::test]
+async fn an_unknown_subscription_id_is_an_error_naming_it() {
+    let e = env().await;
+    let commands: [&[&str]; 3] = [
+        &["deliveries", "--subscription", "nope"],
+        &["dlq", "replay", "--subscription", "nope", "--dry-run"],
+        &["replay", "--subscription", "nope", "--since", "1h"],
+    ];
+    for args in commands {
+        let (code, out, err) = e.run(args);
+        assert_eq!(code, 1, "{args:?}\n{out}{err}");
+        assert_eq!(out, "", "{args:?}");
+        assert!(
+            err.starts_with(&format!(
+                "error: no subscription `nope` in {PREFIX}-config (`hubhooks subscriptions list` names them)"
+            )),
+            "{args:?}: {err}"
+        );
+    }
+}
+
+/// A wrong `--prefix`: one line that names what was tried and how to point
+/// the CLI elsewhere, the service's words once (they were doubled, and the
+/// attempt log's query added a debug dump of the response).
+#[tokio::test]
+async fn a_missing_table_or_queue_is_named_once_with_how_to_choose_another() {
+    let e = env().await;
+    let cases: [(&[&str], &str); 3] = [
+        (
+            &["--prefix", "wrong", "subscriptions", "list"],
+            "wrong-config",
+        ),
+        (
+            &["--prefix", "wrong", "deliveries", "--failed"],
+            "wrong-delivery-log",
+        ),
+        (
+            &["--prefix", "wrong", "dlq", "list"],
+            "wrong-deliveries-dlq",
+        ),
+    ];
+    for (args, name) in cases {
+        let (code, _, err) = e.run(args);
+        assert_eq!(code, 1, "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.starts_with("error: the names come from --prefix wrong; for a deployed stage give --stack STACK_NAME (or HUBHOOKS_STACK), for another local stack --prefix: "), "{err}");
+        assert!(err.contains(name), "{args:?}: {err}");
+        assert!(!err.contains("(ServiceError"), "{err}");
+        for words in [
+            "Requested resource not found",
+            "The specified queue does not exist",
+        ] {
+            assert!(err.matches(words).count() <= 1, "{args:?}: {err}");
+        }
+    }
+}
+
+/// `--since yesterday` says which forms are accepted.
+#[tokio::test]
+async fn a_since_it_cannot_read_says_which_forms_it_accepts() {
+    let e = env().await;
+    for args in [
+        &["deliveries", "--failed", "--since", "yesterday"][..],
+        &["dlq", "replay", "--since", "yesterday", "--dry-run"],
+    ] {
+        let (code, out, err) = e.run(args);
+        assert_eq!((code, out.as_str()), (1, ""), "{args:?}: {err}");
+        assert_eq!(
+            err,
+            "error: --since: `yesterday`: a span back from now is a whole number and a unit: 90s, 30m, 2h, 7d (a bare number is hours)\n"
+        );
+    }
+}
+
+/// No credentials anywhere: one line that says so and names the profile
+/// tried (not the SDK's IMDS warnings and debug structures).
+#[test]
+fn no_credentials_is_one_line_naming_the_profile() {
+    let out = Command::new(env!("CARGO_BIN_EXE_hubhooks"))
+        .args(["subscriptions", "list"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", std::env::temp_dir())
+        .env("AWS_PROFILE", "nosuch")
+        .env("AWS_REGION", "eu-central-1")
+        .env("AWS_CONFIG_FILE", "/nonexistent/config")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(
+        err,
+        "error: no AWS credentials for profile `nosuch` (region eu-central-1): give --profile, set AWS_PROFILE or AWS_ACCESS_KEY_ID, or sign in (`aws sso login`); for the local stack give --endpoint (or AWS_ENDPOINT_URL)\n"
+    );
+}
+
+/// Secrets an operator can hand over: `generate` prints a fresh key once
+/// (and stores exactly that), refuses to replace one; `list` shows names,
+/// counts and dates, never a value; `delete` refuses a secret a
+/// subscription names unless --force.
+#[tokio::test]
+async fn secrets_are_generated_shown_once_listed_without_values_and_deleted_deliberately() {
+    let e = env().await;
+    let (code, key, err) = e.run(&["secret", "generate", "acme-signing"]);
+    assert_eq!(code, 0, "{err}");
+    let key = key.trim_end().to_owned();
+    assert!(key.starts_with("whsec_") && key.len() == 50, "{key}");
+    assert!(err.contains("the only time it is shown"), "{err}");
+    let stored = e
+        .ddb()
+        .get_item()
+        .table_name(&e.stack.secrets_table)
+        .key(
+            "id",
+            aws_sdk_dynamodb::types::AttributeValue::S("acme-signing".into()),
+        )
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    assert_eq!(
+        stored["values"].as_l().unwrap(),
+        &vec![aws_sdk_dynamodb::types::AttributeValue::S(key.clone())]
+    );
+    let (code, out, err) = e.run(&["secret", "generate", "acme-signing"]);
+    assert_eq!((code, out.as_str()), (1, ""), "{err}");
+    assert!(err.contains("secret `acme-signing` exists"), "{err}");
+
+    let (code, out, err) = e.run(&["secret", "list"]);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(lines[0].starts_with("NAME"), "{out}");
+    assert!(lines[1].starts_with("acme-signing"), "{out}");
+    assert!(!out.contains(&key[6..20]), "a value was listed: {out}");
+    assert_eq!(err, format!("1 secret in {PREFIX}-secrets\n"));
+    let (_, json, _) = e.run(&["--output", "json", "secret", "list"]);
+    let row: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
+    assert_eq!(row["name"], "acme-signing");
+    assert_eq!(row["values"], 1);
+    assert!(row["updatedAt"].as_str().unwrap().ends_with('Z'), "{row}");
+
+    put_json(
+        &e.ddb(),
+        &e.stack.tables.config,
+        &json!({"id": "acme", "kind": "subscription", "party": {"type": "partner", "id": 1413},
+                "eventTypes": ["newStatus"], "auth": {"signingSecret": "acme-signing"},
+                "destination": {"method": "POST", "url": "https://partner.example.com/hooks"}}),
+    )
+    .await
+    .unwrap();
+    let (code, _, err) = e.run(&["secret", "delete", "acme-signing"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        err,
+        "error: secret `acme-signing` is named by acme (auth.signingSecret): their deliveries would wait unsent; change them first, or give --force\n"
+    );
+    let (code, out, err) = e.run(&["secret", "delete", "acme-signing", "--force"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        format!("deleted secret `acme-signing` from {PREFIX}-secrets\n")
+    );
+    let (code, _, err) = e.run(&["secret", "delete", "acme-signing", "--force"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        err,
+        format!("error: no secret `acme-signing` in {PREFIX}-secrets\n")
+    );
 }

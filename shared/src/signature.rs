@@ -43,12 +43,38 @@ pub fn sign(keys: &[String], id: &str, timestamp: i64, body: &str) -> Result<Str
         .map(|s| s.join(" "))
 }
 
+/// A fresh signing key, `whsec_` and 32 random bytes in base64 (Standard
+/// Webhooks allows 24 to 64).
+pub fn generate_key() -> Result<String, getrandom::Error> {
+    use base64::Engine;
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)?;
+    Ok(format!(
+        "whsec_{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     // The Standard Webhooks specification's test vector.
     const KEY: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+    #[test]
+    fn a_generated_key_signs_as_standard_webhooks_does_and_no_two_are_alike() {
+        let a = generate_key().unwrap();
+        let b = generate_key().unwrap();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), "whsec_".len() + 44);
+        let reference = standardwebhooks::Webhook::new(&a).unwrap();
+        assert_eq!(
+            sign(std::slice::from_ref(&a), ID, TS, BODY).unwrap(),
+            reference.sign(ID, TS, BODY.as_bytes()).unwrap()
+        );
+    }
+
     const ID: &str = "msg_p5jXN8AQM9LWM0D4loKWxJek";
     const TS: i64 = 1614265330;
     const BODY: &str = r#"{"test": 2432232314}"#;

@@ -1,15 +1,40 @@
-//! `hubhooks secret`: values in the secrets table, read from stdin.
+//! `hubhooks secret`: the secrets table. Values are read from standard
+//! input or generated, shown once, and never listed.
 use super::Ctx;
-use crate::config;
+use crate::items::{self, Family};
 use anyhow::{Result, bail};
 use clap::Subcommand;
+use hubhooks::adapters::secrets::SecretAdmin;
+use hubhooks::config::{ConfigItem, RawConfigItem};
+use hubhooks::timestamp::Timestamp;
 
 #[derive(Subcommand)]
 pub enum SecretCommand {
     /// Stores a secret under NAME: one value per line on standard input,
     /// newest first (several while signing keys rotate). Values never
     /// appear in arguments, so not in shell history either.
-    Put { name: String },
+    Put {
+        /// The name subscriptions use (`auth.signingSecret`, …).
+        name: String,
+    },
+    /// Generates a signing key (`whsec_…`), stores it under NAME and prints
+    /// it once, to hand to the receiver. Refuses a NAME that exists.
+    Generate {
+        /// The name subscriptions use (`auth.signingSecret`).
+        name: String,
+    },
+    /// Every secret's name, how many values it holds and when it last
+    /// changed; never a value.
+    List,
+    /// Deletes a secret. Refuses one a subscription names unless --force
+    /// (its deliveries would wait, unsent, until it exists again).
+    Delete {
+        /// The secret to delete.
+        name: String,
+        /// Deletes it even while subscriptions name it.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 /// The most a secret's values may hold together: keys, tokens and broker
@@ -18,9 +43,71 @@ pub enum SecretCommand {
 const MAX_SECRET_BYTES: usize = 65_536;
 
 pub async fn run(command: SecretCommand, ctx: &Ctx) -> Result<()> {
-    let SecretCommand::Put { name } = command;
-    hubhooks::config::validate_secret_name(&name)
-        .map_err(|m| anyhow::anyhow!("secret name `{name}`: {m}"))?;
+    let sdk = ctx.sdk().await;
+    let ddb = aws_sdk_dynamodb::Client::new(&sdk);
+    let admin = SecretAdmin::new(ddb.clone(), ctx.dep.secrets_table());
+    let table = admin.table().to_owned();
+    match command {
+        SecretCommand::Put { name } => {
+            valid_name(&name)?;
+            let values = read_values(&name)?;
+            admin.put(&name, &values, Timestamp::now()).await?;
+            println!(
+                "stored secret `{name}` ({}) in {table}",
+                plural(values.len(), "value")
+            );
+        }
+        SecretCommand::Generate { name } => {
+            valid_name(&name)?;
+            let Some(key) = admin.generate(&name, Timestamp::now()).await? else {
+                bail!(
+                    "secret `{name}` exists in {table}: generating would replace a key receivers may verify with (`secret delete {name}` first, or `secret put {name}` with the new key first and the old one after it to rotate)"
+                );
+            };
+            // The key on stdout alone (scripts capture it); the rest on stderr.
+            println!("{key}");
+            eprintln!(
+                "stored signing key `{name}` in {table}; this is the only time it is shown: give it to the receiver now"
+            );
+        }
+        SecretCommand::List => {
+            let secrets = admin.list().await?;
+            if ctx.output == crate::output::Output::Json {
+                for s in &secrets {
+                    println!("{}", serde_json::to_string(s)?);
+                }
+            } else {
+                println!("{:<40} {:<7} UPDATED", "NAME", "VALUES");
+                for s in &secrets {
+                    let at = s.updated_at.as_deref().unwrap_or("-");
+                    println!("{:<40} {:<7} {at}", s.name, s.values);
+                }
+            }
+            eprintln!("{} in {table}", plural(secrets.len(), "secret"));
+        }
+        SecretCommand::Delete { name, force } => {
+            let users = named_by(&ddb, &ctx.dep.config_table(), &name).await?;
+            if !users.is_empty() && !force {
+                bail!(
+                    "secret `{name}` is named by {}: their deliveries would wait unsent; change them first, or give --force",
+                    users.join(", ")
+                );
+            }
+            if !admin.delete(&name).await? {
+                bail!("no secret `{name}` in {table}");
+            }
+            println!("deleted secret `{name}` from {table}");
+        }
+    }
+    Ok(())
+}
+
+fn valid_name(name: &str) -> Result<()> {
+    hubhooks::config::validate_secret_name(name)
+        .map_err(|m| anyhow::anyhow!("secret name `{name}`: {m}"))
+}
+
+fn read_values(name: &str) -> Result<Vec<String>> {
     let values: Vec<String> = std::io::stdin()
         .lines()
         .collect::<Result<Vec<_>, _>>()?
@@ -37,17 +124,38 @@ pub async fn run(command: SecretCommand, ctx: &Ctx) -> Result<()> {
             "secret `{name}`: its values are {bytes} bytes; at most {MAX_SECRET_BYTES} (a secret is a key, a token or a URI)"
         );
     }
-    let client = aws_sdk_dynamodb::Client::new(&ctx.sdk().await);
-    let table = ctx.dep.secrets_table();
-    config::put_json(
-        &client,
-        &table,
-        &serde_json::json!({"id": name, "values": values}),
-    )
-    .await?;
-    println!(
-        "stored secret `{name}` ({} value(s)) in {table}",
-        values.len()
-    );
-    Ok(())
+    Ok(values)
+}
+
+/// `subscription (field)` for each subscription that names `secret`.
+async fn named_by(
+    ddb: &aws_sdk_dynamodb::Client,
+    table: &str,
+    secret: &str,
+) -> Result<Vec<String>> {
+    let mut users = Vec::new();
+    for value in items::list(ddb, table, Family::Subscriptions).await? {
+        let id = value["id"].as_str().unwrap_or_default().to_owned();
+        // An item that does not parse names nothing the sender would use.
+        let Ok(ConfigItem::Subscription(sub)) = ConfigItem::parse(&RawConfigItem {
+            id: id.clone(),
+            value,
+        }) else {
+            continue;
+        };
+        for (field, name) in sub.secret_names() {
+            if name == secret {
+                users.push(format!("{id} ({field})"));
+            }
+        }
+    }
+    Ok(users)
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
 }

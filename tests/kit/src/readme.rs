@@ -74,8 +74,12 @@ pub fn invocations(markdown: &str, program: &str) -> Vec<Invocation> {
             continue;
         }
         let line = line.split(" # ").next().unwrap_or("").trim();
-        if let Some((name, value)) = line.strip_prefix("export ").and_then(|e| e.split_once('=')) {
-            env.push((name.to_owned(), value.trim_matches('"').to_owned()));
+        if let Some(assignments) = line.strip_prefix("export ") {
+            for word in words(assignments) {
+                if let Some((name, value)) = word.split_once('=') {
+                    env.push((name.to_owned(), value.to_owned()));
+                }
+            }
             continue;
         }
         for command in line.split(';').flat_map(|p| p.split("&&")) {
@@ -109,7 +113,7 @@ mod tests {
 
     #[test]
     fn finds_pipes_sequences_placeholders_and_quotes() {
-        let md = "text\n```sh\nprintf x | tool a --b \"c d\"; tool e <F G> # note\nexport K=v\ntool run &\n```\n```json\ntool no\n```\n```sh\ntool x\n```\n";
+        let md = "text\n```sh\nprintf x | tool a --b \"c d\"; tool e <F G> # note\nexport K=v L=\"w x\"\ntool run &\n```\n```json\ntool no\n```\n```sh\ntool x\n```\n";
         let found = invocations(md, "tool");
         assert_eq!(
             found,
@@ -130,7 +134,7 @@ mod tests {
                     args: vec!["run".into()],
                     piped: false,
                     background: true,
-                    env: vec![("K".into(), "v".into())]
+                    env: vec![("K".into(), "v".into()), ("L".into(), "w x".into())]
                 },
                 Invocation {
                     args: vec!["x".into()],
