@@ -240,9 +240,10 @@ pub fn render(items: &[Value]) -> String {
             Ok(ConfigItem::StatusMapping(m)) => {
                 ("valid".into(), format!("{} keys mapped", m.statuses.len()))
             }
-            Ok(ConfigItem::BlackList(b)) => {
-                ("valid".into(), format!("{} keys hidden", b.keys.len()))
-            }
+            Ok(ConfigItem::BlackList(b)) => (
+                "valid".into(),
+                format!("{} hidden", crate::output::plural(b.keys.len(), "key")),
+            ),
             Ok(ConfigItem::InvoiceSettings(i)) => (
                 "valid".into(),
                 format!(

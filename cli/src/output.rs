@@ -21,6 +21,17 @@ impl Output {
 
 /// Prints `rows`: as JSON lines, or as `table(rows)` followed by a count of
 /// `what` on stderr.
+/// `1 attempt`, `2 attempts`: counts read as English.
+pub fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+/// Rows as JSON lines or a table; with a table, `N <what>s` on stderr
+/// (`what` is singular).
 pub fn emit<T>(
     output: Output,
     rows: &[T],
@@ -36,7 +47,7 @@ pub fn emit<T>(
         }
         Output::Table => {
             print!("{}", table(rows));
-            eprintln!("{} {what}", rows.len());
+            eprintln!("{}", plural(rows.len(), what));
         }
     }
 }

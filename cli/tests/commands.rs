@@ -583,7 +583,7 @@ async fn dlq_list_and_an_interrupted_replay_loses_nothing() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(out.lines().count(), 32, "header, 30 letters, 1 unreadable");
     assert!(out.contains("gave up after 3 of 3 attempts; last error: receiver answered 500:"));
-    assert!(err.contains("31 dead letter(s)"));
+    assert!(err.contains("31 dead letters read"));
 
     let (code, out, _) = e.run(&["dlq", "replay", "--subscription", "even", "--dry-run"]);
     assert_eq!(code, 0);
@@ -1301,4 +1301,27 @@ async fn secrets_are_generated_shown_once_listed_without_values_and_deleted_deli
         err,
         format!("error: no secret `acme-signing` in {PREFIX}-secrets\n")
     );
+}
+
+/// Counts read as English: `1 valid item`, `wrote 1 item` (once `1 items`).
+#[tokio::test]
+async fn a_count_of_one_is_singular() {
+    let e = env().await;
+    let file = std::env::temp_dir().join(format!("one-{}.json", std::process::id()));
+    std::fs::write(
+        &file,
+        r#"{"id": "one", "kind": "subscription", "party": {"type": "partner", "id": 1413},
+            "eventTypes": ["newStatus"],
+            "destination": {"method": "POST", "url": "https://partner.example.com/hooks"}}"#,
+    )
+    .unwrap();
+    let path = file.to_str().unwrap();
+    let (code, out, err) = e.run(&["config", "validate", path]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, format!("{path}: 1 valid item\n"));
+    let (code, out, err) = e.run(&["config", "put", path]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, format!("wrote 1 item to {PREFIX}-config\n"));
+    let (_, _, err) = e.run(&["subscriptions", "list"]);
+    assert_eq!(err, "1 item\n");
 }

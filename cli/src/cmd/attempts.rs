@@ -7,10 +7,13 @@ use clap::Args;
 #[derive(Args)]
 #[group(required = true, multiple = false)]
 pub struct AttemptsFilter {
+    /// Attempts of one case's webhooks, by the case guid.
     #[arg(long)]
     case: Option<String>,
+    /// Attempts of one subscription's deliveries, by its id.
     #[arg(long)]
     subscription: Option<String>,
+    /// Every attempt of one delivery, by its id (`webhook-id`).
     #[arg(long)]
     delivery: Option<String>,
     /// Failed attempts (retried, dead-lettered, gone).
@@ -56,7 +59,7 @@ pub async fn run(args: AttemptsArgs, ctx: &Ctx) -> Result<()> {
         &found,
         |a| serde_json::to_value(a).unwrap_or_default(),
         attempts::render,
-        "attempt(s)",
+        "attempt",
     );
     Ok(())
 }

@@ -10,12 +10,16 @@ use std::path::PathBuf;
 pub enum FileCommand {
     /// Validates JSON or YAML files of config items; names the file, item and
     /// field of every problem.
-    Validate { files: Vec<PathBuf> },
+    Validate {
+        /// JSON or YAML files of config items (one item or a list each).
+        files: Vec<PathBuf>,
+    },
     /// Prints the JSON Schema of config items (docs/config.schema.json),
     /// derived from the types hubhooks parses.
     Schema,
     /// Validates and writes a file of config items to the config table.
     Put {
+        /// A JSON or YAML file of config items (one item or a list).
         file: PathBuf,
         /// Overrides `<prefix>-config`.
         #[arg(long, env = "CONFIG_TABLE")]
@@ -39,7 +43,10 @@ pub async fn run(command: FileCommand, ctx: &Ctx) -> Result<()> {
             config::put_items(&ctx.sdk().await, &table, &items)
                 .await
                 .with_context(|| format!("{}", file.display()))?;
-            println!("wrote {} items to {table}", items.len());
+            println!(
+                "wrote {} to {table}",
+                crate::output::plural(items.len(), "item")
+            );
             Ok(())
         }
     }
@@ -58,7 +65,11 @@ pub fn validate(files: &[PathBuf], family: Option<Family>) -> Result<()> {
             None => config::read_items(file),
         };
         match read {
-            Ok(items) => println!("{}: {} valid items", file.display(), items.len()),
+            Ok(items) => println!(
+                "{}: {}",
+                file.display(),
+                crate::output::plural(items.len(), "valid item")
+            ),
             Err(e) => problems.push(format!("{e:#}")),
         }
     }

@@ -22,8 +22,10 @@ pub enum DlqCommand {
     /// Puts matching deliveries back on the delivery queue (sent before it
     /// is deleted from the DLQ: an interrupted replay loses nothing).
     Replay {
+        /// Only this subscription's dead letters.
         #[arg(long)]
         subscription: Option<String>,
+        /// Only dead letters of this webhook type, e.g. newStatus.
         #[arg(long = "type")]
         event_type: Option<EventType>,
         /// Dead-lettered this recently: 30m, 1h, 2d.
@@ -67,7 +69,7 @@ pub async fn run(command: DlqCommand, ctx: &Ctx) -> Result<()> {
                 }
             })
             .await?;
-            eprintln!("{} dead letter(s) read", report.read);
+            eprintln!("{} read", output::plural(report.read, "dead letter"));
         }
         DlqCommand::Replay {
             subscription,

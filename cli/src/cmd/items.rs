@@ -11,9 +11,15 @@ use std::path::PathBuf;
 #[derive(Subcommand)]
 pub enum ItemCommand {
     /// Validates JSON or YAML files.
-    Validate { files: Vec<PathBuf> },
+    Validate {
+        /// JSON or YAML files of config items (one item or a list each).
+        files: Vec<PathBuf>,
+    },
     /// Validates and writes a file ("allCurrent" is expanded to today's types).
-    Put { file: PathBuf },
+    Put {
+        /// A JSON or YAML file of config items (one item or a list).
+        file: PathBuf,
+    },
     /// Lists stored items.
     List {
         /// Only items of this party, e.g. partner:1413.
@@ -24,17 +30,29 @@ pub enum ItemCommand {
         json: bool,
     },
     /// Prints one stored item as JSON.
-    Get { id: String },
+    Get {
+        /// The item's id.
+        id: String,
+    },
     /// Enables a subscription (and clears a recorded 410 Gone).
-    Enable { id: String },
+    Enable {
+        /// The subscription's id.
+        id: String,
+    },
     /// Disables a subscription.
     Disable {
+        /// The subscription's id.
         id: String,
+        /// Why, kept with the subscription (`disabledReason`) and shown by
+        /// `subscriptions get`.
         #[arg(long)]
         reason: Option<String>,
     },
     /// Deletes an item.
-    Delete { id: String },
+    Delete {
+        /// The item's id.
+        id: String,
+    },
 }
 
 /// The same verbs for status mappings, black lists and invoice settings,
@@ -42,9 +60,15 @@ pub enum ItemCommand {
 #[derive(Subcommand)]
 pub enum MappingCommand {
     /// Validates JSON or YAML files.
-    Validate { files: Vec<PathBuf> },
+    Validate {
+        /// JSON or YAML files of config items (one item or a list each).
+        files: Vec<PathBuf>,
+    },
     /// Validates and writes a file.
-    Put { file: PathBuf },
+    Put {
+        /// A JSON or YAML file of config items (one item or a list).
+        file: PathBuf,
+    },
     /// Lists stored items.
     List {
         /// Only items of this party, e.g. partner:1413.
@@ -55,9 +79,15 @@ pub enum MappingCommand {
         json: bool,
     },
     /// Prints one stored item as JSON.
-    Get { id: String },
+    Get {
+        /// The item's id.
+        id: String,
+    },
     /// Deletes an item.
-    Delete { id: String },
+    Delete {
+        /// The item's id.
+        id: String,
+    },
 }
 
 impl From<MappingCommand> for ItemCommand {
@@ -86,7 +116,10 @@ pub async fn run(command: ItemCommand, family: Family, ctx: &Ctx) -> Result<()> 
             config::put_items(&sdk, &table, &found)
                 .await
                 .with_context(|| format!("{}", file.display()))?;
-            println!("wrote {} items to {table}", found.len());
+            println!(
+                "wrote {} to {table}",
+                crate::output::plural(found.len(), "item")
+            );
         }
         ItemCommand::List { party, json } => {
             let mut found = items::list(&ddb, &table, family).await?;
@@ -99,7 +132,7 @@ pub async fn run(command: ItemCommand, family: Family, ctx: &Ctx) -> Result<()> 
                 &found,
                 Clone::clone,
                 items::render,
-                "item(s)",
+                "item",
             );
         }
         ItemCommand::Get { id } => {

@@ -153,6 +153,29 @@ mod tests {
         assert!(refused.is_empty(), "{}", refused.join("\n"));
     }
 
+    /// Every option and argument of every command says what it is for.
+    #[test]
+    fn every_argument_has_a_description() {
+        use clap::CommandFactory;
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for arg in cmd.get_arguments() {
+                if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                    missing.push(format!("{path} {}", arg.get_id()));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "hubhooks", &mut missing);
+        assert!(
+            missing.is_empty(),
+            "no description:\n{}",
+            missing.join("\n")
+        );
+    }
+
     #[test]
     fn only_subscriptions_can_be_enabled_or_disabled() {
         let parse = |args: &[&str]| {

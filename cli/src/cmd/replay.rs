@@ -87,13 +87,16 @@ pub async fn run(args: ReplayArgs, ctx: &Ctx) -> Result<()> {
         );
     }
     if plan.tests > 0 {
-        println!("{} test sends skipped", plan.tests);
+        println!("{} skipped", crate::output::plural(plan.tests, "test send"));
     }
     if args.dry_run {
         for (d, at) in plan.deliveries.iter().zip(&plan.first_attempted) {
             println!(
-                "would replay {} ({}, case {}, first attempted {at}, {} attempts so far)",
-                d.id, d.event_type, d.case_guid, d.prior_attempts
+                "would replay {} ({}, case {}, first attempted {at}, {} so far)",
+                d.id,
+                d.event_type,
+                d.case_guid,
+                crate::output::plural(d.prior_attempts as usize, "attempt")
             );
         }
         return Ok(());

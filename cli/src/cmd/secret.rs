@@ -54,7 +54,7 @@ pub async fn run(command: SecretCommand, ctx: &Ctx) -> Result<()> {
             admin.put(&name, &values, Timestamp::now()).await?;
             println!(
                 "stored secret `{name}` ({}) in {table}",
-                plural(values.len(), "value")
+                crate::output::plural(values.len(), "value")
             );
         }
         SecretCommand::Generate { name } => {
@@ -83,7 +83,10 @@ pub async fn run(command: SecretCommand, ctx: &Ctx) -> Result<()> {
                     println!("{:<40} {:<7} {at}", s.name, s.values);
                 }
             }
-            eprintln!("{} in {table}", plural(secrets.len(), "secret"));
+            eprintln!(
+                "{} in {table}",
+                crate::output::plural(secrets.len(), "secret")
+            );
         }
         SecretCommand::Delete { name, force } => {
             let users = named_by(&ddb, &ctx.dep.config_table(), &name).await?;
@@ -150,12 +153,4 @@ async fn named_by(
         }
     }
     Ok(users)
-}
-
-fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("1 {word}")
-    } else {
-        format!("{n} {word}s")
-    }
 }

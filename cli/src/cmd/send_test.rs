@@ -10,6 +10,7 @@ use std::time::Duration;
 
 #[derive(Args)]
 pub struct SendTestArgs {
+    /// The subscription to send it to (its destination, auth and headers).
     #[arg(long)]
     subscription: String,
     /// The webhook type, e.g. newStatus.

@@ -220,7 +220,7 @@ pub async fn config_and_secrets(sdk: &SdkConfig, dep: &Deployment) -> Vec<Check>
     if checks.is_empty() {
         checks.push(Check::ok(
             format!("config table {table}"),
-            format!("{count} item(s), all parse"),
+            format!("{}, all parse", crate::output::plural(count, "item")),
         ));
     }
     let secrets = dep.secrets_table();
@@ -259,7 +259,10 @@ pub async fn config_and_secrets(sdk: &SdkConfig, dep: &Deployment) -> Vec<Check>
     if missing.is_empty() {
         checks.push(Check::ok(
             format!("secrets table {secrets}"),
-            format!("all {named} secret(s) the subscriptions name exist"),
+            format!(
+                "all {} the subscriptions name exist",
+                crate::output::plural(named, "secret")
+            ),
         ));
     }
     checks.extend(missing);
