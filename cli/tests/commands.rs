@@ -996,8 +996,16 @@ async fn the_readmes_commands_run_against_the_local_stack() {
             .args
             .iter()
             .find(|a| !a.starts_with('-') && !a.contains("hubhooks-"));
+        // `local receiver|subscribe|write` need a running stack: the
+        // local-path test below runs them as the README block does.
+        let local_path = i.args.first().map(String::as_str) == Some("local")
+            && matches!(
+                i.args.get(1).map(String::as_str),
+                Some("receiver" | "subscribe" | "write")
+            );
         if matches!(verb.map(String::as_str), Some("send-test"))
             || i.args.contains(&"run".to_owned())
+            || local_path
         {
             continue;
         }
@@ -1324,4 +1332,98 @@ async fn a_count_of_one_is_singular() {
     assert_eq!(out, format!("wrote 1 item to {PREFIX}-config\n"));
     let (_, _, err) = e.run(&["subscriptions", "list"]);
     assert_eq!(err, "1 item\n");
+}
+
+/// The README's local path, run as written (but for `cargo install`: the
+/// command this test built is first on PATH): the webhook arrives at the
+/// receiver it starts, once per party, with the status it wrote.
+#[test]
+fn the_readmes_local_path_reaches_the_receiver() {
+    use std::io::Read;
+    use std::os::unix::process::CommandExt;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let block = readme
+        .split("### To your own receiver in five commands")
+        .nth(1)
+        .and_then(|r| r.split("```sh\n").nth(1))
+        .and_then(|b| b.split("```").next())
+        .expect("the README's local path");
+    let script: Vec<&str> = block
+        .lines()
+        .filter(|l| !l.starts_with("cargo install --path cli"))
+        .collect();
+    assert_eq!(script.len(), 5, "{block}");
+    // The reader's shell stays open (moto.sh stops moto when it exits).
+    let mut script = script;
+    script.push("wait");
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_hubhooks"))
+        .parent()
+        .unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let errlog =
+        std::env::temp_dir().join(format!("hubhooks-local-path-{}.err", std::process::id()));
+    let mut child = Command::new("bash")
+        .args(["-ec", &script.join("\n")])
+        .current_dir(&root)
+        .env("PATH", path)
+        .env_remove("AWS_ENDPOINT_URL")
+        .env_remove("HUBHOOKS_PREFIX")
+        .env("RUST_LOG", "error")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(&errlog).unwrap())
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let pgid = child.id() as i32;
+    let mut stdout = child.stdout.take().unwrap();
+    // The reader keeps reading until the group is stopped, so a webhook
+    // arriving after the second one is counted too.
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let sink = seen.clone();
+    let reader = std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n @ 1..) = stdout.read(&mut buf) {
+            sink.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    while seen.lock().unwrap().matches("── POST /hooks").count() < 2
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // A moment for anything extra to arrive.
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    unsafe {
+        libc::kill(-pgid, libc::SIGTERM);
+    }
+    let _ = reader.join();
+    let seen = seen.lock().unwrap().clone();
+    let _ = child.wait();
+    let webhooks: Vec<&str> = seen
+        .split("── ")
+        .filter(|w| w.starts_with("POST"))
+        .collect();
+    let errors = std::fs::read_to_string(&errlog).unwrap_or_default();
+    assert_eq!(webhooks.len(), 2, "{seen}\n── stderr\n{errors}");
+    for w in webhooks {
+        assert!(w.starts_with("POST /hooks\n"), "{w}");
+        assert!(w.contains("\n   event-type: newStatus\n"), "{w}");
+        let body: serde_json::Value =
+            serde_json::from_str(w.lines().last().unwrap().trim()).unwrap();
+        let at = body["createdAt"].clone();
+        assert_eq!(
+            body,
+            json!({"caseId": 1290485, "id": 1, "guid": "68ea1505-a44f-4434-be5a-dcc959be250e",
+                   "key": "registered", "name": "Registered",
+                   "createdAt": at, "updatedAt": at, "declaredAt": at})
+        );
+    }
 }

@@ -22,6 +22,31 @@ pub enum LocalCommand {
         #[arg(long, env = "HUBHOOKS_LOCAL_EGRESS_ALLOW", default_value = runner::LOCAL_EGRESS)]
         egress_allow: String,
     },
+    /// A receiver on 127.0.0.1 that prints every webhook as it arrives
+    /// (for trying the local stack without one of your own).
+    Receiver {
+        /// The port to listen on.
+        #[arg(long, default_value_t = 9000)]
+        port: u16,
+        /// The status it answers with (e.g. 500 to watch retries).
+        #[arg(long, default_value_t = 200)]
+        status: u16,
+    },
+    /// Subscribes the sample case's partner (1413) and provider (1004) to
+    /// every current type at URL: no secret needed.
+    Subscribe {
+        /// Where to send the webhooks, e.g. http://127.0.0.1:9000/hooks.
+        #[arg(long)]
+        url: String,
+    },
+    /// Writes a change of the sample case that fires TYPE, as the hub
+    /// writes it (a status, a cost proposal, a message, a confirmation, an
+    /// upload, a case edit or an invoice).
+    Write {
+        /// The webhook type to provoke, e.g. newStatus.
+        #[arg(value_name = "TYPE")]
+        event_type: hubhooks::event::EventType,
+    },
 }
 
 /// The local stack named by the deployment prefix, provisioned; or, with
@@ -58,6 +83,17 @@ pub async fn run(command: LocalCommand, ctx: &Ctx) -> Result<()> {
             let runner = runner::Runner::start(&sdk, &stack, options).await?;
             eprintln!("running against {}; Ctrl-C stops", ctx.dep.prefix);
             runner.run_until_interrupted().await?;
+        }
+        LocalCommand::Receiver { port, status } => {
+            crate::local::receiver::serve(port, status).await?;
+        }
+        LocalCommand::Subscribe { url } => {
+            let sdk = ctx.sdk().await;
+            crate::local::sample::subscribe(&sdk, &ctx.dep.tables(), &url).await?;
+        }
+        LocalCommand::Write { event_type } => {
+            let sdk = ctx.sdk().await;
+            crate::local::sample::write(&sdk, &ctx.dep.tables(), event_type).await?;
         }
     }
     Ok(())

@@ -3,4 +3,6 @@
 //! plays Lambda's event source mappings with the Lambdas' own handlers
 //! (`runner`).
 pub mod provision;
+pub mod receiver;
 pub mod runner;
+pub mod sample;
