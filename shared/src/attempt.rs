@@ -17,8 +17,13 @@ pub enum AttemptOutcome {
     Retrying,
     /// Failed for the last time: the delivery is in the DLQ.
     DeadLettered,
-    /// `410 Gone`: the subscription was disabled.
+    /// `410 Gone`: the subscription was disabled (a test send leaves it
+    /// enabled and says so).
     Gone,
+    /// Not sent, by our own decision: the SSRF guard, a header that cannot
+    /// be sent, or for a test send something of ours missing (a secret).
+    /// The receiver was not contacted; the delivery is in the DLQ.
+    Refused,
 }
 
 impl AttemptOutcome {
@@ -84,6 +89,13 @@ impl AttemptRecord {
             Verdict::Gone { reason } => (
                 AttemptOutcome::Gone,
                 Some(410),
+                Some(reason.clone()),
+                None,
+                String::new(),
+            ),
+            Verdict::Refused { reason } => (
+                AttemptOutcome::Refused,
+                None,
                 Some(reason.clone()),
                 None,
                 String::new(),

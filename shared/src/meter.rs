@@ -89,6 +89,8 @@ pub fn attempt(event_type: &str, transport: &'static str, verdict: &Verdict) {
             last.as_ref().and_then(|l| l.latency),
         ),
         Verdict::Gone { .. } => ("DeliveriesGone", None),
+        // Ours, not the receiver's: dead-lettered all the same.
+        Verdict::Refused { .. } => ("DeliveriesDeadLettered", None),
     };
     metrics::counter!(name, &labels).increment(1);
     if !matches!(verdict, Verdict::Delivered(_)) {

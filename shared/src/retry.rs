@@ -126,6 +126,30 @@ pub enum Verdict {
     Gone {
         reason: String,
     },
+    /// Not sent, by our own decision (the SSRF guard, a header that cannot
+    /// be sent): retrying cannot help; dead-lettered at once.
+    Refused {
+        reason: String,
+    },
+}
+
+/// How a 410's reason ends: for a webhook, and for a test send, which
+/// leaves the subscription as it is.
+const GONE_DISABLES: &str = "; the subscription is disabled";
+const GONE_IN_TEST: &str =
+    "; a test send: the subscription stays enabled (a webhook answered 410 disables it)";
+
+impl Verdict {
+    /// The verdict on a test send (`hubhooks send-test`): a 410 tells the
+    /// operator, never disables the real subscription.
+    pub fn for_test(self) -> Verdict {
+        match self {
+            Verdict::Gone { reason } => Verdict::Gone {
+                reason: reason.replace(GONE_DISABLES, GONE_IN_TEST),
+            },
+            other => other,
+        }
+    }
 }
 
 /// Decides from the outcome of attempt `attempt` of at most `max_attempts`.
@@ -144,13 +168,12 @@ pub fn verdict(
     match &error {
         DeliveryError::Rejected { status: 410, .. } => {
             return Verdict::Gone {
-                reason: format!("attempt {attempt}: {error}; the subscription is disabled"),
+                reason: format!("attempt {attempt}: {error}{GONE_DISABLES}"),
             };
         }
         DeliveryError::Refused(_) => {
-            return Verdict::GiveUp {
+            return Verdict::Refused {
                 reason: format!("attempt {attempt}: {error}"),
-                last: Some(Failure::from(&error)),
             };
         }
         _ => {}
@@ -280,8 +303,17 @@ mod tests {
                 &s,
                 "x"
             ),
-            Verdict::GiveUp { .. }
+            Verdict::Refused { .. }
         ));
+        // A test's 410 says the subscription stays enabled.
+        let Verdict::Gone { reason } = verdict(rejected(410, None), 1, 1, &s, "x").for_test()
+        else {
+            panic!("not gone")
+        };
+        assert_eq!(
+            reason,
+            "attempt 1: receiver answered 410: nope; a test send: the subscription stays enabled (a webhook answered 410 disables it)"
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@ use crate::items::{self, Family};
 use crate::{attempts, send_test};
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use hubhooks::attempt::AttemptOutcome;
 use hubhooks::event::EventType;
 use std::time::Duration;
 
@@ -73,11 +74,18 @@ pub async fn run(args: SendTestArgs, ctx: &Ctx) -> Result<()> {
         let found = attempts::query(&ddb, &dep.attempt_log_table(), &filter, None).await?;
         if let Some(a) = found.last() {
             print!("{}", attempts::render(&found));
-            if a.outcome.is_failure() {
-                bail!(
-                    "the receiver did not accept the test webhook: {}",
-                    a.error.clone().unwrap_or_default()
-                );
+            let error = a.error.clone().unwrap_or_default();
+            match a.outcome {
+                AttemptOutcome::Delivered => {}
+                AttemptOutcome::Refused => bail!(
+                    "hubhooks refused to send the test webhook (the receiver was not contacted): {error}"
+                ),
+                AttemptOutcome::Gone => {
+                    bail!("the receiver answered 410 Gone to the test webhook: {error}")
+                }
+                AttemptOutcome::Retrying | AttemptOutcome::DeadLettered => {
+                    bail!("the receiver did not accept the test webhook: {error}")
+                }
             }
             println!(
                 "receiver answered {} in {} ms: {}",

@@ -12,6 +12,11 @@
 //! - `410 Gone`: the subscription is disabled (with the reason recorded) and
 //!   the delivery goes to the DLQ.
 //!
+//! A test send (`hubhooks send-test`) has one attempt; a 410 to it leaves
+//! the subscription enabled, and what we cannot or will not send for it (a
+//! missing secret, the SSRF guard) is logged at once as refused, so the
+//! operator waiting on it hears why instead of waiting on our backoff.
+//!
 //! Before each attempt the subscription is looked up in the current config
 //! (cached for `CONFIG_TTL_SECONDS`): a disabled, deleted or refused
 //! subscription, or one that dropped the type, sends nothing more and the
@@ -79,7 +84,7 @@ use crate::ports::{
     AttemptLog, DeadLetters, DeliveryError, Holds, NoticeTopic, Outgoing, PayloadStore, RateLimits,
     Redelivery, SecretStore, SubscriptionControl, Transport,
 };
-use crate::retry::{RetrySchedule, verdict};
+use crate::retry::{RetrySchedule, Verdict, verdict};
 use crate::timestamp::Timestamp;
 use admission::Admission;
 use aws_lambda_events::event::sqs::SqsMessage;
@@ -173,6 +178,11 @@ impl Sender {
         let attempt = delivery.prior_attempts.saturating_add(received);
         let current = match self.follow_config(&mut delivery).await {
             Ok(current) => current,
+            Err(e) if delivery.test => {
+                return self
+                    .refuse_test(message, &delivery, attempt, e.to_string())
+                    .await;
+            }
             Err(NotAttempted::Unreadable(why)) => {
                 return self
                     .put_back(message, &delivery, received, ordered, why)
@@ -193,6 +203,9 @@ impl Sender {
         }
         let prepared = match self.prepare(&delivery).await {
             Ok(prepared) => prepared,
+            Err(why) if delivery.test => {
+                return self.refuse_test(message, &delivery, attempt, why).await;
+            }
             Err(why) => {
                 return self
                     .put_back(message, &delivery, received, ordered, why)
@@ -212,7 +225,33 @@ impl Sender {
             &self.schedule,
             &delivery.id,
         );
+        let verdict = if delivery.test {
+            verdict.for_test()
+        } else {
+            verdict
+        };
         self.settle(message, &delivery, attempt, verdict, streak)
+            .await
+    }
+
+    /// A test send that cannot be sent as it is (its secret missing, its
+    /// subscription withdrawn) is not put back to wait for a fix: the
+    /// operator waiting on `send-test` hears at once that we refused it.
+    async fn refuse_test(
+        &self,
+        message: &SqsMessage,
+        delivery: &Delivery,
+        attempt: u32,
+        why: String,
+    ) -> Settled {
+        let verdict = Verdict::Refused {
+            reason: format!("attempt {attempt}: not sent: {why}"),
+        };
+        let streak = Streak {
+            failing_since: None,
+            receiver_failed: false,
+        };
+        self.settle(message, delivery, attempt, verdict, streak)
             .await
     }
 

@@ -44,6 +44,7 @@ impl Sender {
             }
             Verdict::GiveUp { reason, .. } => self.give_up(delivery, attempt, reason, streak).await,
             Verdict::Gone { reason } => self.gone(delivery, attempt, reason).await,
+            Verdict::Refused { reason } => self.give_up(delivery, attempt, reason, streak).await,
         }
     }
 
@@ -126,6 +127,10 @@ impl Sender {
     /// `410 Gone`: the subscription is disabled (the operators told) and
     /// the delivery dead-lettered.
     async fn gone(&self, delivery: &Delivery, attempt: u32, reason: String) -> Settled {
+        if delivery.test {
+            tracing::warn!(delivery_id = %delivery.id, subscription_id = %delivery.subscription_id, reason = %reason, "receiver answered 410 Gone to a test send; the subscription stays enabled");
+            return self.dead_letter_delivery(reason, delivery, attempt).await;
+        }
         tracing::error!(
             delivery_id = %delivery.id,
             subscription_id = %delivery.subscription_id,

@@ -983,3 +983,74 @@ async fn a_silent_notice_destination_holds_up_no_batch() {
         ["delivery.failing", "delivery.deadLettered"]
     );
 }
+
+/// GIVEN a test send (`hubhooks send-test`) WHEN the receiver answers 410
+/// THEN the real subscription stays enabled and nobody is told it was
+/// disabled; the attempt log says so, and the letter is tagged a test.
+#[tokio::test]
+async fn a_test_answered_410_leaves_the_subscription_enabled_and_says_so() {
+    let w = world(
+        vec![subscription(json!({})), operators()],
+        ScriptedTransport::new([], memory::answered(410)),
+    );
+    let test = envelope().test();
+    assert_eq!(
+        w.sender.process(&message(&test, 1)).await,
+        Settled::DeadLettered
+    );
+    assert!(w.control.disabled.lock().unwrap().is_empty());
+    assert!(types(&w.topic).is_empty(), "{:?}", types(&w.topic));
+    w.sender.log.flush().await.unwrap();
+    let log = w.log.records();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].outcome, crate::attempt::AttemptOutcome::Gone);
+    assert_eq!(
+        log[0].error.as_deref(),
+        Some(
+            "attempt 1: receiver answered 410: ; a test send: the subscription stays enabled (a webhook answered 410 disables it)"
+        )
+    );
+    let letter: Delivery = serde_json::from_str(&w.dead_letters.letters()[0].body).unwrap();
+    assert!(letter.test);
+}
+
+/// GIVEN a test send WHEN something of ours is missing (its secret) or our
+/// guard refuses the destination THEN it is not put back to wait: the
+/// attempt log says at once that we refused it and the receiver was not
+/// contacted.
+#[tokio::test]
+async fn a_test_we_refuse_is_logged_as_ours_at_once() {
+    // (transport's answer, subscription extra, the logged error)
+    let cases = [
+        (
+            memory::ok(),
+            json!({"auth": {"signingSecret": "missing"}}),
+            "attempt 1: not sent: secret `missing` named by auth.signingSecret does not exist or is empty",
+        ),
+        (
+            Err(DeliveryError::Refused(
+                "10.0.0.7 is a private address".into(),
+            )),
+            json!({}),
+            "attempt 1: refused: 10.0.0.7 is a private address",
+        ),
+    ];
+    for (answer, extra, error) in cases {
+        let w = world(
+            vec![subscription(extra)],
+            ScriptedTransport::new([], answer),
+        );
+        assert_eq!(
+            w.sender.process(&message(&envelope().test(), 1)).await,
+            Settled::DeadLettered,
+            "{error}"
+        );
+        assert!(w.redelivery.delays.lock().unwrap().is_empty(), "{error}");
+        w.sender.log.flush().await.unwrap();
+        let log = w.log.records();
+        assert_eq!(log.len(), 1, "{error}");
+        assert_eq!(log[0].outcome, crate::attempt::AttemptOutcome::Refused);
+        assert_eq!(log[0].status, None);
+        assert_eq!(log[0].error.as_deref(), Some(error));
+    }
+}
