@@ -191,6 +191,54 @@ pub async fn put_items(sdk: &SdkConfig, table: &str, items: &[ConfigItem]) -> Re
     Ok(())
 }
 
+/// Refuses `items` that conflict with the stored ones (or each other), or
+/// that name a secret the secrets table does not hold; with
+/// `allow_missing_secrets` the missing secrets are only warned about (on
+/// stderr). Nothing is written here.
+pub async fn admit(
+    sdk: &SdkConfig,
+    table: &str,
+    secrets_table: &str,
+    items: &[ConfigItem],
+    allow_missing_secrets: bool,
+) -> Result<()> {
+    use hubhooks::ports::ConfigSource;
+    let ddb = aws_sdk_dynamodb::Client::new(sdk);
+    let stored = hubhooks::adapters::dynamo::DynamoConfigSource::new(ddb.clone(), table.to_owned())
+        .load()
+        .await
+        .with_context(|| format!("reading {table}"))?;
+    let conflicts = hubhooks::config::conflicts(&stored, items);
+    let secrets = hubhooks::adapters::secrets::SecretAdmin::new(ddb, secrets_table.to_owned())
+        .list()
+        .await
+        .with_context(|| format!("reading the secret names of {secrets_table}"))?;
+    let existing = secrets
+        .into_iter()
+        .filter(|s| s.values > 0)
+        .map(|s| s.name)
+        .collect();
+    let missing = hubhooks::config::missing_secrets(items, &existing);
+    let mut refused: Vec<String> = conflicts.iter().map(|e| e.to_string()).collect();
+    if allow_missing_secrets {
+        for e in &missing {
+            eprintln!(
+                "warning: {e}; written anyway (--allow-missing-secrets): its webhooks wait until the secret exists"
+            );
+        }
+    } else {
+        refused.extend(
+            missing
+                .iter()
+                .map(|e| format!("{e} (--allow-missing-secrets writes it anyway)")),
+        );
+    }
+    if !refused.is_empty() {
+        bail!("nothing was written:\n{}", refused.join("\n"));
+    }
+    Ok(())
+}
+
 /// The operational attributes of a subscription: written by the sender
 /// (410) and `subscriptions disable|enable`, never by a config file.
 const OPERATIONAL: [&str; 3] = ["disabledReason", "disabledAt", "failingSince"];

@@ -24,6 +24,10 @@ pub enum FileCommand {
         /// Overrides `<prefix>-config`.
         #[arg(long, env = "CONFIG_TABLE")]
         table: Option<String>,
+        /// Writes items naming secrets that do not exist yet, with a
+        /// warning (refused otherwise).
+        #[arg(long)]
+        allow_missing_secrets: bool,
     },
 }
 
@@ -37,10 +41,19 @@ pub async fn run(command: FileCommand, ctx: &Ctx) -> Result<()> {
             );
             Ok(())
         }
-        FileCommand::Put { file, table } => {
+        FileCommand::Put {
+            file,
+            table,
+            allow_missing_secrets,
+        } => {
             let items = config::read_items(&file)?;
             let table = table.unwrap_or_else(|| ctx.dep.config_table());
-            config::put_items(&ctx.sdk().await, &table, &items)
+            let sdk = ctx.sdk().await;
+            let secrets = ctx.dep.secrets_table();
+            config::admit(&sdk, &table, &secrets, &items, allow_missing_secrets)
+                .await
+                .with_context(|| format!("{}", file.display()))?;
+            config::put_items(&sdk, &table, &items)
                 .await
                 .with_context(|| format!("{}", file.display()))?;
             println!(
@@ -65,11 +78,18 @@ pub fn validate(files: &[PathBuf], family: Option<Family>) -> Result<()> {
             None => config::read_items(file),
         };
         match read {
-            Ok(items) => println!(
-                "{}: {}",
-                file.display(),
-                crate::output::plural(items.len(), "valid item")
-            ),
+            // Items that collide within the file (two black lists for a
+            // party) would each pass alone; the router keeps one.
+            Ok(items) => match hubhooks::config::conflicts(&[], &items).as_slice() {
+                [] => println!(
+                    "{}: {}",
+                    file.display(),
+                    crate::output::plural(items.len(), "valid item")
+                ),
+                clashes => {
+                    problems.extend(clashes.iter().map(|e| format!("{}: {e}", file.display())))
+                }
+            },
             Err(e) => problems.push(format!("{e:#}")),
         }
     }

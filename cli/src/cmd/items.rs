@@ -19,6 +19,10 @@ pub enum ItemCommand {
     Put {
         /// A JSON or YAML file of config items (one item or a list).
         file: PathBuf,
+        /// Writes items naming secrets that do not exist yet, with a
+        /// warning (refused otherwise).
+        #[arg(long)]
+        allow_missing_secrets: bool,
     },
     /// Lists stored items.
     List {
@@ -68,6 +72,10 @@ pub enum MappingCommand {
     Put {
         /// A JSON or YAML file of config items (one item or a list).
         file: PathBuf,
+        /// Writes items naming secrets that do not exist yet, with a
+        /// warning (refused otherwise).
+        #[arg(long)]
+        allow_missing_secrets: bool,
     },
     /// Lists stored items.
     List {
@@ -94,7 +102,13 @@ impl From<MappingCommand> for ItemCommand {
     fn from(c: MappingCommand) -> Self {
         match c {
             MappingCommand::Validate { files } => ItemCommand::Validate { files },
-            MappingCommand::Put { file } => ItemCommand::Put { file },
+            MappingCommand::Put {
+                file,
+                allow_missing_secrets,
+            } => ItemCommand::Put {
+                file,
+                allow_missing_secrets,
+            },
             MappingCommand::List { party, json } => ItemCommand::List { party, json },
             MappingCommand::Get { id } => ItemCommand::Get { id },
             MappingCommand::Delete { id } => ItemCommand::Delete { id },
@@ -111,8 +125,15 @@ pub async fn run(command: ItemCommand, family: Family, ctx: &Ctx) -> Result<()> 
     let ddb = aws_sdk_dynamodb::Client::new(&sdk);
     match command {
         ItemCommand::Validate { .. } => unreachable!("handled above"),
-        ItemCommand::Put { file } => {
+        ItemCommand::Put {
+            file,
+            allow_missing_secrets,
+        } => {
             let found = items::read_family(&file, family)?;
+            let secrets = ctx.dep.secrets_table();
+            config::admit(&sdk, &table, &secrets, &found, allow_missing_secrets)
+                .await
+                .with_context(|| format!("{}", file.display()))?;
             config::put_items(&sdk, &table, &found)
                 .await
                 .with_context(|| format!("{}", file.display()))?;

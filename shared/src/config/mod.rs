@@ -4,6 +4,7 @@
 //! Every item is parsed and validated on its own: an invalid item becomes a
 //! [`ConfigError`] naming the item and the field, and every other item keeps
 //! working.
+mod admission;
 mod auth;
 mod black_list;
 mod destination;
@@ -14,6 +15,7 @@ mod status_mapping;
 mod subscription;
 
 pub use crate::validation::FieldError;
+pub use admission::{conflicts, missing_secrets, secret_names};
 pub use auth::{Auth, SecretNameError, validate_secret_name};
 pub use black_list::BlackList;
 pub use destination::{AmqpDestination, Destination, HttpDestination, HttpMethod};
