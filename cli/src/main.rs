@@ -48,25 +48,49 @@ fn quiet_output_errors() {
 /// is one line of error (`no_credentials`); RUST_LOG shows them.
 const QUIET_SDK: &str = "warn,aws_config=error,aws_smithy_runtime=error,aws_runtime=error";
 
-/// JSON lines on stderr at `RUST_LOG`'s directives (`hubhooks=info,warn`),
-/// else warnings: stdout is for what the command prints.
-fn init_logs() {
+/// Logs on stderr (stdout is for what the command prints) at `RUST_LOG`'s
+/// directives (`hubhooks=info,warn`), else warnings: lines for people on a
+/// terminal, JSON lines when piped or when `HUBHOOKS_LOG_FORMAT=json`
+/// asks. The config's own remarks (a deprecated payload version) belong to
+/// the pipeline (`local run`), not to every command that reads the config.
+fn init_logs(pipeline: bool) {
+    use std::io::IsTerminal;
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(QUIET_SDK));
-    let _ = tracing_subscriber::fmt()
-        .json()
+    let quiet = if pipeline {
+        QUIET_SDK.to_owned()
+    } else {
+        format!("{QUIET_SDK},hubhooks::config_cache=error")
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(quiet));
+    let json = match std::env::var("HUBHOOKS_LOG_FORMAT").as_deref() {
+        Ok("json") => true,
+        Ok("text") => false,
+        _ => !std::io::stderr().is_terminal(),
+    };
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_current_span(false)
-        .with_ansi(false)
         .with_target(false)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = if json {
+        logs.json()
+            .with_current_span(false)
+            .with_ansi(false)
+            .try_init()
+    } else {
+        logs.compact().try_init()
+    };
 }
 
 async fn run(cli: Cli) -> Result<()> {
     if !matches!(cli.command, Command::Demo) || std::env::var_os("RUST_LOG").is_some() {
         // Logs go to stderr; stdout is for what the command prints.
-        init_logs();
+        let pipeline = matches!(
+            &cli.command,
+            Command::Local {
+                command: cmd::local::LocalCommand::Run { .. }
+            }
+        );
+        init_logs(pipeline);
     }
     let mut ctx = Ctx {
         dep: Deployment::new(&cli.prefix),
@@ -136,6 +160,7 @@ async fn dispatch(command: Command, ctx: &Ctx) -> Result<()> {
         Command::SendTest(args) => cmd::send_test::run(args, ctx).await,
         Command::Attempts(args) => cmd::attempts::run(args, ctx).await,
         Command::Replay(args) => cmd::replay::run(args, ctx).await,
+        Command::Resend(args) => cmd::resend::run(args, ctx).await,
         Command::Dlq { command } => cmd::dlq::run(command, ctx).await,
         Command::RouterFailures { command } => cmd::router_failures::run(command, ctx).await,
         Command::Preflight => cmd::preflight::run(ctx).await,

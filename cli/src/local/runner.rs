@@ -20,6 +20,13 @@ use tokio::task::JoinHandle;
 
 pub use crate::local::provision::CHECKPOINT_KEY;
 
+/// The pause after `empties` empty polls in a row (at least one): `base`,
+/// doubling, at most `max`.
+pub fn idle_wait(empties: u32, base: Duration, max: Duration) -> Duration {
+    let doublings = empties.saturating_sub(1).min(16);
+    (base * 2u32.pow(doublings)).min(max)
+}
+
 /// What the local stack's sender may reach despite the SSRF guard.
 pub const LOCAL_EGRESS: &str = "127.0.0.1/32,::1/128";
 
@@ -32,7 +39,11 @@ pub struct RunnerOptions {
     /// Retries of a failing stream record before it goes to the failure
     /// queue, as MaximumRetryAttempts does (template: 5).
     pub max_record_retries: u32,
+    /// The pause after the first empty poll; it doubles with each empty
+    /// poll in a row up to `idle_poll_max`, and a poll that finds work
+    /// starts over (an idle stack costs a few requests a second).
     pub idle_poll: Duration,
+    pub idle_poll_max: Duration,
     pub config_ttl: Duration,
     /// Sender invocations running at once (Lambda runs several); 0 runs
     /// the router alone.
@@ -59,6 +70,7 @@ impl Default for RunnerOptions {
             queue_batch_size: 10,
             max_record_retries: 5,
             idle_poll: Duration::from_millis(200),
+            idle_poll_max: Duration::from_secs(1),
             config_ttl: Duration::from_secs(1),
             queue_pollers: 2,
             retry_schedule: RetrySchedule::parse("1,1,2").unwrap_or_default(),
@@ -285,6 +297,7 @@ impl StreamPoller {
             None => None,
         };
         let mut state = RetryState::default();
+        let mut empties = 0;
         loop {
             if iterator.is_none() {
                 iterator = self.iterator(ShardIteratorType::TrimHorizon, None).await;
@@ -299,9 +312,12 @@ impl StreamPoller {
             };
             if records.is_empty() {
                 iterator = next;
-                tokio::time::sleep(self.options.idle_poll).await;
+                empties += 1;
+                let o = &self.options;
+                tokio::time::sleep(idle_wait(empties, o.idle_poll, o.idle_poll_max)).await;
                 continue;
             }
+            empties = 0;
             let (response, summary) = self.router.invoke(&records).await;
             let failed = response
                 .batch_item_failures
@@ -458,6 +474,7 @@ fn local_queue_arn(url: &str) -> String {
 
 impl QueuePoller {
     async fn run(self) {
+        let mut empties = 0;
         loop {
             let out = match self
                 .sqs
@@ -479,8 +496,14 @@ impl QueuePoller {
             };
             let messages = out.messages.unwrap_or_default();
             if messages.is_empty() {
+                // The receive waited up to a second already when the
+                // server long-polls; moto may answer at once.
+                empties += 1;
+                let o = &self.options;
+                tokio::time::sleep(idle_wait(empties, o.idle_poll, o.idle_poll_max)).await;
                 continue;
             }
+            empties = 0;
             let mut event = SqsEvent::default();
             event.records = messages
                 .iter()
@@ -558,4 +581,32 @@ fn to_lambda_message(m: &aws_sdk_sqs::types::Message) -> SqsMessage {
         })
         .collect();
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::idle_wait;
+    use std::time::Duration;
+
+    #[test]
+    fn an_idle_poller_backs_off_to_its_ceiling() {
+        let ms = Duration::from_millis;
+        // (empty polls in a row, pause)
+        let table = [
+            (1, 200),
+            (2, 400),
+            (3, 800),
+            (4, 1000),
+            (40, 1000),
+            (u32::MAX, 1000),
+        ];
+        for (empties, pause) in table {
+            assert_eq!(
+                idle_wait(empties, ms(200), ms(1000)),
+                ms(pause),
+                "{empties}"
+            );
+        }
+        assert_eq!(idle_wait(0, ms(200), ms(1000)), ms(200));
+    }
 }
