@@ -19,14 +19,31 @@ impl Output {
     }
 }
 
-/// Prints `rows`: as JSON lines, or as `table(rows)` followed by a count of
-/// `what` on stderr.
 /// `1 attempt`, `2 attempts`: counts read as English.
 pub fn plural(n: usize, word: &str) -> String {
     if n == 1 {
         format!("1 {word}")
     } else {
         format!("{n} {word}s")
+    }
+}
+
+/// Asks `question` on a terminal and goes on only on `y`/`yes`; where
+/// stdin is no terminal (a script, CI) it refuses: `--yes` says it there.
+pub fn confirm(question: &str) -> anyhow::Result<()> {
+    use std::io::{BufRead, IsTerminal, Write};
+    if !std::io::stdin().is_terminal() {
+        anyhow::bail!(
+            "not confirmed: {question} Add --yes where no one can answer (stdin is no terminal)"
+        );
+    }
+    eprint!("{question} [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    match answer.trim().to_lowercase().as_str() {
+        "y" | "yes" => Ok(()),
+        _ => anyhow::bail!("not confirmed: nothing changed"),
     }
 }
 

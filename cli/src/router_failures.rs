@@ -15,6 +15,7 @@ use std::time::Duration;
 /// re-drive runs (they come back by themselves if it stops); a record this
 /// run dead-lettered again is met as a new letter and left, not re-driven.
 pub async fn redrive(
+    ddb: &aws_sdk_dynamodb::Client,
     sqs: &aws_sdk_sqs::Client,
     url: &str,
     router: &hubhooks::lambda::router::AwsRouter,
@@ -31,7 +32,10 @@ pub async fn redrive(
     };
     let hold = Duration::from_secs(300);
     pass(&mailbox, policy, hold, &SystemClock, async |l: Letter| {
-        let record = record_of(router, &l).await?;
+        let mut record = record_of(router, &l).await?;
+        if let Some(r) = record.as_mut() {
+            now_as_stored(ddb, r).await?;
+        }
         if record.as_ref().is_some_and(|r| tried.contains(&r.event_id)) {
             // The letter this run wrote for a record dead-lettered again.
             return Ok(Taken::Held);
@@ -98,6 +102,44 @@ async fn record_of(
         None => l.body.clone(),
     };
     Ok(serde_json::from_str::<EventRecord>(&body).ok())
+}
+
+/// The record with its item as stored now: a record parked for its own
+/// data is routed as the operator corrected it, not parked again forever
+/// with the image it had. A removal, or an item no longer there, keeps
+/// the image it was parked with.
+async fn now_as_stored(ddb: &aws_sdk_dynamodb::Client, record: &mut EventRecord) -> Result<()> {
+    if record.event_name == "REMOVE" || record.change.keys.is_empty() {
+        return Ok(());
+    }
+    let Some(table) = record
+        .event_source_arn
+        .as_deref()
+        .and_then(hubhooks::tables::table_from_arn)
+        .or(record.table_name.as_deref())
+    else {
+        return Ok(());
+    };
+    let keys: std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue> =
+        record.change.keys.clone().into();
+    let out = ddb
+        .get_item()
+        .table_name(table)
+        .set_key(Some(keys))
+        .consistent_read(true)
+        .send()
+        .await
+        .map_err(crate::aws::sdk_err)
+        .with_context(|| {
+            format!(
+                "reading the current item of {table} for record {}",
+                record.event_id
+            )
+        })?;
+    if let Some(item) = out.item {
+        record.change.new_image = item.into();
+    }
+    Ok(())
 }
 
 /// What became of one dead-lettered record on a re-drive.

@@ -358,6 +358,25 @@ async fn the_attempt_log_shows_a_failure_then_the_success() {
     assert!(out.contains("retrying"));
     let (_, out, _) = e.run(&["attempts", "--subscription", "acme"]);
     assert_eq!(out.lines().count(), 3);
+    // One delivery again, by id: the same id, its third attempt.
+    let id = attempts[0]["deliveryId"].as_str().unwrap();
+    let (code, out, err) = e.run(&["resend", "--delivery", id]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        format!("resent delivery {id} (newStatus, case {GUID}, 2 attempts so far) to `acme`\n")
+    );
+    let got = rx.wait_for(3, Duration::from_secs(30)).await;
+    assert_eq!(got.len(), 3);
+    assert_eq!(got[2].header("webhook-id"), Some(id));
+    assert_eq!(got[2].header("webhook-attempt"), Some("3"));
+    assert_eq!(got[2].body, got[1].body);
+    let (code, _, err) = e.run(&["resend", "--delivery", "no-such-delivery"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("delivery `no-such-delivery`: no attempt in the attempt log since 7d ago"),
+        "{err}"
+    );
 }
 
 /// The lines of a command's `--json` output.
@@ -539,11 +558,8 @@ fn letter(i: usize) -> Value {
            "body": "{}", "maxAttempts": 3, "source": "t/x", "createdAt": "2024-01-01T00:00:00.000Z"})
 }
 
-#[tokio::test]
-async fn dlq_list_and_an_interrupted_replay_loses_nothing() {
-    let e = env().await;
-    let sqs = e.sqs();
-    // `dlq replay --subscription` selects a configured subscription.
+/// The subscriptions `letter` names, so `--subscription` can select them.
+async fn subscribe_even_and_odd(e: &Env) {
     for id in ["even", "odd"] {
         put_json(
             &e.ddb(),
@@ -555,23 +571,35 @@ async fn dlq_list_and_an_interrupted_replay_loses_nothing() {
         .await
         .unwrap();
     }
+}
+
+/// Puts `body` on a DLQ with its reason, as the sender dead-letters.
+async fn dead_letter(sqs: &aws_sdk_sqs::Client, url: &str, body: Value, reason: &str) {
+    sqs.send_message()
+        .queue_url(url)
+        .message_body(body.to_string())
+        .message_attributes(
+            "hubhooksReason",
+            aws_sdk_sqs::types::MessageAttributeValue::builder()
+                .data_type("String")
+                .string_value(reason)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn dlq_list_and_an_interrupted_replay_loses_nothing() {
+    let e = env().await;
+    let sqs = e.sqs();
+    // `dlq replay --subscription` selects a configured subscription.
+    subscribe_even_and_odd(&e).await;
     for i in 0..30 {
-        sqs.send_message()
-            .queue_url(&e.stack.delivery_dlq_url)
-            .message_body(letter(i).to_string())
-            .message_attributes(
-                "hubhooksReason",
-                aws_sdk_sqs::types::MessageAttributeValue::builder()
-                    .data_type("String")
-                    .string_value(
-                        "gave up after 3 of 3 attempts; last error: receiver answered 500: ",
-                    )
-                    .build()
-                    .unwrap(),
-            )
-            .send()
-            .await
-            .unwrap();
+        let reason = "gave up after 3 of 3 attempts; last error: receiver answered 500: ";
+        dead_letter(&sqs, &e.stack.delivery_dlq_url, letter(i), reason).await;
     }
     sqs.send_message()
         .queue_url(&e.stack.delivery_dlq_url)
@@ -709,9 +737,166 @@ async fn send_test_goes_through_the_real_path_and_prints_the_answer() {
     );
 }
 
-#[tokio::test]
-async fn router_failures_are_listed_and_re_driven_once_fixed() {
+/// A send-test that we refuse says it was ours, at once; a 410 to a test
+/// leaves the subscription enabled and says so; the test letters are
+/// marked in `dlq list` and left out of `dlq replay` unless `--tests`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn send_test_says_whose_refusal_it_was_and_a_410_disables_nothing() {
     let e = env().await;
+    let rx = TestReceiver::start(200).await.unwrap();
+    let ddb = e.ddb();
+    put_json(
+        &ddb,
+        &e.stack.tables.config,
+        &json!({"id": "acme", "kind": "subscription",
+        "party": {"type": "partner", "id": 1413}, "eventTypes": ["newStatus"],
+        "auth": {"signingSecret": "acme-signing"},
+        "destination": {"method": "POST", "url": rx.url("/hook")}}),
+    )
+    .await
+    .unwrap();
+    let _runner = Runner::start(&e.sdk, &e.stack, RunnerOptions::default())
+        .await
+        .unwrap();
+    let send = ["send-test", "--subscription", "acme", "--type", "newStatus"];
+    // The secret is missing: ours, said at once (not after the timeout).
+    let started = std::time::Instant::now();
+    let (code, _, err) = e.run(&[&send[..], &["--timeout-secs", "50"]].concat());
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(
+            "error: hubhooks refused to send the test webhook (the receiver was not contacted): attempt 1: not sent: secret `acme-signing` named by auth.signingSecret does not exist or is empty"
+        ),
+        "{err}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(50),
+        "answered before the timeout"
+    );
+    assert!(rx.received().is_empty());
+    // A 410 to a test: the real subscription stays enabled.
+    let (code, _, err) = e.run(&["secret", "generate", "acme-signing"]);
+    assert_eq!(code, 0, "{err}");
+    // The sender remembers an absent secret for two seconds.
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    rx.set_status(410);
+    let (code, _, err) = e.run(&send);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("error: the receiver answered 410 Gone to the test webhook: attempt 1: receiver answered 410: "),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "; a test send: the subscription stays enabled (a webhook answered 410 disables it)"
+        ),
+        "{err}"
+    );
+    assert_eq!(rx.received().len(), 1);
+    let (_, out, _) = e.run(&["--output", "json", "subscriptions", "list"]);
+    let listed: Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    assert_eq!(listed.get("enabled"), None, "{out}");
+    assert_eq!(listed.get("disabledReason"), None, "{out}");
+    // Both test letters are marked; replay leaves them unless asked.
+    let (_, out, _) = e.run(&["dlq", "list"]);
+    assert_eq!(out.matches("[test] ").count(), 2, "{out}");
+    let (code, out, err) = e.run(&["dlq", "replay"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("replayed 0, kept 0 (not selected), 0 unreadable (not deliveries)\n2 test sends left in the DLQ (--tests replays them)\n"),
+        "{out}"
+    );
+    let (code, out, err) = e.run(&["dlq", "replay", "--tests", "--dry-run"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains(": would replay 2, kept 0"), "{out}");
+}
+
+/// `dlq list` filters; every command covers the ordered queue's DLQ too;
+/// `dlq delete` asks, counts, and deletes only what was selected.
+#[tokio::test]
+async fn dead_letters_are_filtered_deleted_and_the_ordered_dlq_is_covered() {
+    let e = env().await;
+    let sqs = e.sqs();
+    subscribe_even_and_odd(&e).await;
+    let reason = |i: usize| {
+        if i < 3 {
+            "gave up after 3 of 3 attempts; last error: receiver answered 503: "
+        } else {
+            "attempt 1: refused: 10.0.0.7 is a private address"
+        }
+    };
+    for i in 0..5 {
+        dead_letter(&sqs, &e.stack.delivery_dlq_url, letter(i), reason(i)).await;
+    }
+    // SQS's own redrive from the ordered queue: no reason attribute.
+    let mut ordered = letter(9);
+    ordered["ordered"] = json!(true);
+    sqs.send_message()
+        .queue_url(&e.stack.ordered_dlq_url)
+        .message_body(ordered.to_string())
+        .message_group_id("odd#g")
+        .message_deduplication_id("x")
+        .send()
+        .await
+        .unwrap();
+    let (code, out, err) = e.run(&["dlq", "list", "--reason", "RECEIVER ANSWERED 503"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.lines().count(), 4, "header and dead-000..002:\n{out}");
+    assert_eq!(err, "6 dead letters read, 3 shown\n");
+    let (_, out, err) = e.run(&["dlq", "list", "--subscription", "odd"]);
+    let ids: Vec<&str> = out
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().nth(1).unwrap())
+        .collect();
+    assert_eq!(ids, ["dead-001", "dead-003", "dead-009"], "{out}{err}");
+    let (_, out, _) = e.run(&["--output", "json", "dlq", "list", "--type", "newStatus"]);
+    let queues: Vec<String> = out
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["queue"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        queues.iter().filter(|q| *q == "ordered").count(),
+        1,
+        "{out}"
+    );
+    assert_eq!(queues.len(), 6);
+    // Delete asks first: without a terminal and without --yes, refused.
+    let (code, _, err) = e.run(&["dlq", "delete", "--reason", "private address"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("not confirmed: delete 2 dead letters for good? Add --yes"),
+        "{err}"
+    );
+    let (code, out, err) = e.run(&["dlq", "delete", "--reason", "private address", "--yes"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.ends_with("deleted 2 dead letters\n"), "{out}");
+    // The ordered DLQ's letter goes back to the ordered queue.
+    let (code, out, err) = e.run(&["dlq", "replay", "--subscription", "odd"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("read 4: replayed 2, kept 2 (not selected)"),
+        "{out}"
+    );
+    let back = e.bodies(&e.stack.ordered_queue_url).await;
+    assert_eq!(back.len(), 1);
+    assert_eq!(back[0]["id"], "dead-009");
+    let back = e.bodies(&e.stack.delivery_queue_url).await;
+    assert_eq!(back.len(), 1);
+    assert_eq!(back[0]["id"], "dead-001");
+    let (_, out, err) = e.run(&["dlq", "list"]);
+    assert_eq!(out.lines().count(), 3, "dead-000 and dead-002 stay:\n{out}");
+    assert_eq!(err, "2 dead letters read\n");
+}
+
+/// Subscribes `acme` to newStatus, writes `case`, then `status` while a
+/// router (no sender) runs, until the router has parked it.
+async fn park_a_status(e: &Env, case: &Value, status: &Value) {
     let ddb = e.ddb();
     put_json(
         &ddb,
@@ -722,32 +907,34 @@ async fn router_failures_are_listed_and_re_driven_once_fixed() {
     )
     .await
     .unwrap();
-    // The case's id disagrees with the status: the record is parked.
-    let mut wrong = case();
-    wrong["id"] = json!(7);
-    put_json(&ddb, e.stack.tables.cases(), &wrong)
-        .await
-        .unwrap();
-    // Routing only: no sender to take the re-driven delivery off the queue.
+    put_json(&ddb, e.stack.tables.cases(), case).await.unwrap();
+    // Routing only: no sender to take a re-driven delivery off the queue.
     let options = RunnerOptions {
         queue_pollers: 0,
         ..RunnerOptions::default()
     };
-    {
-        let runner = Runner::start(&e.sdk, &e.stack, options).await.unwrap();
-        put_json(&ddb, e.stack.tables.case_statuses(), &status())
-            .await
-            .unwrap();
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
-        loop {
-            let (_, out, _) = e.run(&["router-failures", "list"]);
-            if !out.is_empty() || std::time::Instant::now() > deadline {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(300)).await;
+    let _runner = Runner::start(&e.sdk, &e.stack, options).await.unwrap();
+    put_json(&ddb, e.stack.tables.case_statuses(), status)
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, out, _) = e.run(&["router-failures", "list"]);
+        if out.lines().count() > 1 || std::time::Instant::now() > deadline {
+            break;
         }
-        drop(runner);
+        tokio::time::sleep(Duration::from_millis(300)).await;
     }
+}
+
+#[tokio::test]
+async fn router_failures_are_listed_and_re_driven_once_fixed() {
+    let e = env().await;
+    let ddb = e.ddb();
+    // The case's id disagrees with the status: the record is parked.
+    let mut wrong = case();
+    wrong["id"] = json!(7);
+    park_a_status(&e, &wrong, &status()).await;
     let (code, out, _) = e.run(&["router-failures", "list"]);
     assert_eq!(code, 0);
     assert!(
@@ -769,9 +956,38 @@ async fn router_failures_are_listed_and_re_driven_once_fixed() {
     let (_, out, _) = e.run(&["router-failures", "list"]);
     assert_eq!(
         out.lines().count(),
-        1,
-        "the one record, dead-lettered again: {out}"
+        2,
+        "a header and the one record, dead-lettered again: {out}"
     );
+    assert!(out.starts_with("DEAD-LETTERED "), "{out}");
+    assert!(out.contains("ops-case-statuses/"), "{out}");
+    // Deleting asks; a dry run counts.
+    let (code, _, err) = e.run(&["router-failures", "delete", "--reason", "HAS ID 7"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("not confirmed: delete 1 dead-lettered record for good? Add --yes"),
+        "{err}"
+    );
+    let (code, out, _) = e.run(&[
+        "router-failures",
+        "delete",
+        "--reason",
+        "has id 7",
+        "--dry-run",
+    ]);
+    assert_eq!(code, 0);
+    assert!(
+        out.ends_with("would delete 1 dead-lettered record\n"),
+        "{out}"
+    );
+    let (_, out, _) = e.run(&[
+        "router-failures",
+        "delete",
+        "--origin",
+        "nothing-like-it",
+        "--yes",
+    ]);
+    assert_eq!(out, "deleted 0 dead-lettered records\n");
     put_json(&ddb, e.stack.tables.cases(), &case())
         .await
         .unwrap();
@@ -787,7 +1003,39 @@ async fn router_failures_are_listed_and_re_driven_once_fixed() {
     assert_eq!(queued.len(), 1);
     assert_eq!(queued[0]["subscriptionId"], "acme");
     let (_, out, _) = e.run(&["router-failures", "list"]);
-    assert!(out.is_empty(), "{out}");
+    assert_eq!(out.lines().count(), 1, "the header only: {out}");
+}
+
+/// GIVEN a status record parked for its own data (a date in no known form)
+/// WHEN the item is corrected in its table and the failure re-driven
+/// THEN the re-drive routes the item as it is now, not the parked image.
+#[tokio::test]
+async fn a_redrive_routes_the_items_current_state() {
+    let e = env().await;
+    let ddb = e.ddb();
+    let mut wrong = status();
+    wrong["createdAt"] = json!("25.01.2023 13:11");
+    park_a_status(&e, &case(), &wrong).await;
+    let (_, out, _) = e.run(&["router-failures", "list"]);
+    assert!(out.contains("createdAt"), "{out}");
+    // The operator corrects the status item itself.
+    put_json(&ddb, e.stack.tables.case_statuses(), &status())
+        .await
+        .unwrap();
+    let (code, out, err) = e.run(&["router-failures", "redrive"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.ends_with(
+            "re-drove 1, dead-lettered again 0 (still malformed: see `router-failures list`), kept 0\n"
+        ),
+        "{out}{err}"
+    );
+    let queued = e.bodies(&e.stack.delivery_queue_url).await;
+    assert_eq!(queued.len(), 1);
+    let body: Value = serde_json::from_str(queued[0]["body"].as_str().unwrap()).unwrap();
+    assert_eq!(body["createdAt"], "2023-01-25T13:11:18.000Z");
+    let (_, out, _) = e.run(&["router-failures", "list"]);
+    assert_eq!(out.lines().count(), 1, "the header only: {out}");
 }
 
 #[tokio::test]
@@ -875,6 +1123,71 @@ async fn local_provision_and_secret_put() {
         err,
         "error: secret `too-big`: its values are 500006 bytes; at most 65536 (a secret is a key, a token or a URI)\n"
     );
+}
+
+/// `config put` refuses what would conflict with the stored config (two
+/// black lists for one party were both written, then one refused at run
+/// time) and subscriptions naming secrets that do not exist, unless asked.
+#[tokio::test]
+async fn config_put_refuses_conflicts_and_missing_secrets() {
+    let e = env().await;
+    let black_list = |id: &str| {
+        format!(
+            r#"{{"id": "{id}", "kind": "blackList", "party": {{"type": "partner", "id": 1413}}, "keys": ["cancelled"]}}"#
+        )
+    };
+    let first = file("bl-a.json", &black_list("bl-a"));
+    let (code, _, err) = e.run(&["config", "put", first.arg()]);
+    assert_eq!(code, 0, "{err}");
+    let second = file("bl-b.json", &black_list("bl-b"));
+    let (code, _, err) = e.run(&["config", "put", second.arg()]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        err,
+        format!(
+            "error: {}: nothing was written:\nconfig item `bl-b`, field `party`: partner:1413 already has black list `bl-a`\n",
+            second.arg()
+        )
+    );
+    let (_, out, _) = e.run(&["--output", "json", "mappings", "list"]);
+    assert_eq!(out.lines().count(), 1, "{out}");
+    // Two in one file: `validate` says so too (both were listed valid).
+    let both = file(
+        "both.json",
+        &format!("[{}, {}]", black_list("bl-c"), black_list("bl-d")),
+    );
+    let (code, _, err) = e.run(&["config", "validate", both.arg()]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains(
+            "config item `bl-d`, field `party`: partner:1413 already has black list `bl-c`"
+        ),
+        "{err}"
+    );
+    // Replacing the stored item under its own id is no conflict.
+    let (code, _, err) = e.run(&["config", "put", first.arg()]);
+    assert_eq!(code, 0, "{err}");
+    // A subscription naming a secret nobody stored.
+    let sub = file(
+        "signed.json",
+        r#"{"id": "signed", "kind": "subscription", "party": {"type": "partner", "id": 1413}, "eventTypes": ["newStatus"], "auth": {"signingSecret": "signed-key"}, "destination": {"method": "POST", "url": "https://a.example/"}}"#,
+    );
+    let (code, _, err) = e.run(&["subscriptions", "put", sub.arg()]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("config item `signed`, field `auth.signingSecret`: secret `signed-key` does not exist (hubhooks secret generate signed-key) (--allow-missing-secrets writes it anyway)"),
+        "{err}"
+    );
+    let (code, out, err) = e.run(&["subscriptions", "put", sub.arg(), "--allow-missing-secrets"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, format!("wrote 1 item to {PREFIX}-config\n"));
+    assert!(err.starts_with("warning: config item `signed`, field `auth.signingSecret`: secret `signed-key` does not exist"), "{err}");
+    // Once the secret exists, no warning.
+    let (code, _, _) = e.run(&["secret", "generate", "signed-key"]);
+    assert_eq!(code, 0);
+    let (code, _, err) = e.run(&["subscriptions", "put", sub.arg()]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(err, "");
 }
 
 /// A file is written whole or not at all. Every item is checked
@@ -1003,7 +1316,8 @@ async fn the_readmes_commands_run_against_the_local_stack() {
                 i.args.get(1).map(String::as_str),
                 Some("receiver" | "subscribe" | "write")
             );
-        if matches!(verb.map(String::as_str), Some("send-test"))
+        // `resend` needs a delivery in the log: the attempt-log test runs it.
+        if matches!(verb.map(String::as_str), Some("send-test" | "resend"))
             || i.args.contains(&"run".to_owned())
             || local_path
         {

@@ -223,6 +223,7 @@ async fn fix_and_replay(
         sqs: &s.sqs,
         dlq_url: &s.stack.delivery_dlq_url,
         queue_url: &s.stack.delivery_queue_url,
+        ordered: false,
         selection: Default::default(),
         dry_run: false,
         rate: None,

@@ -392,14 +392,25 @@ async fn the_readmes_stack_commands_run_against_a_rehearsed_stack() {
         {
             continue;
         }
-        let out = std::process::Command::new(&bin)
+        let mut command = std::process::Command::new(&bin);
+        command
             .args(["--endpoint", &r.moto.endpoint])
             .args(&i.args)
             .envs(i.env.iter().map(|(k, v)| (k, v)))
             .env_remove("HUBHOOKS_PREFIX")
             .current_dir(workspace_root())
-            .output()
-            .unwrap();
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = command.spawn().unwrap();
+        // A piped command (`printf … | hubhooks secret put …`) reads a value.
+        if let Some(mut stdin) = child.stdin.take()
+            && i.piped
+        {
+            use std::io::Write;
+            stdin.write_all(b"a-bearer-token\n").unwrap();
+        }
+        let out = child.wait_with_output().unwrap();
         let line = i.args.join(" ");
         assert_eq!(
             out.status.code(),
@@ -416,6 +427,8 @@ async fn the_readmes_stack_commands_run_against_a_rehearsed_stack() {
         [
             "--stack hubhooks-prod preflight",
             "preflight",
+            "secret generate acme-signing",
+            "secret put acme-bearer",
             "config put docs/example-config.json",
             "deliveries --failed",
         ]

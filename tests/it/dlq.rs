@@ -68,6 +68,7 @@ fn replay<'a>(s: &'a Stack, selection: Selection, dry_run: bool) -> Replay<'a> {
         sqs: &s.sqs,
         dlq_url: &s.stack.delivery_dlq_url,
         queue_url: &s.stack.delivery_queue_url,
+        ordered: false,
         selection,
         dry_run,
         rate: None,

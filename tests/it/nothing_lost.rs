@@ -38,6 +38,7 @@ async fn replay_all(s: &Stack) -> hubhooks_cli::dlq::ReplayReport {
         sqs: &s.sqs,
         dlq_url: &s.stack.delivery_dlq_url,
         queue_url: &s.stack.delivery_queue_url,
+        ordered: false,
         selection: Selection::default(),
         dry_run: false,
         rate: None,

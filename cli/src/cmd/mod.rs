@@ -7,6 +7,7 @@ pub mod items;
 pub mod local;
 pub mod preflight;
 pub mod replay;
+pub mod resend;
 pub mod router_failures;
 pub mod secret;
 pub mod send_test;
@@ -114,12 +115,15 @@ pub enum Command {
     /// Sends again what a subscription was sent (or what failed) in a time
     /// window, from the attempt log: same delivery ids, attempts counting on.
     Replay(replay::ReplayArgs),
-    /// The delivery dead-letter queue: list, replay.
+    /// Sends one delivery again, from the attempt log: same delivery id,
+    /// attempts counting on.
+    Resend(resend::ResendArgs),
+    /// The delivery dead-letter queues: list, replay, delete.
     Dlq {
         #[command(subcommand)]
         command: dlq::DlqCommand,
     },
-    /// Stream records the router could not route: list, re-drive.
+    /// Stream records the router could not route: list, re-drive, delete.
     RouterFailures {
         #[command(subcommand)]
         command: router_failures::RouterFailuresCommand,

@@ -194,20 +194,59 @@ pub struct Selection {
     pub event_type: Option<EventType>,
     /// Dead-lettered at or after.
     pub since: Option<Timestamp>,
+    /// The reason holds this text (any case).
+    pub reason: Option<String>,
+    /// Test sends (`send-test`) too: replaying or deleting them is asked
+    /// for, never a side effect of a broad selection.
+    pub tests: bool,
+}
+
+/// What a selection makes of one letter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Selected {
+    Yes,
+    No,
+    /// A test send the selection would take but for `tests`.
+    Test,
+    /// Not a delivery: only a listing shows it.
+    Unreadable,
 }
 
 impl Selection {
-    fn matches(&self, l: &Letter) -> bool {
+    /// What a deletion takes: the selected deliveries, and what is no
+    /// delivery at all when nothing but its reason or time was asked.
+    pub fn deletes(&self, l: &Letter) -> bool {
+        matches!(self.select(l), Selected::Yes | Selected::Unreadable)
+    }
+
+    pub fn select(&self, l: &Letter) -> Selected {
+        let reason = self
+            .reason
+            .as_ref()
+            .is_none_or(|r| l.reason.to_lowercase().contains(&r.to_lowercase()));
+        let since = self
+            .since
+            .is_none_or(|since| l.sent_at.is_some_and(|at| at >= since));
         let Some(d) = &l.delivery else {
-            return false;
+            let unfiltered = self.subscription.is_none() && self.event_type.is_none();
+            return if unfiltered && reason && since {
+                Selected::Unreadable
+            } else {
+                Selected::No
+            };
         };
-        self.subscription
+        let chosen = self
+            .subscription
             .as_ref()
             .is_none_or(|s| d.subscription_id == *s)
             && self.event_type.is_none_or(|t| t == d.event_type)
-            && self
-                .since
-                .is_none_or(|since| l.sent_at.is_some_and(|at| at >= since))
+            && reason
+            && since;
+        match (chosen, d.test && !self.tests) {
+            (false, _) => Selected::No,
+            (true, true) => Selected::Test,
+            (true, false) => Selected::Yes,
+        }
     }
 }
 
@@ -225,14 +264,34 @@ pub struct ReplayReport {
     pub came_back: usize,
     /// Why they came back: each distinct reason with its count.
     pub came_back_why: std::collections::BTreeMap<String, usize>,
+    /// Selected test sends left in the DLQ (`--tests` takes them).
+    pub tests: usize,
     /// Letters the run met, each once.
     pub read: usize,
+}
+
+impl ReplayReport {
+    /// Adds another queue's counts.
+    pub fn add(&mut self, other: ReplayReport) {
+        self.replayed += other.replayed;
+        self.kept += other.kept;
+        self.unreadable += other.unreadable;
+        self.came_back += other.came_back;
+        self.tests += other.tests;
+        self.read += other.read;
+        for (why, n) in other.came_back_why {
+            *self.came_back_why.entry(why).or_default() += n;
+        }
+    }
 }
 
 pub struct Replay<'a> {
     pub sqs: &'a aws_sdk_sqs::Client,
     pub dlq_url: &'a str,
     pub queue_url: &'a str,
+    /// The DLQ is the ordered (FIFO) queue's: its letters go back to the
+    /// ordered queue, in their case's group.
+    pub ordered: bool,
     pub selection: Selection,
     pub dry_run: bool,
     /// At most this many per second (spares a receiver that just came back).
@@ -271,9 +330,16 @@ impl Replay<'_> {
                     *report.came_back_why.entry(l.reason.clone()).or_default() += 1;
                     return Ok(Taken::Held);
                 }
-                if !self.selection.matches(&l) {
-                    report.kept += 1;
-                    return Ok(Taken::Held);
+                match self.selection.select(&l) {
+                    Selected::Yes => {}
+                    Selected::Test => {
+                        report.tests += 1;
+                        return Ok(Taken::Held);
+                    }
+                    Selected::No | Selected::Unreadable => {
+                        report.kept += 1;
+                        return Ok(Taken::Held);
+                    }
                 }
                 report.replayed += 1;
                 if self.dry_run {
@@ -296,14 +362,22 @@ impl Replay<'_> {
 
     async fn send_then_delete(&self, l: &Letter) -> Result<()> {
         let d = l.delivery.as_ref().context("not a delivery")?;
-        self.sqs
+        let send = self
+            .sqs
             .send_message()
             .queue_url(self.queue_url)
             .message_body(&l.body)
+            .set_message_attributes(Some(hubhooks::adapters::sqs::delivery_attributes(d)));
+        let send = if self.ordered {
+            // Its case's group; a fresh deduplication id, or a replay
+            // within five minutes of the first send would be dropped.
+            send.message_group_id(d.order_group())
+                .message_deduplication_id(uuid::Uuid::new_v4().to_string())
+        } else {
             // As the router sends it: the subscription is its fair-queue group.
-            .message_group_id(d.subscription_id.as_str())
-            .set_message_attributes(Some(hubhooks::adapters::sqs::delivery_attributes(d)))
-            .send()
+            send.message_group_id(d.subscription_id.as_str())
+        };
+        send.send()
             .await
             .map_err(crate::aws::sdk_err)
             .with_context(|| format!("sending delivery {} back", d.id))?;
@@ -318,6 +392,84 @@ impl Replay<'_> {
             .with_context(|| format!("deleting delivery {} from the DLQ", d.id))?;
         Ok(())
     }
+}
+
+/// Deletes the letters of a queue that `picked` takes, for good (none on
+/// a dry run); `each` is told of every one.
+pub async fn delete(
+    sqs: &aws_sdk_sqs::Client,
+    url: &str,
+    hold: Duration,
+    dry_run: bool,
+    picked: &dyn Fn(&Letter) -> bool,
+    mut each: impl FnMut(&Letter),
+) -> Result<usize> {
+    let policy = DrainPolicy::default();
+    let mailbox = SqsMailbox {
+        sqs,
+        url,
+        wait_secs: policy.wait_secs,
+    };
+    let mut deleted = 0;
+    pass(&mailbox, policy, hold, &SystemClock, async |l: Letter| {
+        if !picked(&l) {
+            return Ok(Taken::Held);
+        }
+        deleted += 1;
+        each(&l);
+        if dry_run {
+            return Ok(Taken::Held);
+        }
+        sqs.delete_message()
+            .queue_url(url)
+            .receipt_handle(&l.receipt_handle)
+            .send()
+            .await
+            .map_err(crate::aws::sdk_err)
+            .with_context(|| format!("deleting {} from {url}", l.origin))?;
+        Ok(Taken::Gone)
+    })
+    .await?;
+    Ok(deleted)
+}
+
+/// What a deliberate deletion is told.
+pub struct Deletion<'a> {
+    pub urls: &'a [&'a str],
+    pub hold: Duration,
+    pub dry_run: bool,
+    /// Asked already (`--yes`): no count, no question.
+    pub yes: bool,
+    /// What one letter is, for the question: `dead letter`.
+    pub what: &'a str,
+}
+
+/// Deletes what `picked` takes from each queue, deliberately: unless told
+/// `yes` (or on a dry run) it counts first and asks (none taken: nothing
+/// asked). `each` is told of every letter deleted (or that would be) with
+/// the index of its queue. The count deleted.
+pub async fn delete_deliberately(
+    sqs: &aws_sdk_sqs::Client,
+    d: &Deletion<'_>,
+    picked: &dyn Fn(&Letter) -> bool,
+    mut each: impl FnMut(usize, &Letter),
+) -> Result<usize> {
+    if !d.yes && !d.dry_run {
+        let mut count = 0;
+        for url in d.urls {
+            count += delete(sqs, url, d.hold, true, picked, |_| {}).await?;
+        }
+        if count == 0 {
+            return Ok(0);
+        }
+        let question = format!("delete {} for good?", crate::output::plural(count, d.what));
+        crate::output::confirm(&question)?;
+    }
+    let mut deleted = 0;
+    for (i, url) in d.urls.iter().enumerate() {
+        deleted += delete(sqs, url, d.hold, d.dry_run, picked, |l| each(i, l)).await?;
+    }
+    Ok(deleted)
 }
 
 /// The columns of `dlq list`: a letter's row, printed as it is read.
@@ -339,6 +491,11 @@ pub fn row(l: &Letter) -> Vec<String> {
         ),
         None => ("(not a delivery)".into(), "-".into(), "-".into()),
     };
+    let test = if l.delivery.as_ref().is_some_and(|d| d.test) {
+        "[test] "
+    } else {
+        ""
+    };
     vec![
         l.sent_at
             .map(|t| t.to_contract_string())
@@ -346,6 +503,6 @@ pub fn row(l: &Letter) -> Vec<String> {
         id,
         sub,
         t,
-        l.reason.replace('\n', " "),
+        format!("{test}{}", l.reason.replace('\n', " ")),
     ]
 }
