@@ -1125,6 +1125,175 @@ async fn local_provision_and_secret_put() {
     );
 }
 
+/// Verifies a received webhook with the reference library and `key`.
+fn verifies(key: &str, got: &hubhooks_testkit::receiver::Received) -> bool {
+    let mut headers = http::HeaderMap::new();
+    for (n, v) in &got.headers {
+        headers.insert(
+            http::HeaderName::from_bytes(n.as_bytes()).unwrap(),
+            http::HeaderValue::from_str(v).unwrap(),
+        );
+    }
+    standardwebhooks::Webhook::new(key)
+        .unwrap()
+        .verify(got.body.as_bytes(), &headers)
+        .is_ok()
+}
+
+/// `secret rotate`: the new key is shown once; during the grace period
+/// webhooks carry both signatures (a receiver with either key verifies),
+/// after it only the new key's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotated_key_signs_beside_the_old_one_until_its_grace_ends() {
+    let e = env().await;
+    let rx = TestReceiver::start(200).await.unwrap();
+    let (code, old, err) = e.run(&["secret", "generate", "acme-signing"]);
+    assert_eq!(code, 0, "{err}");
+    let old = old.trim().to_owned();
+    let sub = file(
+        "rotating.json",
+        &format!(
+            r#"{{"id": "acme", "kind": "subscription", "party": {{"type": "partner", "id": 1413}}, "eventTypes": ["newStatus"], "auth": {{"signingSecret": "acme-signing"}}, "destination": {{"method": "POST", "url": "{}"}}}}"#,
+            rx.url("/hook")
+        ),
+    );
+    assert_eq!(e.run(&["config", "put", sub.arg()]).0, 0);
+    let (code, new, err) = e.run(&["secret", "rotate", "acme-signing", "--grace", "5s"]);
+    assert_eq!(code, 0, "{err}");
+    let new = new.trim().to_owned();
+    assert!(new.starts_with("whsec_") && new != old, "{new}");
+    assert!(
+        err.contains("webhooks carry both signatures until "),
+        "{err}"
+    );
+    let (_, listed, _) = e.run(&["--output", "json", "secret", "list"]);
+    let listed: Value = serde_json::from_str(listed.trim()).unwrap();
+    assert_eq!(listed["values"], 2, "{listed}");
+    assert!(listed["retireAt"].is_string(), "{listed}");
+    let send = ["send-test", "--subscription", "acme", "--type", "newStatus"];
+    {
+        let _runner = Runner::start(&e.sdk, &e.stack, RunnerOptions::default())
+            .await
+            .unwrap();
+        let (code, _, err) = e.run(&send);
+        assert_eq!(code, 0, "{err}");
+    }
+    let during = rx.received()[0].clone();
+    let signatures = during.header("webhook-signature").unwrap();
+    assert_eq!(signatures.split(' ').count(), 2, "{signatures}");
+    assert!(verifies(&new, &during) && verifies(&old, &during));
+    // After the grace period (a sender that has not cached the secret).
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    {
+        let _runner = Runner::start(&e.sdk, &e.stack, RunnerOptions::default())
+            .await
+            .unwrap();
+        let (code, _, err) = e.run(&send);
+        assert_eq!(code, 0, "{err}");
+    }
+    let after = rx.received()[1].clone();
+    assert_eq!(
+        after
+            .header("webhook-signature")
+            .unwrap()
+            .split(' ')
+            .count(),
+        1
+    );
+    assert!(verifies(&new, &after) && !verifies(&old, &after));
+    let (_, listed, _) = e.run(&["--output", "json", "secret", "list"]);
+    let listed: Value = serde_json::from_str(listed.trim()).unwrap();
+    assert_eq!(listed["values"], 1, "{listed}");
+    // Longer than a week is refused; a missing secret is named.
+    let (code, _, err) = e.run(&["secret", "rotate", "acme-signing", "--grace", "8d"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("a grace period of 691200 s is longer than 7 days"),
+        "{err}"
+    );
+    let (code, _, err) = e.run(&["secret", "rotate", "nope"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("no secret `nope`: `secret generate nope` makes its first key"),
+        "{err}"
+    );
+}
+
+/// `--output json` is honoured by every command that prints: each line of
+/// stdout is a JSON value (send-test, replay, dlq replay, config validate
+/// and put printed tables or prose).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_command_answers_json_when_asked() {
+    let e = env().await;
+    let rx = TestReceiver::start(200).await.unwrap();
+    let sub = file(
+        "json-sub.json",
+        &format!(
+            r#"{{"id": "acme", "kind": "subscription", "party": {{"type": "partner", "id": 1413}}, "eventTypes": ["newStatus"], "destination": {{"method": "POST", "url": "{}"}}}}"#,
+            rx.url("/hook")
+        ),
+    );
+    let _runner = Runner::start(&e.sdk, &e.stack, RunnerOptions::default())
+        .await
+        .unwrap();
+    let json = |args: &[&str]| {
+        let argv = [&["--output", "json"], args].concat();
+        let (code, out, err) = e.run(&argv);
+        assert_eq!(code, 0, "{args:?}: {err}");
+        assert!(!out.is_empty(), "{args:?} printed nothing");
+        out.lines()
+            .map(|l| {
+                serde_json::from_str::<Value>(l)
+                    .unwrap_or_else(|_| panic!("{args:?}: not JSON: {l}"))
+            })
+            .collect::<Vec<_>>()
+    };
+    let put = json(&["config", "put", sub.arg()]);
+    assert_eq!(
+        put,
+        [json!({"written": ["acme"], "table": format!("{PREFIX}-config")})]
+    );
+    let valid = json(&["config", "validate", sub.arg()]);
+    assert_eq!(valid[0]["valid"], 1);
+    let tested = json(&["send-test", "--subscription", "acme", "--type", "newStatus"]);
+    assert_eq!(tested.len(), 1);
+    assert_eq!(tested[0]["outcome"], "delivered");
+    assert_eq!(tested[0]["test"], true);
+    put_json(&e.ddb(), e.stack.tables.cases(), &case())
+        .await
+        .unwrap();
+    put_json(&e.ddb(), e.stack.tables.case_statuses(), &status())
+        .await
+        .unwrap();
+    rx.wait_for(2, Duration::from_secs(30)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let replay = json(&[
+        "replay",
+        "--subscription",
+        "acme",
+        "--since",
+        "1h",
+        "--dry-run",
+    ]);
+    assert_eq!(replay.last().unwrap()["selected"], 1, "{replay:?}");
+    assert_eq!(replay.last().unwrap()["tests"], 1, "{replay:?}");
+    let id = replay[0]["deliveryId"].as_str().unwrap().to_owned();
+    let resent = json(&["resend", "--delivery", &id]);
+    assert_eq!(resent[0]["resent"], true);
+    let generated = json(&["secret", "generate", "json-key"]);
+    assert_eq!(generated[0]["name"], "json-key");
+    for args in [
+        &["attempts", "--subscription", "acme"][..],
+        &["subscriptions", "list"],
+        &["dlq", "replay", "--dry-run"],
+        &["secret", "list"],
+        &["secret", "rotate", "json-key", "--grace", "1h"],
+        &["secret", "delete", "json-key"],
+    ] {
+        json(args);
+    }
+}
+
 /// `config put` refuses what would conflict with the stored config (two
 /// black lists for one party were both written, then one refused at run
 /// time) and subscriptions naming secrets that do not exist, unless asked.

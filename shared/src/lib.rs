@@ -39,6 +39,7 @@ pub mod ports;
 pub mod record;
 pub mod replay;
 pub mod retry;
+pub mod rotation;
 pub mod routing;
 pub mod settings;
 pub mod signature;

@@ -2,6 +2,7 @@
 use super::Ctx;
 use crate::config;
 use crate::items::{self, Family};
+use crate::output::Output;
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use std::path::PathBuf;
@@ -33,7 +34,7 @@ pub enum FileCommand {
 
 pub async fn run(command: FileCommand, ctx: &Ctx) -> Result<()> {
     match command {
-        FileCommand::Validate { files } => validate(&files, None),
+        FileCommand::Validate { files } => validate(&files, None, ctx.output),
         FileCommand::Schema => {
             println!(
                 "{}",
@@ -56,18 +57,29 @@ pub async fn run(command: FileCommand, ctx: &Ctx) -> Result<()> {
             config::put_items(&sdk, &table, &items)
                 .await
                 .with_context(|| format!("{}", file.display()))?;
-            println!(
-                "wrote {} to {table}",
-                crate::output::plural(items.len(), "item")
-            );
+            wrote(ctx.output, &items, &table);
             Ok(())
         }
     }
 }
 
+/// What `put` says it wrote: a line, or the ids and the table as JSON.
+pub fn wrote(output: Output, items: &[hubhooks::config::ConfigItem], table: &str) {
+    match output {
+        Output::Json => println!(
+            "{}",
+            serde_json::json!({"written": items.iter().map(|i| i.id()).collect::<Vec<_>>(), "table": table})
+        ),
+        Output::Table => println!(
+            "wrote {} to {table}",
+            crate::output::plural(items.len(), "item")
+        ),
+    }
+}
+
 /// Validates files (of one family, when given); every problem of every
-/// file is reported.
-pub fn validate(files: &[PathBuf], family: Option<Family>) -> Result<()> {
+/// file is reported (with `--output json`, a line per file too).
+pub fn validate(files: &[PathBuf], family: Option<Family>, output: Output) -> Result<()> {
     if files.is_empty() {
         bail!("name at least one file");
     }
@@ -81,16 +93,36 @@ pub fn validate(files: &[PathBuf], family: Option<Family>) -> Result<()> {
             // Items that collide within the file (two black lists for a
             // party) would each pass alone; the router keeps one.
             Ok(items) => match hubhooks::config::conflicts(&[], &items).as_slice() {
+                [] if output == Output::Json => println!(
+                    "{}",
+                    serde_json::json!({"file": file.display().to_string(), "valid": items.len(), "problems": []})
+                ),
                 [] => println!(
                     "{}: {}",
                     file.display(),
                     crate::output::plural(items.len(), "valid item")
                 ),
                 clashes => {
-                    problems.extend(clashes.iter().map(|e| format!("{}: {e}", file.display())))
+                    let found: Vec<String> = clashes.iter().map(|e| e.to_string()).collect();
+                    if output == Output::Json {
+                        println!(
+                            "{}",
+                            serde_json::json!({"file": file.display().to_string(), "valid": 0, "problems": found})
+                        );
+                    }
+                    problems.extend(found.iter().map(|e| format!("{}: {e}", file.display())));
                 }
             },
-            Err(e) => problems.push(format!("{e:#}")),
+            Err(e) => {
+                let text = format!("{e:#}");
+                if output == Output::Json {
+                    println!(
+                        "{}",
+                        serde_json::json!({"file": file.display().to_string(), "valid": 0, "problems": [text]})
+                    );
+                }
+                problems.push(text);
+            }
         }
     }
     if !problems.is_empty() {

@@ -118,7 +118,7 @@ impl From<MappingCommand> for ItemCommand {
 
 pub async fn run(command: ItemCommand, family: Family, ctx: &Ctx) -> Result<()> {
     if let ItemCommand::Validate { files } = &command {
-        return super::config::validate(files, Some(family));
+        return super::config::validate(files, Some(family), ctx.output);
     }
     let table = ctx.dep.config_table();
     let sdk = ctx.sdk().await;
@@ -137,10 +137,7 @@ pub async fn run(command: ItemCommand, family: Family, ctx: &Ctx) -> Result<()> 
             config::put_items(&sdk, &table, &found)
                 .await
                 .with_context(|| format!("{}", file.display()))?;
-            println!(
-                "wrote {} to {table}",
-                crate::output::plural(found.len(), "item")
-            );
+            super::config::wrote(ctx.output, &found, &table);
         }
         ItemCommand::List { party, json } => {
             let mut found = items::list(&ddb, &table, family).await?;

@@ -69,6 +69,9 @@ pub async fn run(args: ReplayArgs, ctx: &Ctx) -> Result<()> {
         rate: args.rate,
     };
     let plan = replay.plan().await?;
+    if ctx.output == crate::output::Output::Json {
+        return replay_json(&replay, &plan, args.dry_run).await;
+    }
     let what = if args.failed_only {
         "failed deliveries"
     } else {
@@ -114,5 +117,33 @@ pub async fn run(args: ReplayArgs, ctx: &Ctx) -> Result<()> {
     let sent = replay.send(&plan, |n, _| bar.set_position(n as u64)).await;
     bar.finish_and_clear();
     println!("replayed {}", sent?);
+    Ok(())
+}
+
+/// `--output json`: a line per delivery selected, then the counts.
+async fn replay_json(
+    replay: &WindowReplay<'_>,
+    plan: &hubhooks::replay::Plan,
+    dry_run: bool,
+) -> Result<()> {
+    for (d, at) in plan.deliveries.iter().zip(&plan.first_attempted) {
+        println!(
+            "{}",
+            serde_json::json!({"deliveryId": d.id.as_str(), "eventType": d.event_type.as_str(),
+                "caseGuid": d.case_guid.as_str(), "firstAttempted": at.to_contract_string(),
+                "priorAttempts": d.prior_attempts})
+        );
+    }
+    let replayed = if dry_run {
+        0
+    } else {
+        replay.send(plan, |_, _| {}).await?
+    };
+    println!(
+        "{}",
+        serde_json::json!({"selected": plan.deliveries.len(), "replayed": replayed, "dryRun": dry_run,
+            "withoutEnvelope": plan.without_envelope, "tests": plan.tests,
+            "since": replay.since.to_contract_string(), "until": replay.until.to_contract_string()})
+    );
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! input or generated, shown once, and never listed.
 use super::Ctx;
 use crate::items::{self, Family};
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use hubhooks::adapters::secrets::SecretAdmin;
 use hubhooks::config::{ConfigItem, RawConfigItem};
@@ -22,6 +22,17 @@ pub enum SecretCommand {
     Generate {
         /// The name subscriptions use (`auth.signingSecret`).
         name: String,
+    },
+    /// Replaces NAME's signing key with a fresh one, printed once; the
+    /// current key goes on signing beside it for the grace period, so
+    /// receivers can switch without a failed verification.
+    Rotate {
+        /// The signing secret to rotate.
+        name: String,
+        /// How long the current key still signs: 90m, 24h, 7d (at most 7
+        /// days; 0s replaces it at once).
+        #[arg(long, default_value = "24h")]
+        grace: String,
     },
     /// Every secret's name, how many values it holds and when it last
     /// changed; never a value.
@@ -47,15 +58,23 @@ pub async fn run(command: SecretCommand, ctx: &Ctx) -> Result<()> {
     let ddb = aws_sdk_dynamodb::Client::new(&sdk);
     let admin = SecretAdmin::new(ddb.clone(), ctx.dep.secrets_table());
     let table = admin.table().to_owned();
+    let json = ctx.output == crate::output::Output::Json;
     match command {
         SecretCommand::Put { name } => {
             valid_name(&name)?;
             let values = read_values(&name)?;
             admin.put(&name, &values, Timestamp::now()).await?;
-            println!(
-                "stored secret `{name}` ({}) in {table}",
-                crate::output::plural(values.len(), "value")
-            );
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"stored": name, "values": values.len(), "table": table})
+                );
+            } else {
+                println!(
+                    "stored secret `{name}` ({}) in {table}",
+                    crate::output::plural(values.len(), "value")
+                );
+            }
         }
         SecretCommand::Generate { name } => {
             valid_name(&name)?;
@@ -65,22 +84,55 @@ pub async fn run(command: SecretCommand, ctx: &Ctx) -> Result<()> {
                 );
             };
             // The key on stdout alone (scripts capture it); the rest on stderr.
-            println!("{key}");
+            if json {
+                println!("{}", serde_json::json!({"name": name, "key": key}));
+            } else {
+                println!("{key}");
+            }
             eprintln!(
                 "stored signing key `{name}` in {table}; this is the only time it is shown: give it to the receiver now"
             );
         }
+        SecretCommand::Rotate { name, grace } => {
+            valid_name(&name)?;
+            let grace = crate::attempts::parse_since(&grace)
+                .context("--grace")?
+                .to_std()
+                .context("--grace")?;
+            let (key, rotated) = admin.rotate(&name, grace, Timestamp::now()).await?;
+            let until = rotated.retire_at.map(|t| t.to_contract_string());
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"name": name, "key": key, "oldKeySignsUntil": until})
+                );
+            } else {
+                println!("{key}");
+            }
+            match until {
+                Some(until) => eprintln!(
+                    "rotated `{name}` in {table}: webhooks carry both signatures until {until}, then only the new key's; this is the only time the new key is shown: give it to the receiver now"
+                ),
+                None => eprintln!(
+                    "rotated `{name}` in {table}: only the new key signs from now on; this is the only time it is shown"
+                ),
+            }
+        }
         SecretCommand::List => {
             let secrets = admin.list().await?;
-            if ctx.output == crate::output::Output::Json {
+            if json {
                 for s in &secrets {
                     println!("{}", serde_json::to_string(s)?);
                 }
             } else {
-                println!("{:<40} {:<7} UPDATED", "NAME", "VALUES");
+                println!(
+                    "{:<40} {:<7} {:<25} OLD KEY SIGNS UNTIL",
+                    "NAME", "VALUES", "UPDATED"
+                );
                 for s in &secrets {
                     let at = s.updated_at.as_deref().unwrap_or("-");
-                    println!("{:<40} {:<7} {at}", s.name, s.values);
+                    let until = s.retire_at.as_deref().unwrap_or("-");
+                    println!("{:<40} {:<7} {at:<25} {until}", s.name, s.values);
                 }
             }
             eprintln!(
@@ -99,7 +151,11 @@ pub async fn run(command: SecretCommand, ctx: &Ctx) -> Result<()> {
             if !admin.delete(&name).await? {
                 bail!("no secret `{name}` in {table}");
             }
-            println!("deleted secret `{name}` from {table}");
+            if json {
+                println!("{}", serde_json::json!({"deleted": name, "table": table}));
+            } else {
+                println!("deleted secret `{name}` from {table}");
+            }
         }
     }
     Ok(())

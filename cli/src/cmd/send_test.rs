@@ -67,13 +67,22 @@ pub async fn run(args: SendTestArgs, ctx: &Ctx) -> Result<()> {
     if let Some(Err(e)) = queue.enqueue(std::slice::from_ref(&delivery)).await.pop() {
         bail!("enqueueing the test delivery: {e}");
     }
-    println!("sent test delivery {} ({})", delivery.id, args.event_type);
+    let json = ctx.output == crate::output::Output::Json;
+    if !json {
+        println!("sent test delivery {} ({})", delivery.id, args.event_type);
+    }
     let filter = attempts::Filter::Delivery(delivery.id.to_string());
     let deadline = std::time::Instant::now() + Duration::from_secs(args.timeout_secs);
     loop {
         let found = attempts::query(&ddb, &dep.attempt_log_table(), &filter, None).await?;
         if let Some(a) = found.last() {
-            print!("{}", attempts::render(&found));
+            if json {
+                // The attempt as the attempt log holds it: outcome, status,
+                // latency, the answer's start, the error.
+                println!("{}", serde_json::to_value(a)?);
+            } else {
+                print!("{}", attempts::render(&found));
+            }
             let error = a.error.clone().unwrap_or_default();
             match a.outcome {
                 AttemptOutcome::Delivered => {}
@@ -87,12 +96,14 @@ pub async fn run(args: SendTestArgs, ctx: &Ctx) -> Result<()> {
                     bail!("the receiver did not accept the test webhook: {error}")
                 }
             }
-            println!(
-                "receiver answered {} in {} ms: {}",
-                a.status.unwrap_or_default(),
-                a.latency_ms.unwrap_or_default(),
-                a.excerpt
-            );
+            if !json {
+                println!(
+                    "receiver answered {} in {} ms: {}",
+                    a.status.unwrap_or_default(),
+                    a.latency_ms.unwrap_or_default(),
+                    a.excerpt
+                );
+            }
             return Ok(());
         }
         if std::time::Instant::now() > deadline {

@@ -149,6 +149,29 @@ pub struct DynamoSecrets {
 type SecretCache = HashMap<String, (std::time::Instant, Option<Vec<String>>)>;
 
 const SECRET_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// A secret item's values (newest first; `value` is the older one-value
+/// form) and when its old values retire.
+pub(crate) fn stored_secret(
+    item: &std::collections::HashMap<String, AttributeValue>,
+) -> (Vec<String>, Option<Timestamp>) {
+    let values = match (item.get("values"), item.get("value")) {
+        (Some(AttributeValue::L(list)), _) => {
+            list.iter().filter_map(|v| v.as_s().ok().cloned()).collect()
+        }
+        (_, Some(AttributeValue::S(v))) => vec![v.clone()],
+        _ => Vec::new(),
+    };
+    let retire_at = item
+        .get(RETIRE_AT)
+        .and_then(|v| v.as_s().ok())
+        .and_then(|s| Timestamp::parse(s).ok());
+    (values, retire_at)
+}
+
+/// When a secret's values after the first stop signing (a rotation's
+/// grace period; `crate::rotation`).
+pub const RETIRE_AT: &str = "retireAt";
 const ABSENT_SECRET_TTL: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl DynamoSecrets {
@@ -182,15 +205,11 @@ impl crate::ports::SecretStore for DynamoSecrets {
             .send()
             .await
             .map_err(|e| super::sdk_error(format!("GetItem {} {name}", self.table), e))?;
-        let values = out
-            .item
-            .map(|item| match (item.get("values"), item.get("value")) {
-                (Some(AttributeValue::L(list)), _) => {
-                    list.iter().filter_map(|v| v.as_s().ok().cloned()).collect()
-                }
-                (_, Some(AttributeValue::S(v))) => vec![v.clone()],
-                _ => Vec::new(),
-            });
+        let values = out.item.map(|item| {
+            // A rotation's old key signs until its grace period ends.
+            let (values, retire_at) = stored_secret(&item);
+            crate::rotation::current(values, retire_at, Timestamp::now())
+        });
         self.cache
             .lock()
             .await

@@ -16,6 +16,22 @@ pub struct SecretInfo {
     /// How many values it holds (more than one while keys rotate).
     pub values: usize,
     pub updated_at: Option<String>,
+    /// While a rotation's old key still signs: when it stops.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retire_at: Option<String>,
+}
+
+/// Why a rotation did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum RotateError {
+    #[error("no secret `{0}`: `secret generate {0}` makes its first key")]
+    Missing(String),
+    #[error(transparent)]
+    Grace(#[from] crate::rotation::GraceError),
+    #[error("secret `{0}` changed while it was rotated; nothing was written, try again")]
+    Raced(String),
+    #[error(transparent)]
+    Io(#[from] IoError),
 }
 
 pub struct SecretAdmin {
@@ -85,6 +101,69 @@ impl SecretAdmin {
         }
     }
 
+    /// Rotates `name` to a fresh signing key, the current one signing
+    /// beside it for `grace` (`crate::rotation`); the new key, for the
+    /// caller to show once. Written on condition that nothing changed the
+    /// secret since it was read.
+    pub async fn rotate(
+        &self,
+        name: &str,
+        grace: std::time::Duration,
+        now: Timestamp,
+    ) -> Result<(String, crate::rotation::Rotated), RotateError> {
+        let read = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(SECRETS_KEY, AttributeValue::S(name.to_owned()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| super::sdk_error(format!("GetItem {} {name}", self.table), e))?;
+        let item = read
+            .item
+            .ok_or_else(|| RotateError::Missing(name.to_owned()))?;
+        let (values, retire_at) = super::dynamo::stored_secret(&item);
+        let previous = crate::rotation::current(values, retire_at, now);
+        let key = crate::signature::generate_key()
+            .map_err(|e| IoError::new(format!("generating a key for {name}"), e))?;
+        let rotated = crate::rotation::rotate(&previous, key.clone(), grace, now)?;
+        let list = rotated
+            .values
+            .iter()
+            .map(|v| AttributeValue::S(v.clone()))
+            .collect();
+        let mut put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item(SECRETS_KEY, AttributeValue::S(name.to_owned()))
+            .item("values", AttributeValue::L(list))
+            .item("updatedAt", AttributeValue::S(now.to_contract_string()));
+        if let Some(at) = rotated.retire_at {
+            put = put.item(
+                super::dynamo::RETIRE_AT,
+                AttributeValue::S(at.to_contract_string()),
+            );
+        }
+        put = match item.get("updatedAt") {
+            Some(at) => put
+                .condition_expression("updatedAt = :at")
+                .expression_attribute_values(":at", at.clone()),
+            None => put.condition_expression("attribute_not_exists(updatedAt)"),
+        };
+        match put.send().await {
+            Ok(_) => Ok((key, rotated)),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Err(RotateError::Raced(name.to_owned()))
+            }
+            Err(e) => Err(super::sdk_error(format!("PutItem {} {name}", self.table), e).into()),
+        }
+    }
+
     /// Every secret's name, value count and last change, by name.
     pub async fn list(&self) -> Result<Vec<SecretInfo>, IoError> {
         let mut out = Vec::new();
@@ -99,15 +178,18 @@ impl SecretAdmin {
             for item in page.items() {
                 let name = item.get(SECRETS_KEY).and_then(|v| v.as_s().ok());
                 let Some(name) = name else { continue };
-                let values = match (item.get("values"), item.get("value")) {
-                    (Some(AttributeValue::L(l)), _) => l.len(),
-                    (_, Some(AttributeValue::S(_))) => 1,
-                    _ => 0,
-                };
+                let (values, retire_at) = super::dynamo::stored_secret(item);
+                let now = Timestamp::now();
+                // Past its retirement an old key no longer counts.
+                let values = crate::rotation::current(values, retire_at, now).len();
+                let retire_at = retire_at
+                    .filter(|at| *at > now)
+                    .map(|at| at.to_contract_string());
                 out.push(SecretInfo {
                     name: name.clone(),
                     values,
                     updated_at: item.get("updatedAt").and_then(|v| v.as_s().ok()).cloned(),
+                    retire_at,
                 });
             }
         }
