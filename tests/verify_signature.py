@@ -2,7 +2,7 @@
 
 Reads {"secret": "whsec_...", "body": "...", "headers": {...}} on stdin and
 exits 0 when the signature verifies, 1 (with the reason) when it does not.
-This is also what a receiver written in Python does (see the README).
+This is also what a receiver written in Python does (docs/receiving-webhooks.md).
 """
 import json
 import sys

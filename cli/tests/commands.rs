@@ -1471,7 +1471,10 @@ async fn the_readmes_commands_run_against_the_local_stack() {
             .unwrap();
     }
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    // The front door first, then the operators' reference, in their order.
+    let readme = ["README.md", "docs/operations.md"]
+        .map(|f| std::fs::read_to_string(root.join(f)).unwrap())
+        .join("\n");
     let mut ran = 0;
     for i in hubhooks_testkit::readme::invocations(&readme, "hubhooks") {
         let verb = i

@@ -4,7 +4,7 @@
 
 /// The delivery id (Standard Webhooks' name for it).
 pub const DELIVERY_ID: &str = "webhook-id";
-/// The event type (README, "Webhooks": the headers of every delivery).
+/// The event type (docs/receiving-webhooks.md: the headers of every delivery).
 pub const EVENT_TYPE: &str = "event-type";
 /// 1 on the first attempt, 2 on the first retry, …
 pub const ATTEMPT: &str = "webhook-attempt";

@@ -297,31 +297,32 @@ fn versions_a_type_lacks_are_refused_when_configured() {
     }
 }
 
-/// The README shows each type's v3 body; where it is not shortened it must
-/// be the golden body, so the front door stays true.
+/// docs/receiving-webhooks.md shows each type's v3 body; where it is not
+/// shortened it must be the golden body, so what integrators read is true.
 #[test]
-fn readme_examples_are_the_golden_bodies() {
-    let readme = std::fs::read_to_string(workspace_root().join("README.md")).unwrap();
+fn documented_examples_are_the_golden_bodies() {
+    let readme =
+        std::fs::read_to_string(workspace_root().join("docs/receiving-webhooks.md")).unwrap();
     for t in EventType::ALL {
         let heading = format!("— `{t}`\n");
         let at = readme
             .find(&heading)
-            .unwrap_or_else(|| panic!("README has no section for {t}"));
+            .unwrap_or_else(|| panic!("docs/receiving-webhooks.md has no section for {t}"));
         let rest = &readme[at..];
         let start = rest.find("```json\n").expect("an example") + 8;
         let end = start + rest[start..].find("```").unwrap();
         let shown: Value = serde_json::from_str(&rest[start..end])
-            .unwrap_or_else(|e| panic!("README example of {t}: {e}"));
+            .unwrap_or_else(|e| panic!("documented example of {t}: {e}"));
         if matches!(t, EventType::StatusTransition | EventType::Invoice) {
             // Shortened (`case`): the same fields in the same order.
             let golden = read(dir(t).join("v3.json")).unwrap();
             let want = serde_json::from_str::<Keys>(&golden).unwrap().0;
             let got = serde_json::from_str::<Keys>(&rest[start..end]).unwrap().0;
-            assert_eq!(got, want, "README example of {t}");
+            assert_eq!(got, want, "documented example of {t}");
         } else {
             let golden: Value =
                 serde_json::from_str(&read(dir(t).join("v3.json")).unwrap()).unwrap();
-            assert_eq!(shown, golden, "README example of {t}");
+            assert_eq!(shown, golden, "documented example of {t}");
         }
     }
 }

@@ -13,6 +13,7 @@ mod notices;
 mod ordering;
 mod outages;
 mod privilege;
+mod receiving;
 mod replay;
 mod routing;
 mod template;

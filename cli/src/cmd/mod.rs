@@ -142,8 +142,13 @@ mod tests {
 
     #[test]
     fn every_command_in_the_readme_is_one_the_command_accepts() {
-        let readme = include_str!("../../../README.md");
-        let invocations = hubhooks_testkit::readme::invocations(readme, "hubhooks");
+        let readme = [
+            include_str!("../../../README.md"),
+            include_str!("../../../docs/operations.md"),
+            include_str!("../../../docs/receiving-webhooks.md"),
+        ]
+        .join("\n");
+        let invocations = hubhooks_testkit::readme::invocations(&readme, "hubhooks");
         assert!(invocations.len() >= 20, "{invocations:#?}");
         let refused: Vec<String> = invocations
             .iter()

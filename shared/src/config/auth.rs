@@ -7,10 +7,10 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Auth {
-    /// Sent as `X-Token: <value>` (README, "Secrets").
+    /// Sent as `X-Token: <value>` (docs/operations.md, "Secrets").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub x_token_secret: Option<String>,
-    /// Sent as `Authorization: Bearer <value>` (README, "Secrets").
+    /// Sent as `Authorization: Bearer <value>` (docs/operations.md, "Secrets").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bearer_secret: Option<String>,
     /// `whsec_…` keys: Standard Webhooks signatures (`webhook-signature`),

@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::fmt;
 
-/// Attempts of a subscription that does not say (README, "Retries").
+/// Attempts of a subscription that does not say (docs/receiving-webhooks.md, "Retries").
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 8;
 /// The most attempts a subscription may ask for; the delivery queue's
 /// redrive limit (template `MaxReceiveCount`) sits above it as a safety net.
