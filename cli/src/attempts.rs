@@ -36,19 +36,32 @@ const SINCE_FORMS: &str =
 /// overflows, and no attempt log keeps anything that old.
 pub const MAX_LOOKBACK_DAYS: i64 = 36_525;
 
-/// A text table, one attempt per line.
-pub fn render(attempts: &[AttemptRecord]) -> String {
+/// How much of an error or answer a table line shows unless `--wide`.
+const DETAIL_CHARS: usize = 80;
+
+/// A text table, one attempt per line; `wide` shows each error or answer
+/// whole (else its first 80 characters, `…` marking the cut).
+pub fn render(attempts: &[AttemptRecord], wide: bool) -> String {
     let rows = attempts.iter().map(|a| {
         let outcome = serde_json::to_value(a.outcome)
             .ok()
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_default();
         let detail = a.error.clone().unwrap_or_else(|| a.excerpt.clone());
-        let detail: String = detail.chars().take(80).collect();
+        let detail = if wide || detail.chars().count() <= DETAIL_CHARS {
+            detail
+        } else {
+            format!("{}…", detail.chars().take(DETAIL_CHARS).collect::<String>())
+        };
         vec![
             a.at.to_contract_string(),
             a.delivery_id.to_string(),
             a.subscription_id.to_string(),
+            if a.case_guid.is_empty() {
+                "-".to_owned()
+            } else {
+                a.case_guid.to_string()
+            },
             a.event_type.as_str().to_owned(),
             a.attempt.to_string(),
             outcome,
@@ -70,6 +83,7 @@ pub fn render(attempts: &[AttemptRecord]) -> String {
             "TIME",
             "DELIVERY",
             "SUBSCRIPTION",
+            "CASE",
             "TYPE",
             "TRY",
             "OUTCOME",
@@ -79,4 +93,50 @@ pub fn render(attempts: &[AttemptRecord]) -> String {
         ],
         rows,
     )
+}
+
+#[cfg(test)]
+mod render_tests {
+    use super::*;
+    use hubhooks::attempt::AttemptOutcome;
+
+    fn record(error: &str, case: &str) -> AttemptRecord {
+        AttemptRecord {
+            delivery_id: hubhooks::ids::DeliveryId::new("d-1".to_owned()),
+            attempt: 2,
+            subscription_id: hubhooks::ids::SubscriptionId::new("acme".to_owned()),
+            event_type: hubhooks::event::EventType::NewStatus,
+            case_guid: hubhooks::ids::CaseGuid::new(case.to_owned()),
+            transport: "http".into(),
+            outcome: AttemptOutcome::Retrying,
+            status: Some(503),
+            error: Some(error.to_owned()),
+            latency_ms: Some(12),
+            excerpt: String::new(),
+            at: hubhooks::timestamp::Timestamp::parse("2026-12-05T10:00:00.000Z").unwrap(),
+            test: false,
+        }
+    }
+
+    /// The case is a column; an error longer than a line is cut with `…`
+    /// unless `--wide` asks for it whole.
+    #[test]
+    fn a_line_shows_the_case_and_wide_shows_the_whole_error() {
+        let long = format!("receiver answered 503: {}", "x".repeat(200));
+        let rows = [
+            record(&long, "68ea1505-a44f-4434-be5a-dcc959be250e"),
+            record("short", ""),
+        ];
+        let narrow = render(&rows, false);
+        let lines: Vec<&str> = narrow.lines().collect();
+        assert!(lines[0].contains(" CASE "), "{narrow}");
+        assert!(
+            lines[1].contains("68ea1505-a44f-4434-be5a-dcc959be250e"),
+            "{narrow}"
+        );
+        assert!(lines[1].ends_with(&format!("{}…", &long[..80])), "{narrow}");
+        assert!(lines[2].contains(" - "), "no case: {narrow}");
+        let wide = render(&rows, true);
+        assert!(wide.lines().nth(1).unwrap().ends_with(&long), "{wide}");
+    }
 }

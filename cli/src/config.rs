@@ -219,7 +219,11 @@ pub async fn admit(
         .map(|s| s.name)
         .collect();
     let missing = hubhooks::config::missing_secrets(items, &existing);
-    let mut refused: Vec<String> = conflicts.iter().map(|e| e.to_string()).collect();
+    let mut refused: Vec<String> = conflicts
+        .iter()
+        .chain(&hubhooks::config::unencoded_urls(items))
+        .map(|e| e.to_string())
+        .collect();
     if allow_missing_secrets {
         for e in &missing {
             eprintln!(

@@ -1351,6 +1351,19 @@ async fn config_put_refuses_conflicts_and_missing_secrets() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(out, format!("wrote 1 item to {PREFIX}-config\n"));
     assert!(err.starts_with("warning: config item `signed`, field `auth.signingSecret`: secret `signed-key` does not exist"), "{err}");
+    // A URL that would be sent percent-encoded: refused with its encoded form.
+    let spaced = file(
+        "spaced.json",
+        r#"{"id": "spaced", "kind": "subscription", "party": {"type": "partner", "id": 1413}, "eventTypes": ["newStatus"], "destination": {"method": "POST", "url": "https://a.example/neue hooks"}}"#,
+    );
+    for verb in ["validate", "put"] {
+        let (code, _, err) = e.run(&["config", verb, spaced.arg()]);
+        assert_eq!(code, 1, "{verb}");
+        assert!(
+            err.contains("config item `spaced`, field `destination.url`: has characters a URL cannot carry as written (spaces, non-ASCII, quotes or brackets): write it as `https://a.example/neue%20hooks`"),
+            "{verb}: {err}"
+        );
+    }
     // Once the secret exists, no warning.
     let (code, _, _) = e.run(&["secret", "generate", "signed-key"]);
     assert_eq!(code, 0);

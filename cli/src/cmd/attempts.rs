@@ -31,6 +31,10 @@ pub struct AttemptsArgs {
     /// Same as `--output json`.
     #[arg(long)]
     json: bool,
+    /// Each error or answer whole (a table line shows its first 80
+    /// characters).
+    #[arg(long)]
+    wide: bool,
 }
 
 pub async fn run(args: AttemptsArgs, ctx: &Ctx) -> Result<()> {
@@ -58,7 +62,7 @@ pub async fn run(args: AttemptsArgs, ctx: &Ctx) -> Result<()> {
         ctx.output.or_json(args.json),
         &found,
         |a| serde_json::to_value(a).unwrap_or_default(),
-        attempts::render,
+        |rows| attempts::render(rows, args.wide),
         "attempt",
     );
     Ok(())

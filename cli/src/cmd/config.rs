@@ -92,7 +92,13 @@ pub fn validate(files: &[PathBuf], family: Option<Family>, output: Output) -> Re
         match read {
             // Items that collide within the file (two black lists for a
             // party) would each pass alone; the router keeps one.
-            Ok(items) => match hubhooks::config::conflicts(&[], &items).as_slice() {
+            Ok(items) => match [
+                hubhooks::config::conflicts(&[], &items),
+                hubhooks::config::unencoded_urls(&items),
+            ]
+            .concat()
+            .as_slice()
+            {
                 [] if output == Output::Json => println!(
                     "{}",
                     serde_json::json!({"file": file.display().to_string(), "valid": items.len(), "problems": []})

@@ -39,6 +39,10 @@ impl Ctx {
     }
 }
 
+/// Where every command's help lists the options all commands share, apart
+/// from its own.
+const GLOBAL: &str = "Global options";
+
 #[derive(Parser)]
 #[command(
     name = "hubhooks",
@@ -48,18 +52,18 @@ impl Ctx {
 pub struct Cli {
     /// AWS endpoint, for the local stack (moto); otherwise AWS's usual chain
     /// (environment, profile, SSO, role) and region.
-    #[arg(long, global = true, env = "AWS_ENDPOINT_URL")]
+    #[arg(long, global = true, env = "AWS_ENDPOINT_URL", help_heading = GLOBAL)]
     pub endpoint: Option<String>,
     /// AWS profile (else AWS_PROFILE or the default chain).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub profile: Option<String>,
     /// AWS region (else AWS_REGION or the profile's).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub region: Option<String>,
     /// A deployed stage: its CloudFormation stack, whose outputs name its
     /// tables (the hub's own, when attached), queues and bucket. Wins over
     /// --prefix.
-    #[arg(long, global = true, env = "HUBHOOKS_STACK")]
+    #[arg(long, global = true, env = "HUBHOOKS_STACK", help_heading = GLOBAL)]
     pub stack: Option<String>,
     /// The local stack's names (`<prefix>-cases`, …): `hubhooks-local`, or a
     /// test's own.
@@ -67,11 +71,13 @@ pub struct Cli {
         long,
         global = true,
         env = "HUBHOOKS_PREFIX",
+        help_heading = GLOBAL,
         default_value = "hubhooks-local"
     )]
     pub prefix: String,
-    /// How lists print: a table for people, or JSON lines for scripts.
-    #[arg(long, global = true, value_enum, default_value_t = Output::Table)]
+    /// How commands print: tables and lines for people, or JSON lines for
+    /// scripts.
+    #[arg(long, global = true, value_enum, default_value_t = Output::Table, help_heading = GLOBAL)]
     pub output: Output,
     #[command(subcommand)]
     pub command: Command,
@@ -94,8 +100,9 @@ pub enum Command {
         #[command(subcommand)]
         command: items::ItemCommand,
     },
-    /// Status mappings, black lists and invoice settings: validate, put,
-    /// list, get, delete.
+    /// A party's settings beside its subscriptions: status mappings, black
+    /// lists, invoice settings and notice destinations. Validate, put, list,
+    /// get, delete.
     Mappings {
         #[command(subcommand)]
         command: items::MappingCommand,
@@ -183,6 +190,36 @@ mod tests {
             "no description:\n{}",
             missing.join("\n")
         );
+    }
+
+    /// A command's help lists its own options, then the shared ones once,
+    /// under their own heading (they were interleaved with the command's).
+    #[test]
+    fn global_options_are_shown_once_apart_from_the_commands_own() {
+        let help = Cli::try_parse_from(["hubhooks", "dlq", "list", "--help"])
+            .err()
+            .map(|e| e.render().to_string())
+            .unwrap_or_default();
+        let global = help.find("Global options:").expect("a heading");
+        for own in ["--subscription", "--reason", "--hold-secs"] {
+            assert!(help.find(own).unwrap() < global, "{own}:\n{help}");
+        }
+        for shared in [
+            "--endpoint",
+            "--profile",
+            "--region",
+            "--stack",
+            "--prefix",
+            "--output",
+        ] {
+            assert_eq!(
+                help.matches(&format!("{shared} <")).count(),
+                1,
+                "{shared}:\n{help}"
+            );
+            let at = help.find(&format!("{shared} <")).unwrap();
+            assert!(at > global, "{shared}:\n{help}");
+        }
     }
 
     #[test]

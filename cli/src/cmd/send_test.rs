@@ -81,7 +81,7 @@ pub async fn run(args: SendTestArgs, ctx: &Ctx) -> Result<()> {
                 // latency, the answer's start, the error.
                 println!("{}", serde_json::to_value(a)?);
             } else {
-                print!("{}", attempts::render(&found));
+                print!("{}", attempts::render(&found, false));
             }
             let error = a.error.clone().unwrap_or_default();
             match a.outcome {

@@ -29,6 +29,37 @@ pub fn conflicts(stored: &[RawConfigItem], new: &[ConfigItem]) -> Vec<ConfigErro
     set.errors.into_iter().skip(before).collect()
 }
 
+/// Destination URLs that would not be sent as written (they need
+/// percent-encoding), each with how to write it.
+pub fn unencoded_urls(items: &[ConfigItem]) -> Vec<ConfigError> {
+    let mut out = Vec::new();
+    for item in items {
+        let destinations: Vec<(String, &Destination)> = match item {
+            ConfigItem::Subscription(s) => s
+                .destination
+                .iter()
+                .map(|d| ("destination".to_owned(), d))
+                .chain(s.per_type.iter().filter_map(|(t, settings)| {
+                    settings
+                        .destination
+                        .as_ref()
+                        .map(|d| (format!("perType.{t}.destination"), d))
+                }))
+                .collect(),
+            ConfigItem::NoticeDestination(n) => vec![("destination".to_owned(), &n.destination)],
+            _ => Vec::new(),
+        };
+        for (field, destination) in destinations {
+            if let Destination::Http(h) = destination
+                && let Some(why) = super::destination::unencoded(&h.url)
+            {
+                out.push(ConfigError::new(item.id(), format!("{field}.url"), why));
+            }
+        }
+    }
+    out
+}
+
 /// Every secret an item names, with the field that names it.
 pub fn secret_names(item: &ConfigItem) -> Vec<(String, &str)> {
     match item {
@@ -134,6 +165,45 @@ mod tests {
                 .map(|e| e.to_string())
                 .collect();
             assert_eq!(got, want);
+        }
+    }
+
+    /// A URL that would be sent percent-encoded is refused with how to
+    /// write it; one already encoded, or merely normalised, passes.
+    #[test]
+    fn a_url_that_needs_percent_encoding_is_refused_with_its_encoded_form() {
+        // (url, refused with)
+        let table = [
+            (
+                "https://a.example/hooks/ä b",
+                Some("write it as `https://a.example/hooks/%C3%A4%20b`"),
+            ),
+            (
+                "https://a.example/h?q=\"x\"",
+                Some("write it as `https://a.example/h?q=%22x%22`"),
+            ),
+            (
+                "https://a.example/h{1}",
+                Some("write it as `https://a.example/h%7B1%7D`"),
+            ),
+            ("https://a.example/hooks/%C3%A4%20b", None),
+            ("https://A.example", None),
+            ("https://a.example/h?q=a+b&r=1", None),
+        ];
+        for (url, refused) in table {
+            let s = item(json!({"id": "s", "kind": "subscription",
+                "party": {"type": "partner", "id": 1413}, "eventTypes": ["newStatus"],
+                "perType": {"newStatus": {"destination": {"method": "POST", "url": url}}},
+                "destination": {"method": "POST", "url": "https://ok.example/"}}));
+            let got: Vec<String> = unencoded_urls(&[s]).iter().map(|e| e.to_string()).collect();
+            match refused {
+                None => assert!(got.is_empty(), "{url}: {got:?}"),
+                Some(why) => {
+                    assert_eq!(got.len(), 1, "{url}");
+                    assert!(got[0].starts_with("config item `s`, field `perType.newStatus.destination.url`: has characters"), "{}", got[0]);
+                    assert!(got[0].contains(why), "{url}: {}", got[0]);
+                }
+            }
         }
     }
 

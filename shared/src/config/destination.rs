@@ -169,6 +169,23 @@ pub struct HttpDestination {
     pub timeout_ms: Option<u64>,
 }
 
+/// Why `url`, valid as it is, would not be sent as written: characters
+/// sent percent-encoded (anything but printable ASCII, and the printable
+/// ones a URL never carries raw), with how to write it. Checked where
+/// config is written, not where it is read: a stored item keeps working.
+pub fn unencoded(url: &str) -> Option<String> {
+    let parsed = reqwest::Url::parse(url).ok()?;
+    needs_encoding(url).then(|| {
+        format!("has characters a URL cannot carry as written (spaces, non-ASCII, quotes or brackets): write it as `{parsed}`")
+    })
+}
+
+fn needs_encoding(url: &str) -> bool {
+    url.chars().any(|c| {
+        !c.is_ascii_graphic() || matches!(c, '"' | '<' | '>' | '`' | '{' | '}' | '|' | '\\' | '^')
+    })
+}
+
 impl HttpDestination {
     pub fn timeout(&self) -> std::time::Duration {
         std::time::Duration::from_millis(self.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS))
