@@ -31,6 +31,8 @@ pub struct Deployment {
     pub origin: Origin,
     tables: TableNames,
     secrets: String,
+    /// None: a stack deployed before the template had one.
+    party_keys: Option<String>,
     attempt_log: String,
     delivery_queue: String,
     ordered_queue: String,
@@ -57,6 +59,7 @@ pub struct StackFacts {
 pub mod output {
     pub const CONFIG_TABLE: &str = "ConfigTableName";
     pub const SECRETS_TABLE: &str = "SecretsTableName";
+    pub const PARTY_KEYS_TABLE: &str = "PartyKeysTableName";
     pub const ATTEMPT_LOG_TABLE: &str = "DeliveryLogTableName";
     pub const PAYLOAD_BUCKET: &str = "PayloadBucketName";
     pub const DELIVERY_QUEUE: &str = "DeliveryQueueUrl";
@@ -90,6 +93,7 @@ impl Deployment {
         Deployment {
             tables: TableNames::with_prefix(&prefix),
             secrets: format!("{prefix}-secrets"),
+            party_keys: Some(format!("{prefix}-party-keys")),
             attempt_log: format!("{prefix}-delivery-log"),
             delivery_queue: format!("{prefix}-deliveries"),
             ordered_queue: format!("{prefix}-deliveries-ordered.fifo"),
@@ -129,6 +133,7 @@ impl Deployment {
             origin: Origin::Stack(stack.to_owned()),
             tables,
             secrets: get(output::SECRETS_TABLE)?,
+            party_keys: optional(output::PARTY_KEYS_TABLE),
             attempt_log: get(output::ATTEMPT_LOG_TABLE)?,
             delivery_queue: queue(output::DELIVERY_QUEUE)?,
             ordered_queue: queue(output::ORDERED_QUEUE)?,
@@ -207,6 +212,18 @@ impl Deployment {
         self.secrets.clone()
     }
 
+    /// The party keys table (`crate::cmd::keys`); a stack deployed before
+    /// the template had one is told to redeploy.
+    pub fn party_keys_table(&self) -> Result<String> {
+        self.party_keys.clone().with_context(|| {
+            format!(
+                "{}: no party keys table (output {}): deploy this version's template.yaml",
+                self.hint(),
+                output::PARTY_KEYS_TABLE
+            )
+        })
+    }
+
     pub fn attempt_log_table(&self) -> String {
         self.attempt_log.clone()
     }
@@ -266,6 +283,7 @@ mod tests {
         let mut o: HashMap<String, String> = [
             (output::CONFIG_TABLE, "hubhooks-prod-config"),
             (output::SECRETS_TABLE, "hubhooks-prod-secrets"),
+            (output::PARTY_KEYS_TABLE, "hubhooks-prod-party-keys"),
             (output::ATTEMPT_LOG_TABLE, "hubhooks-prod-delivery-log"),
             (output::PAYLOAD_BUCKET, "hubhooks-prod-payloads-1-eu"),
             (

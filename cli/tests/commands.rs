@@ -1294,6 +1294,91 @@ async fn every_command_answers_json_when_asked() {
     }
 }
 
+/// `keys create` shows a key once and stores only its hash; the stored key
+/// authenticates the party until it is revoked; `keys list` never shows a
+/// key; revoking twice says when the first one was.
+#[tokio::test]
+async fn party_keys_are_shown_once_stored_as_hashes_and_revoked() {
+    use hubhooks::party_key;
+    let e = env().await;
+    let store = hubhooks::adapters::party_keys::DynamoPartyKeys::new(
+        e.ddb(),
+        format!("{PREFIX}-party-keys"),
+    );
+    let (code, key, err) = e.run(&[
+        "keys",
+        "create",
+        "--party",
+        "partner:1413",
+        "--expires",
+        "90d",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let key = key.trim().to_owned();
+    assert!(err.contains("this is the only time it is shown"), "{err}");
+    let id = party_key::id_of(&key).unwrap().to_owned();
+    let stored = store.get(&id).await.unwrap().unwrap();
+    let now = hubhooks::timestamp::Timestamp::now();
+    assert_eq!(
+        party_key::authenticate(&key, Some(&stored), now),
+        Ok(hubhooks::party::Party::partner(1413))
+    );
+    assert!(stored.expires_at.unwrap() > now);
+    assert!(store.touch(&id, now).await.unwrap());
+    let (code, _, _) = e.run(&["keys", "create", "--party", "provider:1004"]);
+    assert_eq!(code, 0);
+    // The table and every listing hold no key.
+    let scanned = e
+        .ddb()
+        .scan()
+        .table_name(format!("{PREFIX}-party-keys"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(scanned.count(), 2);
+    assert!(!format!("{:?}", scanned.items()).contains(&key[21..]));
+    let (_, listed, err) = e.run(&["keys", "list", "--party", "partner:1413"]);
+    assert!(
+        listed.contains(&id) && listed.contains("active"),
+        "{listed}"
+    );
+    assert!(!listed.contains(&key[21..]));
+    assert_eq!(err, "1 key\n");
+    let (_, listed, _) = e.run(&["--output", "json", "keys", "list"]);
+    assert_eq!(listed.lines().count(), 2);
+    let first: Value = serde_json::from_str(listed.lines().next().unwrap()).unwrap();
+    assert!(first["lastUsedAt"].is_string(), "{first}");
+    // Revoked: refused from now on; revoking again names the first time.
+    let (code, out, err) = e.run(&["keys", "revoke", &id]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        format!("revoked key {id}: it is refused from now on\n")
+    );
+    let stored = store.get(&id).await.unwrap().unwrap();
+    let later =
+        hubhooks::timestamp::Timestamp(stored.revoked_at.unwrap().0 + chrono::Duration::seconds(1));
+    assert_eq!(
+        party_key::authenticate(&key, Some(&stored), later),
+        Err(party_key::Refusal::Revoked)
+    );
+    let (code, _, err) = e.run(&["keys", "revoke", &id]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains(&format!("key `{id}` was revoked already, at ")),
+        "{err}"
+    );
+    let (code, _, err) = e.run(&["keys", "revoke", "0000000000000000"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("no key `0000000000000000`"), "{err}");
+    let (code, _, err) = e.run(&["keys", "create", "--party", "acme"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("--party: `acme`: expected partner:ID or provider:ID"),
+        "{err}"
+    );
+}
+
 /// `config put` refuses what would conflict with the stored config (two
 /// black lists for one party were both written, then one refused at run
 /// time) and subscriptions naming secrets that do not exist, unless asked.

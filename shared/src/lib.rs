@@ -34,6 +34,7 @@ pub mod meter;
 pub mod notice;
 pub mod outcome;
 pub mod party;
+pub mod party_key;
 pub mod payload;
 pub mod ports;
 pub mod record;

@@ -80,7 +80,11 @@ async fn a_stack_that_creates_its_tables_deploys_and_passes_the_preflight() {
     assert_eq!(dep.delivery_queue(), "hubhooks-dev-deliveries");
     let resources = r.resources("hubhooks-dev").await.unwrap();
     let count = |kind: &str| resources.iter().filter(|(_, t)| t == kind).count();
-    assert_eq!(count("AWS::DynamoDB::Table"), 9);
+    assert_eq!(
+        count("AWS::DynamoDB::Table"),
+        10,
+        "six case tables, config, secrets, attempt log, party keys"
+    );
     assert_eq!(count("AWS::Lambda::EventSourceMapping"), 8);
     assert_eq!(count("AWS::SQS::Queue"), 5);
     assert_eq!(count("AWS::IAM::Role"), 2);
@@ -132,8 +136,13 @@ async fn a_stack_attached_to_the_hubs_tables_creates_none_starts_at_latest_and_p
         .filter(|(_, t)| t == "AWS::DynamoDB::Table")
         .map(|(id, _)| id.as_str())
         .collect();
-    assert_eq!(tables.len(), 3, "{tables:?}");
-    for id in ["ConfigTable", "SecretsTable", "DeliveryLogTable"] {
+    assert_eq!(tables.len(), 4, "{tables:?}");
+    for id in [
+        "ConfigTable",
+        "SecretsTable",
+        "DeliveryLogTable",
+        "PartyKeysTable",
+    ] {
         assert!(tables.contains(&id), "{tables:?}");
     }
     let facts = dep.stack.clone().unwrap();

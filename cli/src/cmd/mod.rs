@@ -4,6 +4,7 @@ pub mod attempts;
 pub mod config;
 pub mod dlq;
 pub mod items;
+pub mod keys;
 pub mod local;
 pub mod preflight;
 pub mod replay;
@@ -106,6 +107,11 @@ pub enum Command {
     Mappings {
         #[command(subcommand)]
         command: items::MappingCommand,
+    },
+    /// Party keys for the management API: create (shown once), list, revoke.
+    Keys {
+        #[command(subcommand)]
+        command: keys::KeysCommand,
     },
     /// Secrets (tokens, signing keys, broker URIs) in the secrets table.
     Secret {

@@ -307,9 +307,11 @@ pub async fn provision(
     let secrets_table = names.secrets_table();
     let attempt_log_table = names.attempt_log_table();
     let checkpoints_table = names.checkpoints_table();
+    let party_keys_table = format!("{prefix}-party-keys");
     for (table, key_name) in [
         (&secrets_table, SECRETS_KEY),
         (&checkpoints_table, CHECKPOINT_KEY),
+        (&party_keys_table, "id"),
     ] {
         let keys = vec![key(key_name, KeyType::Hash)?];
         let attrs = vec![attr(key_name, ScalarAttributeType::S)?];

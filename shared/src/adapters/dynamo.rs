@@ -150,6 +150,21 @@ type SecretCache = HashMap<String, (std::time::Instant, Option<Vec<String>>)>;
 
 const SECRET_TTL: std::time::Duration = std::time::Duration::from_secs(60);
 
+/// Every item of `table`, page by page (the tables scanned are small:
+/// secrets, party keys).
+pub async fn scan_all(
+    client: &Client,
+    table: &str,
+) -> Result<Vec<std::collections::HashMap<String, AttributeValue>>, IoError> {
+    let mut out = Vec::new();
+    let mut pages = client.scan().table_name(table).into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| super::sdk_error(format!("Scan {table}"), e))?;
+        out.extend(page.items.unwrap_or_default());
+    }
+    Ok(out)
+}
+
 /// A secret item's values (newest first; `value` is the older one-value
 /// form) and when its old values retire.
 pub(crate) fn stored_secret(

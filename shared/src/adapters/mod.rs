@@ -3,6 +3,7 @@ pub mod amqp;
 pub mod attempt_log;
 pub mod dynamo;
 pub mod http;
+pub mod party_keys;
 pub mod s3;
 pub mod secrets;
 pub mod sns;

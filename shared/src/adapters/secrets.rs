@@ -167,31 +167,22 @@ impl SecretAdmin {
     /// Every secret's name, value count and last change, by name.
     pub async fn list(&self) -> Result<Vec<SecretInfo>, IoError> {
         let mut out = Vec::new();
-        let mut pages = self
-            .client
-            .scan()
-            .table_name(&self.table)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| super::sdk_error(format!("Scan {}", self.table), e))?;
-            for item in page.items() {
-                let name = item.get(SECRETS_KEY).and_then(|v| v.as_s().ok());
-                let Some(name) = name else { continue };
-                let (values, retire_at) = super::dynamo::stored_secret(item);
-                let now = Timestamp::now();
-                // Past its retirement an old key no longer counts.
-                let values = crate::rotation::current(values, retire_at, now).len();
-                let retire_at = retire_at
-                    .filter(|at| *at > now)
-                    .map(|at| at.to_contract_string());
-                out.push(SecretInfo {
-                    name: name.clone(),
-                    values,
-                    updated_at: item.get("updatedAt").and_then(|v| v.as_s().ok()).cloned(),
-                    retire_at,
-                });
-            }
+        for item in &super::dynamo::scan_all(&self.client, &self.table).await? {
+            let name = item.get(SECRETS_KEY).and_then(|v| v.as_s().ok());
+            let Some(name) = name else { continue };
+            let (values, retire_at) = super::dynamo::stored_secret(item);
+            let now = Timestamp::now();
+            // Past its retirement an old key no longer counts.
+            let values = crate::rotation::current(values, retire_at, now).len();
+            let retire_at = retire_at
+                .filter(|at| *at > now)
+                .map(|at| at.to_contract_string());
+            out.push(SecretInfo {
+                name: name.clone(),
+                values,
+                updated_at: item.get("updatedAt").and_then(|v| v.as_s().ok()).cloned(),
+                retire_at,
+            });
         }
         out.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(out)
