@@ -2011,3 +2011,67 @@ fn the_readmes_local_path_reaches_the_receiver() {
         );
     }
 }
+
+/// `event-types` lists every type and version with a schema and a sample
+/// body; each sample is valid against its schema (both come from the code
+/// that renders webhooks), and the schema refuses a sample missing a field
+/// it requires.
+#[test]
+fn event_types_show_each_versions_schema_and_a_sample_that_fits_it() {
+    let out = Command::new(env!("CARGO_BIN_EXE_hubhooks"))
+        .args(["--output", "json", "event-types"])
+        .env_remove("AWS_ENDPOINT_URL")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let entries: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let names: Vec<&str> = entries
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "newStatus",
+            "statusTransition",
+            "newCostProposal",
+            "newMessage",
+            "messageConfirmed",
+            "newFile",
+            "caseUpdated",
+            "invoice"
+        ]
+    );
+    let mut checked = 0;
+    for e in &entries {
+        for v in e["versions"].as_array().unwrap() {
+            let validator = jsonschema::validator_for(&v["schema"]).unwrap();
+            let sample = &v["sample"];
+            let problems: Vec<String> = validator
+                .iter_errors(sample)
+                .map(|e| e.to_string())
+                .collect();
+            assert!(
+                problems.is_empty(),
+                "{} {}: {problems:?}",
+                e["name"],
+                v["version"]
+            );
+            let first = v["schema"]["required"][0].as_str().unwrap();
+            let mut missing = sample.clone();
+            missing.as_object_mut().unwrap().remove(first);
+            assert!(
+                !validator.is_valid(&missing),
+                "{} {} without {first}",
+                e["name"],
+                v["version"]
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 17);
+}

@@ -76,6 +76,33 @@ fn changed_keys(old: &Map<String, Value>, new: &Map<String, Value>) -> Map<Strin
     out
 }
 
+/// The body's schema: the case's guid and the changed sections, each an
+/// object holding the changed fields.
+impl schemars::JsonSchema for CaseUpdate {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "CaseUpdated".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let sections: serde_json::Map<String, Value> = SECTIONS
+            .iter()
+            .map(|s| ((*s).to_owned(), serde_json::json!({"type": "object", "description": "The changed fields of this section, as they are now (null: removed)."})))
+            .chain(std::iter::once((
+                "guid".to_owned(),
+                serde_json::json!({"type": "string", "description": "The case's guid."}),
+            )))
+            .collect();
+        schemars::json_schema!({
+            "description": "Case updated: the case's guid and each data section that changed.",
+            "type": "object",
+            "required": ["guid"],
+            "properties": sections,
+            "additionalProperties": false,
+            "minProperties": 2
+        })
+    }
+}
+
 impl Serialize for CaseUpdate {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(Some(1 + self.sections.len()))?;

@@ -326,3 +326,38 @@ fn documented_examples_are_the_golden_bodies() {
         }
     }
 }
+
+/// Every golden body is valid against the schema derived from the type
+/// that renders it (`hubhooks::payload::schema`), and the schema is not
+/// vacuous: the body with a required field dropped, or with its first
+/// field given another type, is refused.
+#[test]
+fn every_golden_body_is_valid_against_its_schema_and_a_broken_one_is_not() {
+    let mut checked = 0;
+    for t in EventType::ALL {
+        for v in hubhooks::event::Version::of(t) {
+            let schema = hubhooks::payload::schema::of(t, *v)
+                .unwrap_or_else(|| panic!("{t} {v}: no schema"));
+            let schema = serde_json::to_value(&schema).unwrap();
+            let validator = jsonschema::validator_for(&schema)
+                .unwrap_or_else(|e| panic!("{t} {v}: not a schema: {e}"));
+            let file = dir(t).join(format!("{}.json", v.as_str()));
+            let body: Value = serde_json::from_str(&read(file).unwrap()).unwrap();
+            let problems: Vec<String> = validator
+                .iter_errors(&body)
+                .map(|e| e.to_string())
+                .collect();
+            assert!(problems.is_empty(), "{t} {v}: {problems:?}");
+            let required = schema["required"].as_array().expect("required fields");
+            let first = required[0].as_str().unwrap();
+            let mut dropped = body.clone();
+            dropped.as_object_mut().unwrap().remove(first);
+            assert!(!validator.is_valid(&dropped), "{t} {v} without {first}");
+            let mut retyped = body.clone();
+            retyped[first] = json!([]);
+            assert!(!validator.is_valid(&retyped), "{t} {v} with {first}: []");
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 17, "every type in every version it exists in");
+}

@@ -3,6 +3,7 @@
 pub mod attempts;
 pub mod config;
 pub mod dlq;
+pub mod event_types;
 pub mod items;
 pub mod keys;
 pub mod local;
@@ -118,6 +119,9 @@ pub enum Command {
         #[command(subcommand)]
         command: secret::SecretCommand,
     },
+    /// The webhook types: their versions, each version's JSON Schema and a
+    /// sample body, from the code that renders them.
+    EventTypes(event_types::EventTypesArgs),
     /// Sends a realistic test webhook through the real delivery path and
     /// prints the receiver's answer.
     SendTest(send_test::SendTestArgs),

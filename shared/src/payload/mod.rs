@@ -9,6 +9,9 @@
 //! [`Version::of`] says which versions a type has; config validation refuses
 //! a subscription asking for one it does not have, so [`render`] only meets
 //! an unsupported pair if that check was bypassed.
+pub mod catalogue;
+pub mod sample;
+pub mod schema;
 pub mod v1;
 pub mod v2;
 pub mod v3;

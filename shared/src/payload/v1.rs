@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde_json::Number;
 
 /// "Status update" (v1's new status).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusUpdate<'a> {
     pub guid: &'a str,
@@ -34,7 +34,7 @@ impl<'a> StatusUpdate<'a> {
 }
 
 /// "New cost proposal", without v3's `serviceProviderId`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CostProposal<'a> {
     pub id: i64,
@@ -77,7 +77,7 @@ impl<'a> CostProposal<'a> {
 }
 
 /// "New message": the message type as `messageType`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Message<'a> {
     pub id: i64,
@@ -102,13 +102,13 @@ impl<'a> Message<'a> {
 }
 
 /// "New file uploaded": files without a type.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Files<'a> {
     pub guid: &'a str,
     pub files: Vec<File<'a>>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct File<'a> {
     pub url: &'a str,
     pub name: &'a str,
@@ -130,7 +130,7 @@ impl<'a> Files<'a> {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CostProposalLine<'a> {
     pub line: i64,

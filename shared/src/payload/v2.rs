@@ -10,7 +10,7 @@ use serde::Serialize;
 pub use super::v1::CostProposal;
 
 /// "New status": v1's status update plus `declaredAt`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct NewStatus<'a> {
     #[serde(flatten)]
@@ -28,7 +28,7 @@ impl<'a> NewStatus<'a> {
 }
 
 /// "New message": the message type as `type`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Message<'a> {
     pub id: i64,

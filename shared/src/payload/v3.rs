@@ -15,7 +15,7 @@ use serde_json::{Map, Number, Value};
 pub use super::v1::CostProposalLine;
 
 /// "New status": v2's body after the record's and the case's ids.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct NewStatus<'a> {
     pub id: StatusId,
@@ -35,7 +35,7 @@ impl<'a> NewStatus<'a> {
 }
 
 /// "Status transition": the new-status body plus `prevKey` and `case`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusTransition<'a> {
     pub id: StatusId,
@@ -73,7 +73,7 @@ impl<'a> StatusTransition<'a> {
 }
 
 /// "New cost proposal": v1's body plus `serviceProviderId`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CostProposal<'a> {
     #[serde(flatten)]
@@ -91,7 +91,7 @@ impl<'a> CostProposal<'a> {
 }
 
 /// "New message" and "Message was confirmed" (same body).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Message<'a> {
     pub id: i64,
@@ -133,13 +133,13 @@ impl<'a> Message<'a> {
 }
 
 /// "New file uploaded": one body per upload. (v2 has the same shape.)
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Files<'a> {
     pub guid: &'a str,
     pub files: Vec<File<'a>>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct File<'a> {
     pub url: &'a str,
     pub name: &'a str,
@@ -165,7 +165,7 @@ impl<'a> Files<'a> {
 }
 
 /// "Invoice created/updated", fields in the seed's order, with the case.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Invoice<'a> {
     pub id: i64,
@@ -188,7 +188,7 @@ pub struct Invoice<'a> {
     pub linked_invoice: Option<&'a Value>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct InvoiceDetail<'a> {
     pub name: &'a str,
