@@ -77,7 +77,9 @@ fn init_logs(pipeline: bool) {
             .with_ansi(false)
             .try_init()
     } else {
-        logs.compact().try_init()
+        logs.compact()
+            .with_ansi(std::io::stderr().is_terminal())
+            .try_init()
     };
 }
 

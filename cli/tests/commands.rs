@@ -2075,3 +2075,46 @@ fn event_types_show_each_versions_schema_and_a_sample_that_fits_it() {
     }
     assert_eq!(checked, 17);
 }
+
+/// Logs are JSON lines when asked (or piped) and lines for people when
+/// asked (or on a terminal): `HUBHOOKS_LOG_FORMAT` chooses.
+#[tokio::test]
+async fn logs_are_json_or_text_as_asked() {
+    let e = env().await;
+    e.run(&["local", "provision"]);
+    // An item that is no party key: `keys list` warns and skips it.
+    e.ddb()
+        .put_item()
+        .table_name(format!("{PREFIX}-party-keys"))
+        .item(
+            "id",
+            aws_sdk_dynamodb::types::AttributeValue::S("junk".into()),
+        )
+        .send()
+        .await
+        .unwrap();
+    let run = |format: &str| {
+        let out = e
+            .command(&["keys", "list"])
+            .env_remove("RUST_LOG")
+            .env("HUBHOOKS_LOG_FORMAT", format)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let json = run("json");
+    let line: Value = serde_json::from_str(json.lines().next().unwrap()).unwrap();
+    assert_eq!(line["level"], "WARN", "{json}");
+    assert_eq!(
+        line["fields"]["message"], "not a party key; skipped",
+        "{json}"
+    );
+    let text = run("text");
+    let first = text.lines().next().unwrap();
+    assert!(!first.starts_with('{'), "{text}");
+    assert!(
+        first.contains("WARN") && first.contains("not a party key; skipped"),
+        "{text}"
+    );
+}
