@@ -3,6 +3,7 @@
 //! settings.
 use anyhow::{Context, Result, bail};
 use aws_config::SdkConfig;
+use hubhooks::adapters::config_writer::ConfigWriter;
 use hubhooks::config::{ConfigItem, RawConfigItem};
 use serde_json::Value;
 use std::path::Path;
@@ -161,40 +162,27 @@ fn within_dynamodb_limits(item: &Value) -> Result<(), String> {
     Ok(())
 }
 
-/// Most writes one DynamoDB transaction takes.
-pub const TRANSACTION_ITEMS: usize = 100;
-
-/// Writes a file's items to the config table as a whole: in one
-/// transaction (TransactWriteItems), or, past 100 items, one transaction
-/// per 100 in file order, each all-or-nothing; should a later one fail the
-/// error says how many were written. Each item replaces the declared config
-/// under its id; a subscription registered for `allCurrent` is stored with
-/// today's types and keeps its operational state (`disabledReason`,
-/// `disabledAt`, `failingSince`), written on condition that it was not
-/// disabled or enabled meanwhile.
+/// Writes `items` to `table` whole or not at all (transactions of 100, in
+/// file order; should a later one fail, the error says how many were
+/// written), each subscription keeping its operational state:
+/// `hubhooks::adapters::config_writer`, the one writer of config.
 pub async fn put_items(sdk: &SdkConfig, table: &str, items: &[ConfigItem]) -> Result<()> {
-    let client = aws_sdk_dynamodb::Client::new(sdk);
-    let mut written = 0;
-    for chunk in items.chunks(TRANSACTION_ITEMS) {
-        put_transaction(&client, table, chunk).await.with_context(|| {
-            if written == 0 {
-                "nothing was written".to_owned()
-            } else {
-                format!(
-                    "the first {written} items were written (transactions of {TRANSACTION_ITEMS}), the other {} were not",
-                    items.len() - written
-                )
-            }
-        })?;
-        written += chunk.len();
-    }
+    writer(sdk, table, "").put(items).await?;
     Ok(())
 }
 
-/// Refuses `items` that conflict with the stored ones (or each other), or
-/// that name a secret the secrets table does not hold; with
-/// `allow_missing_secrets` the missing secrets are only warned about (on
-/// stderr). Nothing is written here.
+fn writer(sdk: &SdkConfig, table: &str, secrets_table: &str) -> ConfigWriter {
+    ConfigWriter::new(
+        aws_sdk_dynamodb::Client::new(sdk),
+        table.to_owned(),
+        secrets_table.to_owned(),
+    )
+}
+
+/// Refuses `items` that conflict with the stored ones (or each other),
+/// whose URLs need encoding, or that name a secret the secrets table does
+/// not hold; with `allow_missing_secrets` the missing secrets are only
+/// warned about (on stderr). Nothing is written here.
 pub async fn admit(
     sdk: &SdkConfig,
     table: &str,
@@ -202,37 +190,18 @@ pub async fn admit(
     items: &[ConfigItem],
     allow_missing_secrets: bool,
 ) -> Result<()> {
-    use hubhooks::ports::ConfigSource;
-    let ddb = aws_sdk_dynamodb::Client::new(sdk);
-    let stored = hubhooks::adapters::dynamo::DynamoConfigSource::new(ddb.clone(), table.to_owned())
-        .load()
-        .await
-        .with_context(|| format!("reading {table}"))?;
-    let conflicts = hubhooks::config::conflicts(&stored, items);
-    let secrets = hubhooks::adapters::secrets::SecretAdmin::new(ddb, secrets_table.to_owned())
-        .list()
-        .await
-        .with_context(|| format!("reading the secret names of {secrets_table}"))?;
-    let existing = secrets
-        .into_iter()
-        .filter(|s| s.values > 0)
-        .map(|s| s.name)
-        .collect();
-    let missing = hubhooks::config::missing_secrets(items, &existing);
-    let mut refused: Vec<String> = conflicts
-        .iter()
-        .chain(&hubhooks::config::unencoded_urls(items))
-        .map(|e| e.to_string())
-        .collect();
+    let admission = writer(sdk, table, secrets_table).check(items).await?;
+    let mut refused: Vec<String> = admission.refused.iter().map(|e| e.to_string()).collect();
     if allow_missing_secrets {
-        for e in &missing {
+        for e in &admission.missing_secrets {
             eprintln!(
                 "warning: {e}; written anyway (--allow-missing-secrets): its webhooks wait until the secret exists"
             );
         }
     } else {
         refused.extend(
-            missing
+            admission
+                .missing_secrets
                 .iter()
                 .map(|e| format!("{e} (--allow-missing-secrets writes it anyway)")),
         );
@@ -241,90 +210,6 @@ pub async fn admit(
         bail!("nothing was written:\n{}", refused.join("\n"));
     }
     Ok(())
-}
-
-/// The operational attributes of a subscription: written by the sender
-/// (410) and `subscriptions disable|enable`, never by a config file.
-const OPERATIONAL: [&str; 3] = ["disabledReason", "disabledAt", "failingSince"];
-
-/// One transaction of at most 100 items; re-read and tried again (three
-/// times) when a subscription's operational state changed in between.
-async fn put_transaction(
-    client: &aws_sdk_dynamodb::Client,
-    table: &str,
-    items: &[ConfigItem],
-) -> Result<()> {
-    use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
-    for _ in 0..3 {
-        let mut writes = Vec::with_capacity(items.len());
-        for item in items {
-            let mut item = item.clone();
-            if let ConfigItem::Subscription(s) = &mut item {
-                s.expand_all_current();
-            }
-            let mut encoded: std::collections::HashMap<String, AttributeValue> =
-                serde_dynamo::to_item(&item)
-                    .with_context(|| format!("encoding config item `{}`", item.id()))?;
-            let mut put = Put::builder().table_name(table);
-            if matches!(item, ConfigItem::Subscription(_)) {
-                let stored = client
-                    .get_item()
-                    .table_name(table)
-                    .key(
-                        hubhooks::tables::CONFIG_KEY,
-                        AttributeValue::S(item.id().to_owned()),
-                    )
-                    .consistent_read(true)
-                    .send()
-                    .await
-                    .map_err(crate::aws::sdk_err)
-                    .with_context(|| format!("reading `{}` from {table}", item.id()))?
-                    .item
-                    .unwrap_or_default();
-                for name in OPERATIONAL {
-                    encoded.remove(name);
-                    if let Some(v) = stored.get(name) {
-                        encoded.insert(name.to_owned(), v.clone());
-                    }
-                }
-                put = match stored.get("disabledAt") {
-                    Some(at) => put
-                        .condition_expression("disabledAt = :at")
-                        .expression_attribute_values(":at", at.clone()),
-                    None => put.condition_expression("attribute_not_exists(disabledAt)"),
-                };
-            }
-            let put = put
-                .set_item(Some(encoded))
-                .build()
-                .context("building a write")?;
-            writes.push(TransactWriteItem::builder().put(put).build());
-        }
-        match client
-            .transact_write_items()
-            .set_transact_items(Some(writes))
-            .send()
-            .await
-        {
-            Ok(_) => return Ok(()),
-            Err(e)
-                if matches!(
-                    e.as_service_error(),
-                    Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c))
-                        if c.cancellation_reasons()
-                            .iter()
-                            .any(|r| r.code() == Some("ConditionalCheckFailed"))
-                ) =>
-            {
-                continue;
-            }
-            Err(e) => {
-                return Err(crate::aws::sdk_err(e))
-                    .with_context(|| format!("writing to {table} (TransactWriteItems)"));
-            }
-        }
-    }
-    bail!("a subscription's operational state kept changing while it was written; try again")
 }
 
 /// Writes any serializable map as an item (config items, case data).

@@ -3,6 +3,7 @@
 //! sender's event source), a receiver that accepts connections and never
 //! answers is given 40 webhooks beside a healthy one.
 use hubhooks_cli::local::provision::QueueSettings;
+use hubhooks_cli::local::runner::RunnerOptions;
 use hubhooks_tests::*;
 use serde_json::json;
 use std::time::{Duration, Instant};
@@ -61,7 +62,14 @@ async fn a_receiver_that_hangs_delays_another_subscription_by_at_most_one_timeou
         .await
         .unwrap();
     s.put_case(&case()).await.unwrap();
-    let _runner = s.run().await.unwrap();
+    // Fairness is the sender's; the local runner's idle backoff (its
+    // stream reads slow to one a second) would only add noise to both
+    // measurements.
+    let options = RunnerOptions {
+        idle_poll_max: RunnerOptions::default().idle_poll,
+        ..RunnerOptions::default()
+    };
+    let _runner = s.run_with(options).await.unwrap();
     let control = worst_latency(&s, &fast, 1..=STATUSES, STATUSES as usize).await;
     // WHEN `slow` subscribes too, with a receiver that never answers
     // (timeout 2 s), and 40 more statuses are written (80 webhooks)

@@ -33,9 +33,10 @@ pub struct RunnerOptions {
     /// Retries of a failing stream record before it goes to the failure
     /// queue, as MaximumRetryAttempts does (template: 5).
     pub max_record_retries: u32,
-    /// The pause after the first empty poll; it doubles with each empty
-    /// poll in a row up to `idle_poll_max`, and a poll that finds work
-    /// starts over (an idle stack costs a few requests a second).
+    /// A stream poller's pause after its first empty read; it doubles with
+    /// each empty read in a row up to `idle_poll_max`, and a read that
+    /// finds records starts over (an idle stack costs a few requests a
+    /// second). Queues are long-polled instead.
     pub idle_poll: Duration,
     pub idle_poll_max: Duration,
     pub config_ttl: Duration,
@@ -468,7 +469,6 @@ fn local_queue_arn(url: &str) -> String {
 
 impl QueuePoller {
     async fn run(self) {
-        let mut empties = 0;
         loop {
             let out = match self
                 .sqs
@@ -489,15 +489,11 @@ impl QueuePoller {
                 }
             };
             let messages = out.messages.unwrap_or_default();
+            // An empty receive has waited its second (long polling): no
+            // pause of our own.
             if messages.is_empty() {
-                // The receive waited up to a second already when the
-                // server long-polls; moto may answer at once.
-                empties += 1;
-                let o = &self.options;
-                tokio::time::sleep(idle_wait(empties, o.idle_poll, o.idle_poll_max)).await;
                 continue;
             }
-            empties = 0;
             let mut event = SqsEvent::default();
             event.records = messages
                 .iter()

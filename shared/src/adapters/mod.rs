@@ -1,6 +1,7 @@
 //! Implementations of [`crate::ports`] for AWS, HTTP and AMQP.
 pub mod amqp;
 pub mod attempt_log;
+pub mod config_writer;
 pub mod dynamo;
 pub mod http;
 pub mod party_keys;

@@ -29,6 +29,27 @@ pub fn conflicts(stored: &[RawConfigItem], new: &[ConfigItem]) -> Vec<ConfigErro
     set.errors.into_iter().skip(before).collect()
 }
 
+/// What stands against writing new items: what is refused (conflicts,
+/// URLs that need encoding) and the secrets they name that do not exist
+/// (refused too, unless the writer accepts waiting for them).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Admission {
+    pub refused: Vec<ConfigError>,
+    pub missing_secrets: Vec<ConfigError>,
+}
+
+/// The admission of `new` given the `stored` items and the names of the
+/// secrets that exist.
+pub fn admit(stored: &[RawConfigItem], new: &[ConfigItem], secrets: &HashSet<String>) -> Admission {
+    Admission {
+        refused: conflicts(stored, new)
+            .into_iter()
+            .chain(unencoded_urls(new))
+            .collect(),
+        missing_secrets: missing_secrets(new, secrets),
+    }
+}
+
 /// Destination URLs that would not be sent as written (they need
 /// percent-encoding), each with how to write it.
 pub fn unencoded_urls(items: &[ConfigItem]) -> Vec<ConfigError> {

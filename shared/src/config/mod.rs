@@ -15,7 +15,7 @@ mod status_mapping;
 mod subscription;
 
 pub use crate::validation::FieldError;
-pub use admission::{conflicts, missing_secrets, secret_names, unencoded_urls};
+pub use admission::{Admission, admit, conflicts, missing_secrets, secret_names, unencoded_urls};
 pub use auth::{Auth, SecretNameError, validate_secret_name};
 pub use black_list::BlackList;
 pub use destination::{AmqpDestination, Destination, HttpDestination, HttpMethod};
