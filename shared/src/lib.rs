@@ -10,6 +10,7 @@
 //! implements them in memory for tests and the benchmarks.
 
 pub mod adapters;
+pub mod api;
 pub mod attempt;
 pub mod attempt_page;
 pub mod audience;

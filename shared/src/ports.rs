@@ -108,6 +108,14 @@ pub trait ConfigSource: Send + Sync {
     async fn load(&self) -> Result<Vec<RawConfigItem>, IoError>;
 }
 
+/// Where party keys are kept (`crate::party_key`): by id, never the key.
+#[async_trait]
+pub trait PartyKeyStore: Send + Sync {
+    async fn key(&self, id: &str) -> Result<Option<crate::party_key::PartyKey>, IoError>;
+    /// Notes a use; a failure to is logged, never a refusal.
+    async fn used(&self, id: &str, at: crate::timestamp::Timestamp) -> Result<(), IoError>;
+}
+
 /// The delivery queue.
 #[async_trait]
 pub trait DeliveryQueue: Send + Sync {

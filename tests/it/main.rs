@@ -2,6 +2,7 @@
 //! linked once: a moto server per test, real HTTP receivers, the real
 //! RabbitMQ, the handlers the Lambdas run.
 mod amqp;
+mod api;
 mod delivery;
 mod deploy;
 mod dlq;

@@ -115,3 +115,14 @@ impl DynamoPartyKeys {
         }
     }
 }
+
+#[async_trait::async_trait]
+impl crate::ports::PartyKeyStore for DynamoPartyKeys {
+    async fn key(&self, id: &str) -> Result<Option<PartyKey>, IoError> {
+        self.get(id).await
+    }
+
+    async fn used(&self, id: &str, at: Timestamp) -> Result<(), IoError> {
+        self.touch(id, at).await.map(|_| ())
+    }
+}

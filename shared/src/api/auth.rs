@@ -1,0 +1,48 @@
+//! Who is calling: a party, by its key (`Authorization: Bearer hhk_…`).
+//! Every refusal is the same 401; the key never reaches a log or an error.
+use super::{ApiState, Problem};
+use crate::party::Party;
+use crate::party_key;
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use std::sync::Arc;
+
+/// The party a request speaks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caller(pub Party);
+
+impl FromRequestParts<Arc<ApiState>> for Caller {
+    type Rejection = Problem;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<ApiState>,
+    ) -> Result<Self, Self::Rejection> {
+        let presented = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .ok_or_else(Problem::unauthorized)?;
+        let id = party_key::id_of(presented).ok_or_else(Problem::unauthorized)?;
+        let stored = state.keys.key(id).await.map_err(|e| {
+            tracing::error!(key_id = %id, error = %e, "could not read the party key");
+            Problem::unavailable()
+        })?;
+        let now = state.clock.now();
+        match party_key::authenticate(presented, stored.as_ref(), now) {
+            Ok(party) => {
+                if let Err(e) = state.keys.used(id, now).await {
+                    tracing::warn!(key_id = %id, error = %e, "could not note the key's use");
+                }
+                Ok(Caller(party))
+            }
+            Err(why) => {
+                tracing::info!(key_id = %id, refused = %why, "party key refused");
+                Err(Problem::unauthorized())
+            }
+        }
+    }
+}
