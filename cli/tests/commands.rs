@@ -2118,3 +2118,59 @@ async fn logs_are_json_or_text_as_asked() {
         "{text}"
     );
 }
+
+/// `local run` serves the management API on 127.0.0.1 and prints its URL;
+/// a party key made with `keys create` reads that party's subscriptions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_run_serves_the_management_api_and_prints_its_url() {
+    use std::io::{BufRead, BufReader};
+    let e = env().await;
+    let sub = file(
+        "api-sub.json",
+        r#"[{"id": "mine", "kind": "subscription", "party": {"type": "partner", "id": 1413}, "eventTypes": ["newStatus"], "destination": {"method": "POST", "url": "https://a.example/"}},
+            {"id": "theirs", "kind": "subscription", "party": {"type": "partner", "id": 7}, "eventTypes": ["newStatus"], "destination": {"method": "POST", "url": "https://b.example/"}}]"#,
+    );
+    assert_eq!(e.run(&["config", "put", sub.arg()]).0, 0);
+    let (code, key, err) = e.run(&["keys", "create", "--party", "partner:1413"]);
+    assert_eq!(code, 0, "{err}");
+    let mut child = e
+        .command(&["local", "run", "--api-port", "0"])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let line = BufReader::new(stderr)
+        .lines()
+        .map_while(Result::ok)
+        .find(|l| l.contains("management API on "))
+        .expect("the URL is printed");
+    let base = line
+        .split("management API on ")
+        .nth(1)
+        .and_then(|r| r.split(';').next())
+        .unwrap()
+        .to_owned();
+    assert!(base.starts_with("http://127.0.0.1:"), "{line}");
+    let answer = reqwest::Client::new()
+        .get(format!("{base}/v1/subscriptions"))
+        .header("authorization", format!("Bearer {}", key.trim()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 200);
+    let body: Value = serde_json::from_str(&answer.text().await.unwrap()).unwrap();
+    let ids: Vec<&str> = body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["mine"]);
+    let refused = reqwest::get(format!("{base}/v1/subscriptions"))
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 401);
+    child.kill().unwrap();
+    let _ = child.wait();
+}

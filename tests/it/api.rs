@@ -67,7 +67,11 @@ impl Api {
             .unwrap_or_default()
             .to_owned();
         let text = res.text().await.unwrap();
-        (status, kind, serde_json::from_str(&text).unwrap_or(Value::Null))
+        (
+            status,
+            kind,
+            serde_json::from_str(&text).unwrap_or(Value::Null),
+        )
     }
 }
 

@@ -21,6 +21,10 @@ pub enum LocalCommand {
         /// refuses them (CIDRs, comma-separated).
         #[arg(long, env = "HUBHOOKS_LOCAL_EGRESS_ALLOW", default_value = runner::LOCAL_EGRESS)]
         egress_allow: String,
+        /// The port the management API listens on, on 127.0.0.1 (0: any
+        /// free port; the URL is printed).
+        #[arg(long, default_value_t = 8600)]
+        api_port: u16,
     },
     /// A receiver on 127.0.0.1 that prints every webhook as it arrives
     /// (for trying the local stack without one of your own).
@@ -71,7 +75,10 @@ pub async fn run(command: LocalCommand, ctx: &Ctx) -> Result<()> {
                 Output::Table => print!("{}", stack.render()),
             }
         }
-        LocalCommand::Run { egress_allow } => {
+        LocalCommand::Run {
+            egress_allow,
+            api_port,
+        } => {
             // The flag first: a bad one changes nothing.
             let egress = hubhooks::egress::AllowList::parse(&egress_allow)
                 .map_err(|e| anyhow::anyhow!("--egress-allow: {e}"))?;
@@ -81,7 +88,11 @@ pub async fn run(command: LocalCommand, ctx: &Ctx) -> Result<()> {
                 ..runner::RunnerOptions::default()
             };
             let runner = runner::Runner::start(&sdk, &stack, options).await?;
-            eprintln!("running against {}; Ctrl-C stops", ctx.dep.prefix);
+            let api = crate::local::api::serve(&sdk, ctx, api_port).await?;
+            eprintln!(
+                "running against {}; management API on {api}; Ctrl-C stops",
+                ctx.dep.prefix
+            );
             runner.run_until_interrupted().await?;
         }
         LocalCommand::Receiver { port, status } => {

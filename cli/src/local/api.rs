@@ -1,0 +1,46 @@
+//! The management API on the local stack: the same router the api Lambda
+//! serves (`hubhooks::api`), on 127.0.0.1, over the local tables.
+use crate::cmd::Ctx;
+use anyhow::{Context, Result};
+use aws_config::SdkConfig;
+use hubhooks::adapters::dynamo::DynamoConfigSource;
+use hubhooks::adapters::party_keys::DynamoPartyKeys;
+use hubhooks::api::{ApiState, router};
+use std::sync::Arc;
+
+/// Starts serving on `127.0.0.1:port` (0: a free port) in the background;
+/// its base URL.
+pub async fn serve(sdk: &SdkConfig, ctx: &Ctx, port: u16) -> Result<String> {
+    let ddb = aws_sdk_dynamodb::Client::new(sdk);
+    let state = Arc::new(ApiState {
+        keys: Arc::new(DynamoPartyKeys::new(
+            ddb.clone(),
+            ctx.dep.party_keys_table()?,
+        )),
+        config: Arc::new(DynamoConfigSource::new(ddb, ctx.dep.config_table())),
+        clock: Arc::new(hubhooks::clock::SystemClock),
+    });
+    // A taken port is no reason to stop the pipeline: another one is used,
+    // and the URL says which.
+    let listener = match tokio::net::TcpListener::bind(("127.0.0.1", port)).await {
+        Ok(l) => l,
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+            tracing::warn!(port, "the management API's port is taken; using a free one");
+            tokio::net::TcpListener::bind(("127.0.0.1", 0))
+                .await
+                .context("a port for the management API")?
+        }
+        Err(e) => {
+            return Err(e).with_context(|| {
+                format!("the management API's port 127.0.0.1:{port} (--api-port)")
+            });
+        }
+    };
+    let base = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, router(state)).await {
+            tracing::error!(error = %e, "the management API stopped");
+        }
+    });
+    Ok(base)
+}
