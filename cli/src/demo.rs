@@ -10,10 +10,11 @@
 use crate::config::{put_items, put_json};
 use crate::local::provision::{LocalStack, QueueSettings, provision};
 use crate::local::runner::{Runner, RunnerOptions};
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use aws_config::SdkConfig;
 use hubhooks::config::{ConfigItem, RawConfigItem};
 use hubhooks::tables::CaseTable;
+use hubhooks::timestamp::Timestamp;
 use hubhooks_testkit::receiver::{Received, TestReceiver};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -219,10 +220,60 @@ pub async fn run(sdk: &SdkConfig, prefix: &str) -> Result<()> {
         })
         .collect();
     check(seen, want)?;
+    api_call(sdk, prefix, &stack).await?;
     println!(
         "\ndemo ok: {} webhooks of all 8 types. The repeated `prod_recv` fired no new status, `internal_qc` stayed invisible to the partner, nobody heard of their own change, and the draft invoice stayed with the provider.",
         got.len()
     );
+    Ok(())
+}
+
+/// The partner looks at its own subscriptions through the management API
+/// with a key of its own, as an integrator would.
+async fn api_call(sdk: &SdkConfig, prefix: &str, stack: &LocalStack) -> Result<()> {
+    use hubhooks::party::Party;
+    let keys_table = format!("{prefix}-party-keys");
+    let (key, stored) = hubhooks::party_key::create(Party::partner(1413), None, Timestamp::now())
+        .map_err(|e| anyhow::anyhow!("generating a key: {e}"))?;
+    hubhooks::adapters::party_keys::DynamoPartyKeys::new(
+        aws_sdk_dynamodb::Client::new(sdk),
+        keys_table.clone(),
+    )
+    .put(&stored)
+    .await?;
+    let base = crate::local::api::serve_tables(sdk, &keys_table, &stack.tables.config, 0).await?;
+    let url = format!("{base}/v1/subscriptions");
+    let answer = reqwest::Client::new()
+        .get(&url)
+        .bearer_auth(key.expose())
+        .send()
+        .await
+        .with_context(|| format!("calling {url}"))?;
+    let status = answer.status().as_u16();
+    let body: serde_json::Value = serde_json::from_str(&answer.text().await?)?;
+    let ids: Vec<&str> = body["data"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|s| s["id"].as_str()).collect())
+        .unwrap_or_default();
+    println!(
+        "
+GET {url} (partner 1413's key) → {status}: {}",
+        ids.join(", ")
+    );
+    let want: Vec<String> = example_config("http://x")?
+        .iter()
+        .filter_map(|i| match i {
+            ConfigItem::Subscription(s) if s.party == Party::partner(1413) => {
+                Some(s.id.to_string())
+            }
+            _ => None,
+        })
+        .collect();
+    let mut want: Vec<&str> = want.iter().map(String::as_str).collect();
+    want.sort();
+    if status != 200 || ids != want {
+        bail!("the management API answered {status} with {ids:?}; expected 200 with {want:?}");
+    }
     Ok(())
 }
 

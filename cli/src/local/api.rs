@@ -8,16 +8,32 @@ use hubhooks::adapters::party_keys::DynamoPartyKeys;
 use hubhooks::api::{ApiState, router};
 use std::sync::Arc;
 
-/// Starts serving on `127.0.0.1:port` (0: a free port) in the background;
-/// its base URL.
+/// Starts serving the deployment's tables on `127.0.0.1:port` (0: a free
+/// port) in the background; its base URL.
 pub async fn serve(sdk: &SdkConfig, ctx: &Ctx, port: u16) -> Result<String> {
+    serve_tables(
+        sdk,
+        &ctx.dep.party_keys_table()?,
+        &ctx.dep.config_table(),
+        port,
+    )
+    .await
+}
+
+/// The same, over these tables.
+pub async fn serve_tables(
+    sdk: &SdkConfig,
+    party_keys_table: &str,
+    config_table: &str,
+    port: u16,
+) -> Result<String> {
     let ddb = aws_sdk_dynamodb::Client::new(sdk);
     let state = Arc::new(ApiState {
         keys: Arc::new(DynamoPartyKeys::new(
             ddb.clone(),
-            ctx.dep.party_keys_table()?,
+            party_keys_table.to_owned(),
         )),
-        config: Arc::new(DynamoConfigSource::new(ddb, ctx.dep.config_table())),
+        config: Arc::new(DynamoConfigSource::new(ddb, config_table.to_owned())),
         clock: Arc::new(hubhooks::clock::SystemClock),
     });
     // A taken port is no reason to stop the pipeline: another one is used,
