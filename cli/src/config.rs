@@ -167,16 +167,12 @@ fn within_dynamodb_limits(item: &Value) -> Result<(), String> {
 /// written), each subscription keeping its operational state:
 /// `hubhooks::adapters::config_writer`, the one writer of config.
 pub async fn put_items(sdk: &SdkConfig, table: &str, items: &[ConfigItem]) -> Result<()> {
-    writer(sdk, table, "").put(items).await?;
+    writer(sdk, table).put(items).await?;
     Ok(())
 }
 
-fn writer(sdk: &SdkConfig, table: &str, secrets_table: &str) -> ConfigWriter {
-    ConfigWriter::new(
-        aws_sdk_dynamodb::Client::new(sdk),
-        table.to_owned(),
-        secrets_table.to_owned(),
-    )
+fn writer(sdk: &SdkConfig, table: &str) -> ConfigWriter {
+    ConfigWriter::new(aws_sdk_dynamodb::Client::new(sdk), table.to_owned())
 }
 
 /// Refuses `items` that conflict with the stored ones (or each other),
@@ -190,7 +186,7 @@ pub async fn admit(
     items: &[ConfigItem],
     allow_missing_secrets: bool,
 ) -> Result<()> {
-    let admission = writer(sdk, table, secrets_table).check(items).await?;
+    let admission = writer(sdk, table).check(items, secrets_table).await?;
     let mut refused: Vec<String> = admission.refused.iter().map(|e| e.to_string()).collect();
     if allow_missing_secrets {
         for e in &admission.missing_secrets {

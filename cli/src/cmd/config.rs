@@ -4,7 +4,7 @@ use crate::config;
 use crate::items::{self, Family};
 use crate::output::Output;
 use anyhow::{Context, Result, bail};
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Subcommand)]
@@ -20,16 +20,23 @@ pub enum FileCommand {
     Schema,
     /// Validates and writes a file of config items to the config table.
     Put {
-        /// A JSON or YAML file of config items (one item or a list).
-        file: PathBuf,
+        #[command(flatten)]
+        put: PutArgs,
         /// Overrides `<prefix>-config`.
         #[arg(long, env = "CONFIG_TABLE")]
         table: Option<String>,
-        /// Writes items naming secrets that do not exist yet, with a
-        /// warning (refused otherwise).
-        #[arg(long)]
-        allow_missing_secrets: bool,
     },
+}
+
+/// What every `put` (config, subscriptions, mappings) takes.
+#[derive(Args)]
+pub struct PutArgs {
+    /// A JSON or YAML file of config items (one item or a list).
+    pub file: PathBuf,
+    /// Writes items naming secrets that do not exist yet, with a warning
+    /// (refused otherwise).
+    #[arg(long)]
+    pub allow_missing_secrets: bool,
 }
 
 pub async fn run(command: FileCommand, ctx: &Ctx) -> Result<()> {
@@ -42,29 +49,37 @@ pub async fn run(command: FileCommand, ctx: &Ctx) -> Result<()> {
             );
             Ok(())
         }
-        FileCommand::Put {
-            file,
-            table,
-            allow_missing_secrets,
-        } => {
-            let items = config::read_items(&file)?;
+        FileCommand::Put { put: args, table } => {
+            let items = config::read_items(&args.file)?;
             let table = table.unwrap_or_else(|| ctx.dep.config_table());
-            let sdk = ctx.sdk().await;
-            let secrets = ctx.dep.secrets_table();
-            config::admit(&sdk, &table, &secrets, &items, allow_missing_secrets)
-                .await
-                .with_context(|| format!("{}", file.display()))?;
-            config::put_items(&sdk, &table, &items)
-                .await
-                .with_context(|| format!("{}", file.display()))?;
-            wrote(ctx.output, &items, &table);
-            Ok(())
+            put(&args, &items, &ctx.sdk().await, &table, ctx).await
         }
     }
 }
 
+/// Admits `items` read from `args.file`, writes them to `table`, and says
+/// what it wrote: every `put` command's end.
+pub async fn put(
+    args: &PutArgs,
+    items: &[hubhooks::config::ConfigItem],
+    sdk: &aws_config::SdkConfig,
+    table: &str,
+    ctx: &Ctx,
+) -> Result<()> {
+    let file = args.file.display();
+    let secrets = ctx.dep.secrets_table();
+    config::admit(sdk, table, &secrets, items, args.allow_missing_secrets)
+        .await
+        .with_context(|| format!("{file}"))?;
+    config::put_items(sdk, table, items)
+        .await
+        .with_context(|| format!("{file}"))?;
+    wrote(ctx.output, items, table);
+    Ok(())
+}
+
 /// What `put` says it wrote: a line, or the ids and the table as JSON.
-pub fn wrote(output: Output, items: &[hubhooks::config::ConfigItem], table: &str) {
+fn wrote(output: Output, items: &[hubhooks::config::ConfigItem], table: &str) {
     match output {
         Output::Json => println!(
             "{}",

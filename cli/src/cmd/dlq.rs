@@ -77,9 +77,9 @@ pub struct Filters {
 }
 
 impl Filters {
-    async fn selection(self, ctx: &Ctx) -> Result<dlq::Selection> {
+    async fn selection(self, sdk: &aws_config::SdkConfig, ctx: &Ctx) -> Result<dlq::Selection> {
         if let Some(id) = &self.subscription {
-            let ddb = aws_sdk_dynamodb::Client::new(&ctx.sdk().await);
+            let ddb = aws_sdk_dynamodb::Client::new(sdk);
             crate::items::require_subscription(&ddb, &ctx.dep.config_table(), id).await?;
         }
         let since = self
@@ -128,7 +128,8 @@ async fn queues(ctx: &Ctx, sqs: &aws_sdk_sqs::Client) -> Result<Vec<Queues>> {
 }
 
 pub async fn run(command: DlqCommand, ctx: &Ctx) -> Result<()> {
-    let sqs = aws_sdk_sqs::Client::new(&ctx.sdk().await);
+    let sdk = ctx.sdk().await;
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
     let queues = queues(ctx, &sqs).await?;
     match command {
         DlqCommand::List {
@@ -140,7 +141,7 @@ pub async fn run(command: DlqCommand, ctx: &Ctx) -> Result<()> {
             list(
                 &sqs,
                 &queues,
-                filters.selection(ctx).await?,
+                filters.selection(&sdk, ctx).await?,
                 json,
                 hold_secs,
             )
@@ -152,7 +153,7 @@ pub async fn run(command: DlqCommand, ctx: &Ctx) -> Result<()> {
             rate,
             hold_secs,
         } => {
-            let selection = filters.selection(ctx).await?;
+            let selection = filters.selection(&sdk, ctx).await?;
             let json = ctx.output == output::Output::Json;
             let mut total = dlq::ReplayReport::default();
             for q in &queues {
@@ -178,7 +179,7 @@ pub async fn run(command: DlqCommand, ctx: &Ctx) -> Result<()> {
             dry_run,
             hold_secs,
         } => {
-            let selection = filters.selection(ctx).await?;
+            let selection = filters.selection(&sdk, ctx).await?;
             delete(&sqs, &queues, &selection, yes, dry_run, hold_secs, ctx).await
         }
     }

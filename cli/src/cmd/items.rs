@@ -1,10 +1,10 @@
 //! `hubhooks subscriptions` and `hubhooks mappings`: stored items of one
 //! family.
 use super::Ctx;
-use crate::config;
+use super::config::PutArgs;
 use crate::items::{self, Family};
 use crate::output;
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use clap::Subcommand;
 use std::path::PathBuf;
 
@@ -17,12 +17,8 @@ pub enum ItemCommand {
     },
     /// Validates and writes a file ("allCurrent" is expanded to today's types).
     Put {
-        /// A JSON or YAML file of config items (one item or a list).
-        file: PathBuf,
-        /// Writes items naming secrets that do not exist yet, with a
-        /// warning (refused otherwise).
-        #[arg(long)]
-        allow_missing_secrets: bool,
+        #[command(flatten)]
+        put: PutArgs,
     },
     /// Lists stored items.
     List {
@@ -70,12 +66,8 @@ pub enum MappingCommand {
     },
     /// Validates and writes a file.
     Put {
-        /// A JSON or YAML file of config items (one item or a list).
-        file: PathBuf,
-        /// Writes items naming secrets that do not exist yet, with a
-        /// warning (refused otherwise).
-        #[arg(long)]
-        allow_missing_secrets: bool,
+        #[command(flatten)]
+        put: PutArgs,
     },
     /// Lists stored items.
     List {
@@ -102,13 +94,7 @@ impl From<MappingCommand> for ItemCommand {
     fn from(c: MappingCommand) -> Self {
         match c {
             MappingCommand::Validate { files } => ItemCommand::Validate { files },
-            MappingCommand::Put {
-                file,
-                allow_missing_secrets,
-            } => ItemCommand::Put {
-                file,
-                allow_missing_secrets,
-            },
+            MappingCommand::Put { put } => ItemCommand::Put { put },
             MappingCommand::List { party, json } => ItemCommand::List { party, json },
             MappingCommand::Get { id } => ItemCommand::Get { id },
             MappingCommand::Delete { id } => ItemCommand::Delete { id },
@@ -125,19 +111,9 @@ pub async fn run(command: ItemCommand, family: Family, ctx: &Ctx) -> Result<()> 
     let ddb = aws_sdk_dynamodb::Client::new(&sdk);
     match command {
         ItemCommand::Validate { .. } => unreachable!("handled above"),
-        ItemCommand::Put {
-            file,
-            allow_missing_secrets,
-        } => {
-            let found = items::read_family(&file, family)?;
-            let secrets = ctx.dep.secrets_table();
-            config::admit(&sdk, &table, &secrets, &found, allow_missing_secrets)
-                .await
-                .with_context(|| format!("{}", file.display()))?;
-            config::put_items(&sdk, &table, &found)
-                .await
-                .with_context(|| format!("{}", file.display()))?;
-            super::config::wrote(ctx.output, &found, &table);
+        ItemCommand::Put { put } => {
+            let found = items::read_family(&put.file, family)?;
+            super::config::put(&put, &found, &sdk, &table, ctx).await?;
         }
         ItemCommand::List { party, json } => {
             let mut found = items::list(&ddb, &table, family).await?;

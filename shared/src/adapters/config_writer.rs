@@ -36,30 +36,30 @@ pub enum PutError {
 pub struct ConfigWriter {
     client: Client,
     table: String,
-    secrets_table: String,
 }
 
 impl ConfigWriter {
-    pub fn new(client: Client, table: String, secrets_table: String) -> Self {
-        ConfigWriter {
-            client,
-            table,
-            secrets_table,
-        }
+    pub fn new(client: Client, table: String) -> Self {
+        ConfigWriter { client, table }
     }
 
     pub fn table(&self) -> &str {
         &self.table
     }
 
-    /// What stands against writing `items` now; nothing is written.
-    pub async fn check(&self, items: &[ConfigItem]) -> Result<Admission, IoError> {
+    /// What stands against writing `items` now, given the secrets in
+    /// `secrets_table`; nothing is written.
+    pub async fn check(
+        &self,
+        items: &[ConfigItem],
+        secrets_table: &str,
+    ) -> Result<Admission, IoError> {
         let stored =
             super::dynamo::DynamoConfigSource::new(self.client.clone(), self.table.clone())
                 .load()
                 .await?;
         let secrets =
-            super::secrets::SecretAdmin::new(self.client.clone(), self.secrets_table.clone())
+            super::secrets::SecretAdmin::new(self.client.clone(), secrets_table.to_owned())
                 .list()
                 .await?;
         let existing: HashSet<String> = secrets
