@@ -38,10 +38,13 @@ const RUST_SHOWN: &str = include_str!("receiving_verify.rs");
 /// JSON on stdin; whether it exited 0, and what it said.
 fn run(interpreter: &std::path::Path, program: &str, ext: &str, input: &Value) -> (bool, String) {
     use std::io::Write;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    // Tests run at once in one process: each program its own file.
+    static RUNS: AtomicUsize = AtomicUsize::new(0);
     let file = std::env::temp_dir().join(format!(
         "hubhooks-verify-{}-{}.{ext}",
         std::process::id(),
-        input["case"].as_str().unwrap_or("x")
+        RUNS.fetch_add(1, Ordering::Relaxed)
     ));
     std::fs::write(&file, program).unwrap();
     let mut child = std::process::Command::new(interpreter)
@@ -89,27 +92,35 @@ try {
 }
 "#;
 
-/// Each snippet's verdict on (key, body) of the received delivery.
-fn verdicts(got: &Received, key: &str, body: &str) -> [(&'static str, bool, String); 3] {
+/// The delivery as a snippet's harness reads it, with `key` and `body`.
+fn input(got: &Received, key: &str, body: &str) -> Value {
     let headers: serde_json::Map<String, Value> = got
         .headers
         .iter()
         .map(|(k, v)| (k.clone(), Value::String(v.clone())))
         .collect();
-    let input =
-        json!({"secret": key, "body": body, "headers": headers, "case": key.len() + body.len()});
-    let root = workspace_root();
-    let python = run(
-        &root.join(".venv/bin/python"),
+    json!({"secret": key, "body": body, "headers": headers})
+}
+
+/// The documented Python verifier's verdict on (key, body) of a received
+/// delivery, and what it said: what a Python receiver decides.
+pub(crate) fn verify_python(got: &Received, key: &str, body: &str) -> (bool, String) {
+    run(
+        &workspace_root().join(".venv/bin/python"),
         &(snippet("python") + PYTHON_HARNESS),
         "py",
-        &input,
-    );
+        &input(got, key, body),
+    )
+}
+
+/// Each snippet's verdict on (key, body) of the received delivery.
+fn verdicts(got: &Received, key: &str, body: &str) -> [(&'static str, bool, String); 3] {
+    let python = verify_python(got, key, body);
     let node = run(
         std::path::Path::new("node"),
         &(snippet("javascript") + NODE_HARNESS),
         "js",
-        &input,
+        &input(got, key, body),
     );
     let mut map = http::HeaderMap::new();
     for (n, v) in &got.headers {
