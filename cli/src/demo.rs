@@ -241,7 +241,14 @@ async fn api_call(sdk: &SdkConfig, prefix: &str, stack: &LocalStack) -> Result<(
     )
     .put(&stored)
     .await?;
-    let base = crate::local::api::serve_tables(sdk, &keys_table, &stack.tables.config, 0).await?;
+    let tables = hubhooks::adapters::api::ApiTables {
+        party_keys: keys_table,
+        config: stack.tables.config.clone(),
+        secrets: stack.secrets_table.clone(),
+    };
+    let egress =
+        hubhooks::egress::AllowList::parse(crate::local::runner::LOCAL_EGRESS).unwrap_or_default();
+    let base = crate::local::api::serve_tables(sdk, &tables, egress, 0).await?;
     let url = format!("{base}/v1/subscriptions");
     let answer = reqwest::Client::new()
         .get(&url)

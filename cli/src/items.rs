@@ -136,7 +136,7 @@ pub async fn require_subscription(
 /// Enables or disables a subscription. Both are operational state: disabling
 /// records `disabledReason` and `disabledAt` (as a receiver's `410 Gone`
 /// does), enabling clears them and sets `enabled`; re-putting the config
-/// file changes neither.
+/// file changes neither. The management API's operation, for an operator.
 pub async fn set_enabled(
     ddb: &aws_sdk_dynamodb::Client,
     table: &str,
@@ -144,36 +144,29 @@ pub async fn set_enabled(
     enabled: bool,
     reason: Option<&str>,
 ) -> Result<()> {
-    use hubhooks::ports::SubscriptionControl;
+    use hubhooks::operations::{Scope, subscriptions};
     get_in(ddb, table, Family::Subscriptions, id).await?;
-    // The sender's writer of the same attributes (one table format, one
-    // adapter).
-    let control =
-        hubhooks::adapters::dynamo::DynamoSubscriptionControl::new(ddb.clone(), table.to_owned());
-    let id = hubhooks::ids::SubscriptionId::new(id);
-    let done = if enabled {
-        control.enable(&id).await
-    } else {
-        let reason = reason.unwrap_or("disabled by an operator");
-        control.disable(&id, reason).await
-    };
-    done.with_context(|| format!("updating `{id}`"))?;
+    let store = hubhooks::adapters::config_writer::ConfigWriter::new(ddb.clone(), table.to_owned());
+    let reason = reason.unwrap_or("disabled by an operator");
+    subscriptions::set_enabled(&store, Scope::Operator, id, enabled, reason)
+        .await
+        .with_context(|| format!("updating `{id}`"))?;
     Ok(())
 }
 
+/// Deletes an item of the family (through the one config writer).
 pub async fn delete(
     ddb: &aws_sdk_dynamodb::Client,
     table: &str,
     family: Family,
     id: &str,
 ) -> Result<()> {
+    use hubhooks::ports::{ConfigStore, Expect};
     get_in(ddb, table, family, id).await?;
-    ddb.delete_item()
-        .table_name(table)
-        .key("id", AttributeValue::S(id.to_owned()))
-        .send()
+    let store = hubhooks::adapters::config_writer::ConfigWriter::new(ddb.clone(), table.to_owned());
+    store
+        .delete(id, Expect::Any)
         .await
-        .map_err(crate::aws::sdk_err)
         .with_context(|| format!("deleting `{id}`"))?;
     Ok(())
 }

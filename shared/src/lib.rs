@@ -33,6 +33,7 @@ pub mod masked_url;
 pub mod memory;
 pub mod meter;
 pub mod notice;
+pub mod operations;
 pub mod outcome;
 pub mod party;
 pub mod party_key;

@@ -316,3 +316,74 @@ pub trait PayloadStore: Send + Sync {
     async fn put(&self, key: &str, body: &str) -> Result<(), IoError>;
     async fn get(&self, key: &str) -> Result<String, IoError>;
 }
+
+/// A config item as stored, with its entity tag: a digest of everything
+/// stored (declared config, operational state, revision), so any change
+/// between a read and a conditional write is seen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredItem {
+    pub value: serde_json::Value,
+    pub etag: String,
+}
+
+/// What a conditional write expects to find.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expect {
+    /// Whatever is there (operational state is still kept).
+    Any,
+    /// Nothing under the id: a create.
+    Absent,
+    /// The item whose entity tag this is (`If-Match`).
+    Etag(String),
+}
+
+/// Whether a conditional write happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Written {
+    /// Done; the item's new entity tag (none after a delete).
+    Done(Option<String>),
+    /// What was stored is not what was expected: nothing was written.
+    Conflict,
+}
+
+/// The config table as the management operations read and write it, one
+/// item at a time (`adapters::config_writer` is the one writer).
+#[async_trait]
+pub trait ConfigStore: Send + Sync {
+    async fn item(&self, id: &str) -> Result<Option<StoredItem>, IoError>;
+    /// Writes one item, keeping a subscription's operational state, if what
+    /// is stored is what `expect` says.
+    async fn write(
+        &self,
+        item: &crate::config::ConfigItem,
+        expect: Expect,
+    ) -> Result<Written, IoError>;
+    async fn delete(&self, id: &str, expect: Expect) -> Result<Written, IoError>;
+    /// Enables (clearing the reason) or disables (recording it) a
+    /// subscription: operational state, as the sender's `410` sets it.
+    async fn set_enabled(
+        &self,
+        id: &SubscriptionId,
+        enabled: bool,
+        reason: &str,
+    ) -> Result<(), IoError>;
+}
+
+/// The secrets table as the management operations write it; values go in,
+/// and come out only once, to be shown at creation or rotation.
+#[async_trait]
+pub trait SecretWriter: Send + Sync {
+    /// A fresh signing key under `name`; `None` when the name is taken.
+    async fn generate(&self, name: &str, now: Timestamp) -> Result<Option<String>, IoError>;
+    /// Stores `values` (newest first) under `name`.
+    async fn put(&self, name: &str, values: &[String], now: Timestamp) -> Result<(), IoError>;
+    /// A fresh key beside the current one for `grace` (`crate::rotation`).
+    async fn rotate(
+        &self,
+        name: &str,
+        grace: Duration,
+        now: Timestamp,
+    ) -> Result<(String, crate::rotation::Rotated), crate::rotation::RotateError>;
+    /// Whether there was such a secret.
+    async fn delete(&self, name: &str) -> Result<bool, IoError>;
+}

@@ -1,9 +1,10 @@
 //! The management API served over real HTTP on 127.0.0.1, over the local
 //! stack's tables: party keys decide who calls, and a party sees only its
 //! own. (The first routes; the issue's full route table is to come.)
-use hubhooks::adapters::dynamo::DynamoConfigSource;
+use hubhooks::adapters::api::ApiTables;
 use hubhooks::adapters::party_keys::DynamoPartyKeys;
-use hubhooks::api::{ApiState, router};
+use hubhooks::api::router;
+use hubhooks::egress::AllowList;
 use hubhooks::party::Party;
 use hubhooks::party_key::{self, PartyKey};
 use hubhooks::timestamp::Timestamp;
@@ -15,10 +16,22 @@ use std::sync::Arc;
 struct Api {
     base: String,
     keys: DynamoPartyKeys,
-    _stack: Stack,
+    stack: Stack,
+}
+
+/// What the API answered: status, content type, headers, body as JSON.
+struct Answer {
+    status: u16,
+    kind: String,
+    headers: reqwest::header::HeaderMap,
+    body: Value,
 }
 
 async fn serve() -> Api {
+    serve_with(AllowList::default()).await
+}
+
+async fn serve_with(egress: AllowList) -> Api {
     let s = Stack::start(QueueSettings::default()).await.unwrap();
     let sub = |id: &str, partner: i64| {
         json!({"id": id, "kind": "subscription", "party": {"type": "partner", "id": partner},
@@ -28,21 +41,19 @@ async fn serve() -> Api {
         .await
         .unwrap();
     let table = "t-party-keys".to_owned();
-    let state = Arc::new(ApiState {
-        keys: Arc::new(DynamoPartyKeys::new(s.ddb.clone(), table.clone())),
-        config: Arc::new(DynamoConfigSource::new(
-            s.ddb.clone(),
-            s.stack.tables.config.clone(),
-        )),
-        clock: Arc::new(hubhooks::clock::SystemClock),
-    });
+    let tables = ApiTables {
+        party_keys: table.clone(),
+        config: s.stack.tables.config.clone(),
+        secrets: s.stack.secrets_table.clone(),
+    };
+    let state = Arc::new(hubhooks::adapters::api::state(&s.ddb, &tables, egress));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, router(state)).await });
     Api {
         base,
         keys: DynamoPartyKeys::new(s.ddb.clone(), table),
-        _stack: s,
+        stack: s,
     }
 }
 
@@ -54,24 +65,76 @@ impl Api {
     }
 
     async fn get(&self, path: &str, key: Option<&str>) -> (u16, String, Value) {
-        let mut req = reqwest::Client::new().get(format!("{}{path}", self.base));
+        let a = self.call(reqwest::Method::GET, path, key, None, &[]).await;
+        (a.status, a.kind, a.body)
+    }
+
+    /// Any request; `body` is sent as it is (JSON unless a header says
+    /// otherwise).
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<Vec<u8>>,
+        headers: &[(&str, &str)],
+    ) -> Answer {
+        let mut req = reqwest::Client::new().request(method, format!("{}{path}", self.base));
         if let Some(k) = key {
             req = req.header("authorization", format!("Bearer {k}"));
         }
+        if let Some(b) = body {
+            if !headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+            {
+                req = req.header("content-type", "application/json");
+            }
+            req = req.body(b);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
         let res = req.send().await.unwrap();
         let status = res.status().as_u16();
-        let kind = res
-            .headers()
+        let headers = res.headers().clone();
+        let kind = headers
             .get("content-type")
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()
             .to_owned();
         let text = res.text().await.unwrap();
-        (
+        Answer {
             status,
             kind,
-            serde_json::from_str(&text).unwrap_or(Value::Null),
+            headers,
+            body: serde_json::from_str(&text).unwrap_or(Value::Null),
+        }
+    }
+
+    async fn json(&self, method: &str, path: &str, key: &str, body: Value) -> Answer {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        self.call(
+            method,
+            path,
+            Some(key),
+            Some(body.to_string().into_bytes()),
+            &[],
         )
+        .await
+    }
+
+    /// The stored item, as the store holds it.
+    async fn stored(&self, id: &str) -> Option<Value> {
+        use hubhooks::ports::ConfigStore;
+        hubhooks::adapters::config_writer::ConfigWriter::new(
+            self.stack.ddb.clone(),
+            self.stack.stack.tables.config.clone(),
+        )
+        .item(id)
+        .await
+        .unwrap()
+        .map(|s| s.value)
     }
 }
 
@@ -175,4 +238,543 @@ async fn the_catalogue_of_event_types_is_served_from_the_payload_types() {
     assert_eq!(versions, ["v3", "v2"]);
     assert_eq!(api.get("/v1/event-types/nothing", Some(&key)).await.0, 404);
     assert_eq!(api.get("/v1/nowhere", Some(&key)).await.0, 404);
+}
+
+fn a_subscription() -> Value {
+    json!({
+        "description": "statuses to our ERP",
+        "eventTypes": ["newStatus", "newMessage"],
+        "destination": {"method": "POST", "url": "https://erp.example/hooks"},
+        "auth": {"bearerToken": "erp-token-1"}
+    })
+}
+
+#[tokio::test]
+async fn a_party_creates_reads_changes_disables_enables_and_deletes_a_subscription() {
+    let api = serve().await;
+    let key = api.key(Party::partner(1413), |k| k).await;
+    // GIVEN a new subscription
+    let created = api
+        .json("POST", "/v1/subscriptions", &key, a_subscription())
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    assert!(id.starts_with("sub_"), "{id}");
+    assert_eq!(
+        created.headers["location"].to_str().unwrap(),
+        format!("/v1/subscriptions/{id}")
+    );
+    // THEN its signing secret is shown once, and the stored item names
+    // only secrets the API keeps for it.
+    let secret = created.body["signingSecret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("whsec_"), "{secret}");
+    let stored = api.stored(&id).await.unwrap();
+    assert_eq!(
+        stored["auth"],
+        json!({"signingSecret": format!("api/{id}/signing"), "bearerSecret": format!("api/{id}/bearer")})
+    );
+    assert_eq!(stored["party"], json!({"type": "partner", "id": 1413}));
+    let read = api
+        .call(
+            reqwest::Method::GET,
+            &format!("/v1/subscriptions/{id}"),
+            Some(&key),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(read.status, 200);
+    assert!(read.body.get("signingSecret").is_none());
+    assert!(!read.body.to_string().contains("erp-token-1"));
+    assert_eq!(
+        read.body["auth"],
+        json!({"signing": true, "bearerToken": true, "xToken": false})
+    );
+    assert_eq!(read.body["enabled"], json!(true));
+    let etag = read.headers["etag"].to_str().unwrap().to_owned();
+    assert_eq!(created.headers["etag"].to_str().unwrap(), etag);
+
+    // WHEN it is patched with the ETag read
+    let path = format!("/v1/subscriptions/{id}");
+    let patched = api
+        .call(
+            reqwest::Method::PATCH,
+            &path,
+            Some(&key),
+            Some(br#"{"eventTypes": ["newStatus"], "description": null}"#.to_vec()),
+            &[("if-match", &etag)],
+        )
+        .await;
+    assert_eq!(patched.status, 200, "{}", patched.body);
+    assert_eq!(patched.body["eventTypes"], json!(["newStatus"]));
+    assert!(patched.body.get("description").is_none());
+    assert_eq!(
+        patched.body["destination"]["url"],
+        "https://erp.example/hooks"
+    );
+    let new_etag = patched.headers["etag"].to_str().unwrap().to_owned();
+    assert_ne!(new_etag, etag);
+    // THEN a write with the old ETag lost the race: 412, nothing changed.
+    let stale = api
+        .call(
+            reqwest::Method::PUT,
+            &path,
+            Some(&key),
+            Some(a_subscription().to_string().into_bytes()),
+            &[("if-match", &etag)],
+        )
+        .await;
+    assert_eq!(stale.status, 412, "{}", stale.body);
+    assert_eq!(stale.kind, "application/problem+json");
+    assert_eq!(
+        api.stored(&id).await.unwrap()["eventTypes"],
+        json!(["newStatus"])
+    );
+    // A replace with the current one is taken.
+    let replaced = api
+        .call(
+            reqwest::Method::PUT,
+            &path,
+            Some(&key),
+            Some(a_subscription().to_string().into_bytes()),
+            &[("if-match", &new_etag)],
+        )
+        .await;
+    assert_eq!(replaced.status, 200, "{}", replaced.body);
+    assert_eq!(
+        replaced.body["eventTypes"],
+        json!(["newStatus", "newMessage"])
+    );
+
+    // Disable with a reason, then enable: the reason shows, then goes.
+    let disabled = api
+        .json(
+            "POST",
+            &format!("{path}/disable"),
+            &key,
+            json!({"reason": "ERP maintenance"}),
+        )
+        .await;
+    assert_eq!(disabled.status, 200, "{}", disabled.body);
+    assert_eq!(disabled.body["enabled"], json!(false));
+    assert_eq!(disabled.body["disabledReason"], "ERP maintenance");
+    assert!(disabled.body["disabledAt"].is_string());
+    let enabled = api
+        .call(
+            reqwest::Method::POST,
+            &format!("{path}/enable"),
+            Some(&key),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(enabled.status, 200, "{}", enabled.body);
+    assert_eq!(enabled.body["enabled"], json!(true));
+    assert!(enabled.body.get("disabledReason").is_none());
+
+    // Delete: gone, with the secrets the API kept for it.
+    let deleted = api
+        .call(reqwest::Method::DELETE, &path, Some(&key), None, &[])
+        .await;
+    assert_eq!(deleted.status, 204);
+    assert!(api.stored(&id).await.is_none());
+    assert_eq!(api.get(&path, Some(&key)).await.0, 404);
+    let secrets = hubhooks::adapters::secrets::SecretAdmin::new(
+        api.stack.ddb.clone(),
+        api.stack.stack.secrets_table.clone(),
+    )
+    .list()
+    .await
+    .unwrap();
+    assert!(secrets.iter().all(|s| !s.name.contains(&id)), "{secrets:?}");
+}
+
+/// (what, body, status, pointer, words in the detail)
+type BadBody = (
+    &'static str,
+    Vec<u8>,
+    u16,
+    Option<&'static str>,
+    &'static str,
+);
+
+/// Every field of a subscription's body, and the body itself, refused
+/// with a problem naming the field by JSON Pointer; nothing is written.
+#[tokio::test]
+async fn bad_subscription_bodies_are_refused_naming_the_field() {
+    let api = serve().await;
+    let key = api.key(Party::partner(1413), |k| k).await;
+    let with = |change: &dyn Fn(&mut Value)| {
+        let mut v = a_subscription();
+        change(&mut v);
+        v.to_string().into_bytes()
+    };
+    let big = "x".repeat(70 * 1024);
+    // (what, body, status, pointer, words in the detail)
+    let table: Vec<BadBody> = vec![
+        (
+            "not JSON",
+            b"{\"eventTypes\": [".to_vec(),
+            400,
+            None,
+            "not JSON",
+        ),
+        (
+            "not an object",
+            b"[1]".to_vec(),
+            422,
+            Some(""),
+            "invalid type",
+        ),
+        (
+            "unknown field",
+            with(&|v| v["colour"] = json!("red")),
+            422,
+            Some("/colour"),
+            "unknown field `colour`",
+        ),
+        (
+            "id is the service's",
+            with(&|v| v["id"] = json!("mine")),
+            422,
+            Some("/id"),
+            "unknown field `id`",
+        ),
+        (
+            "party is the key's",
+            with(&|v| v["party"] = json!({"type": "partner", "id": 9999})),
+            422,
+            Some("/party"),
+            "unknown field `party`",
+        ),
+        (
+            "secret names are the service's",
+            with(&|v| v["auth"] = json!({"signingSecret": "acme-signing"})),
+            422,
+            Some("/auth/signingSecret"),
+            "unknown field `signingSecret`",
+        ),
+        (
+            "no event types",
+            with(&|v| {
+                v.as_object_mut().unwrap().remove("eventTypes");
+            }),
+            422,
+            Some(""),
+            "missing field `eventTypes`",
+        ),
+        (
+            "empty event types",
+            with(&|v| v["eventTypes"] = json!([])),
+            422,
+            Some("/eventTypes"),
+            "",
+        ),
+        (
+            "unknown event type",
+            with(&|v| v["eventTypes"] = json!(["newStatus", "newThing"])),
+            422,
+            Some("/eventTypes/1"),
+            "unknown event type `newThing`",
+        ),
+        (
+            "event types not a list",
+            with(&|v| v["eventTypes"] = json!("newStatus")),
+            422,
+            Some("/eventTypes"),
+            "invalid type",
+        ),
+        (
+            "unknown version",
+            with(&|v| v["version"] = json!("v9")),
+            422,
+            Some("/version"),
+            "unknown variant `v9`",
+        ),
+        (
+            "unknown per-type version",
+            with(&|v| {
+                v["eventTypes"] = json!(["newStatus"]);
+                v["version"] = json!("v1");
+                v["perType"] = json!({"newStatus": {"version": "v4"}});
+            }),
+            422,
+            Some("/perType/newStatus/version"),
+            "unknown variant",
+        ),
+        (
+            "no destination",
+            with(&|v| {
+                v.as_object_mut().unwrap().remove("destination");
+            }),
+            422,
+            Some("/destination"),
+            "perType gives none",
+        ),
+        (
+            "destination not an object",
+            with(&|v| v["destination"] = json!("https://x.example/")),
+            422,
+            Some("/destination"),
+            "invalid type",
+        ),
+        (
+            "unknown destination field",
+            with(&|v| v["destination"]["retries"] = json!(3)),
+            422,
+            Some("/destination/retries"),
+            "unknown field `retries`",
+        ),
+        (
+            "AMQP is an operator's",
+            with(&|v| v["destination"]["transport"] = json!("amqp")),
+            422,
+            Some("/destination/transport"),
+            "unknown field `transport`",
+        ),
+        (
+            "unknown method",
+            with(&|v| v["destination"]["method"] = json!("FETCH")),
+            422,
+            Some("/destination/method"),
+            "unknown variant `FETCH`",
+        ),
+        (
+            "URL not a URL",
+            with(&|v| v["destination"]["url"] = json!("erp hooks")),
+            422,
+            Some("/destination/url"),
+            "not a valid URL",
+        ),
+        (
+            "URL not http",
+            with(&|v| v["destination"]["url"] = json!("ftp://erp.example/")),
+            422,
+            Some("/destination/url"),
+            "http",
+        ),
+        (
+            "URL wants encoding",
+            with(&|v| v["destination"]["url"] = json!("https://erp.example/a b")),
+            422,
+            Some("/destination/url"),
+            "write it as",
+        ),
+        (
+            "URL the guard refuses",
+            with(&|v| v["destination"]["url"] = json!("http://169.254.169.254/latest")),
+            422,
+            Some("/destination/url"),
+            "may not reach",
+        ),
+        (
+            "URL to loopback",
+            with(&|v| v["destination"]["url"] = json!("http://127.0.0.1:9/")),
+            422,
+            Some("/destination/url"),
+            "loopback",
+        ),
+        (
+            "unknown per-type type",
+            with(&|v| v["perType"] = json!({"newThing": {"version": "v3"}})),
+            422,
+            Some("/perType/newThing"),
+            "unknown event type `newThing`",
+        ),
+        (
+            "per-type URL the guard refuses",
+            with(
+                &|v| v["perType"] = json!({"newMessage": {"destination": {"method": "POST", "url": "http://10.0.0.1/"}}}),
+            ),
+            422,
+            Some("/perType/newMessage/destination/url"),
+            "private",
+        ),
+        (
+            "header not sendable",
+            with(&|v| v["destination"]["headers"] = json!({"X-Bad": "a\nb"})),
+            422,
+            Some("/destination/headers/X-Bad"),
+            "",
+        ),
+        (
+            "timeout too long",
+            with(&|v| v["destination"]["timeoutMs"] = json!(999_999)),
+            422,
+            Some("/destination/timeoutMs"),
+            "30000",
+        ),
+        (
+            "timeout a string",
+            with(&|v| v["destination"]["timeoutMs"] = json!("5s")),
+            422,
+            Some("/destination/timeoutMs"),
+            "invalid type",
+        ),
+        (
+            "too many attempts",
+            with(&|v| v["maxAttempts"] = json!(99)),
+            422,
+            Some("/maxAttempts"),
+            "20",
+        ),
+        (
+            "negative attempts",
+            with(&|v| v["maxAttempts"] = json!(-1)),
+            422,
+            Some("/maxAttempts"),
+            "invalid value",
+        ),
+        (
+            "unknown ordering",
+            with(&|v| v["ordering"] = json!("perParty")),
+            422,
+            Some("/ordering"),
+            "unknown variant",
+        ),
+        (
+            "rate too high",
+            with(&|v| v["maxPerSecond"] = json!(1_000_000)),
+            422,
+            Some("/maxPerSecond"),
+            "1000",
+        ),
+        (
+            "transition without sides",
+            with(&|v| {
+                v["eventTypes"] = json!(["statusTransition"]);
+                v["transitions"] = json!([{}]);
+            }),
+            422,
+            Some("/transitions/0"),
+            "",
+        ),
+        (
+            "transition unknown field",
+            with(&|v| v["transitions"] = json!([{"from": "a", "via": "b"}])),
+            422,
+            Some("/transitions/0/via"),
+            "unknown field `via`",
+        ),
+        (
+            "empty bearer token",
+            with(&|v| v["auth"] = json!({"bearerToken": ""})),
+            422,
+            Some("/auth/bearerToken"),
+            "1 to 4096",
+        ),
+        (
+            "description not text",
+            with(&|v| v["description"] = json!(5)),
+            422,
+            Some("/description"),
+            "invalid type",
+        ),
+        (
+            "over 64 KiB",
+            with(&|v| v["description"] = json!(big)),
+            413,
+            None,
+            "64 KiB",
+        ),
+    ];
+    let before = api.stored("a-1").await;
+    let mut wrong = Vec::new();
+    for (what, body, status, pointer, words) in table {
+        let a = api
+            .call(
+                reqwest::Method::POST,
+                "/v1/subscriptions",
+                Some(&key),
+                Some(body),
+                &[],
+            )
+            .await;
+        let detail = a.body["detail"].as_str().unwrap_or_default();
+        let right = a.status == status
+            && a.kind == "application/problem+json"
+            && pointer.is_none_or(|p| a.body["pointer"] == json!(p))
+            && detail.contains(words)
+            && !detail.contains("hubhooks::");
+        if !right {
+            wrong.push(format!("{what}: {} {}", a.status, a.body));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    // Nothing was written: the partner's subscriptions are the two it had.
+    let (_, _, listed) = api.get("/v1/subscriptions", Some(&key)).await;
+    assert_eq!(listed["data"].as_array().unwrap().len(), 2, "{listed}");
+    assert_eq!(api.stored("a-1").await, before);
+    // A body that is not JSON by its type.
+    let a = api
+        .call(
+            reqwest::Method::POST,
+            "/v1/subscriptions",
+            Some(&key),
+            Some(b"x".to_vec()),
+            &[("content-type", "text/plain")],
+        )
+        .await;
+    assert_eq!(a.status, 415);
+}
+
+/// Party A's key on party B's subscription, over every subscription route:
+/// 404 as for a missing id, and nothing of B's changes.
+#[tokio::test]
+async fn another_partys_subscription_is_not_found_on_every_route_and_unchanged() {
+    let api = serve().await;
+    let a = api.key(Party::partner(1413), |k| k).await;
+    let before = api.stored("b-1").await.unwrap();
+    let body = a_subscription().to_string().into_bytes();
+    let reason = br#"{"reason": "x"}"#.to_vec();
+    let routes: Vec<(reqwest::Method, &str, Option<Vec<u8>>)> = vec![
+        (reqwest::Method::GET, "/v1/subscriptions/{id}", None),
+        (
+            reqwest::Method::PUT,
+            "/v1/subscriptions/{id}",
+            Some(body.clone()),
+        ),
+        (
+            reqwest::Method::PATCH,
+            "/v1/subscriptions/{id}",
+            Some(b"{}".to_vec()),
+        ),
+        (reqwest::Method::DELETE, "/v1/subscriptions/{id}", None),
+        (reqwest::Method::POST, "/v1/subscriptions/{id}/enable", None),
+        (
+            reqwest::Method::POST,
+            "/v1/subscriptions/{id}/disable",
+            Some(reason),
+        ),
+    ];
+    let mut cases = 0;
+    for (method, route, body) in routes {
+        let foreign = api
+            .call(
+                method.clone(),
+                &route.replace("{id}", "b-1"),
+                Some(&a),
+                body.clone(),
+                &[],
+            )
+            .await;
+        let missing = api
+            .call(
+                method.clone(),
+                &route.replace("{id}", "nope"),
+                Some(&a),
+                body,
+                &[],
+            )
+            .await;
+        assert_eq!(foreign.status, 404, "{method} {route}: {}", foreign.body);
+        assert_eq!(
+            (foreign.kind, foreign.body),
+            (missing.kind, missing.body),
+            "{method} {route}"
+        );
+        assert_eq!(api.stored("b-1").await.unwrap(), before, "{method} {route}");
+        cases += 1;
+    }
+    assert_eq!(cases, 6);
 }

@@ -84,11 +84,11 @@ pub async fn run(command: LocalCommand, ctx: &Ctx) -> Result<()> {
                 .map_err(|e| anyhow::anyhow!("--egress-allow: {e}"))?;
             let (sdk, stack) = stack(ctx).await?;
             let options = runner::RunnerOptions {
-                egress,
+                egress: egress.clone(),
                 ..runner::RunnerOptions::default()
             };
             let runner = runner::Runner::start(&sdk, &stack, options).await?;
-            let api = crate::local::api::serve(&sdk, ctx, api_port).await?;
+            let api = crate::local::api::serve(&sdk, ctx, api_port, egress).await?;
             eprintln!(
                 "running against {}; management API on {api}; Ctrl-C stops",
                 ctx.dep.prefix

@@ -3,39 +3,32 @@
 use crate::cmd::Ctx;
 use anyhow::{Context, Result};
 use aws_config::SdkConfig;
-use hubhooks::adapters::dynamo::DynamoConfigSource;
-use hubhooks::adapters::party_keys::DynamoPartyKeys;
-use hubhooks::api::{ApiState, router};
+use hubhooks::adapters::api::ApiTables;
+use hubhooks::api::router;
+use hubhooks::egress::AllowList;
 use std::sync::Arc;
 
 /// Starts serving the deployment's tables on `127.0.0.1:port` (0: a free
-/// port) in the background; its base URL.
-pub async fn serve(sdk: &SdkConfig, ctx: &Ctx, port: u16) -> Result<String> {
-    serve_tables(
-        sdk,
-        &ctx.dep.party_keys_table()?,
-        &ctx.dep.config_table(),
-        port,
-    )
-    .await
+/// port) in the background; its base URL. Destinations are checked against
+/// `egress`, as the runner's sender checks them.
+pub async fn serve(sdk: &SdkConfig, ctx: &Ctx, port: u16, egress: AllowList) -> Result<String> {
+    let tables = ApiTables {
+        party_keys: ctx.dep.party_keys_table()?,
+        config: ctx.dep.config_table(),
+        secrets: ctx.dep.secrets_table(),
+    };
+    serve_tables(sdk, &tables, egress, port).await
 }
 
 /// The same, over these tables.
 pub async fn serve_tables(
     sdk: &SdkConfig,
-    party_keys_table: &str,
-    config_table: &str,
+    tables: &ApiTables,
+    egress: AllowList,
     port: u16,
 ) -> Result<String> {
     let ddb = aws_sdk_dynamodb::Client::new(sdk);
-    let state = Arc::new(ApiState {
-        keys: Arc::new(DynamoPartyKeys::new(
-            ddb.clone(),
-            party_keys_table.to_owned(),
-        )),
-        config: Arc::new(DynamoConfigSource::new(ddb, config_table.to_owned())),
-        clock: Arc::new(hubhooks::clock::SystemClock),
-    });
+    let state = Arc::new(hubhooks::adapters::api::state(&ddb, tables, egress));
     // A taken port is no reason to stop the pipeline: another one is used,
     // and the URL says which.
     let listener = match tokio::net::TcpListener::bind(("127.0.0.1", port)).await {

@@ -5,7 +5,8 @@
 //! its operational state, conditionally, so a `410` or a `disable` in
 //! between is never overwritten.
 use crate::config::{Admission, ConfigItem};
-use crate::ports::{ConfigSource, IoError};
+use crate::ids::SubscriptionId;
+use crate::ports::{ConfigSource, ConfigStore, Expect, IoError, StoredItem, Written};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use std::collections::{HashMap, HashSet};
@@ -140,6 +141,10 @@ impl ConfigWriter {
         }
         let mut encoded: HashMap<String, AttributeValue> = serde_dynamo::to_item(&item)
             .map_err(|e| IoError::new(format!("encoding config item `{}`", item.id()), e))?;
+        encoded.insert(
+            crate::config::REVISION.to_owned(),
+            AttributeValue::S(uuid::Uuid::new_v4().to_string()),
+        );
         let mut put = Put::builder().table_name(table);
         if matches!(item, ConfigItem::Subscription(_)) {
             let stored = self
@@ -174,5 +179,179 @@ impl ConfigWriter {
             .build()
             .map_err(|e| IoError::new(format!("building the write of `{}`", item.id()), e))?;
         Ok(TransactWriteItem::builder().put(put).build())
+    }
+}
+
+/// The entity tag of a stored item: a digest of all it holds.
+pub fn etag_of(value: &serde_json::Value) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, value.to_string().as_bytes());
+    let hex: String = digest.as_ref()[..12]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("\"{hex}\"")
+}
+
+type Item = HashMap<String, AttributeValue>;
+
+impl ConfigWriter {
+    async fn read(&self, id: &str) -> Result<Option<Item>, IoError> {
+        let table = &self.table;
+        Ok(self
+            .client
+            .get_item()
+            .table_name(table)
+            .key(crate::tables::CONFIG_KEY, AttributeValue::S(id.to_owned()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| super::sdk_error(format!("GetItem {table} {id}"), e))?
+            .item)
+    }
+
+    /// The condition that what is stored under the id is still `stored`
+    /// (its revision and its operational state), or that nothing is.
+    fn unchanged(stored: Option<&Item>) -> (String, Vec<(String, AttributeValue)>) {
+        let Some(stored) = stored else {
+            return ("attribute_not_exists(#id)".into(), Vec::new());
+        };
+        let mut parts = vec!["attribute_exists(#id)".to_owned()];
+        let mut values = Vec::new();
+        for (i, name) in std::iter::once(crate::config::REVISION)
+            .chain(OPERATIONAL)
+            .enumerate()
+        {
+            match stored.get(name) {
+                Some(v) => {
+                    parts.push(format!("{name} = :v{i}"));
+                    values.push((format!(":v{i}"), v.clone()));
+                }
+                None => parts.push(format!("attribute_not_exists({name})")),
+            }
+        }
+        (parts.join(" AND "), values)
+    }
+
+    /// Whether `stored` is what `expect` asks for.
+    fn expected(stored: Option<&Item>, expect: &Expect) -> Result<bool, IoError> {
+        Ok(match (expect, stored) {
+            (Expect::Any, _) => true,
+            (Expect::Absent, found) => found.is_none(),
+            (Expect::Etag(_), None) => false,
+            (Expect::Etag(tag), Some(item)) => {
+                let value = super::dynamo::item_to_json(item.clone())
+                    .map_err(|e| IoError::new("reading a config item", e))?;
+                etag_of(&value) == *tag
+            }
+        })
+    }
+}
+
+/// Whether DynamoDB refused a write because its condition failed.
+fn condition_failed<E, R>(e: &aws_smithy_runtime_api::client::result::SdkError<E, R>) -> bool
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata,
+{
+    e.as_service_error().and_then(|s| s.code()) == Some("ConditionalCheckFailedException")
+}
+
+#[async_trait::async_trait]
+impl ConfigStore for ConfigWriter {
+    async fn item(&self, id: &str) -> Result<Option<StoredItem>, IoError> {
+        let Some(item) = self.read(id).await? else {
+            return Ok(None);
+        };
+        let value = super::dynamo::item_to_json(item)
+            .map_err(|e| IoError::new(format!("reading config item `{id}`"), e))?;
+        Ok(Some(StoredItem {
+            etag: etag_of(&value),
+            value,
+        }))
+    }
+
+    async fn write(&self, item: &ConfigItem, expect: Expect) -> Result<Written, IoError> {
+        let table = &self.table;
+        let id = item.id();
+        let stored = self.read(id).await?;
+        if !Self::expected(stored.as_ref(), &expect)? {
+            return Ok(Written::Conflict);
+        }
+        let mut item = item.clone();
+        if let ConfigItem::Subscription(s) = &mut item {
+            s.expand_all_current();
+        }
+        let mut encoded: Item = serde_dynamo::to_item(&item)
+            .map_err(|e| IoError::new(format!("encoding config item `{id}`"), e))?;
+        encoded.insert(
+            crate::config::REVISION.to_owned(),
+            AttributeValue::S(uuid::Uuid::new_v4().to_string()),
+        );
+        for name in OPERATIONAL {
+            encoded.remove(name);
+            if let Some(v) = stored.as_ref().and_then(|s| s.get(name)) {
+                encoded.insert(name.to_owned(), v.clone());
+            }
+        }
+        let (condition, values) = Self::unchanged(stored.as_ref());
+        let mut put = self
+            .client
+            .put_item()
+            .table_name(table)
+            .set_item(Some(encoded.clone()))
+            .condition_expression(condition)
+            .expression_attribute_names("#id", crate::tables::CONFIG_KEY);
+        for (k, v) in values {
+            put = put.expression_attribute_values(k, v);
+        }
+        match put.send().await {
+            Ok(_) => {
+                let value = super::dynamo::item_to_json(encoded)
+                    .map_err(|e| IoError::new(format!("reading config item `{id}`"), e))?;
+                Ok(Written::Done(Some(etag_of(&value))))
+            }
+            Err(e) if condition_failed(&e) => Ok(Written::Conflict),
+            Err(e) => Err(super::sdk_error(format!("PutItem {table} {id}"), e)),
+        }
+    }
+
+    async fn delete(&self, id: &str, expect: Expect) -> Result<Written, IoError> {
+        let table = &self.table;
+        let stored = self.read(id).await?;
+        if stored.is_none() || !Self::expected(stored.as_ref(), &expect)? {
+            return Ok(Written::Conflict);
+        }
+        let (condition, values) = Self::unchanged(stored.as_ref());
+        let mut delete = self
+            .client
+            .delete_item()
+            .table_name(table)
+            .key(crate::tables::CONFIG_KEY, AttributeValue::S(id.to_owned()))
+            .condition_expression(condition)
+            .expression_attribute_names("#id", crate::tables::CONFIG_KEY);
+        for (k, v) in values {
+            delete = delete.expression_attribute_values(k, v);
+        }
+        match delete.send().await {
+            Ok(_) => Ok(Written::Done(None)),
+            Err(e) if condition_failed(&e) => Ok(Written::Conflict),
+            Err(e) => Err(super::sdk_error(format!("DeleteItem {table} {id}"), e)),
+        }
+    }
+
+    async fn set_enabled(
+        &self,
+        id: &SubscriptionId,
+        enabled: bool,
+        reason: &str,
+    ) -> Result<(), IoError> {
+        use crate::ports::SubscriptionControl;
+        // The sender's writer of the same attributes: one table format.
+        let control =
+            super::dynamo::DynamoSubscriptionControl::new(self.client.clone(), self.table.clone());
+        if enabled {
+            control.enable(id).await
+        } else {
+            control.disable(id, reason).await
+        }
     }
 }

@@ -1,5 +1,6 @@
 //! Implementations of [`crate::ports`] for AWS, HTTP and AMQP.
 pub mod amqp;
+pub mod api;
 pub mod attempt_log;
 pub mod config_writer;
 pub mod dynamo;

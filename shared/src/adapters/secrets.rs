@@ -21,18 +21,7 @@ pub struct SecretInfo {
     pub retire_at: Option<String>,
 }
 
-/// Why a rotation did not happen.
-#[derive(Debug, thiserror::Error)]
-pub enum RotateError {
-    #[error("no secret `{0}`: `secret generate {0}` makes its first key")]
-    Missing(String),
-    #[error(transparent)]
-    Grace(#[from] crate::rotation::GraceError),
-    #[error("secret `{0}` changed while it was rotated; nothing was written, try again")]
-    Raced(String),
-    #[error(transparent)]
-    Io(#[from] IoError),
-}
+pub use crate::rotation::RotateError;
 
 pub struct SecretAdmin {
     client: Client,
@@ -200,5 +189,29 @@ impl SecretAdmin {
             .await
             .map_err(|e| super::sdk_error(format!("DeleteItem {} {name}", self.table), e))?;
         Ok(out.attributes.is_some())
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::ports::SecretWriter for SecretAdmin {
+    async fn generate(&self, name: &str, now: Timestamp) -> Result<Option<String>, IoError> {
+        SecretAdmin::generate(self, name, now).await
+    }
+
+    async fn put(&self, name: &str, values: &[String], now: Timestamp) -> Result<(), IoError> {
+        SecretAdmin::put(self, name, values, now).await
+    }
+
+    async fn rotate(
+        &self,
+        name: &str,
+        grace: std::time::Duration,
+        now: Timestamp,
+    ) -> Result<(String, crate::rotation::Rotated), RotateError> {
+        SecretAdmin::rotate(self, name, grace, now).await
+    }
+
+    async fn delete(&self, name: &str) -> Result<bool, IoError> {
+        SecretAdmin::delete(self, name).await
     }
 }

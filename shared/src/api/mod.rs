@@ -6,20 +6,23 @@
 //! subscriptions (read). Another party's id answers 404 exactly as a
 //! missing one does.
 mod auth;
+pub mod body;
+mod egress;
+mod etag;
 mod problem;
+pub mod subscriptions;
 
 pub use auth::Caller;
 pub use problem::Problem;
 
 use crate::clock::Clock;
-use crate::config::{ConfigItem, RawConfigItem};
 use crate::event::EventType;
 use crate::payload::catalogue;
-use crate::ports::{ConfigSource, PartyKeyStore};
+use crate::ports::{ConfigSource, ConfigStore, PartyKeyStore, SecretWriter};
 use axum::Json;
 use axum::Router;
-use axum::extract::{Path, State};
-use axum::routing::get;
+use axum::extract::Path;
+use axum::routing::{get, post};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -27,6 +30,11 @@ use std::sync::Arc;
 pub struct ApiState {
     pub keys: Arc<dyn PartyKeyStore>,
     pub config: Arc<dyn ConfigSource>,
+    pub store: Arc<dyn ConfigStore>,
+    pub secrets: Arc<dyn SecretWriter>,
+    /// What the sender may reach (`EGRESS_ALLOW`): destinations are checked
+    /// against it when written.
+    pub egress: crate::egress::AllowList,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -35,9 +43,30 @@ pub fn router(state: Arc<ApiState>) -> Router {
     Router::new()
         .route("/v1/event-types", get(event_types))
         .route("/v1/event-types/{name}", get(event_type))
-        .route("/v1/subscriptions", get(subscriptions))
-        .route("/v1/subscriptions/{id}", get(subscription))
+        .route(
+            "/v1/subscriptions",
+            get(subscriptions::list).post(subscriptions::create),
+        )
+        .route(
+            "/v1/subscriptions/{id}",
+            get(subscriptions::get)
+                .put(subscriptions::replace)
+                .patch(subscriptions::patch)
+                .delete(subscriptions::delete),
+        )
+        .route("/v1/subscriptions/{id}/enable", post(subscriptions::enable))
+        .route(
+            "/v1/subscriptions/{id}/disable",
+            post(subscriptions::disable),
+        )
         .fallback(|| async { Problem::not_found("resource") })
+        .method_not_allowed_fallback(|| async {
+            Problem::new(
+                axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                "this method is not allowed here",
+            )
+        })
+        .layer(axum::extract::DefaultBodyLimit::max(body::MAX_BODY))
         .with_state(state)
 }
 
@@ -56,43 +85,4 @@ async fn event_type(_: Caller, Path(name): Path<String>) -> Result<Json<Value>, 
         Problem::unavailable()
     })?;
     Ok(Json(serde_json::to_value(entry).unwrap_or_default()))
-}
-
-/// The caller's subscriptions, as stored (operational state included).
-async fn own_subscriptions(state: &ApiState, caller: Caller) -> Result<Vec<Value>, Problem> {
-    let items = state.config.load().await.map_err(|e| {
-        tracing::error!(error = %e, "could not read the config");
-        Problem::unavailable()
-    })?;
-    Ok(items
-        .into_iter()
-        .filter(|raw| is_subscription_of(raw, caller))
-        .map(|raw| raw.value)
-        .collect())
-}
-
-fn is_subscription_of(raw: &RawConfigItem, caller: Caller) -> bool {
-    matches!(ConfigItem::parse(raw), Ok(ConfigItem::Subscription(s)) if s.party == caller.0)
-}
-
-async fn subscriptions(
-    caller: Caller,
-    State(state): State<Arc<ApiState>>,
-) -> Result<Json<Value>, Problem> {
-    let mut own = own_subscriptions(&state, caller).await?;
-    own.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
-    Ok(Json(json!({ "data": own })))
-}
-
-async fn subscription(
-    caller: Caller,
-    State(state): State<Arc<ApiState>>,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, Problem> {
-    own_subscriptions(&state, caller)
-        .await?
-        .into_iter()
-        .find(|s| s["id"].as_str() == Some(id.as_str()))
-        .map(Json)
-        .ok_or_else(|| Problem::not_found("subscription"))
 }

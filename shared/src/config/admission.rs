@@ -56,17 +56,7 @@ pub fn unencoded_urls(items: &[ConfigItem]) -> Vec<ConfigError> {
     let mut out = Vec::new();
     for item in items {
         let destinations: Vec<(String, &Destination)> = match item {
-            ConfigItem::Subscription(s) => s
-                .destination
-                .iter()
-                .map(|d| ("destination".to_owned(), d))
-                .chain(s.per_type.iter().filter_map(|(t, settings)| {
-                    settings
-                        .destination
-                        .as_ref()
-                        .map(|d| (format!("perType.{t}.destination"), d))
-                }))
-                .collect(),
+            ConfigItem::Subscription(s) => s.destinations(),
             ConfigItem::NoticeDestination(n) => vec![("destination".to_owned(), &n.destination)],
             _ => Vec::new(),
         };

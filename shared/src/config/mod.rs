@@ -36,6 +36,10 @@ pub const DEFAULT_MAX_ATTEMPTS: u32 = 8;
 /// redrive limit (template `MaxReceiveCount`) sits above it as a safety net.
 pub const MAX_ATTEMPTS_LIMIT: u32 = 20;
 
+/// The attribute the config writer sets to a fresh value at every write, so
+/// a conditional write can tell that an item changed since it was read.
+pub const REVISION: &str = "revision";
+
 /// A config item as read from storage, before parsing: its id (for error
 /// messages) and its attributes as JSON.
 #[derive(Debug, Clone)]
@@ -77,6 +81,8 @@ impl ConfigItem {
             ));
         };
         let mut fields = fields.clone();
+        // The store's own mark, not config (`adapters::config_writer`).
+        fields.remove(REVISION);
         let kind = match fields.remove("kind") {
             Some(Value::String(k)) => k,
             None => {

@@ -176,6 +176,21 @@ impl Subscription {
         out
     }
 
+    /// Every destination with its field: `destination`, then each
+    /// `perType.<type>.destination`.
+    pub fn destinations(&self) -> Vec<(String, &Destination)> {
+        self.destination
+            .iter()
+            .map(|d| ("destination".to_owned(), d))
+            .chain(self.per_type.iter().filter_map(|(t, settings)| {
+                settings
+                    .destination
+                    .as_ref()
+                    .map(|d| (format!("perType.{t}.destination"), d))
+            }))
+            .collect()
+    }
+
     /// Whether its webhooks of a case go out in order, one at a time.
     pub fn ordered(&self) -> bool {
         self.ordering == Some(Ordering::PerCase)

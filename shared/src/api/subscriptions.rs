@@ -1,0 +1,488 @@
+//! `/v1/subscriptions`: a party's own subscriptions, as the API shows and
+//! takes them. Secrets are never named by a party (it could name another
+//! party's): the API keeps each subscription's secrets under
+//! `api/<id>/…`, generates its signing key (shown once) and stores the
+//! token values a party gives, write-only.
+use super::body::{Body, from_value};
+use super::{ApiState, Caller, Problem, etag};
+use crate::config::{Auth, ConfigItem, Destination, HttpDestination, Subscription, TypeSettings};
+use crate::event::{EventType, Version};
+use crate::ids::SubscriptionId;
+use crate::operations::{OpError, Scope, subscriptions as ops};
+use crate::ports::{Expect, StoredItem};
+use crate::transition::TransitionRule;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// A subscription as a party writes it (create, replace; a patch is
+/// merged into this form of the stored one).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SubscriptionInput {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Types, or one wildcard: `allCurrent` or `any`.
+    pub event_types: Vec<crate::config::Registered>,
+    /// Payload version for every type; absent, v3.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<Version>,
+    /// Where every type goes unless `perType` says otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destination: Option<HttpDestination>,
+    /// Per-type destination and version, by event type name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub per_type: BTreeMap<String, TypeInput>,
+    /// Conditions for `statusTransition`; any one matching fires it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub transitions: Vec<TransitionRule>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_attempts: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ordering: Option<crate::config::Ordering>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_per_second: Option<u32>,
+    /// Token values sent with every webhook; write-only (never shown).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<AuthInput>,
+}
+
+/// One type's own destination and version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TypeInput {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destination: Option<HttpDestination>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<Version>,
+}
+
+/// Token values, stored in the secrets table and sent as headers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AuthInput {
+    /// Sent as `Authorization: Bearer <value>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bearer_token: Option<String>,
+    /// Sent as `X-Token: <value>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x_token: Option<String>,
+}
+
+/// Why a subscription was disabled.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DisableInput {
+    /// Shown with the subscription while it is disabled (1–500 characters).
+    pub reason: String,
+}
+
+/// The longest disable reason.
+const MAX_REASON: usize = 500;
+
+/// The secret name the API keeps a subscription's `what` under.
+fn secret_name(id: &str, what: &str) -> String {
+    format!("api/{id}/{what}")
+}
+
+/// The stored item as the API shows it: secrets as presence only, the
+/// store's own attributes gone.
+pub fn view(stored: &Value) -> Value {
+    let mut v = stored.clone();
+    if let Some(m) = v.as_object_mut() {
+        m.remove("kind");
+        m.remove(crate::config::REVISION);
+        let auth = m.remove("auth").unwrap_or(Value::Null);
+        m.insert(
+            "auth".into(),
+            json!({
+                "signing": auth.get("signingSecret").is_some(),
+                "bearerToken": auth.get("bearerSecret").is_some(),
+                "xToken": auth.get("xTokenSecret").is_some(),
+            }),
+        );
+        // Disabled by the declared flag or by an operational reason (a 410,
+        // a failure streak, a party's disable): either way, not sending.
+        let declared = m.get("enabled").and_then(Value::as_bool).unwrap_or(true);
+        let reason = m.get("disabledReason").is_some_and(|r| !r.is_null());
+        m.insert("enabled".into(), Value::Bool(declared && !reason));
+    }
+    v
+}
+
+/// The writable part of a stored subscription (what a patch merges into).
+fn input_of(s: &Subscription) -> Result<SubscriptionInput, Problem> {
+    let http = |d: &Option<Destination>, at: &str| match d {
+        None => Ok(None),
+        Some(Destination::Http(h)) => Ok(Some(h.clone())),
+        Some(Destination::Amqp(_)) => Err(Problem::conflict(format!(
+            "{at} is an AMQP destination, which an operator manages; ask one to change it"
+        ))),
+    };
+    let mut per_type = BTreeMap::new();
+    for (t, settings) in &s.per_type {
+        let destination = http(&settings.destination, &format!("perType.{t}"))?;
+        per_type.insert(
+            t.to_string(),
+            TypeInput {
+                destination,
+                version: settings.version,
+            },
+        );
+    }
+    Ok(SubscriptionInput {
+        description: s.description.clone(),
+        event_types: s.event_types.clone(),
+        version: s.version,
+        destination: http(&s.destination, "the destination")?,
+        per_type,
+        transitions: s.transitions.clone(),
+        max_attempts: s.max_attempts,
+        ordering: s.ordering,
+        max_per_second: s.max_per_second,
+        auth: None,
+    })
+}
+
+/// `input` applied to `base` (a new subscription, or the stored one whose
+/// id, party, state and secrets it keeps), checked as `config put` checks.
+async fn apply(
+    state: &ApiState,
+    base: Subscription,
+    input: SubscriptionInput,
+) -> Result<Subscription, Problem> {
+    let mut per_type = BTreeMap::new();
+    for (name, i) in input.per_type {
+        // Keys by name here, so a wrong one is named with its path.
+        let t: EventType = name.parse().map_err(|_| {
+            Problem::invalid(
+                format!("/perType/{}", name.replace('~', "~0").replace('/', "~1")),
+                format!(
+                    "unknown event type `{name}` (known: {})",
+                    EventType::known()
+                ),
+            )
+        })?;
+        let settings = TypeSettings {
+            destination: i.destination.map(Destination::Http),
+            version: i.version,
+        };
+        per_type.insert(t, settings);
+    }
+    let mut auth = base.auth.clone().unwrap_or_default();
+    let id = base.id.to_string();
+    if let Some(given) = &input.auth {
+        if given.bearer_token.is_some() {
+            auth.bearer_secret = Some(secret_name(&id, "bearer"));
+        }
+        if given.x_token.is_some() {
+            auth.x_token_secret = Some(secret_name(&id, "x-token"));
+        }
+    }
+    let s = Subscription {
+        description: input.description,
+        event_types: input.event_types,
+        version: input.version,
+        destination: input.destination.map(Destination::Http),
+        per_type,
+        transitions: input.transitions,
+        max_attempts: input.max_attempts,
+        ordering: input.ordering,
+        max_per_second: input.max_per_second,
+        auth: Some(auth).filter(|a| a.names().next().is_some()),
+        ..base
+    };
+    let item = ConfigItem::Subscription(s);
+    item.validate().map_err(invalid)?;
+    if let Some(e) = crate::config::unencoded_urls(std::slice::from_ref(&item)).pop() {
+        return Err(invalid(e));
+    }
+    let ConfigItem::Subscription(s) = item else {
+        unreachable!("built above as a subscription")
+    };
+    super::egress::check(state, &s).await?;
+    Ok(s)
+}
+
+/// A config error as a problem naming the field by pointer.
+pub(super) fn invalid(e: crate::config::ConfigError) -> Problem {
+    Problem::invalid(super::problem::pointer(&e.field), e.message)
+}
+
+/// An operation's refusal as the API's answer.
+pub(super) fn refused(e: OpError, what: &str) -> Problem {
+    match e {
+        OpError::NotFound { .. } => Problem::not_found(what),
+        OpError::Conflict(_) => Problem::precondition_failed(what),
+        OpError::Invalid(e) => invalid(e),
+        OpError::Io(e) => {
+            tracing::error!(error = %e, "a store could not be reached");
+            Problem::unavailable()
+        }
+    }
+}
+
+fn unavailable(e: impl std::fmt::Display) -> Problem {
+    tracing::error!(error = %e, "a store could not be reached");
+    Problem::unavailable()
+}
+
+/// A subscription's representation with its `ETag`.
+fn answer(status: StatusCode, stored: &StoredItem, extra: Option<(&str, Value)>) -> Response {
+    let mut body = view(&stored.value);
+    if let (Some((k, v)), Some(m)) = (extra, body.as_object_mut()) {
+        m.insert(k.to_owned(), v);
+    }
+    let mut response = (status, Json(body)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&stored.etag) {
+        response.headers_mut().insert(header::ETAG, v);
+    }
+    response
+}
+
+pub async fn list(
+    caller: Caller,
+    State(state): State<Arc<ApiState>>,
+) -> Result<Json<Value>, Problem> {
+    let own = ops::list(state.config.as_ref(), Scope::Party(caller.0))
+        .await
+        .map_err(|e| refused(e, "subscription"))?;
+    let data: Vec<Value> = own.iter().map(|raw| view(&raw.value)).collect();
+    Ok(Json(json!({ "data": data })))
+}
+
+pub async fn get(
+    caller: Caller,
+    State(state): State<Arc<ApiState>>,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let stored = ops::get(state.store.as_ref(), Scope::Party(caller.0), &id)
+        .await
+        .map_err(|e| refused(e, "subscription"))?;
+    Ok(answer(StatusCode::OK, &stored, None))
+}
+
+pub async fn create(
+    caller: Caller,
+    State(state): State<Arc<ApiState>>,
+    body: Body<SubscriptionInput>,
+) -> Result<Response, Problem> {
+    let id = format!("sub_{}", uuid::Uuid::new_v4().simple());
+    let base = Subscription {
+        id: SubscriptionId::new(id.clone()),
+        party: caller.0,
+        enabled: true,
+        event_types: Vec::new(),
+        version: None,
+        destination: None,
+        per_type: BTreeMap::new(),
+        transitions: Vec::new(),
+        max_attempts: None,
+        ordering: None,
+        max_per_second: None,
+        auth: Some(Auth {
+            signing_secret: Some(secret_name(&id, "signing")),
+            ..Auth::default()
+        }),
+        description: None,
+        disabled_reason: None,
+        disabled_at: None,
+        failing_since: None,
+    };
+    let tokens = body.value.auth.clone();
+    let subscription = apply(&state, base, body.value).await?;
+    let now = state.clock.now();
+    let signing = state
+        .secrets
+        .generate(&secret_name(&id, "signing"), now)
+        .await
+        .map_err(unavailable)?
+        .ok_or_else(Problem::unavailable)?;
+    store_tokens(&state, &id, tokens.as_ref()).await?;
+    let scope = Scope::Party(caller.0);
+    if let Err(e) = ops::write(state.store.as_ref(), scope, subscription, Expect::Absent).await {
+        forget_secrets(&state, &id).await;
+        return Err(refused(e, "subscription"));
+    }
+    let stored = ops::get(state.store.as_ref(), scope, &id)
+        .await
+        .map_err(|e| refused(e, "subscription"))?;
+    let mut response = answer(
+        StatusCode::CREATED,
+        &stored,
+        Some(("signingSecret", Value::String(signing))),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("/v1/subscriptions/{id}")) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(response)
+}
+
+/// Stores the token values given (write-only).
+async fn store_tokens(
+    state: &ApiState,
+    id: &str,
+    tokens: Option<&AuthInput>,
+) -> Result<(), Problem> {
+    let Some(tokens) = tokens else { return Ok(()) };
+    let now = state.clock.now();
+    for (what, value) in [
+        ("bearer", &tokens.bearer_token),
+        ("x-token", &tokens.x_token),
+    ] {
+        if let Some(value) = value {
+            if value.is_empty() || value.len() > 4096 {
+                let field = if what == "bearer" {
+                    "bearerToken"
+                } else {
+                    "xToken"
+                };
+                return Err(Problem::invalid(
+                    format!("/auth/{field}"),
+                    "must be 1 to 4096 characters",
+                ));
+            }
+            state
+                .secrets
+                .put(&secret_name(id, what), std::slice::from_ref(value), now)
+                .await
+                .map_err(unavailable)?;
+        }
+    }
+    Ok(())
+}
+
+/// Removes the secrets the API kept for a subscription (best effort: a
+/// leftover secret names nothing and is listed by `secret list`).
+async fn forget_secrets(state: &ApiState, id: &str) {
+    for what in ["signing", "bearer", "x-token"] {
+        if let Err(e) = state.secrets.delete(&secret_name(id, what)).await {
+            tracing::warn!(subscription = id, error = %e, "a secret was left behind");
+        }
+    }
+}
+
+pub async fn replace(
+    caller: Caller,
+    State(state): State<Arc<ApiState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body<SubscriptionInput>,
+) -> Result<Response, Problem> {
+    write_input(&state, caller, &id, &headers, |_| Ok(body.value)).await
+}
+
+pub async fn patch(
+    caller: Caller,
+    State(state): State<Arc<ApiState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body<Value>,
+) -> Result<Response, Problem> {
+    let patch = body.value;
+    if !patch.is_object() {
+        return Err(Problem::invalid(
+            "",
+            "a merge patch (RFC 7396) is an object",
+        ));
+    }
+    write_input(&state, caller, &id, &headers, move |current| {
+        let mut merged = serde_json::to_value(current).unwrap_or_default();
+        super::body::merge(&mut merged, &patch);
+        from_value(merged)
+    })
+    .await
+}
+
+/// Reads the subscription, makes its new input from the current one, and
+/// writes it if unchanged since (`If-Match`, when given).
+async fn write_input(
+    state: &ApiState,
+    caller: Caller,
+    id: &str,
+    headers: &HeaderMap,
+    make: impl FnOnce(SubscriptionInput) -> Result<SubscriptionInput, Problem>,
+) -> Result<Response, Problem> {
+    let scope = Scope::Party(caller.0);
+    let stored = ops::get(state.store.as_ref(), scope, id)
+        .await
+        .map_err(|e| refused(e, "subscription"))?;
+    let expect = etag::expect(headers, &stored)?;
+    let current = ops::parse(&stored).map_err(|e| refused(e, "subscription"))?;
+    let input = make(input_of(&current)?)?;
+    let tokens = input.auth.clone();
+    let next = apply(state, current, input).await?;
+    store_tokens(state, id, tokens.as_ref()).await?;
+    ops::write(state.store.as_ref(), scope, next, expect)
+        .await
+        .map_err(|e| refused(e, "subscription"))?;
+    let stored = ops::get(state.store.as_ref(), scope, id)
+        .await
+        .map_err(|e| refused(e, "subscription"))?;
+    Ok(answer(StatusCode::OK, &stored, None))
+}
+
+pub async fn delete(
+    caller: Caller,
+    State(state): State<Arc<ApiState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<StatusCode, Problem> {
+    let scope = Scope::Party(caller.0);
+    let stored = ops::get(state.store.as_ref(), scope, &id)
+        .await
+        .map_err(|e| refused(e, "subscription"))?;
+    let expect = etag::expect(&headers, &stored)?;
+    ops::delete(state.store.as_ref(), scope, &id, expect)
+        .await
+        .map_err(|e| refused(e, "subscription"))?;
+    forget_secrets(&state, &id).await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn enable(
+    caller: Caller,
+    State(state): State<Arc<ApiState>>,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    set_enabled(&state, caller, &id, true, "").await
+}
+
+pub async fn disable(
+    caller: Caller,
+    State(state): State<Arc<ApiState>>,
+    Path(id): Path<String>,
+    body: Body<DisableInput>,
+) -> Result<Response, Problem> {
+    let reason = body.value.reason.trim().to_owned();
+    if reason.is_empty() || reason.chars().count() > MAX_REASON {
+        return Err(Problem::invalid(
+            "/reason",
+            format!("must be 1 to {MAX_REASON} characters"),
+        ));
+    }
+    set_enabled(&state, caller, &id, false, &reason).await
+}
+
+async fn set_enabled(
+    state: &ApiState,
+    caller: Caller,
+    id: &str,
+    enabled: bool,
+    reason: &str,
+) -> Result<Response, Problem> {
+    let scope = Scope::Party(caller.0);
+    ops::set_enabled(state.store.as_ref(), scope, id, enabled, reason)
+        .await
+        .map_err(|e| refused(e, "subscription"))?;
+    let stored = ops::get(state.store.as_ref(), scope, id)
+        .await
+        .map_err(|e| refused(e, "subscription"))?;
+    Ok(answer(StatusCode::OK, &stored, None))
+}
