@@ -369,6 +369,19 @@ pub trait ConfigStore: Send + Sync {
     ) -> Result<(), IoError>;
 }
 
+/// Why a rotation did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum RotateError {
+    #[error("no secret `{0}`: `secret generate {0}` makes its first key")]
+    Missing(String),
+    #[error(transparent)]
+    Grace(#[from] crate::rotation::GraceError),
+    #[error("secret `{0}` changed while it was rotated; nothing was written, try again")]
+    Raced(String),
+    #[error(transparent)]
+    Io(#[from] IoError),
+}
+
 /// The secrets table as the management operations write it; values go in,
 /// and come out only once, to be shown at creation or rotation.
 #[async_trait]
@@ -383,7 +396,7 @@ pub trait SecretWriter: Send + Sync {
         name: &str,
         grace: Duration,
         now: Timestamp,
-    ) -> Result<(String, crate::rotation::Rotated), crate::rotation::RotateError>;
+    ) -> Result<(String, crate::rotation::Rotated), RotateError>;
     /// Whether there was such a secret.
     async fn delete(&self, name: &str) -> Result<bool, IoError>;
 }

@@ -16,19 +16,6 @@ pub enum GraceError {
     TooLong(u64),
 }
 
-/// Why a rotation did not happen.
-#[derive(Debug, thiserror::Error)]
-pub enum RotateError {
-    #[error("no secret `{0}`: `secret generate {0}` makes its first key")]
-    Missing(String),
-    #[error(transparent)]
-    Grace(#[from] GraceError),
-    #[error("secret `{0}` changed while it was rotated; nothing was written, try again")]
-    Raced(String),
-    #[error(transparent)]
-    Io(#[from] crate::ports::IoError),
-}
-
 /// A secret's values after a rotation: the new key first, then (during the
 /// grace period) the previous current key; when the old key retires.
 #[derive(Debug, Clone, PartialEq, Eq)]

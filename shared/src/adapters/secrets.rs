@@ -21,7 +21,7 @@ pub struct SecretInfo {
     pub retire_at: Option<String>,
 }
 
-pub use crate::rotation::RotateError;
+pub use crate::ports::RotateError;
 
 pub struct SecretAdmin {
     client: Client,
