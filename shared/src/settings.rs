@@ -399,3 +399,34 @@ mod tests {
         );
     }
 }
+
+/// The api Lambda's settings (template.yaml sets each).
+#[derive(Debug, Clone)]
+pub struct ApiSettings {
+    pub party_keys_table: String,
+    pub config_table: String,
+    pub secrets_table: String,
+    /// What the sender may reach: destinations are checked against it
+    /// when a party writes them.
+    pub egress: crate::egress::AllowList,
+}
+
+impl ApiSettings {
+    pub fn from_env() -> Result<Self, SettingsError> {
+        Self::from(&ProcessEnv)
+    }
+
+    pub fn from(env: &dyn Env) -> Result<Self, SettingsError> {
+        let var = |name| required(env, name);
+        Ok(ApiSettings {
+            party_keys_table: var("PARTY_KEYS_TABLE")?,
+            config_table: var("CONFIG_TABLE")?,
+            secrets_table: var("SECRETS_TABLE")?,
+            egress: crate::egress::AllowList::parse(&env.get("EGRESS_ALLOW").unwrap_or_default())
+                .map_err(|e| SettingsError {
+                name: "EGRESS_ALLOW",
+                problem: e.to_string(),
+            })?,
+        })
+    }
+}

@@ -778,3 +778,63 @@ async fn another_partys_subscription_is_not_found_on_every_route_and_unchanged()
     }
     assert_eq!(cases, 6);
 }
+
+/// The api Lambda's path: an API Gateway HTTP API (payload 2.0) event from
+/// events/, as lambda_http turns it into a request, through the same
+/// router; the key in the fixture is replaced by a real one.
+#[tokio::test]
+async fn api_gateway_v2_events_reach_the_router_as_the_lambda_serves_them() {
+    use tower::ServiceExt;
+    let api = serve().await;
+    let key = api.key(Party::partner(1413), |k| k).await;
+    let tables = ApiTables {
+        party_keys: "t-party-keys".into(),
+        config: api.stack.stack.tables.config.clone(),
+        secrets: api.stack.stack.secrets_table.clone(),
+    };
+    let app = router(Arc::new(hubhooks::adapters::api::state(
+        &api.stack.ddb,
+        &tables,
+        AllowList::default(),
+    )));
+    let placeholder = "hhk_0000000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    let event = |name: &str, key: &str| {
+        let text = std::fs::read_to_string(workspace_root().join("events").join(name))
+            .unwrap()
+            .replace(placeholder, key);
+        let request: lambda_http::request::LambdaRequest = serde_json::from_str(&text).unwrap();
+        lambda_http::Request::from(request)
+    };
+    let body = |r: axum::response::Response| async move {
+        let bytes = axum::body::to_bytes(r.into_body(), 1 << 20).await.unwrap();
+        serde_json::from_slice::<Value>(&bytes).unwrap()
+    };
+    let listed = app
+        .clone()
+        .oneshot(event("api-list-subscriptions.json", &key))
+        .await
+        .unwrap();
+    assert_eq!(listed.status(), 200);
+    let ids: Vec<String> = body(listed).await["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids, ["a-1", "a-2"]);
+    let created = app
+        .clone()
+        .oneshot(event("api-create-subscription.json", &key))
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let created = body(created).await;
+    assert_eq!(created["eventTypes"], json!(["newStatus"]));
+    assert_eq!(created["party"], json!({"type": "partner", "id": 1413}));
+    // The fixture's own placeholder key is no key.
+    let refused = app
+        .oneshot(event("api-list-subscriptions.json", placeholder))
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+}

@@ -87,7 +87,7 @@ async fn a_stack_that_creates_its_tables_deploys_and_passes_the_preflight() {
     );
     assert_eq!(count("AWS::Lambda::EventSourceMapping"), 8);
     assert_eq!(count("AWS::SQS::Queue"), 5);
-    assert_eq!(count("AWS::IAM::Role"), 2);
+    assert_eq!(count("AWS::IAM::Role"), 3, "router, sender, api");
     // No notice topic given: no notices policy.
     assert_eq!(count("AWS::IAM::Policy"), 0);
     let facts = dep.stack.clone().unwrap();

@@ -24,6 +24,8 @@ const DYNAMO: &str = "shared/src/adapters/dynamo.rs";
 const SQS: &str = "shared/src/adapters/sqs.rs";
 const S3: &str = "shared/src/adapters/s3.rs";
 const SNS: &str = "shared/src/adapters/sns.rs";
+const CONFIG_WRITER: &str = "shared/src/adapters/config_writer.rs";
+const PARTY_KEYS: &str = "shared/src/adapters/party_keys.rs";
 
 /// The SDK calls per function: the list this test holds the roles to.
 fn calls(role: &str) -> BTreeMap<&'static str, Caller> {
@@ -71,6 +73,19 @@ fn calls(role: &str) -> BTreeMap<&'static str, Caller> {
             ),
             ("s3:GetObject", Code(S3, &["get_object"])),
             ("sns:Publish", Code(SNS, &["publish"])),
+        ],
+        "ApiRole" => vec![
+            // A party key by id; a subscription read before a write; a
+            // secret read before its rotation.
+            ("dynamodb:GetItem", Code(CONFIG_WRITER, &["get_item"])),
+            // A party's subscriptions (the config table).
+            ("dynamodb:Scan", Code(DYNAMO, &["scan"])),
+            // Conditional writes of subscriptions; generated, rotated and
+            // given secrets.
+            ("dynamodb:PutItem", Code(CONFIG_WRITER, &["put_item"])),
+            ("dynamodb:DeleteItem", Code(CONFIG_WRITER, &["delete_item"])),
+            // A key's last use; enable and disable (operational state).
+            ("dynamodb:UpdateItem", Code(PARTY_KEYS, &["update_item"])),
         ],
         other => panic!("no call list for {other}: add one"),
     };
@@ -156,7 +171,10 @@ fn every_granted_action_is_one_the_code_calls_and_no_resource_is_a_needless_wild
     let t = template();
     let grants = grants(&t);
     let roles: BTreeSet<&str> = grants.iter().map(|(r, _)| r.as_str()).collect();
-    assert_eq!(roles, BTreeSet::from(["RouterRole", "SenderRole"]));
+    assert_eq!(
+        roles,
+        BTreeSet::from(["ApiRole", "RouterRole", "SenderRole"])
+    );
     let mut problems = Vec::new();
     let mut granted: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
     for (role, st) in &grants {
@@ -185,7 +203,7 @@ fn every_granted_action_is_one_the_code_calls_and_no_resource_is_a_needless_wild
     }
     // The list itself is checked against the code and the roles: an entry
     // no role grants, or a call the adapter no longer makes, is stale.
-    for role in ["RouterRole", "SenderRole"] {
+    for role in ["ApiRole", "RouterRole", "SenderRole"] {
         for (action, caller) in calls(role) {
             if !granted[role].contains(action) {
                 problems.push(format!("{role} does not grant {action} ({caller:?})"));

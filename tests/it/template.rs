@@ -237,8 +237,10 @@ fn environment(t: &Value, function: &str) -> std::collections::HashMap<String, S
 
 #[test]
 fn the_functions_get_every_setting_they_read() {
-    use hubhooks::settings::{RouterSettings, SenderSettings};
+    use hubhooks::settings::{ApiSettings, RouterSettings, SenderSettings};
     let t = template();
+    let api = ApiSettings::from(&environment(&t, "ApiFunction")).unwrap();
+    assert_eq!(api.egress, hubhooks::egress::AllowList::default());
     let router = RouterSettings::from(&environment(&t, "RouterFunction")).unwrap();
     assert_eq!(router.config_ttl, std::time::Duration::from_secs(30));
     let sender = SenderSettings::from(&environment(&t, "SenderFunction")).unwrap();
@@ -456,4 +458,47 @@ fn stateful_resources_are_retained_and_functions_are_bounded_logged_and_traced()
         t["Parameters"]["SenderMaxConcurrency"]["MinValue"].as_u64(),
         Some(2)
     );
+}
+
+/// The management API: an HTTP API whose stage throttles by the template's
+/// parameters and writes JSON access logs to a group with a retention, in
+/// front of the api function (every /v1 route).
+#[test]
+fn the_management_api_is_throttled_logged_as_json_and_routes_v1_to_the_api_function() {
+    let t = template();
+    let api = &t["Resources"]["ManagementApi"];
+    assert_eq!(api["Type"], "AWS::Serverless::HttpApi");
+    let p = &api["Properties"];
+    let throttle = &p["DefaultRouteSettings"];
+    assert_eq!(
+        intrinsic(&throttle["ThrottlingBurstLimit"], "Ref"),
+        Some("ApiThrottleBurst")
+    );
+    assert_eq!(
+        intrinsic(&throttle["ThrottlingRateLimit"], "Ref"),
+        Some("ApiThrottleRate")
+    );
+    let format: serde_json::Value =
+        serde_json::from_str(p["AccessLogSettings"]["Format"].as_str().unwrap()).unwrap();
+    for field in ["requestId", "status", "path", "latencyMs"] {
+        assert!(format.get(field).is_some(), "{field}");
+    }
+    // The key never reaches the access log: no header is logged.
+    assert!(!format.to_string().contains("header"), "{format}");
+    let arn = intrinsic(&p["AccessLogSettings"]["DestinationArn"], "GetAtt").unwrap();
+    let group = arn.strip_suffix(".Arn").unwrap();
+    assert_eq!(
+        intrinsic(
+            &t["Resources"][group]["Properties"]["RetentionInDays"],
+            "Ref"
+        ),
+        Some("LogRetentionDays")
+    );
+    let event = &t["Resources"]["ApiFunction"]["Properties"]["Events"]["Requests"];
+    assert_eq!(event["Type"], "HttpApi");
+    assert_eq!(
+        intrinsic(&event["Properties"]["ApiId"], "Ref"),
+        Some("ManagementApi")
+    );
+    assert_eq!(event["Properties"]["Path"], "/v1/{proxy+}");
 }

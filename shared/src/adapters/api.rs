@@ -26,3 +26,8 @@ pub fn state(ddb: &aws_sdk_dynamodb::Client, tables: &ApiTables, egress: AllowLi
         clock: Arc::new(crate::clock::SystemClock),
     }
 }
+
+/// The same, from the AWS configuration (the api Lambda's wiring).
+pub fn from_aws(sdk: &aws_types::SdkConfig, tables: &ApiTables, egress: AllowList) -> ApiState {
+    state(&aws_sdk_dynamodb::Client::new(sdk), tables, egress)
+}

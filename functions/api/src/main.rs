@@ -1,0 +1,23 @@
+//! Management API Lambda: API Gateway HTTP API (payload 2.0) → the axum
+//! application `hubhooks::api`, the same router `hubhooks local run` serves.
+use hubhooks::adapters::api::ApiTables;
+use hubhooks::settings::{ApiSettings, AwsEnvironment};
+use lambda_http::Error;
+use std::sync::Arc;
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
+    hubhooks::telemetry::init();
+    let settings = ApiSettings::from_env()?;
+    let sdk = hubhooks::adapters::aws_sdk_config(&AwsEnvironment::from_env()?);
+    let tables = ApiTables {
+        party_keys: settings.party_keys_table,
+        config: settings.config_table,
+        secrets: settings.secrets_table,
+    };
+    let state = hubhooks::adapters::api::from_aws(&sdk, &tables, settings.egress);
+    lambda_http::run(hubhooks::api::router(Arc::new(state))).await
+}
