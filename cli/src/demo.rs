@@ -245,6 +245,8 @@ async fn api_call(sdk: &SdkConfig, prefix: &str, stack: &LocalStack) -> Result<(
         party_keys: keys_table,
         config: stack.tables.config.clone(),
         secrets: stack.secrets_table.clone(),
+        attempt_log: stack.attempt_log_table.clone(),
+        attempt_log_days: hubhooks::settings::DEFAULT_ATTEMPT_LOG_DAYS,
     };
     let egress =
         hubhooks::egress::AllowList::parse(crate::local::runner::LOCAL_EGRESS).unwrap_or_default();

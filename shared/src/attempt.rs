@@ -8,6 +8,15 @@ use crate::signature;
 use crate::timestamp::Timestamp;
 use serde::{Deserialize, Serialize};
 
+/// Which attempts a search of the attempt log asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Filter {
+    Case(String),
+    Subscription(String),
+    Delivery(String),
+    Failed,
+}
+
 /// What became of an attempt, as the attempt log says it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -400,3 +400,14 @@ pub trait SecretWriter: Send + Sync {
     /// Whether there was such a secret.
     async fn delete(&self, name: &str) -> Result<bool, IoError>;
 }
+
+/// The attempt log read back: the attempts `filter` selects, of the last
+/// `since`, oldest first.
+#[async_trait]
+pub trait AttemptSearch: Send + Sync {
+    async fn attempts(
+        &self,
+        filter: &crate::attempt::Filter,
+        since: chrono::Duration,
+    ) -> Result<Vec<crate::attempt::AttemptRecord>, IoError>;
+}

@@ -294,14 +294,18 @@ impl SenderSettings {
                     });
                 }
             },
-            attempt_log_days: match env.get("ATTEMPT_LOG_DAYS") {
-                None => DEFAULT_ATTEMPT_LOG_DAYS,
-                Some(s) => s.parse().map_err(|e| SettingsError {
-                    name: "ATTEMPT_LOG_DAYS",
-                    problem: format!("`{s}` is not a whole number of days: {e}"),
-                })?,
-            },
+            attempt_log_days: attempt_log_days(env)?,
         })
+    }
+}
+
+fn attempt_log_days(env: &dyn Env) -> Result<u32, SettingsError> {
+    match env.get("ATTEMPT_LOG_DAYS") {
+        None => Ok(DEFAULT_ATTEMPT_LOG_DAYS),
+        Some(s) => s.parse().map_err(|e| SettingsError {
+            name: "ATTEMPT_LOG_DAYS",
+            problem: format!("`{s}` is not a whole number of days: {e}"),
+        }),
     }
 }
 
@@ -406,6 +410,8 @@ pub struct ApiSettings {
     pub party_keys_table: String,
     pub config_table: String,
     pub secrets_table: String,
+    pub attempt_log_table: String,
+    pub attempt_log_days: u32,
     /// What the sender may reach: destinations are checked against it
     /// when a party writes them.
     pub egress: crate::egress::AllowList,
@@ -422,6 +428,8 @@ impl ApiSettings {
             party_keys_table: var("PARTY_KEYS_TABLE")?,
             config_table: var("CONFIG_TABLE")?,
             secrets_table: var("SECRETS_TABLE")?,
+            attempt_log_table: var("ATTEMPT_LOG_TABLE")?,
+            attempt_log_days: attempt_log_days(env)?,
             egress: crate::egress::AllowList::parse(&env.get("EGRESS_ALLOW").unwrap_or_default())
                 .map_err(|e| SettingsError {
                 name: "EGRESS_ALLOW",

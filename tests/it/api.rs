@@ -45,8 +45,14 @@ async fn serve_with(egress: AllowList) -> Api {
         party_keys: table.clone(),
         config: s.stack.tables.config.clone(),
         secrets: s.stack.secrets_table.clone(),
+        attempt_log: s.stack.attempt_log_table.clone(),
+        attempt_log_days: 30,
     };
-    let state = Arc::new(hubhooks::adapters::api::state(&s.ddb, &tables, egress));
+    let state = Arc::new(
+        hubhooks::adapters::api::state(&s.ddb, &tables, egress)
+            .await
+            .unwrap(),
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, router(state)).await });
@@ -746,6 +752,16 @@ async fn another_partys_subscription_is_not_found_on_every_route_and_unchanged()
             "/v1/subscriptions/{id}/disable",
             Some(reason),
         ),
+        (
+            reqwest::Method::POST,
+            "/v1/subscriptions/{id}/secret/rotate",
+            Some(b"{}".to_vec()),
+        ),
+        (
+            reqwest::Method::GET,
+            "/v1/deliveries?subscription={id}",
+            None,
+        ),
     ];
     let mut cases = 0;
     for (method, route, body) in routes {
@@ -776,7 +792,7 @@ async fn another_partys_subscription_is_not_found_on_every_route_and_unchanged()
         assert_eq!(api.stored("b-1").await.unwrap(), before, "{method} {route}");
         cases += 1;
     }
-    assert_eq!(cases, 6);
+    assert_eq!(cases, 8);
 }
 
 /// The api Lambda's path: an API Gateway HTTP API (payload 2.0) event from
@@ -791,12 +807,13 @@ async fn api_gateway_v2_events_reach_the_router_as_the_lambda_serves_them() {
         party_keys: "t-party-keys".into(),
         config: api.stack.stack.tables.config.clone(),
         secrets: api.stack.stack.secrets_table.clone(),
+        attempt_log: api.stack.stack.attempt_log_table.clone(),
+        attempt_log_days: 30,
     };
-    let app = router(Arc::new(hubhooks::adapters::api::state(
-        &api.stack.ddb,
-        &tables,
-        AllowList::default(),
-    )));
+    let state = hubhooks::adapters::api::state(&api.stack.ddb, &tables, AllowList::default())
+        .await
+        .unwrap();
+    let app = router(Arc::new(state));
     let placeholder = "hhk_0000000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
     let event = |name: &str, key: &str| {
         let text = std::fs::read_to_string(workspace_root().join("events").join(name))
@@ -837,4 +854,207 @@ async fn api_gateway_v2_events_reach_the_router_as_the_lambda_serves_them() {
         .await
         .unwrap();
     assert_eq!(refused.status(), 401);
+}
+
+/// Attempts as the sender logs them (its own writer of the attempt log).
+/// (delivery, subscription, attempt, outcome, status, answer)
+type Logged<'a> = (&'a str, &'a str, u32, &'a str, Option<u16>, &'a str);
+
+async fn log_attempts(api: &Api, rows: &[Logged<'_>]) {
+    use hubhooks::attempt::{AttemptOutcome, AttemptRecord};
+    use hubhooks::ports::AttemptLog;
+    let log = hubhooks::adapters::dynamo::DynamoAttemptLog::new(
+        api.stack.ddb.clone(),
+        api.stack.stack.attempt_log_table.clone(),
+        30,
+        true,
+    );
+    for (i, (delivery, subscription, attempt, outcome, status, answer)) in rows.iter().enumerate() {
+        let raw = api.stored(subscription).await.unwrap();
+        let item = hubhooks::config::ConfigItem::parse(&hubhooks::config::RawConfigItem {
+            id: subscription.to_string(),
+            value: raw,
+        })
+        .unwrap();
+        let hubhooks::config::ConfigItem::Subscription(s) = item else {
+            panic!()
+        };
+        let at = Timestamp(Timestamp::now().0 - chrono::Duration::minutes(60 - i as i64));
+        let d = hubhooks::delivery::Delivery::new(
+            hubhooks::ids::DeliveryId::new(delivery.to_string()),
+            &s,
+            hubhooks::event::EventType::NewStatus,
+            s.destination.as_ref().unwrap(),
+            "68ea1505-a44f-4434-be5a-dcc959be250e",
+            "{}".into(),
+            "test".into(),
+            at,
+        );
+        let outcome: AttemptOutcome = serde_json::from_value(json!(outcome)).unwrap();
+        let record = AttemptRecord {
+            delivery_id: d.id.clone(),
+            attempt: *attempt,
+            subscription_id: s.id.clone(),
+            event_type: hubhooks::event::EventType::NewStatus,
+            case_guid: hubhooks::ids::CaseGuid::new(
+                "68ea1505-a44f-4434-be5a-dcc959be250e".to_owned(),
+            ),
+            transport: "http".into(),
+            outcome,
+            status: *status,
+            error: status
+                .filter(|s| *s >= 400)
+                .map(|s| format!("receiver answered {s}")),
+            latency_ms: Some(12),
+            excerpt: answer.to_string(),
+            at,
+            test: false,
+        };
+        log.record(&record, &d).await.unwrap();
+    }
+    log.flush().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_party_searches_its_deliveries_a_page_at_a_time_and_reads_one_with_its_attempts() {
+    let api = serve().await;
+    let a = api.key(Party::partner(1413), |k| k).await;
+    log_attempts(
+        &api,
+        &[
+            ("d-1", "a-1", 1, "retrying", Some(503), "busy"),
+            ("d-1", "a-1", 2, "delivered", Some(200), "ok"),
+            (
+                "d-2",
+                "a-2",
+                1,
+                "deadLettered",
+                Some(500),
+                "<script>alert(1)</script>",
+            ),
+            ("d-3", "b-1", 1, "delivered", Some(200), "theirs"),
+        ],
+    )
+    .await;
+    let ids = |body: &Value| -> Vec<String> {
+        body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (status, _, all) = api.get("/v1/deliveries", Some(&a)).await;
+    assert_eq!(status, 200, "{all}");
+    assert_eq!(ids(&all), ["d-2", "d-1"], "newest first, only its own");
+    assert_eq!(all["data"][1]["attempts"], 2);
+    assert_eq!(all["data"][1]["outcome"], "delivered");
+    let (_, _, failed) = api.get("/v1/deliveries?outcome=failed", Some(&a)).await;
+    assert_eq!(ids(&failed), ["d-2"]);
+    let (_, _, by_sub) = api.get("/v1/deliveries?subscription=a-1", Some(&a)).await;
+    assert_eq!(ids(&by_sub), ["d-1"]);
+    let (_, _, by_case) = api
+        .get(
+            "/v1/deliveries?case=68ea1505-a44f-4434-be5a-dcc959be250e",
+            Some(&a),
+        )
+        .await;
+    assert_eq!(ids(&by_case), ["d-2", "d-1"]);
+    // Another party's subscription: as a missing one.
+    let foreign = api.get("/v1/deliveries?subscription=b-1", Some(&a)).await;
+    let missing = api.get("/v1/deliveries?subscription=nope", Some(&a)).await;
+    assert_eq!((foreign.0, &foreign.2), (404, &missing.2));
+    // A page at a time, by a signed cursor.
+    let (_, _, first) = api.get("/v1/deliveries?limit=1", Some(&a)).await;
+    assert_eq!(ids(&first), ["d-2"]);
+    let cursor = first["nextCursor"].as_str().unwrap().to_owned();
+    let (_, _, second) = api
+        .get(&format!("/v1/deliveries?limit=1&cursor={cursor}"), Some(&a))
+        .await;
+    assert_eq!(ids(&second), ["d-1"]);
+    assert!(second["nextCursor"].is_null());
+    let mut tampered = cursor.clone();
+    tampered.replace_range(0..1, if cursor.starts_with('e') { "f" } else { "e" });
+    for (what, path) in [
+        (
+            "tampered",
+            format!("/v1/deliveries?limit=1&cursor={tampered}"),
+        ),
+        (
+            "another query",
+            format!("/v1/deliveries?limit=2&cursor={cursor}"),
+        ),
+    ] {
+        let (status, _, body) = api.get(&path, Some(&a)).await;
+        assert_eq!(
+            (status, body["pointer"].as_str()),
+            (400, Some("/cursor")),
+            "{what}"
+        );
+    }
+    let b = api.key(Party::partner(9999), |k| k).await;
+    let (status, _, _) = api
+        .get(&format!("/v1/deliveries?limit=1&cursor={cursor}"), Some(&b))
+        .await;
+    assert_eq!(status, 400, "another party's cursor");
+    // One delivery, every attempt; the receiver's answer as text.
+    let (status, _, one) = api.get("/v1/deliveries/d-1", Some(&a)).await;
+    assert_eq!(status, 200, "{one}");
+    let log = one["attemptLog"].as_array().unwrap();
+    assert_eq!(log.len(), 2);
+    assert_eq!(log[0]["status"], 503);
+    assert_eq!(log[0]["answer"], "busy");
+    assert_eq!(log[0]["error"], "receiver answered 503");
+    assert_eq!(log[1]["outcome"], "delivered");
+    assert_eq!(log[1]["durationMs"], 12);
+    let (_, _, two) = api.get("/v1/deliveries/d-2", Some(&a)).await;
+    assert_eq!(two["attemptLog"][0]["answer"], "<script>alert(1)</script>");
+    let foreign = api.get("/v1/deliveries/d-3", Some(&a)).await;
+    let missing = api.get("/v1/deliveries/d-404", Some(&a)).await;
+    assert_eq!(foreign.0, 404);
+    assert_eq!(foreign, missing);
+}
+
+#[tokio::test]
+async fn a_party_rotates_its_signing_key_with_a_grace_period_it_picks() {
+    let api = serve().await;
+    let a = api.key(Party::partner(1413), |k| k).await;
+    let created = api
+        .json("POST", "/v1/subscriptions", &a, a_subscription())
+        .await;
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let first = created.body["signingSecret"].as_str().unwrap().to_owned();
+    let path = format!("/v1/subscriptions/{id}/secret/rotate");
+    let too_long = api
+        .json("POST", &path, &a, json!({"graceSeconds": 604_801}))
+        .await;
+    assert_eq!(
+        (too_long.status, too_long.body["pointer"].as_str()),
+        (422, Some("/graceSeconds"))
+    );
+    let rotated = api
+        .json("POST", &path, &a, json!({"graceSeconds": 3600}))
+        .await;
+    assert_eq!(rotated.status, 200, "{}", rotated.body);
+    let new = rotated.body["signingSecret"].as_str().unwrap().to_owned();
+    assert!(new.starts_with("whsec_") && new != first);
+    let retire = Timestamp::parse(rotated.body["previousKeyRetiresAt"].as_str().unwrap()).unwrap();
+    let in_an_hour = Timestamp::now().0 + chrono::Duration::hours(1);
+    assert!((retire.0 - in_an_hour).num_seconds().abs() < 60, "{retire}");
+    // Both keys sign until then, the new one first (the sender's reading).
+    use hubhooks::ports::SecretStore;
+    let held = hubhooks::adapters::dynamo::DynamoSecrets::new(
+        api.stack.ddb.clone(),
+        api.stack.stack.secrets_table.clone(),
+    )
+    .secret(&format!("api/{id}/signing"))
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(held, [new, first]);
+    // Another party: as a missing subscription; an operator's shared key:
+    // refused.
+    let b = api.key(Party::partner(9999), |k| k).await;
+    let foreign = api.json("POST", &path, &b, json!({})).await;
+    assert_eq!(foreign.status, 404);
 }

@@ -25,6 +25,7 @@ const SQS: &str = "shared/src/adapters/sqs.rs";
 const S3: &str = "shared/src/adapters/s3.rs";
 const SNS: &str = "shared/src/adapters/sns.rs";
 const CONFIG_WRITER: &str = "shared/src/adapters/config_writer.rs";
+const ATTEMPT_LOG: &str = "shared/src/adapters/attempt_log.rs";
 const PARTY_KEYS: &str = "shared/src/adapters/party_keys.rs";
 
 /// The SDK calls per function: the list this test holds the roles to.
@@ -84,6 +85,8 @@ fn calls(role: &str) -> BTreeMap<&'static str, Caller> {
             // given secrets.
             ("dynamodb:PutItem", Code(CONFIG_WRITER, &["put_item"])),
             ("dynamodb:DeleteItem", Code(CONFIG_WRITER, &["delete_item"])),
+            // A party's deliveries (the attempt log).
+            ("dynamodb:Query", Code(ATTEMPT_LOG, &["query"])),
             // A key's last use; enable and disable (operational state).
             ("dynamodb:UpdateItem", Code(PARTY_KEYS, &["update_item"])),
         ],

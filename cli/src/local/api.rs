@@ -16,6 +16,8 @@ pub async fn serve(sdk: &SdkConfig, ctx: &Ctx, port: u16, egress: AllowList) -> 
         party_keys: ctx.dep.party_keys_table()?,
         config: ctx.dep.config_table(),
         secrets: ctx.dep.secrets_table(),
+        attempt_log: ctx.dep.attempt_log_table(),
+        attempt_log_days: hubhooks::settings::DEFAULT_ATTEMPT_LOG_DAYS,
     };
     serve_tables(sdk, &tables, egress, port).await
 }
@@ -28,7 +30,10 @@ pub async fn serve_tables(
     port: u16,
 ) -> Result<String> {
     let ddb = aws_sdk_dynamodb::Client::new(sdk);
-    let state = Arc::new(hubhooks::adapters::api::state(&ddb, tables, egress));
+    let state = hubhooks::adapters::api::state(&ddb, tables, egress)
+        .await
+        .context("starting the management API")?;
+    let state = Arc::new(state);
     // A taken port is no reason to stop the pipeline: another one is used,
     // and the URL says which.
     let listener = match tokio::net::TcpListener::bind(("127.0.0.1", port)).await {

@@ -17,7 +17,9 @@ async fn main() -> Result<(), Error> {
         party_keys: settings.party_keys_table,
         config: settings.config_table,
         secrets: settings.secrets_table,
+        attempt_log: settings.attempt_log_table,
+        attempt_log_days: settings.attempt_log_days,
     };
-    let state = hubhooks::adapters::api::from_aws(&sdk, &tables, settings.egress);
+    let state = hubhooks::adapters::api::from_aws(&sdk, &tables, settings.egress).await?;
     lambda_http::run(hubhooks::api::router(Arc::new(state))).await
 }

@@ -8,14 +8,7 @@ use crate::tables::attempt_log as l;
 use crate::timestamp::Timestamp;
 use aws_sdk_dynamodb::types::AttributeValue;
 
-/// Which attempts to show.
-#[derive(Debug, Clone)]
-pub enum Filter {
-    Case(String),
-    Subscription(String),
-    Delivery(String),
-    Failed,
-}
+pub use crate::attempt::Filter;
 
 /// How far back a search looks when no `--since` is given.
 pub const DEFAULT_SEARCH_DAYS: i64 = 7;
@@ -271,4 +264,27 @@ async fn partition(
         out.extend(page.items.unwrap_or_default());
     }
     Ok(out)
+}
+
+/// The attempt log read back, as a port (the management API's).
+pub struct DynamoAttemptSearch {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+}
+
+impl DynamoAttemptSearch {
+    pub fn new(client: aws_sdk_dynamodb::Client, table: String) -> Self {
+        DynamoAttemptSearch { client, table }
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::ports::AttemptSearch for DynamoAttemptSearch {
+    async fn attempts(
+        &self,
+        filter: &Filter,
+        since: chrono::Duration,
+    ) -> Result<Vec<AttemptRecord>, IoError> {
+        query(&self.client, &self.table, filter, Some(since)).await
+    }
 }

@@ -7,6 +7,8 @@
 //! missing one does.
 mod auth;
 pub mod body;
+mod cursor;
+pub mod deliveries;
 mod egress;
 mod etag;
 mod problem;
@@ -18,7 +20,7 @@ pub use problem::Problem;
 use crate::clock::Clock;
 use crate::event::EventType;
 use crate::payload::catalogue;
-use crate::ports::{ConfigSource, ConfigStore, PartyKeyStore, SecretWriter};
+use crate::ports::{AttemptSearch, ConfigSource, ConfigStore, PartyKeyStore, SecretWriter};
 use axum::Json;
 use axum::Router;
 use axum::extract::Path;
@@ -35,6 +37,12 @@ pub struct ApiState {
     /// What the sender may reach (`EGRESS_ALLOW`): destinations are checked
     /// against it when written.
     pub egress: crate::egress::AllowList,
+    pub attempts: Arc<dyn AttemptSearch>,
+    /// How many days the attempt log keeps (`AttemptLogDays`): the
+    /// longest window a search may ask for.
+    pub attempt_log_days: u32,
+    /// Signs paging cursors (`cursor`).
+    pub cursor_key: ring::hmac::Key,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -55,6 +63,12 @@ pub fn router(state: Arc<ApiState>) -> Router {
                 .delete(subscriptions::delete),
         )
         .route("/v1/subscriptions/{id}/enable", post(subscriptions::enable))
+        .route(
+            "/v1/subscriptions/{id}/secret/rotate",
+            post(subscriptions::rotate),
+        )
+        .route("/v1/deliveries", get(deliveries::search))
+        .route("/v1/deliveries/{id}", get(deliveries::get))
         .route(
             "/v1/subscriptions/{id}/disable",
             post(subscriptions::disable),

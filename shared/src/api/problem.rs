@@ -53,6 +53,14 @@ impl Problem {
         }
     }
 
+    /// The same problem, pointing at a field (or a query parameter).
+    pub fn at(self, pointer: impl Into<String>) -> Self {
+        Problem {
+            pointer: Some(pointer.into()),
+            ..self
+        }
+    }
+
     /// A body that is not JSON at all.
     pub fn malformed(detail: impl Into<String>) -> Self {
         Problem::new(StatusCode::BAD_REQUEST, detail)

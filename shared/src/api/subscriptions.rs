@@ -486,3 +486,109 @@ async fn set_enabled(
         .map_err(|e| refused(e, "subscription"))?;
     Ok(answer(StatusCode::OK, &stored, None))
 }
+
+/// A rotation's grace period.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RotateInput {
+    /// How long the current key goes on signing beside the new one
+    /// (0 to 604800 seconds, 7 days; default 86400, a day).
+    #[serde(default = "default_grace")]
+    pub grace_seconds: u64,
+}
+
+fn default_grace() -> u64 {
+    86_400
+}
+
+/// Rotates the subscription's signing key: the new key signs at once, the
+/// current one beside it for the grace period (webhooks carry both
+/// signatures), then only the new one. The new key is shown this once. A
+/// key another party's subscription also uses is an operator's to rotate.
+pub async fn rotate(
+    caller: Caller,
+    State(state): State<Arc<ApiState>>,
+    Path(id): Path<String>,
+    body: Body<RotateInput>,
+) -> Result<Response, Problem> {
+    let grace = std::time::Duration::from_secs(body.value.grace_seconds);
+    if grace > crate::rotation::MAX_GRACE {
+        return Err(Problem::invalid(
+            "/graceSeconds",
+            "must be at most 604800 (7 days)",
+        ));
+    }
+    let scope = Scope::Party(caller.0);
+    let stored = ops::get(state.store.as_ref(), scope, &id)
+        .await
+        .map_err(|e| refused(e, "subscription"))?;
+    let current = ops::parse(&stored).map_err(|e| refused(e, "subscription"))?;
+    let now = state.clock.now();
+    let name = current.auth.as_ref().and_then(|a| a.signing_secret.clone());
+    let (key, retire_at) = match name {
+        Some(name) => {
+            shared_only_within(&state, caller, &id, &name).await?;
+            let (key, rotated) = state
+                .secrets
+                .rotate(&name, grace, now)
+                .await
+                .map_err(|e| match e {
+                    crate::ports::RotateError::Raced(_) => Problem::conflict(
+                        "the signing key changed while it was rotated; nothing was written, try again",
+                    ),
+                    other => unavailable(other),
+                })?;
+            (key, rotated.retire_at)
+        }
+        None => {
+            // No key yet: its first one, kept by the API for it.
+            let name = secret_name(&id, "signing");
+            let key = state
+                .secrets
+                .generate(&name, now)
+                .await
+                .map_err(unavailable)?
+                .ok_or_else(Problem::unavailable)?;
+            let mut next = current.clone();
+            let mut auth = next.auth.take().unwrap_or_default();
+            auth.signing_secret = Some(name);
+            next.auth = Some(auth);
+            let expect = Expect::Etag(stored.etag.clone());
+            ops::write(state.store.as_ref(), scope, next, expect)
+                .await
+                .map_err(|e| refused(e, "subscription"))?;
+            (key, None)
+        }
+    };
+    let answer = json!({
+        "signingSecret": key,
+        "previousKeyRetiresAt": retire_at.map(|t| t.to_contract_string()),
+    });
+    Ok((StatusCode::OK, Json(answer)).into_response())
+}
+
+/// Refuses a rotation of a secret that a subscription of another party
+/// also names (one party must not change another's signatures).
+async fn shared_only_within(
+    state: &ApiState,
+    caller: Caller,
+    id: &str,
+    name: &str,
+) -> Result<(), Problem> {
+    if name.starts_with(&format!("api/{id}/")) {
+        return Ok(());
+    }
+    let all = ops::list(state.config.as_ref(), Scope::Operator)
+        .await
+        .map_err(|e| refused(e, "subscription"))?;
+    let shared = all.iter().any(|raw| {
+        raw.value["auth"]["signingSecret"].as_str() == Some(name)
+            && ops::owner(&raw.value) != Some(caller.0)
+    });
+    if shared {
+        return Err(Problem::conflict(
+            "this subscription's signing key is shared beyond your subscriptions; an operator rotates it",
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,365 @@
+//! `/v1/deliveries`: what was sent to the caller's subscriptions, from the
+//! attempt log: a search (by subscription, case, event type, outcome and
+//! time window, a page at a time) and one delivery with every attempt.
+use super::cursor::{self, Position};
+use super::{ApiState, Caller, Problem};
+use crate::attempt::{AttemptOutcome, AttemptRecord, Filter};
+use crate::event::EventType;
+use crate::operations::{Scope, subscriptions as ops};
+use crate::timestamp::Timestamp;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+/// A search's page size: default and most.
+const DEFAULT_LIMIT: usize = 50;
+const MAX_LIMIT: usize = 100;
+
+/// The parameters a search takes.
+const PARAMETERS: [&str; 8] = [
+    "subscription",
+    "case",
+    "eventType",
+    "outcome",
+    "since",
+    "until",
+    "limit",
+    "cursor",
+];
+
+/// One delivery as a search lists it: its last attempt's outcome.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliverySummary {
+    pub id: String,
+    pub subscription_id: String,
+    pub event_type: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub case_guid: Option<String>,
+    pub test: bool,
+    pub attempts: u32,
+    /// The last attempt's outcome: delivered, retrying, deadLettered, gone,
+    /// refused.
+    pub outcome: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    pub first_attempt_at: String,
+    pub last_attempt_at: String,
+}
+
+/// A search, as read from the query string.
+#[derive(Debug, Clone, PartialEq)]
+struct Search {
+    subscription: Option<String>,
+    case: Option<String>,
+    event_type: Option<EventType>,
+    /// `failed` is every outcome but delivered.
+    outcome: Option<String>,
+    since: Timestamp,
+    until: Timestamp,
+    limit: usize,
+    cursor: Option<String>,
+}
+
+/// Reads the query string, naming a parameter it refuses.
+fn read(q: &HashMap<String, String>, now: Timestamp, log_days: u32) -> Result<Search, Problem> {
+    let bad = |name: &str, why: String| Problem::invalid(format!("/{name}"), why);
+    if let Some(unknown) = q.keys().find(|k| !PARAMETERS.contains(&k.as_str())) {
+        return Err(bad(
+            unknown,
+            format!("unknown parameter (known: {})", PARAMETERS.join(", ")),
+        ));
+    }
+    let time = |name: &str| -> Result<Option<Timestamp>, Problem> {
+        q.get(name)
+            .map(|v| {
+                Timestamp::parse(v).map_err(|_| {
+                    bad(
+                        name,
+                        "must be an RFC 3339 time (2026-12-05T08:00:00Z)".into(),
+                    )
+                })
+            })
+            .transpose()
+    };
+    let oldest = Timestamp(now.0 - chrono::Duration::days(i64::from(log_days)));
+    let since = time("since")?.unwrap_or(Timestamp(
+        now.0 - chrono::Duration::days(crate::adapters::attempt_log::DEFAULT_SEARCH_DAYS),
+    ));
+    let until = time("until")?.unwrap_or(now);
+    if since < oldest {
+        return Err(bad(
+            "since",
+            format!("the attempt log keeps {log_days} days; `since` is before that"),
+        ));
+    }
+    if until < since {
+        return Err(bad("until", "is before `since`".into()));
+    }
+    let event_type = q
+        .get("eventType")
+        .map(|t| {
+            t.parse::<EventType>().map_err(|_| {
+                bad(
+                    "eventType",
+                    format!("unknown event type (known: {})", EventType::known()),
+                )
+            })
+        })
+        .transpose()?;
+    let outcomes = [
+        "delivered",
+        "retrying",
+        "deadLettered",
+        "gone",
+        "refused",
+        "failed",
+    ];
+    let outcome = q.get("outcome").cloned();
+    if let Some(o) = &outcome
+        && !outcomes.contains(&o.as_str())
+    {
+        return Err(bad(
+            "outcome",
+            format!("must be one of {}", outcomes.join(", ")),
+        ));
+    }
+    let limit = match q.get("limit") {
+        None => DEFAULT_LIMIT,
+        Some(l) => match l.parse::<usize>() {
+            Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
+            _ => return Err(bad("limit", format!("must be 1 to {MAX_LIMIT}"))),
+        },
+    };
+    Ok(Search {
+        subscription: q.get("subscription").cloned(),
+        case: q.get("case").cloned(),
+        event_type,
+        outcome,
+        since,
+        until,
+        limit,
+        cursor: q.get("cursor").cloned(),
+    })
+}
+
+/// The query a cursor is bound to: the caller and every parameter but the
+/// cursor, in order.
+fn fingerprint(caller: Caller, q: &HashMap<String, String>) -> String {
+    let sorted: BTreeMap<&String, &String> = q.iter().filter(|(k, _)| *k != "cursor").collect();
+    format!(
+        "{}?{}",
+        caller.0,
+        serde_json::to_string(&sorted).unwrap_or_default()
+    )
+}
+
+/// The deliveries among `attempts`, newest last attempt first.
+pub fn summarise(attempts: &[AttemptRecord]) -> Vec<DeliverySummary> {
+    let mut by_id: BTreeMap<&str, Vec<&AttemptRecord>> = BTreeMap::new();
+    for a in attempts {
+        by_id.entry(a.delivery_id.as_str()).or_default().push(a);
+    }
+    let mut out: Vec<DeliverySummary> = by_id
+        .into_values()
+        .filter_map(|mut list| {
+            list.sort_by_key(|a| (a.at, a.attempt));
+            let (first, last) = (*list.first()?, *list.last()?);
+            Some(DeliverySummary {
+                id: last.delivery_id.to_string(),
+                subscription_id: last.subscription_id.to_string(),
+                event_type: last.event_type.as_str().to_owned(),
+                case_guid: (!last.case_guid.is_empty()).then(|| last.case_guid.to_string()),
+                test: last.test,
+                attempts: last.attempt,
+                outcome: outcome_name(last.outcome),
+                status: last.status,
+                first_attempt_at: first.at.to_contract_string(),
+                last_attempt_at: last.at.to_contract_string(),
+            })
+        })
+        .collect();
+    out.sort_by_key(|d| std::cmp::Reverse(sort_key(d)));
+    out
+}
+
+fn outcome_name(o: AttemptOutcome) -> String {
+    serde_json::to_value(o)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// Newest first: by last attempt, then id.
+fn sort_key(d: &DeliverySummary) -> String {
+    format!("{} {}", d.last_attempt_at, d.id)
+}
+
+fn matches(s: &Search, d: &DeliverySummary) -> bool {
+    s.event_type.is_none_or(|t| d.event_type == t.as_str())
+        && s.outcome.as_deref().is_none_or(|o| match o {
+            "failed" => d.outcome != "delivered",
+            o => d.outcome == o,
+        })
+        && d.last_attempt_at.as_str() <= s.until.to_contract_string().as_str()
+}
+
+fn unavailable(e: impl std::fmt::Display) -> Problem {
+    tracing::error!(error = %e, "the attempt log could not be read");
+    Problem::unavailable()
+}
+
+/// The caller's subscription ids (all of them, also disabled ones).
+async fn own_ids(state: &ApiState, caller: Caller) -> Result<BTreeSet<String>, Problem> {
+    let own = ops::list(state.config.as_ref(), Scope::Party(caller.0))
+        .await
+        .map_err(|e| super::subscriptions::refused(e, "subscription"))?;
+    Ok(own.into_iter().map(|raw| raw.id).collect())
+}
+
+pub async fn search(
+    caller: Caller,
+    State(state): State<Arc<ApiState>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, Problem> {
+    let now = state.clock.now();
+    let s = read(&q, now, state.attempt_log_days)?;
+    let query = fingerprint(caller, &q);
+    let after = s
+        .cursor
+        .as_deref()
+        .map(|c| cursor::open(&state.cursor_key, c, &query, now).map(|p| p.after))
+        .transpose()?;
+    let own = own_ids(&state, caller).await?;
+    let filters: Vec<Filter> = match (&s.subscription, &s.case) {
+        (Some(id), _) if !own.contains(id) => return Err(Problem::not_found("subscription")),
+        (Some(id), _) => vec![Filter::Subscription(id.clone())],
+        (None, Some(case)) => vec![Filter::Case(case.clone())],
+        (None, None) => own.iter().cloned().map(Filter::Subscription).collect(),
+    };
+    let span = now.0 - s.since.0;
+    let mut attempts = Vec::new();
+    for f in &filters {
+        let found = state
+            .attempts
+            .attempts(f, span)
+            .await
+            .map_err(unavailable)?;
+        attempts.extend(found.into_iter().filter(|a| {
+            own.contains(a.subscription_id.as_str())
+                && s.case.as_deref().is_none_or(|c| a.case_guid.as_str() == c)
+        }));
+    }
+    let mut listed: Vec<DeliverySummary> = summarise(&attempts)
+        .into_iter()
+        .filter(|d| matches(&s, d))
+        .filter(|d| after.as_deref().is_none_or(|a| sort_key(d).as_str() < a))
+        .collect();
+    let more = listed.len() > s.limit;
+    listed.truncate(s.limit);
+    let next = match listed.last() {
+        Some(last) if more => Some(cursor::seal(
+            &state.cursor_key,
+            &Position {
+                query,
+                after: sort_key(last),
+                expires: Timestamp(now.0 + cursor::LIFETIME),
+            },
+        )),
+        _ => None,
+    };
+    Ok(Json(json!({ "data": listed, "nextCursor": next })))
+}
+
+/// One attempt as the API shows it.
+fn attempt_view(a: &AttemptRecord) -> Value {
+    json!({
+        "attempt": a.attempt,
+        "at": a.at.to_contract_string(),
+        "outcome": outcome_name(a.outcome),
+        "status": a.status,
+        "durationMs": a.latency_ms,
+        "answer": a.excerpt,
+        "error": a.error,
+        "transport": a.transport,
+    })
+}
+
+pub async fn get(
+    caller: Caller,
+    State(state): State<Arc<ApiState>>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, Problem> {
+    let own = own_ids(&state, caller).await?;
+    let span = chrono::Duration::days(i64::from(state.attempt_log_days));
+    let mut attempts: Vec<AttemptRecord> = state
+        .attempts
+        .attempts(&Filter::Delivery(id.clone()), span)
+        .await
+        .map_err(unavailable)?
+        .into_iter()
+        .filter(|a| own.contains(a.subscription_id.as_str()))
+        .collect();
+    attempts.sort_by_key(|a| (a.at, a.attempt));
+    let summary = summarise(&attempts)
+        .pop()
+        .ok_or_else(|| Problem::not_found("delivery"))?;
+    let mut body = serde_json::to_value(summary).unwrap_or_default();
+    body["attemptLog"] = attempts.iter().map(attempt_view).collect();
+    Ok(Json(body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    /// Every parameter, refused with its name and the rule.
+    #[test]
+    fn each_search_parameter_is_refused_with_its_name() {
+        let now = Timestamp::parse("2026-12-05T10:00:00.000Z").unwrap();
+        for (pairs, pointer, words) in [
+            (vec![("colour", "red")], "/colour", "unknown parameter"),
+            (vec![("since", "yesterday")], "/since", "RFC 3339"),
+            (vec![("until", "soon")], "/until", "RFC 3339"),
+            (
+                vec![("since", "2026-10-01T00:00:00Z")],
+                "/since",
+                "keeps 30 days",
+            ),
+            (
+                vec![
+                    ("since", "2026-12-05T09:00:00Z"),
+                    ("until", "2026-12-05T08:00:00Z"),
+                ],
+                "/until",
+                "before",
+            ),
+            (
+                vec![("eventType", "newThing")],
+                "/eventType",
+                "unknown event type",
+            ),
+            (vec![("outcome", "won")], "/outcome", "one of"),
+            (vec![("limit", "0")], "/limit", "1 to 100"),
+            (vec![("limit", "101")], "/limit", "1 to 100"),
+            (vec![("limit", "ten")], "/limit", "1 to 100"),
+        ] {
+            let e = read(&q(&pairs), now, 30).unwrap_err();
+            assert_eq!(e.pointer.as_deref(), Some(pointer), "{pairs:?}");
+            assert!(e.detail.contains(words), "{pairs:?}: {}", e.detail);
+        }
+        let s = read(&q(&[("outcome", "failed"), ("limit", "100")]), now, 30).unwrap();
+        assert_eq!((s.limit, s.outcome.as_deref()), (100, Some("failed")));
+        assert_eq!(s.until, now);
+    }
+}
