@@ -43,10 +43,7 @@ const DETAIL_CHARS: usize = 80;
 /// whole (else its first 80 characters, `…` marking the cut).
 pub fn render(attempts: &[AttemptRecord], wide: bool) -> String {
     let rows = attempts.iter().map(|a| {
-        let outcome = serde_json::to_value(a.outcome)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
+        let outcome = a.outcome.as_str().to_owned();
         let detail = a.error.clone().unwrap_or_else(|| a.excerpt.clone());
         let detail = if wide || detail.chars().count() <= DETAIL_CHARS {
             detail

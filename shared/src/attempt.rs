@@ -8,6 +8,9 @@ use crate::signature;
 use crate::timestamp::Timestamp;
 use serde::{Deserialize, Serialize};
 
+/// How far back a search of the attempt log looks unless told.
+pub const DEFAULT_SEARCH_DAYS: i64 = 7;
+
 /// Which attempts a search of the attempt log asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Filter {
@@ -36,6 +39,25 @@ pub enum AttemptOutcome {
 }
 
 impl AttemptOutcome {
+    pub const ALL: [AttemptOutcome; 5] = [
+        AttemptOutcome::Delivered,
+        AttemptOutcome::Retrying,
+        AttemptOutcome::DeadLettered,
+        AttemptOutcome::Gone,
+        AttemptOutcome::Refused,
+    ];
+
+    /// The name the attempt log and the API give it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttemptOutcome::Delivered => "delivered",
+            AttemptOutcome::Retrying => "retrying",
+            AttemptOutcome::DeadLettered => "deadLettered",
+            AttemptOutcome::Gone => "gone",
+            AttemptOutcome::Refused => "refused",
+        }
+    }
+
     pub fn is_failure(self) -> bool {
         self != AttemptOutcome::Delivered
     }
@@ -210,4 +232,23 @@ pub fn signed_headers(
         out.push((headers::AUTHORIZATION, format!("Bearer {token}")));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod outcome_tests {
+    use super::AttemptOutcome;
+
+    /// The names are the attempt log's own (serde's), and `ALL` is every
+    /// outcome once.
+    #[test]
+    fn each_outcome_is_named_as_the_attempt_log_stores_it() {
+        for o in AttemptOutcome::ALL {
+            assert_eq!(serde_json::to_value(o).unwrap(), o.as_str());
+            let back: AttemptOutcome = serde_json::from_value(o.as_str().into()).unwrap();
+            assert_eq!(back, o);
+        }
+        let names: std::collections::BTreeSet<&str> =
+            AttemptOutcome::ALL.iter().map(|o| o.as_str()).collect();
+        assert_eq!(names.len(), AttemptOutcome::ALL.len());
+    }
 }

@@ -238,11 +238,7 @@ impl SenderSettings {
                 problem: e.to_string(),
             })?,
         };
-        let egress = crate::egress::AllowList::parse(&env.get("EGRESS_ALLOW").unwrap_or_default())
-            .map_err(|e| SettingsError {
-                name: "EGRESS_ALLOW",
-                problem: e.to_string(),
-            })?;
+        let egress = egress(env)?;
         Ok(SenderSettings {
             dead_letter_queue_url: var("DELIVERY_DLQ_URL")?,
             delivery_queue_url: var("DELIVERY_QUEUE_URL")?,
@@ -297,6 +293,16 @@ impl SenderSettings {
             attempt_log_days: attempt_log_days(env)?,
         })
     }
+}
+
+/// `EGRESS_ALLOW`: what the sender may reach beyond public addresses.
+fn egress(env: &dyn Env) -> Result<crate::egress::AllowList, SettingsError> {
+    crate::egress::AllowList::parse(&env.get("EGRESS_ALLOW").unwrap_or_default()).map_err(|e| {
+        SettingsError {
+            name: "EGRESS_ALLOW",
+            problem: e.to_string(),
+        }
+    })
 }
 
 fn attempt_log_days(env: &dyn Env) -> Result<u32, SettingsError> {
@@ -430,11 +436,7 @@ impl ApiSettings {
             secrets_table: var("SECRETS_TABLE")?,
             attempt_log_table: var("ATTEMPT_LOG_TABLE")?,
             attempt_log_days: attempt_log_days(env)?,
-            egress: crate::egress::AllowList::parse(&env.get("EGRESS_ALLOW").unwrap_or_default())
-                .map_err(|e| SettingsError {
-                name: "EGRESS_ALLOW",
-                problem: e.to_string(),
-            })?,
+            egress: egress(env)?,
         })
     }
 }

@@ -33,13 +33,7 @@ pub async fn state(
     egress: AllowList,
 ) -> Result<ApiState, IoError> {
     let secrets = SecretAdmin::new(ddb.clone(), tables.secrets.clone());
-    let now = crate::timestamp::Timestamp::now();
-    secrets.generate(CURSOR_KEY_SECRET, now).await?;
-    let key = DynamoSecrets::new(ddb.clone(), tables.secrets.clone())
-        .secret(CURSOR_KEY_SECRET)
-        .await?
-        .and_then(|values| values.into_iter().next())
-        .ok_or_else(|| IoError::new("reading the cursor key", "it was made but is not there"))?;
+    let key = cursor_key(ddb, &secrets, &tables.secrets).await?;
     Ok(ApiState {
         keys: Arc::new(DynamoPartyKeys::new(ddb.clone(), tables.party_keys.clone())),
         config: Arc::new(DynamoConfigSource::new(ddb.clone(), tables.config.clone())),
@@ -54,6 +48,30 @@ pub async fn state(
         cursor_key: ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key.as_bytes()),
         clock: Arc::new(crate::clock::SystemClock),
     })
+}
+
+/// The deployment's cursor key: read; made first when there is none (a
+/// start that races another makes nothing and reads the other's).
+async fn cursor_key(
+    ddb: &aws_sdk_dynamodb::Client,
+    secrets: &SecretAdmin,
+    table: &str,
+) -> Result<String, IoError> {
+    let store = DynamoSecrets::new(ddb.clone(), table.to_owned());
+    let first = |values: Option<Vec<String>>| values.and_then(|v| v.into_iter().next());
+    if let Some(key) = first(store.secret(CURSOR_KEY_SECRET).await?) {
+        return Ok(key);
+    }
+    if let Some(made) = secrets
+        .generate(CURSOR_KEY_SECRET, crate::timestamp::Timestamp::now())
+        .await?
+    {
+        return Ok(made);
+    }
+    // Another start made it meanwhile: read it past the cached absence.
+    let store = DynamoSecrets::new(ddb.clone(), table.to_owned());
+    first(store.secret(CURSOR_KEY_SECRET).await?)
+        .ok_or_else(|| IoError::new("reading the cursor key", "it was made but is not there"))
 }
 
 /// The same, from the AWS configuration (the api Lambda's wiring).

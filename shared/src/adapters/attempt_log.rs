@@ -8,10 +8,7 @@ use crate::tables::attempt_log as l;
 use crate::timestamp::Timestamp;
 use aws_sdk_dynamodb::types::AttributeValue;
 
-pub use crate::attempt::Filter;
-
-/// How far back a search looks when no `--since` is given.
-pub const DEFAULT_SEARCH_DAYS: i64 = 7;
+pub use crate::attempt::{DEFAULT_SEARCH_DAYS, Filter};
 
 /// How long one sender batch can take (Lambda's longest run): a page holds
 /// records up to this long after the one it sorts by.

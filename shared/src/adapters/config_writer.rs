@@ -34,6 +34,8 @@ pub enum PutError {
     },
 }
 
+type Item = HashMap<String, AttributeValue>;
+
 pub struct ConfigWriter {
     client: Client,
     table: String,
@@ -135,51 +137,47 @@ impl ConfigWriter {
     /// stored now, on condition that it is still so.
     async fn write_of(&self, item: &ConfigItem) -> Result<TransactWriteItem, IoError> {
         let table = &self.table;
-        let mut item = item.clone();
-        if let ConfigItem::Subscription(s) = &mut item {
-            s.expand_all_current();
-        }
-        let mut encoded: HashMap<String, AttributeValue> = serde_dynamo::to_item(&item)
-            .map_err(|e| IoError::new(format!("encoding config item `{}`", item.id()), e))?;
-        encoded.insert(
-            crate::config::REVISION.to_owned(),
-            AttributeValue::S(uuid::Uuid::new_v4().to_string()),
-        );
         let mut put = Put::builder().table_name(table);
-        if matches!(item, ConfigItem::Subscription(_)) {
-            let stored = self
-                .client
-                .get_item()
-                .table_name(table)
-                .key(
-                    crate::tables::CONFIG_KEY,
-                    AttributeValue::S(item.id().to_owned()),
-                )
-                .consistent_read(true)
-                .send()
-                .await
-                .map_err(|e| super::sdk_error(format!("GetItem {table} {}", item.id()), e))?
-                .item
-                .unwrap_or_default();
-            for name in OPERATIONAL {
-                encoded.remove(name);
-                if let Some(v) = stored.get(name) {
-                    encoded.insert(name.to_owned(), v.clone());
-                }
-            }
-            put = match stored.get("disabledAt") {
+        let encoded = if matches!(item, ConfigItem::Subscription(_)) {
+            let stored = self.read(item.id()).await?;
+            put = match stored.as_ref().and_then(|s| s.get("disabledAt")) {
                 Some(at) => put
                     .condition_expression("disabledAt = :at")
                     .expression_attribute_values(":at", at.clone()),
                 None => put.condition_expression("attribute_not_exists(disabledAt)"),
             };
-        }
+            encode(item, stored.as_ref())?
+        } else {
+            encode(item, None)?
+        };
         let put = put
             .set_item(Some(encoded))
             .build()
             .map_err(|e| IoError::new(format!("building the write of `{}`", item.id()), e))?;
         Ok(TransactWriteItem::builder().put(put).build())
     }
+}
+
+/// An item as written: `allCurrent` as today's types, a fresh revision,
+/// and the operational state of `stored` (none of the item's own).
+fn encode(item: &ConfigItem, stored: Option<&Item>) -> Result<Item, IoError> {
+    let mut item = item.clone();
+    if let ConfigItem::Subscription(s) = &mut item {
+        s.expand_all_current();
+    }
+    let mut encoded: Item = serde_dynamo::to_item(&item)
+        .map_err(|e| IoError::new(format!("encoding config item `{}`", item.id()), e))?;
+    encoded.insert(
+        crate::config::REVISION.to_owned(),
+        AttributeValue::S(uuid::Uuid::new_v4().to_string()),
+    );
+    for name in OPERATIONAL {
+        encoded.remove(name);
+        if let Some(v) = stored.and_then(|s| s.get(name)) {
+            encoded.insert(name.to_owned(), v.clone());
+        }
+    }
+    Ok(encoded)
 }
 
 /// The entity tag of a stored item: a digest of all it holds.
@@ -191,8 +189,6 @@ pub fn etag_of(value: &serde_json::Value) -> String {
         .collect();
     format!("\"{hex}\"")
 }
-
-type Item = HashMap<String, AttributeValue>;
 
 impl ConfigWriter {
     async fn read(&self, id: &str) -> Result<Option<Item>, IoError> {
@@ -276,22 +272,7 @@ impl ConfigStore for ConfigWriter {
         if !Self::expected(stored.as_ref(), &expect)? {
             return Ok(Written::Conflict);
         }
-        let mut item = item.clone();
-        if let ConfigItem::Subscription(s) = &mut item {
-            s.expand_all_current();
-        }
-        let mut encoded: Item = serde_dynamo::to_item(&item)
-            .map_err(|e| IoError::new(format!("encoding config item `{id}`"), e))?;
-        encoded.insert(
-            crate::config::REVISION.to_owned(),
-            AttributeValue::S(uuid::Uuid::new_v4().to_string()),
-        );
-        for name in OPERATIONAL {
-            encoded.remove(name);
-            if let Some(v) = stored.as_ref().and_then(|s| s.get(name)) {
-                encoded.insert(name.to_owned(), v.clone());
-            }
-        }
+        let encoded = encode(item, stored.as_ref())?;
         let (condition, values) = Self::unchanged(stored.as_ref());
         let mut put = self
             .client

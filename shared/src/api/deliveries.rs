@@ -87,7 +87,7 @@ fn read(q: &HashMap<String, String>, now: Timestamp, log_days: u32) -> Result<Se
     };
     let oldest = Timestamp(now.0 - chrono::Duration::days(i64::from(log_days)));
     let since = time("since")?.unwrap_or(Timestamp(
-        now.0 - chrono::Duration::days(crate::adapters::attempt_log::DEFAULT_SEARCH_DAYS),
+        now.0 - chrono::Duration::days(crate::attempt::DEFAULT_SEARCH_DAYS),
     ));
     let until = time("until")?.unwrap_or(now);
     if since < oldest {
@@ -110,14 +110,11 @@ fn read(q: &HashMap<String, String>, now: Timestamp, log_days: u32) -> Result<Se
             })
         })
         .transpose()?;
-    let outcomes = [
-        "delivered",
-        "retrying",
-        "deadLettered",
-        "gone",
-        "refused",
-        "failed",
-    ];
+    let outcomes: Vec<&str> = AttemptOutcome::ALL
+        .iter()
+        .map(|o| o.as_str())
+        .chain(["failed"])
+        .collect();
     let outcome = q.get("outcome").cloned();
     if let Some(o) = &outcome
         && !outcomes.contains(&o.as_str())
@@ -175,7 +172,7 @@ pub fn summarise(attempts: &[AttemptRecord]) -> Vec<DeliverySummary> {
                 case_guid: (!last.case_guid.is_empty()).then(|| last.case_guid.to_string()),
                 test: last.test,
                 attempts: last.attempt,
-                outcome: outcome_name(last.outcome),
+                outcome: last.outcome.as_str().to_owned(),
                 status: last.status,
                 first_attempt_at: first.at.to_contract_string(),
                 last_attempt_at: last.at.to_contract_string(),
@@ -184,13 +181,6 @@ pub fn summarise(attempts: &[AttemptRecord]) -> Vec<DeliverySummary> {
         .collect();
     out.sort_by_key(|d| std::cmp::Reverse(sort_key(d)));
     out
-}
-
-fn outcome_name(o: AttemptOutcome) -> String {
-    serde_json::to_value(o)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }
 
 /// Newest first: by last attempt, then id.
@@ -279,7 +269,7 @@ fn attempt_view(a: &AttemptRecord) -> Value {
     json!({
         "attempt": a.attempt,
         "at": a.at.to_contract_string(),
-        "outcome": outcome_name(a.outcome),
+        "outcome": a.outcome.as_str(),
         "status": a.status,
         "durationMs": a.latency_ms,
         "answer": a.excerpt,
