@@ -241,16 +241,10 @@ async fn api_call(sdk: &SdkConfig, prefix: &str, stack: &LocalStack) -> Result<(
     )
     .put(&stored)
     .await?;
-    let tables = hubhooks::adapters::api::ApiTables {
-        party_keys: keys_table,
-        config: stack.tables.config.clone(),
-        secrets: stack.secrets_table.clone(),
-        attempt_log: stack.attempt_log_table.clone(),
-        attempt_log_days: hubhooks::settings::DEFAULT_ATTEMPT_LOG_DAYS,
-    };
+    let resources = crate::local::api::resources(stack, keys_table);
     let egress =
         hubhooks::egress::AllowList::parse(crate::local::runner::LOCAL_EGRESS).unwrap_or_default();
-    let base = crate::local::api::serve_tables(sdk, &tables, egress, 0).await?;
+    let base = crate::local::api::serve_on(sdk, &resources, egress, 0).await?;
     let url = format!("{base}/v1/subscriptions");
     let answer = reqwest::Client::new()
         .get(&url)

@@ -15,4 +15,3 @@ pub mod output;
 pub mod preflight;
 pub mod replay;
 pub mod router_failures;
-pub mod send_test;

@@ -410,4 +410,14 @@ pub trait AttemptSearch: Send + Sync {
         filter: &crate::attempt::Filter,
         since: chrono::Duration,
     ) -> Result<Vec<crate::attempt::AttemptRecord>, IoError>;
+
+    /// A subscription's attempts that may have been made in `[since,
+    /// until]`, each with the envelope its page kept (none on pages written
+    /// without them): what a resend or a replay sends again.
+    async fn logged(
+        &self,
+        subscription: &str,
+        since: crate::timestamp::Timestamp,
+        until: crate::timestamp::Timestamp,
+    ) -> Result<Vec<(crate::attempt::AttemptRecord, Option<Delivery>)>, IoError>;
 }

@@ -418,6 +418,8 @@ pub struct ApiSettings {
     pub secrets_table: String,
     pub attempt_log_table: String,
     pub attempt_log_days: u32,
+    /// Where test sends, resends and replays go (`DELIVERY_QUEUE_URL`).
+    pub delivery_queue_url: String,
     /// What the sender may reach: destinations are checked against it
     /// when a party writes them.
     pub egress: crate::egress::AllowList,
@@ -436,6 +438,7 @@ impl ApiSettings {
             secrets_table: var("SECRETS_TABLE")?,
             attempt_log_table: var("ATTEMPT_LOG_TABLE")?,
             attempt_log_days: attempt_log_days(env)?,
+            delivery_queue_url: var("DELIVERY_QUEUE_URL")?,
             egress: egress(env)?,
         })
     }

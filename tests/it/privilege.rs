@@ -89,6 +89,8 @@ fn calls(role: &str) -> BTreeMap<&'static str, Caller> {
             ("dynamodb:Query", Code(ATTEMPT_LOG, &["query"])),
             // A key's last use; enable and disable (operational state).
             ("dynamodb:UpdateItem", Code(PARTY_KEYS, &["update_item"])),
+            // Test sends, resends and replays (the delivery queue).
+            ("sqs:SendMessage", Code(SQS, &["send_message_batch"])),
         ],
         other => panic!("no call list for {other}: add one"),
     };

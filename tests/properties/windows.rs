@@ -3,10 +3,11 @@
 //! input, never a panic or an overflow; a valid value reads back as itself.
 use crate::strategies::text;
 use chrono::TimeDelta;
+use hubhooks::operations::deliveries::check_window;
 use hubhooks::retry::{RetrySchedule, retry_after};
 use hubhooks::timestamp::Timestamp;
 use hubhooks_cli::attempts::{MAX_LOOKBACK_DAYS, parse_since};
-use hubhooks_cli::replay::{check_window, parse_time};
+use hubhooks_cli::replay::parse_time;
 use proptest::prelude::*;
 use std::time::Duration;
 

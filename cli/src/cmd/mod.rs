@@ -16,6 +16,7 @@ pub mod send_test;
 
 use crate::deployment::Deployment;
 use crate::output::Output;
+use anyhow::Result;
 use aws_config::SdkConfig;
 use clap::{Parser, Subcommand};
 
@@ -38,6 +39,54 @@ impl Ctx {
             self.region.as_deref(),
         )
         .await
+    }
+
+    /// The ports the shared operations run over, on this deployment's
+    /// tables and delivery queue.
+    pub async fn operations(&self) -> Result<Operations> {
+        let sdk = self.sdk().await;
+        let ddb = aws_sdk_dynamodb::Client::new(&sdk);
+        let sqs = aws_sdk_sqs::Client::new(&sdk);
+        let queue_url = self.dep.queue_url(&sqs, &self.dep.delivery_queue()).await?;
+        Ok(Operations {
+            store: hubhooks::adapters::config_writer::ConfigWriter::new(
+                ddb.clone(),
+                self.dep.config_table(),
+            ),
+            search: hubhooks::adapters::attempt_log::DynamoAttemptSearch::new(
+                ddb.clone(),
+                self.dep.attempt_log_table(),
+            ),
+            queue: hubhooks::adapters::sqs::SqsDeliveryQueue::new(sqs, queue_url),
+            ddb,
+            config_table: self.dep.config_table(),
+        })
+    }
+}
+
+/// What `hubhooks::operations` works on, for an operator's command.
+pub struct Operations {
+    pub store: hubhooks::adapters::config_writer::ConfigWriter,
+    pub search: hubhooks::adapters::attempt_log::DynamoAttemptSearch,
+    pub queue: hubhooks::adapters::sqs::SqsDeliveryQueue,
+    pub ddb: aws_sdk_dynamodb::Client,
+    pub config_table: String,
+}
+
+impl Operations {
+    /// An operation's refusal as the CLI says it: a missing subscription
+    /// names the table and how to list what is there.
+    pub fn explain(&self, e: hubhooks::operations::OpError) -> anyhow::Error {
+        match e {
+            hubhooks::operations::OpError::NotFound {
+                what: "subscription",
+                id,
+            } => anyhow::anyhow!(
+                "no subscription `{id}` in {} (`hubhooks subscriptions list` names them)",
+                self.config_table
+            ),
+            e => e.into(),
+        }
     }
 }
 

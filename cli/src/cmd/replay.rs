@@ -1,8 +1,11 @@
 //! `hubhooks replay`: a subscription's deliveries of a time window, again.
 use super::Ctx;
-use crate::replay::{WindowReplay, parse_time};
+use crate::replay::parse_time;
 use anyhow::{Context, Result};
 use clap::Args;
+use hubhooks::operations::Scope;
+use hubhooks::operations::deliveries::{Window, check_window, plan_window, send_plan};
+use hubhooks::replay::Plan;
 use hubhooks::replay::Which;
 use hubhooks::timestamp::Timestamp;
 
@@ -41,24 +44,20 @@ pub async fn run(args: ReplayArgs, ctx: &Ctx) -> Result<()> {
         .map(|u| parse_time(u, now).context("--until"))
         .transpose()?
         .unwrap_or(now);
-    crate::replay::check_window(since, until, now, args.attempt_log_days)?;
+    if let Err(e) = check_window(since, until, now, args.attempt_log_days) {
+        let hint = if e.field == "since" {
+            " (--attempt-log-days if the deployment keeps more)"
+        } else {
+            ""
+        };
+        anyhow::bail!("--{} {}{hint}", e.field, e.detail);
+    }
     if args.subscription.trim().is_empty() {
         anyhow::bail!("--subscription: give the id of a subscription");
     }
-    let sdk = ctx.sdk().await;
-    let ddb = aws_sdk_dynamodb::Client::new(&sdk);
-    let sqs = aws_sdk_sqs::Client::new(&sdk);
-    let dep = &ctx.dep;
-    let queue_url = dep.queue_url(&sqs, &dep.delivery_queue()).await?;
-    let table = dep.attempt_log_table();
-    let config = dep.config_table();
-    crate::items::require_subscription(&ddb, &config, &args.subscription).await?;
-    let replay = WindowReplay {
-        ddb: &ddb,
-        sqs: &sqs,
-        table: &table,
-        queue_url: &queue_url,
-        subscription: &args.subscription,
+    let ops = ctx.operations().await?;
+    let window = Window {
+        subscription: args.subscription.clone(),
         since,
         until,
         which: if args.failed_only {
@@ -66,11 +65,12 @@ pub async fn run(args: ReplayArgs, ctx: &Ctx) -> Result<()> {
         } else {
             Which::All
         },
-        rate: args.rate,
     };
-    let plan = replay.plan().await?;
+    let plan = plan_window(&ops.search, &ops.store, Scope::Operator, &window)
+        .await
+        .map_err(|e| ops.explain(e))?;
     if ctx.output == crate::output::Output::Json {
-        return replay_json(&replay, &plan, args.dry_run).await;
+        return replay_json(&ops, &window, &plan, args.dry_run, args.rate).await;
     }
     let what = if args.failed_only {
         "failed deliveries"
@@ -114,7 +114,7 @@ pub async fn run(args: ReplayArgs, ctx: &Ctx) -> Result<()> {
         )
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    let sent = replay.send(&plan, |n, _| bar.set_position(n as u64)).await;
+    let sent = send_plan(&ops.queue, &plan, args.rate, |n| bar.set_position(n as u64)).await;
     bar.finish_and_clear();
     println!("replayed {}", sent?);
     Ok(())
@@ -122,9 +122,11 @@ pub async fn run(args: ReplayArgs, ctx: &Ctx) -> Result<()> {
 
 /// `--output json`: a line per delivery selected, then the counts.
 async fn replay_json(
-    replay: &WindowReplay<'_>,
-    plan: &hubhooks::replay::Plan,
+    ops: &super::Operations,
+    window: &Window,
+    plan: &Plan,
     dry_run: bool,
+    rate: Option<u32>,
 ) -> Result<()> {
     for (d, at) in plan.deliveries.iter().zip(&plan.first_attempted) {
         println!(
@@ -137,13 +139,13 @@ async fn replay_json(
     let replayed = if dry_run {
         0
     } else {
-        replay.send(plan, |_, _| {}).await?
+        send_plan(&ops.queue, plan, rate, |_| {}).await?
     };
     println!(
         "{}",
         serde_json::json!({"selected": plan.deliveries.len(), "replayed": replayed, "dryRun": dry_run,
             "withoutEnvelope": plan.without_envelope, "tests": plan.tests,
-            "since": replay.since.to_contract_string(), "until": replay.until.to_contract_string()})
+            "since": window.since.to_contract_string(), "until": window.until.to_contract_string()})
     );
     Ok(())
 }

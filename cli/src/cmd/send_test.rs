@@ -1,12 +1,14 @@
 //! `hubhooks send-test`: one test webhook through the real delivery path,
-//! then the receiver's answer from the attempt log.
+//! then the receiver's answer from the attempt log
+//! (`hubhooks::operations::send_test`, as the management API's `test`).
 use super::Ctx;
-use crate::items::{self, Family};
-use crate::{attempts, send_test};
+use crate::attempts;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use hubhooks::attempt::AttemptOutcome;
 use hubhooks::event::EventType;
+use hubhooks::operations::{Scope, send_test};
+use hubhooks::timestamp::Timestamp;
 use std::time::Duration;
 
 #[derive(Args)]
@@ -14,9 +16,9 @@ pub struct SendTestArgs {
     /// The subscription to send it to (its destination, auth and headers).
     #[arg(long)]
     subscription: String,
-    /// The webhook type, e.g. newStatus.
+    /// The webhook type, e.g. newStatus (default: the first it sends).
     #[arg(long = "type")]
-    event_type: EventType,
+    event_type: Option<EventType>,
     /// Build the webhook from this case instead of the documented sample.
     #[arg(long)]
     case: Option<String>,
@@ -27,22 +29,12 @@ pub struct SendTestArgs {
 
 pub async fn run(args: SendTestArgs, ctx: &Ctx) -> Result<()> {
     let dep = &ctx.dep;
-    let sdk = &ctx.sdk().await;
-    let ddb = aws_sdk_dynamodb::Client::new(sdk);
-    let sqs = aws_sdk_sqs::Client::new(sdk);
-    let stored = items::get_in(
-        &ddb,
-        &dep.config_table(),
-        Family::Subscriptions,
-        &args.subscription,
-    )
-    .await?;
-    let subscription = send_test::parse_subscription(stored)?;
+    let ops = ctx.operations().await?;
     let case = match &args.case {
         None => None,
         Some(guid) => {
             let store = hubhooks::adapters::dynamo::DynamoCaseStore::new(
-                ddb.clone(),
+                ops.ddb.clone(),
                 dep.tables().cases().to_owned(),
                 dep.tables().case_statuses().to_owned(),
             );
@@ -56,63 +48,58 @@ pub async fn run(args: SendTestArgs, ctx: &Ctx) -> Result<()> {
             )
         }
     };
-    let body = send_test::body(&subscription, args.event_type, case.as_ref())?;
-    let guid = case.as_ref().map(|c| c.guid.clone()).unwrap_or_default();
-    let delivery = send_test::delivery(&subscription, args.event_type, &guid, body)?;
-    let queue = hubhooks::adapters::sqs::SqsDeliveryQueue::new(
-        sqs.clone(),
-        dep.queue_url(&sqs, &dep.delivery_queue()).await?,
-    );
-    use hubhooks::ports::DeliveryQueue;
-    if let Some(Err(e)) = queue.enqueue(std::slice::from_ref(&delivery)).await.pop() {
-        bail!("enqueueing the test delivery: {e}");
-    }
+    let test = send_test::TestSend {
+        subscription: &args.subscription,
+        event_type: args.event_type,
+        case: case.as_ref(),
+        source: "hubhooks send-test",
+        now: Timestamp::now(),
+    };
+    let delivery = send_test::send(&ops.store, &ops.queue, Scope::Operator, test)
+        .await
+        .map_err(|e| ops.explain(e))?;
     let json = ctx.output == crate::output::Output::Json;
     if !json {
-        println!("sent test delivery {} ({})", delivery.id, args.event_type);
+        println!(
+            "sent test delivery {} ({})",
+            delivery.id, delivery.event_type
+        );
     }
-    let filter = attempts::Filter::Delivery(delivery.id.to_string());
-    let deadline = std::time::Instant::now() + Duration::from_secs(args.timeout_secs);
-    loop {
-        let found = attempts::query(&ddb, &dep.attempt_log_table(), &filter, None).await?;
-        if let Some(a) = found.last() {
-            if json {
-                // The attempt as the attempt log holds it: outcome, status,
-                // latency, the answer's start, the error.
-                println!("{}", serde_json::to_value(a)?);
-            } else {
-                print!("{}", attempts::render(&found, false));
-            }
-            let error = a.error.clone().unwrap_or_default();
-            match a.outcome {
-                AttemptOutcome::Delivered => {}
-                AttemptOutcome::Refused => bail!(
-                    "hubhooks refused to send the test webhook (the receiver was not contacted): {error}"
-                ),
-                AttemptOutcome::Gone => {
-                    bail!("the receiver answered 410 Gone to the test webhook: {error}")
-                }
-                AttemptOutcome::Retrying | AttemptOutcome::DeadLettered => {
-                    bail!("the receiver did not accept the test webhook: {error}")
-                }
-            }
-            if !json {
-                println!(
-                    "receiver answered {} in {} ms: {}",
-                    a.status.unwrap_or_default(),
-                    a.latency_ms.unwrap_or_default(),
-                    a.excerpt
-                );
-            }
-            return Ok(());
-        }
-        if std::time::Instant::now() > deadline {
-            bail!(
-                "no attempt within {} s: is the sender running? (`hubhooks attempts --delivery {}` shows it later)",
-                args.timeout_secs,
-                delivery.id
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(300)).await;
+    let wait = Duration::from_secs(args.timeout_secs);
+    let Some(a) = send_test::answer(&ops.search, &delivery.id, wait).await? else {
+        bail!(
+            "no attempt within {} s: is the sender running? (`hubhooks attempts --delivery {}` shows it later)",
+            args.timeout_secs,
+            delivery.id
+        );
+    };
+    if json {
+        // The attempt as the attempt log holds it: outcome, status,
+        // latency, the answer's start, the error.
+        println!("{}", serde_json::to_value(&a)?);
+    } else {
+        print!("{}", attempts::render(std::slice::from_ref(&a), false));
     }
+    let error = a.error.clone().unwrap_or_default();
+    match a.outcome {
+        AttemptOutcome::Delivered => {}
+        AttemptOutcome::Refused => bail!(
+            "hubhooks refused to send the test webhook (the receiver was not contacted): {error}"
+        ),
+        AttemptOutcome::Gone => {
+            bail!("the receiver answered 410 Gone to the test webhook: {error}")
+        }
+        AttemptOutcome::Retrying | AttemptOutcome::DeadLettered => {
+            bail!("the receiver did not accept the test webhook: {error}")
+        }
+    }
+    if !json {
+        println!(
+            "receiver answered {} in {} ms: {}",
+            a.status.unwrap_or_default(),
+            a.latency_ms.unwrap_or_default(),
+            a.excerpt
+        );
+    }
+    Ok(())
 }

@@ -1,9 +1,10 @@
 //! The management API on the local stack: the same router the api Lambda
 //! serves (`hubhooks::api`), on 127.0.0.1, over the local tables.
 use crate::cmd::Ctx;
+use crate::local::provision::LocalStack;
 use anyhow::{Context, Result};
 use aws_config::SdkConfig;
-use hubhooks::adapters::api::ApiTables;
+use hubhooks::adapters::api::ApiResources;
 use hubhooks::api::router;
 use hubhooks::egress::AllowList;
 use std::sync::Arc;
@@ -12,25 +13,40 @@ use std::sync::Arc;
 /// port) in the background; its base URL. Destinations are checked against
 /// `egress`, as the runner's sender checks them.
 pub async fn serve(sdk: &SdkConfig, ctx: &Ctx, port: u16, egress: AllowList) -> Result<String> {
-    let tables = ApiTables {
+    let sqs = aws_sdk_sqs::Client::new(sdk);
+    let resources = ApiResources {
         party_keys: ctx.dep.party_keys_table()?,
         config: ctx.dep.config_table(),
         secrets: ctx.dep.secrets_table(),
         attempt_log: ctx.dep.attempt_log_table(),
         attempt_log_days: hubhooks::settings::DEFAULT_ATTEMPT_LOG_DAYS,
+        delivery_queue_url: ctx.dep.queue_url(&sqs, &ctx.dep.delivery_queue()).await?,
     };
-    serve_tables(sdk, &tables, egress, port).await
+    serve_on(sdk, &resources, egress, port).await
 }
 
-/// The same, over these tables.
-pub async fn serve_tables(
+/// A local stack's resources, with `party_keys` the party keys table.
+pub fn resources(stack: &LocalStack, party_keys: String) -> ApiResources {
+    ApiResources {
+        party_keys,
+        config: stack.tables.config.clone(),
+        secrets: stack.secrets_table.clone(),
+        attempt_log: stack.attempt_log_table.clone(),
+        attempt_log_days: hubhooks::settings::DEFAULT_ATTEMPT_LOG_DAYS,
+        delivery_queue_url: stack.delivery_queue_url.clone(),
+    }
+}
+
+/// The same, over these resources.
+pub async fn serve_on(
     sdk: &SdkConfig,
-    tables: &ApiTables,
+    resources: &ApiResources,
     egress: AllowList,
     port: u16,
 ) -> Result<String> {
     let ddb = aws_sdk_dynamodb::Client::new(sdk);
-    let state = hubhooks::adapters::api::state(&ddb, tables, egress)
+    let sqs = aws_sdk_sqs::Client::new(sdk);
+    let state = hubhooks::adapters::api::state(&ddb, &sqs, resources, egress)
         .await
         .context("starting the management API")?;
     let state = Arc::new(state);

@@ -1,6 +1,6 @@
 //! Management API Lambda: API Gateway HTTP API (payload 2.0) → the axum
 //! application `hubhooks::api`, the same router `hubhooks local run` serves.
-use hubhooks::adapters::api::ApiTables;
+use hubhooks::adapters::api::ApiResources;
 use hubhooks::settings::{ApiSettings, AwsEnvironment};
 use lambda_http::Error;
 use std::sync::Arc;
@@ -13,13 +13,8 @@ async fn main() -> Result<(), Error> {
     hubhooks::telemetry::init();
     let settings = ApiSettings::from_env()?;
     let sdk = hubhooks::adapters::aws_sdk_config(&AwsEnvironment::from_env()?);
-    let tables = ApiTables {
-        party_keys: settings.party_keys_table,
-        config: settings.config_table,
-        secrets: settings.secrets_table,
-        attempt_log: settings.attempt_log_table,
-        attempt_log_days: settings.attempt_log_days,
-    };
-    let state = hubhooks::adapters::api::from_aws(&sdk, &tables, settings.egress).await?;
+    let egress = settings.egress.clone();
+    let resources = ApiResources::from(settings);
+    let state = hubhooks::adapters::api::from_aws(&sdk, &resources, egress).await?;
     lambda_http::run(hubhooks::api::router(Arc::new(state))).await
 }

@@ -6,30 +6,47 @@ use super::dynamo::DynamoConfigSource;
 use super::dynamo::DynamoSecrets;
 use super::party_keys::DynamoPartyKeys;
 use super::secrets::SecretAdmin;
+use super::sqs::SqsDeliveryQueue;
 use crate::api::ApiState;
 use crate::egress::AllowList;
 use crate::ports::{IoError, SecretStore};
 use std::sync::Arc;
 
-/// The tables the API reads and writes.
+/// The tables the API reads and writes, and the queue test sends, resends
+/// and replays go to.
 #[derive(Debug, Clone)]
-pub struct ApiTables {
+pub struct ApiResources {
     pub party_keys: String,
     pub config: String,
     pub secrets: String,
     pub attempt_log: String,
     pub attempt_log_days: u32,
+    pub delivery_queue_url: String,
+}
+
+impl From<crate::settings::ApiSettings> for ApiResources {
+    fn from(s: crate::settings::ApiSettings) -> Self {
+        ApiResources {
+            party_keys: s.party_keys_table,
+            config: s.config_table,
+            secrets: s.secrets_table,
+            attempt_log: s.attempt_log_table,
+            attempt_log_days: s.attempt_log_days,
+            delivery_queue_url: s.delivery_queue_url,
+        }
+    }
 }
 
 /// The secret that signs the API's paging cursors: made once per
 /// deployment, read by every instance.
 pub const CURSOR_KEY_SECRET: &str = "hubhooks/api-cursor-key";
 
-/// The API's state over these tables; the cursor key is made on the first
-/// start and read after.
+/// The API's state over these resources; the cursor key is made on the
+/// first start and read after.
 pub async fn state(
     ddb: &aws_sdk_dynamodb::Client,
-    tables: &ApiTables,
+    sqs: &aws_sdk_sqs::Client,
+    tables: &ApiResources,
     egress: AllowList,
 ) -> Result<ApiState, IoError> {
     let secrets = SecretAdmin::new(ddb.clone(), tables.secrets.clone());
@@ -45,6 +62,10 @@ pub async fn state(
             tables.attempt_log.clone(),
         )),
         attempt_log_days: tables.attempt_log_days,
+        queue: Arc::new(SqsDeliveryQueue::new(
+            sqs.clone(),
+            tables.delivery_queue_url.clone(),
+        )),
         cursor_key: ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key.as_bytes()),
         clock: Arc::new(crate::clock::SystemClock),
     })
@@ -77,8 +98,9 @@ async fn cursor_key(
 /// The same, from the AWS configuration (the api Lambda's wiring).
 pub async fn from_aws(
     sdk: &aws_types::SdkConfig,
-    tables: &ApiTables,
+    tables: &ApiResources,
     egress: AllowList,
 ) -> Result<ApiState, IoError> {
-    state(&aws_sdk_dynamodb::Client::new(sdk), tables, egress).await
+    let ddb = aws_sdk_dynamodb::Client::new(sdk);
+    state(&ddb, &aws_sdk_sqs::Client::new(sdk), tables, egress).await
 }

@@ -284,4 +284,16 @@ impl crate::ports::AttemptSearch for DynamoAttemptSearch {
     ) -> Result<Vec<AttemptRecord>, IoError> {
         query(&self.client, &self.table, filter, Some(since)).await
     }
+
+    async fn logged(
+        &self,
+        subscription: &str,
+        since: Timestamp,
+        until: Timestamp,
+    ) -> Result<Pairs, IoError> {
+        let from_sk = Timestamp(since.0 - LONGEST_BATCH).to_contract_string();
+        // Every sort key of a page begun by `until` sorts before this.
+        let to_sk = format!("{}~", until.to_contract_string());
+        logged(&self.client, &self.table, subscription, &from_sk, &to_sk).await
+    }
 }

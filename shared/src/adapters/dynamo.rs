@@ -145,8 +145,12 @@ pub struct DynamoSecrets {
     cache: tokio::sync::Mutex<SecretCache>,
 }
 
-/// Name → (when read, its values or `None` if absent).
-type SecretCache = HashMap<String, (std::time::Instant, Option<Vec<String>>)>;
+/// Name → (when read, its values and when the old ones retire, or `None`
+/// if absent).
+type SecretCache = HashMap<String, (std::time::Instant, Option<Stored>)>;
+
+/// A secret's values, newest first, and when those after the first retire.
+type Stored = (Vec<String>, Option<Timestamp>);
 
 const SECRET_TTL: std::time::Duration = std::time::Duration::from_secs(60);
 
@@ -202,14 +206,21 @@ impl DynamoSecrets {
 #[async_trait]
 impl crate::ports::SecretStore for DynamoSecrets {
     async fn secret(&self, name: &str) -> Result<Option<Vec<String>>, IoError> {
-        if let Some((at, values)) = self.cache.lock().await.get(name)
+        // A rotation's old key signs until its grace period ends: decided
+        // at each call, so a cached secret stops signing with it on time.
+        let current = |stored: &Option<Stored>| {
+            stored.clone().map(|(values, retire_at)| {
+                crate::rotation::current(values, retire_at, Timestamp::now())
+            })
+        };
+        if let Some((at, stored)) = self.cache.lock().await.get(name)
             && at.elapsed()
-                < match values {
-                    Some(v) if !v.is_empty() => SECRET_TTL,
+                < match stored {
+                    Some((v, _)) if !v.is_empty() => SECRET_TTL,
                     _ => ABSENT_SECRET_TTL,
                 }
         {
-            return Ok(values.clone());
+            return Ok(current(stored));
         }
         let out = self
             .client
@@ -220,16 +231,12 @@ impl crate::ports::SecretStore for DynamoSecrets {
             .send()
             .await
             .map_err(|e| super::sdk_error(format!("GetItem {} {name}", self.table), e))?;
-        let values = out.item.map(|item| {
-            // A rotation's old key signs until its grace period ends.
-            let (values, retire_at) = stored_secret(&item);
-            crate::rotation::current(values, retire_at, Timestamp::now())
-        });
+        let stored = out.item.map(|item| stored_secret(&item));
         self.cache
             .lock()
             .await
-            .insert(name.to_owned(), (std::time::Instant::now(), values.clone()));
-        Ok(values)
+            .insert(name.to_owned(), (std::time::Instant::now(), stored.clone()));
+        Ok(current(&stored))
     }
 }
 

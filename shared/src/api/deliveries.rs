@@ -265,7 +265,7 @@ pub async fn search(
 }
 
 /// One attempt as the API shows it.
-fn attempt_view(a: &AttemptRecord) -> Value {
+pub(super) fn attempt_view(a: &AttemptRecord) -> Value {
     json!({
         "attempt": a.attempt,
         "at": a.at.to_contract_string(),
@@ -283,17 +283,16 @@ pub async fn get(
     State(state): State<Arc<ApiState>>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, Problem> {
-    let own = own_ids(&state, caller).await?;
     let span = chrono::Duration::days(i64::from(state.attempt_log_days));
-    let mut attempts: Vec<AttemptRecord> = state
-        .attempts
-        .attempts(&Filter::Delivery(id.clone()), span)
-        .await
-        .map_err(unavailable)?
-        .into_iter()
-        .filter(|a| own.contains(a.subscription_id.as_str()))
-        .collect();
-    attempts.sort_by_key(|a| (a.at, a.attempt));
+    let attempts = crate::operations::deliveries::attempts_of(
+        state.attempts.as_ref(),
+        state.store.as_ref(),
+        Scope::Party(caller.0),
+        &id,
+        span,
+    )
+    .await
+    .map_err(|e| super::subscriptions::refused(e, "delivery"))?;
     let summary = summarise(&attempts)
         .pop()
         .ok_or_else(|| Problem::not_found("delivery"))?;

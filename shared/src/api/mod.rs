@@ -2,9 +2,7 @@
 //! its own, with its party key. An axum `Router` over ports, so the Lambda
 //! and `hubhooks local run` serve the same application.
 //!
-//! So far: the catalogue of event types and the caller's own
-//! subscriptions (read). Another party's id answers 404 exactly as a
-//! missing one does.
+//! Another party's id answers 404 exactly as a missing one does.
 mod auth;
 pub mod body;
 mod cursor;
@@ -12,6 +10,8 @@ pub mod deliveries;
 mod egress;
 mod etag;
 mod problem;
+pub mod replay;
+pub mod send_test;
 pub mod subscriptions;
 
 pub use auth::Caller;
@@ -20,7 +20,9 @@ pub use problem::Problem;
 use crate::clock::Clock;
 use crate::event::EventType;
 use crate::payload::catalogue;
-use crate::ports::{AttemptSearch, ConfigSource, ConfigStore, PartyKeyStore, SecretWriter};
+use crate::ports::{
+    AttemptSearch, ConfigSource, ConfigStore, DeliveryQueue, PartyKeyStore, SecretWriter,
+};
 use axum::Json;
 use axum::Router;
 use axum::extract::Path;
@@ -41,6 +43,8 @@ pub struct ApiState {
     /// How many days the attempt log keeps (`AttemptLogDays`): the
     /// longest window a search may ask for.
     pub attempt_log_days: u32,
+    /// Where test sends, resends and replays go.
+    pub queue: Arc<dyn DeliveryQueue>,
     /// Signs paging cursors (`cursor`).
     pub cursor_key: ring::hmac::Key,
     pub clock: Arc<dyn Clock>,
@@ -67,12 +71,15 @@ pub fn router(state: Arc<ApiState>) -> Router {
             "/v1/subscriptions/{id}/secret/rotate",
             post(subscriptions::rotate),
         )
-        .route("/v1/deliveries", get(deliveries::search))
-        .route("/v1/deliveries/{id}", get(deliveries::get))
         .route(
             "/v1/subscriptions/{id}/disable",
             post(subscriptions::disable),
         )
+        .route("/v1/subscriptions/{id}/test", post(send_test::test))
+        .route("/v1/subscriptions/{id}/replay", post(replay::replay))
+        .route("/v1/deliveries", get(deliveries::search))
+        .route("/v1/deliveries/{id}", get(deliveries::get))
+        .route("/v1/deliveries/{id}/resend", post(replay::resend))
         .fallback(|| async { Problem::not_found("resource") })
         .method_not_allowed_fallback(|| async {
             Problem::new(

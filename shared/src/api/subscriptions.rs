@@ -221,6 +221,7 @@ pub(super) fn refused(e: OpError, what: &str) -> Problem {
         OpError::NotFound { .. } => Problem::not_found(what),
         OpError::Conflict(_) => Problem::precondition_failed(what),
         OpError::Invalid(e) => invalid(e),
+        OpError::Refused(why) => Problem::conflict(why),
         OpError::Io(e) => {
             tracing::error!(error = %e, "a store could not be reached");
             Problem::unavailable()

@@ -1,6 +1,8 @@
 //! The operations both the CLI and the management API perform, over ports:
 //! one implementation of each rule (who may see an item, what a write keeps,
 //! what enabling clears), so the two never disagree.
+pub mod deliveries;
+pub mod send_test;
 pub mod subscriptions;
 
 use crate::config::ConfigError;
@@ -35,6 +37,10 @@ pub enum OpError {
     /// create of an id taken meanwhile): nothing was written.
     #[error("`{0}` changed since it was read; nothing was written")]
     Conflict(String),
+    /// The operation cannot be done to what is there (a test send to a
+    /// subscription that sends nothing, a resend with no envelope kept).
+    #[error("{0}")]
+    Refused(String),
     /// The item would not be valid.
     #[error(transparent)]
     Invalid(#[from] ConfigError),

@@ -43,6 +43,8 @@ struct Inner {
     default_status: Mutex<u16>,
     /// `Retry-After` sent with every non-2xx answer.
     retry_after: Mutex<Option<String>>,
+    /// The body of every answer (none: empty).
+    answer_body: Mutex<Option<String>>,
     /// Fails this share of requests (per mille), pseudo-randomly.
     fail_per_mille: Mutex<u32>,
     /// (text in the body, status, how many more times): answers the status
@@ -120,9 +122,15 @@ async fn record(
     inner.notify.notify_waiters();
     let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let retry_after = inner.retry_after.lock().ok().and_then(|r| r.clone());
+    let body = inner
+        .answer_body
+        .lock()
+        .ok()
+        .and_then(|b| b.clone())
+        .unwrap_or_default();
     match retry_after {
-        Some(after) if !code.is_success() => (code, [("retry-after", after)]).into_response(),
-        _ => code.into_response(),
+        Some(after) if !code.is_success() => (code, [("retry-after", after)], body).into_response(),
+        _ => (code, body).into_response(),
     }
 }
 
@@ -174,6 +182,13 @@ impl TestReceiver {
     pub fn fail_matching(&self, needle: &str, status: u16, times: u32) {
         if let Ok(mut rules) = self.inner.fail_matching.lock() {
             rules.push((needle.to_owned(), status, times));
+        }
+    }
+
+    /// Answers every request with this body from now on.
+    pub fn set_answer_body(&self, body: &str) {
+        if let Ok(mut b) = self.inner.answer_body.lock() {
+            *b = Some(body.to_owned());
         }
     }
 

@@ -1,0 +1,156 @@
+//! Sending again, from what the attempt log kept: one delivery
+//! (`POST /v1/deliveries/{id}/resend`) or a subscription's window
+//! (`POST /v1/subscriptions/{id}/replay`), through the delivery queue with
+//! the same delivery ids (`operations::deliveries`, as `hubhooks resend`
+//! and `hubhooks replay`).
+use super::body::Body;
+use super::subscriptions::refused;
+use super::{ApiState, Caller, Problem};
+use crate::operations::{Scope, deliveries};
+use crate::replay::Which;
+use crate::timestamp::Timestamp;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+/// The most deliveries one replay request sends (a larger window is
+/// replayed in parts: its dry run says how many it holds).
+pub const MAX_REPLAY: usize = 1000;
+
+pub async fn resend(
+    caller: Caller,
+    State(state): State<Arc<ApiState>>,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<Value>), Problem> {
+    let span = chrono::Duration::days(i64::from(state.attempt_log_days));
+    let delivery = deliveries::resend(
+        state.attempts.as_ref(),
+        state.store.as_ref(),
+        state.queue.as_ref(),
+        Scope::Party(caller.0),
+        &id,
+        span,
+    )
+    .await
+    .map_err(|e| refused(e, "delivery"))?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({
+            "deliveryId": delivery.id.as_str(),
+            "subscriptionId": delivery.subscription_id.as_str(),
+            "eventType": delivery.event_type.as_str(),
+            "priorAttempts": delivery.prior_attempts,
+        })),
+    ))
+}
+
+/// A window to send again.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReplayInput {
+    /// From (attempted at or after), RFC 3339.
+    pub since: String,
+    /// To (attempted at or before), RFC 3339; default now.
+    #[serde(default)]
+    pub until: Option<String>,
+    /// Only deliveries with no successful attempt in the window.
+    #[serde(default)]
+    pub failed_only: bool,
+    /// Counts what would be sent; sends nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+fn time(name: &str, value: &str) -> Result<Timestamp, Problem> {
+    Timestamp::parse(value).map_err(|_| {
+        Problem::invalid(
+            format!("/{name}"),
+            "must be an RFC 3339 time (2026-12-05T08:00:00Z)",
+        )
+    })
+}
+
+pub async fn replay(
+    caller: Caller,
+    State(state): State<Arc<ApiState>>,
+    Path(id): Path<String>,
+    body: Body<ReplayInput>,
+) -> Result<(StatusCode, Json<Value>), Problem> {
+    let input = body.value;
+    let now = state.clock.now();
+    let since = time("since", &input.since)?;
+    let until = match &input.until {
+        Some(u) => time("until", u)?,
+        None => now,
+    };
+    deliveries::check_window(since, until, now, state.attempt_log_days)
+        .map_err(|e| Problem::invalid(format!("/{}", e.field), e.detail))?;
+    let window = deliveries::Window {
+        subscription: id.clone(),
+        since,
+        until,
+        which: if input.failed_only {
+            Which::FailedOnly
+        } else {
+            Which::All
+        },
+    };
+    let scope = Scope::Party(caller.0);
+    let plan = deliveries::plan_window(
+        state.attempts.as_ref(),
+        state.store.as_ref(),
+        scope,
+        &window,
+    )
+    .await
+    .map_err(|e| refused(e, "subscription"))?;
+    let selected = plan.deliveries.len();
+    if !input.dry_run && selected > MAX_REPLAY {
+        return Err(Problem::invalid(
+            "/until",
+            format!(
+                "the window holds {selected} deliveries; one request replays at most {MAX_REPLAY}: \
+                 replay it in parts (an earlier `until`)"
+            ),
+        ));
+    }
+    let replayed = if input.dry_run {
+        0
+    } else {
+        deliveries::send_plan(state.queue.as_ref(), &plan, None, |_| {})
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e.error, sent = e.sent, "a replay stopped part way");
+                Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    format!(
+                        "sent {} of {}; nothing is lost: replay again with since {} to go on",
+                        e.sent, e.total, e.resume
+                    ),
+                )
+            })?
+    };
+    let status = if input.dry_run {
+        StatusCode::OK
+    } else {
+        StatusCode::ACCEPTED
+    };
+    Ok((
+        status,
+        Json(json!({
+            "subscriptionId": id,
+            "since": since.to_contract_string(),
+            "until": until.to_contract_string(),
+            "failedOnly": input.failed_only,
+            "dryRun": input.dry_run,
+            "selected": selected,
+            "replayed": replayed,
+            "withoutEnvelope": plan.without_envelope.len(),
+            "testsSkipped": plan.tests,
+        })),
+    ))
+}

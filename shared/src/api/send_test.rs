@@ -1,0 +1,82 @@
+//! `POST /v1/subscriptions/{id}/test`: a test webhook through the real
+//! delivery path, answered with the receiver's answer once the sender has
+//! made its attempt (`operations::send_test`, as `hubhooks send-test`).
+use super::body::Body;
+use super::deliveries::attempt_view;
+use super::subscriptions::refused;
+use super::{ApiState, Caller, Problem};
+use crate::event::EventType;
+use crate::operations::{Scope, send_test};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long a test waits for the sender's attempt before answering 202
+/// (API Gateway ends a request at 30 s).
+pub const WAIT: Duration = Duration::from_secs(20);
+
+/// What to test.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TestInput {
+    /// The webhook type (default: the first the subscription sends). The
+    /// body is the documented sample, in the version the subscription
+    /// asks for.
+    #[serde(default)]
+    pub event_type: Option<String>,
+}
+
+pub async fn test(
+    caller: Caller,
+    State(state): State<Arc<ApiState>>,
+    Path(id): Path<String>,
+    body: Body<TestInput>,
+) -> Result<Response, Problem> {
+    let event_type = body
+        .value
+        .event_type
+        .as_deref()
+        .map(|t| {
+            t.parse::<EventType>().map_err(|_| {
+                Problem::invalid(
+                    "/eventType",
+                    format!("unknown event type (known: {})", EventType::known()),
+                )
+            })
+        })
+        .transpose()?;
+    let test = send_test::TestSend {
+        subscription: &id,
+        event_type,
+        case: None,
+        source: "api test",
+        now: state.clock.now(),
+    };
+    let scope = Scope::Party(caller.0);
+    let delivery = send_test::send(state.store.as_ref(), state.queue.as_ref(), scope, test)
+        .await
+        .map_err(|e| refused(e, "subscription"))?;
+    let attempt = send_test::answer(state.attempts.as_ref(), &delivery.id, WAIT)
+        .await
+        .map_err(|e| refused(e, "subscription"))?;
+    let body = json!({
+        "deliveryId": delivery.id.as_str(),
+        "subscriptionId": id,
+        "eventType": delivery.event_type.as_str(),
+        "attempt": attempt.as_ref().map(attempt_view),
+    });
+    let location = format!("/v1/deliveries/{}", delivery.id);
+    // No attempt yet: accepted; the delivery's page shows it when made.
+    let status = if attempt.is_some() {
+        StatusCode::OK
+    } else {
+        StatusCode::ACCEPTED
+    };
+    Ok((status, [(header::LOCATION, location)], Json(body)).into_response())
+}

@@ -1,0 +1,187 @@
+//! A party's subscriptions: create, read, change, disable, enable, delete,
+//! rotate the signing key.
+use super::*;
+
+#[tokio::test]
+async fn a_party_creates_reads_changes_disables_enables_and_deletes_a_subscription() {
+    let api = serve().await;
+    let key = api.key(Party::partner(1413), |k| k).await;
+    // GIVEN a new subscription
+    let created = api
+        .json("POST", "/v1/subscriptions", &key, a_subscription())
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    assert!(id.starts_with("sub_"), "{id}");
+    assert_eq!(
+        created.headers["location"].to_str().unwrap(),
+        format!("/v1/subscriptions/{id}")
+    );
+    // THEN its signing secret is shown once, and the stored item names
+    // only secrets the API keeps for it.
+    let secret = created.body["signingSecret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("whsec_"), "{secret}");
+    let stored = api.stored(&id).await.unwrap();
+    assert_eq!(
+        stored["auth"],
+        json!({"signingSecret": format!("api/{id}/signing"), "bearerSecret": format!("api/{id}/bearer")})
+    );
+    assert_eq!(stored["party"], json!({"type": "partner", "id": 1413}));
+    let read = api
+        .call(
+            reqwest::Method::GET,
+            &format!("/v1/subscriptions/{id}"),
+            Some(&key),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(read.status, 200);
+    assert!(read.body.get("signingSecret").is_none());
+    assert!(!read.body.to_string().contains("erp-token-1"));
+    assert_eq!(
+        read.body["auth"],
+        json!({"signing": true, "bearerToken": true, "xToken": false})
+    );
+    assert_eq!(read.body["enabled"], json!(true));
+    let etag = read.headers["etag"].to_str().unwrap().to_owned();
+    assert_eq!(created.headers["etag"].to_str().unwrap(), etag);
+
+    // WHEN it is patched with the ETag read
+    let path = format!("/v1/subscriptions/{id}");
+    let patched = api
+        .call(
+            reqwest::Method::PATCH,
+            &path,
+            Some(&key),
+            Some(br#"{"eventTypes": ["newStatus"], "description": null}"#.to_vec()),
+            &[("if-match", &etag)],
+        )
+        .await;
+    assert_eq!(patched.status, 200, "{}", patched.body);
+    assert_eq!(patched.body["eventTypes"], json!(["newStatus"]));
+    assert!(patched.body.get("description").is_none());
+    assert_eq!(
+        patched.body["destination"]["url"],
+        "https://erp.example/hooks"
+    );
+    let new_etag = patched.headers["etag"].to_str().unwrap().to_owned();
+    assert_ne!(new_etag, etag);
+    // THEN a write with the old ETag lost the race: 412, nothing changed.
+    let stale = api
+        .call(
+            reqwest::Method::PUT,
+            &path,
+            Some(&key),
+            Some(a_subscription().to_string().into_bytes()),
+            &[("if-match", &etag)],
+        )
+        .await;
+    assert_eq!(stale.status, 412, "{}", stale.body);
+    assert_eq!(stale.kind, "application/problem+json");
+    assert_eq!(
+        api.stored(&id).await.unwrap()["eventTypes"],
+        json!(["newStatus"])
+    );
+    // A replace with the current one is taken.
+    let replaced = api
+        .call(
+            reqwest::Method::PUT,
+            &path,
+            Some(&key),
+            Some(a_subscription().to_string().into_bytes()),
+            &[("if-match", &new_etag)],
+        )
+        .await;
+    assert_eq!(replaced.status, 200, "{}", replaced.body);
+    assert_eq!(
+        replaced.body["eventTypes"],
+        json!(["newStatus", "newMessage"])
+    );
+
+    // Disable with a reason, then enable: the reason shows, then goes.
+    let disabled = api
+        .json(
+            "POST",
+            &format!("{path}/disable"),
+            &key,
+            json!({"reason": "ERP maintenance"}),
+        )
+        .await;
+    assert_eq!(disabled.status, 200, "{}", disabled.body);
+    assert_eq!(disabled.body["enabled"], json!(false));
+    assert_eq!(disabled.body["disabledReason"], "ERP maintenance");
+    assert!(disabled.body["disabledAt"].is_string());
+    let enabled = api
+        .call(
+            reqwest::Method::POST,
+            &format!("{path}/enable"),
+            Some(&key),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(enabled.status, 200, "{}", enabled.body);
+    assert_eq!(enabled.body["enabled"], json!(true));
+    assert!(enabled.body.get("disabledReason").is_none());
+
+    // Delete: gone, with the secrets the API kept for it.
+    let deleted = api
+        .call(reqwest::Method::DELETE, &path, Some(&key), None, &[])
+        .await;
+    assert_eq!(deleted.status, 204);
+    assert!(api.stored(&id).await.is_none());
+    assert_eq!(api.get(&path, Some(&key)).await.0, 404);
+    let secrets = hubhooks::adapters::secrets::SecretAdmin::new(
+        api.stack.ddb.clone(),
+        api.stack.stack.secrets_table.clone(),
+    )
+    .list()
+    .await
+    .unwrap();
+    assert!(secrets.iter().all(|s| !s.name.contains(&id)), "{secrets:?}");
+}
+
+#[tokio::test]
+async fn a_party_rotates_its_signing_key_with_a_grace_period_it_picks() {
+    let api = serve().await;
+    let a = api.key(Party::partner(1413), |k| k).await;
+    let created = api
+        .json("POST", "/v1/subscriptions", &a, a_subscription())
+        .await;
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let first = created.body["signingSecret"].as_str().unwrap().to_owned();
+    let path = format!("/v1/subscriptions/{id}/secret/rotate");
+    let too_long = api
+        .json("POST", &path, &a, json!({"graceSeconds": 604_801}))
+        .await;
+    assert_eq!(
+        (too_long.status, too_long.body["pointer"].as_str()),
+        (422, Some("/graceSeconds"))
+    );
+    let rotated = api
+        .json("POST", &path, &a, json!({"graceSeconds": 3600}))
+        .await;
+    assert_eq!(rotated.status, 200, "{}", rotated.body);
+    let new = rotated.body["signingSecret"].as_str().unwrap().to_owned();
+    assert!(new.starts_with("whsec_") && new != first);
+    let retire = Timestamp::parse(rotated.body["previousKeyRetiresAt"].as_str().unwrap()).unwrap();
+    let in_an_hour = Timestamp::now().0 + chrono::Duration::hours(1);
+    assert!((retire.0 - in_an_hour).num_seconds().abs() < 60, "{retire}");
+    // Both keys sign until then, the new one first (the sender's reading).
+    use hubhooks::ports::SecretStore;
+    let held = hubhooks::adapters::dynamo::DynamoSecrets::new(
+        api.stack.ddb.clone(),
+        api.stack.stack.secrets_table.clone(),
+    )
+    .secret(&format!("api/{id}/signing"))
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(held, [new, first]);
+    // Another party: as a missing subscription; an operator's shared key:
+    // refused.
+    let b = api.key(Party::partner(9999), |k| k).await;
+    let foreign = api.json("POST", &path, &b, json!({})).await;
+    assert_eq!(foreign.status, 404);
+}
