@@ -164,6 +164,7 @@ async fn dispatch(command: Command, ctx: &Ctx) -> Result<()> {
         Command::Replay(args) => cmd::replay::run(args, ctx).await,
         Command::Resend(args) => cmd::resend::run(args, ctx).await,
         Command::EventTypes(args) => cmd::event_types::run(args, ctx),
+        Command::Openapi => cmd::openapi::run(),
         Command::Keys { command } => cmd::keys::run(command, ctx).await,
         Command::Dlq { command } => cmd::dlq::run(command, ctx).await,
         Command::RouterFailures { command } => cmd::router_failures::run(command, ctx).await,

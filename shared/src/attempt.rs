@@ -21,7 +21,7 @@ pub enum Filter {
 }
 
 /// What became of an attempt, as the attempt log says it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum AttemptOutcome {
     Delivered,

@@ -11,6 +11,7 @@ mod golden;
 mod local_stack;
 mod nothing_lost;
 mod notices;
+mod openapi;
 mod ordering;
 mod outages;
 mod privilege;

@@ -7,6 +7,7 @@ pub mod event_types;
 pub mod items;
 pub mod keys;
 pub mod local;
+pub mod openapi;
 pub mod preflight;
 pub mod replay;
 pub mod resend;
@@ -171,6 +172,9 @@ pub enum Command {
     /// The webhook types: their versions, each version's JSON Schema and a
     /// sample body, from the code that renders them.
     EventTypes(event_types::EventTypesArgs),
+    /// The management API's OpenAPI 3.1 document, every webhook included
+    /// (docs/openapi.json). Offline.
+    Openapi,
     /// Sends a realistic test webhook through the real delivery path and
     /// prints the receiver's answer.
     SendTest(send_test::SendTestArgs),

@@ -2,6 +2,7 @@
 //! attempt log: a search (by subscription, case, event type, outcome and
 //! time window, a page at a time) and one delivery with every attempt.
 use super::cursor::{self, Position};
+use super::views::{AttemptView, DeliveryDetail, DeliverySummary, Page};
 use super::{ApiState, Caller, Problem};
 use crate::attempt::{AttemptOutcome, AttemptRecord, Filter};
 use crate::event::EventType;
@@ -9,8 +10,6 @@ use crate::operations::{Scope, subscriptions as ops};
 use crate::timestamp::Timestamp;
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use serde::Serialize;
-use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
@@ -29,26 +28,6 @@ const PARAMETERS: [&str; 8] = [
     "limit",
     "cursor",
 ];
-
-/// One delivery as a search lists it: its last attempt's outcome.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct DeliverySummary {
-    pub id: String,
-    pub subscription_id: String,
-    pub event_type: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub case_guid: Option<String>,
-    pub test: bool,
-    pub attempts: u32,
-    /// The last attempt's outcome: delivered, retrying, deadLettered, gone,
-    /// refused.
-    pub outcome: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<u16>,
-    pub first_attempt_at: String,
-    pub last_attempt_at: String,
-}
 
 /// A search, as read from the query string.
 #[derive(Debug, Clone, PartialEq)]
@@ -214,7 +193,7 @@ pub async fn search(
     caller: Caller,
     State(state): State<Arc<ApiState>>,
     Query(q): Query<HashMap<String, String>>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<Page<DeliverySummary>>, Problem> {
     let now = state.clock.now();
     let s = read(&q, now, state.attempt_log_days)?;
     let query = fingerprint(caller, &q);
@@ -261,28 +240,17 @@ pub async fn search(
         )),
         _ => None,
     };
-    Ok(Json(json!({ "data": listed, "nextCursor": next })))
-}
-
-/// One attempt as the API shows it.
-pub(super) fn attempt_view(a: &AttemptRecord) -> Value {
-    json!({
-        "attempt": a.attempt,
-        "at": a.at.to_contract_string(),
-        "outcome": a.outcome.as_str(),
-        "status": a.status,
-        "durationMs": a.latency_ms,
-        "answer": a.excerpt,
-        "error": a.error,
-        "transport": a.transport,
-    })
+    Ok(Json(Page {
+        data: listed,
+        next_cursor: next,
+    }))
 }
 
 pub async fn get(
     caller: Caller,
     State(state): State<Arc<ApiState>>,
     Path(id): Path<String>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<DeliveryDetail>, Problem> {
     let span = chrono::Duration::days(i64::from(state.attempt_log_days));
     let attempts = crate::operations::deliveries::attempts_of(
         state.attempts.as_ref(),
@@ -296,9 +264,10 @@ pub async fn get(
     let summary = summarise(&attempts)
         .pop()
         .ok_or_else(|| Problem::not_found("delivery"))?;
-    let mut body = serde_json::to_value(summary).unwrap_or_default();
-    body["attemptLog"] = attempts.iter().map(attempt_view).collect();
-    Ok(Json(body))
+    Ok(Json(DeliveryDetail {
+        summary,
+        attempt_log: attempts.iter().map(AttemptView::from).collect(),
+    }))
 }
 
 #[cfg(test)]

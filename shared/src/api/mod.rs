@@ -9,10 +9,12 @@ mod cursor;
 pub mod deliveries;
 mod egress;
 mod etag;
+pub mod openapi;
 mod problem;
 pub mod replay;
 pub mod send_test;
 pub mod subscriptions;
+pub mod views;
 
 pub use auth::Caller;
 pub use problem::Problem;
@@ -27,7 +29,7 @@ use axum::Json;
 use axum::Router;
 use axum::extract::Path;
 use axum::routing::{get, post};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::sync::Arc;
 
 /// What the handlers reach: ports, never AWS types.
@@ -53,6 +55,7 @@ pub struct ApiState {
 /// Every route under `/v1`.
 pub fn router(state: Arc<ApiState>) -> Router {
     Router::new()
+        .route("/v1/openapi.json", get(openapi_document))
         .route("/v1/event-types", get(event_types))
         .route("/v1/event-types/{name}", get(event_type))
         .route(
@@ -91,19 +94,32 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .with_state(state)
 }
 
-async fn event_types(_: Caller) -> Result<Json<Value>, Problem> {
+/// The OpenAPI document, open to anyone (it holds no one's data); made
+/// once per instance.
+async fn openapi_document() -> Json<Value> {
+    static DOCUMENT: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    Json(DOCUMENT.get_or_init(openapi::document).clone())
+}
+
+async fn event_types(_: Caller) -> Result<Json<views::Page<catalogue::EventTypeEntry>>, Problem> {
     let all = catalogue::all().map_err(|e| {
         tracing::error!(error = %e, "the catalogue could not be made");
         Problem::unavailable()
     })?;
-    Ok(Json(json!({ "data": all })))
+    Ok(Json(views::Page {
+        data: all,
+        next_cursor: None,
+    }))
 }
 
-async fn event_type(_: Caller, Path(name): Path<String>) -> Result<Json<Value>, Problem> {
+async fn event_type(
+    _: Caller,
+    Path(name): Path<String>,
+) -> Result<Json<catalogue::EventTypeEntry>, Problem> {
     let event_type: EventType = name.parse().map_err(|_| Problem::not_found("event type"))?;
     let entry = catalogue::entry(event_type).map_err(|e| {
         tracing::error!(error = %e, "the catalogue could not be made");
         Problem::unavailable()
     })?;
-    Ok(Json(serde_json::to_value(entry).unwrap_or_default()))
+    Ok(Json(entry))
 }

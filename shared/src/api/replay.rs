@@ -5,6 +5,7 @@
 //! and `hubhooks replay`).
 use super::body::Body;
 use super::subscriptions::refused;
+use super::views::{ReplayResult, Resent};
 use super::{ApiState, Caller, Problem};
 use crate::operations::{Scope, deliveries};
 use crate::replay::Which;
@@ -14,7 +15,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use schemars::JsonSchema;
 use serde::Deserialize;
-use serde_json::{Value, json};
 use std::sync::Arc;
 
 /// The most deliveries one replay request sends (a larger window is
@@ -25,7 +25,7 @@ pub async fn resend(
     caller: Caller,
     State(state): State<Arc<ApiState>>,
     Path(id): Path<String>,
-) -> Result<(StatusCode, Json<Value>), Problem> {
+) -> Result<(StatusCode, Json<Resent>), Problem> {
     let span = chrono::Duration::days(i64::from(state.attempt_log_days));
     let delivery = deliveries::resend(
         state.attempts.as_ref(),
@@ -39,12 +39,12 @@ pub async fn resend(
     .map_err(|e| refused(e, "delivery"))?;
     Ok((
         StatusCode::ACCEPTED,
-        Json(json!({
-            "deliveryId": delivery.id.as_str(),
-            "subscriptionId": delivery.subscription_id.as_str(),
-            "eventType": delivery.event_type.as_str(),
-            "priorAttempts": delivery.prior_attempts,
-        })),
+        Json(Resent {
+            delivery_id: delivery.id.to_string(),
+            subscription_id: delivery.subscription_id.to_string(),
+            event_type: delivery.event_type,
+            prior_attempts: delivery.prior_attempts,
+        }),
     ))
 }
 
@@ -79,7 +79,7 @@ pub async fn replay(
     State(state): State<Arc<ApiState>>,
     Path(id): Path<String>,
     body: Body<ReplayInput>,
-) -> Result<(StatusCode, Json<Value>), Problem> {
+) -> Result<(StatusCode, Json<ReplayResult>), Problem> {
     let input = body.value;
     let now = state.clock.now();
     let since = time("since", &input.since)?;
@@ -141,16 +141,16 @@ pub async fn replay(
     };
     Ok((
         status,
-        Json(json!({
-            "subscriptionId": id,
-            "since": since.to_contract_string(),
-            "until": until.to_contract_string(),
-            "failedOnly": input.failed_only,
-            "dryRun": input.dry_run,
-            "selected": selected,
-            "replayed": replayed,
-            "withoutEnvelope": plan.without_envelope.len(),
-            "testsSkipped": plan.tests,
-        })),
+        Json(ReplayResult {
+            subscription_id: id,
+            since,
+            until,
+            failed_only: input.failed_only,
+            dry_run: input.dry_run,
+            selected,
+            replayed,
+            without_envelope: plan.without_envelope.len(),
+            tests_skipped: plan.tests,
+        }),
     ))
 }

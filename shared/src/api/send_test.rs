@@ -2,8 +2,8 @@
 //! delivery path, answered with the receiver's answer once the sender has
 //! made its attempt (`operations::send_test`, as `hubhooks send-test`).
 use super::body::Body;
-use super::deliveries::attempt_view;
 use super::subscriptions::refused;
+use super::views::{AttemptView, TestResult};
 use super::{ApiState, Caller, Problem};
 use crate::event::EventType;
 use crate::operations::{Scope, send_test};
@@ -13,7 +13,6 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use schemars::JsonSchema;
 use serde::Deserialize;
-use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -65,12 +64,12 @@ pub async fn test(
     let attempt = send_test::answer(state.attempts.as_ref(), &delivery.id, WAIT)
         .await
         .map_err(|e| refused(e, "subscription"))?;
-    let body = json!({
-        "deliveryId": delivery.id.as_str(),
-        "subscriptionId": id,
-        "eventType": delivery.event_type.as_str(),
-        "attempt": attempt.as_ref().map(attempt_view),
-    });
+    let body = TestResult {
+        delivery_id: delivery.id.to_string(),
+        subscription_id: id,
+        event_type: delivery.event_type,
+        attempt: attempt.as_ref().map(AttemptView::from),
+    };
     let location = format!("/v1/deliveries/{}", delivery.id);
     // No attempt yet: accepted; the delivery's page shows it when made.
     let status = if attempt.is_some() {

@@ -4,6 +4,7 @@
 //! `api/<id>/…`, generates its signing key (shown once) and stores the
 //! token values a party gives, write-only.
 use super::body::{Body, from_value};
+use super::views::{CreatedSubscription, Page, RotatedKey, SubscriptionView};
 use super::{ApiState, Caller, Problem, etag};
 use crate::config::{Auth, ConfigItem, Destination, HttpDestination, Subscription, TypeSettings};
 use crate::event::{EventType, Version};
@@ -17,7 +18,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -91,29 +92,14 @@ fn secret_name(id: &str, what: &str) -> String {
     format!("api/{id}/{what}")
 }
 
-/// The stored item as the API shows it: secrets as presence only, the
-/// store's own attributes gone.
-pub fn view(stored: &Value) -> Value {
-    let mut v = stored.clone();
-    if let Some(m) = v.as_object_mut() {
-        m.remove("kind");
-        m.remove(crate::config::REVISION);
-        let auth = m.remove("auth").unwrap_or(Value::Null);
-        m.insert(
-            "auth".into(),
-            json!({
-                "signing": auth.get("signingSecret").is_some(),
-                "bearerToken": auth.get("bearerSecret").is_some(),
-                "xToken": auth.get("xTokenSecret").is_some(),
-            }),
-        );
-        // Disabled by the declared flag or by an operational reason (a 410,
-        // a failure streak, a party's disable): either way, not sending.
-        let declared = m.get("enabled").and_then(Value::as_bool).unwrap_or(true);
-        let reason = m.get("disabledReason").is_some_and(|r| !r.is_null());
-        m.insert("enabled".into(), Value::Bool(declared && !reason));
-    }
-    v
+/// The stored item as the API shows it (secrets as presence only); one
+/// that no longer parses is the operator's to mend, said without detail.
+pub fn view(stored: &StoredItem) -> Result<SubscriptionView, Problem> {
+    let id = stored.value["id"].as_str().unwrap_or_default();
+    SubscriptionView::of_stored(id, &stored.value).map_err(|e| {
+        tracing::error!(subscription = id, error = %e, "a stored subscription does not parse");
+        Problem::unavailable()
+    })
 }
 
 /// The writable part of a stored subscription (what a patch merges into).
@@ -235,11 +221,7 @@ fn unavailable(e: impl std::fmt::Display) -> Problem {
 }
 
 /// A subscription's representation with its `ETag`.
-fn answer(status: StatusCode, stored: &StoredItem, extra: Option<(&str, Value)>) -> Response {
-    let mut body = view(&stored.value);
-    if let (Some((k, v)), Some(m)) = (extra, body.as_object_mut()) {
-        m.insert(k.to_owned(), v);
-    }
+fn answer(status: StatusCode, stored: &StoredItem, body: impl Serialize) -> Response {
     let mut response = (status, Json(body)).into_response();
     if let Ok(v) = HeaderValue::from_str(&stored.etag) {
         response.headers_mut().insert(header::ETAG, v);
@@ -250,12 +232,25 @@ fn answer(status: StatusCode, stored: &StoredItem, extra: Option<(&str, Value)>)
 pub async fn list(
     caller: Caller,
     State(state): State<Arc<ApiState>>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<Page<SubscriptionView>>, Problem> {
     let own = ops::list(state.config.as_ref(), Scope::Party(caller.0))
         .await
         .map_err(|e| refused(e, "subscription"))?;
-    let data: Vec<Value> = own.iter().map(|raw| view(&raw.value)).collect();
-    Ok(Json(json!({ "data": data })))
+    // One that no longer parses is logged and left out: the others show.
+    let data = own
+        .iter()
+        .filter_map(|raw| match SubscriptionView::of_stored(&raw.id, &raw.value) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                tracing::error!(subscription = %raw.id, error = %e, "a stored subscription does not parse");
+                None
+            }
+        })
+        .collect();
+    Ok(Json(Page {
+        data,
+        next_cursor: None,
+    }))
 }
 
 pub async fn get(
@@ -266,7 +261,7 @@ pub async fn get(
     let stored = ops::get(state.store.as_ref(), Scope::Party(caller.0), &id)
         .await
         .map_err(|e| refused(e, "subscription"))?;
-    Ok(answer(StatusCode::OK, &stored, None))
+    Ok(answer(StatusCode::OK, &stored, view(&stored)?))
 }
 
 pub async fn create(
@@ -314,11 +309,11 @@ pub async fn create(
     let stored = ops::get(state.store.as_ref(), scope, &id)
         .await
         .map_err(|e| refused(e, "subscription"))?;
-    let mut response = answer(
-        StatusCode::CREATED,
-        &stored,
-        Some(("signingSecret", Value::String(signing))),
-    );
+    let created = CreatedSubscription {
+        subscription: view(&stored)?,
+        signing_secret: signing,
+    };
+    let mut response = answer(StatusCode::CREATED, &stored, created);
     if let Ok(v) = HeaderValue::from_str(&format!("/v1/subscriptions/{id}")) {
         response.headers_mut().insert(header::LOCATION, v);
     }
@@ -426,7 +421,7 @@ async fn write_input(
     let stored = ops::get(state.store.as_ref(), scope, id)
         .await
         .map_err(|e| refused(e, "subscription"))?;
-    Ok(answer(StatusCode::OK, &stored, None))
+    Ok(answer(StatusCode::OK, &stored, view(&stored)?))
 }
 
 pub async fn delete(
@@ -485,7 +480,7 @@ async fn set_enabled(
     let stored = ops::get(state.store.as_ref(), scope, id)
         .await
         .map_err(|e| refused(e, "subscription"))?;
-    Ok(answer(StatusCode::OK, &stored, None))
+    Ok(answer(StatusCode::OK, &stored, view(&stored)?))
 }
 
 /// A rotation's grace period.
@@ -561,11 +556,11 @@ pub async fn rotate(
             (key, None)
         }
     };
-    let answer = json!({
-        "signingSecret": key,
-        "previousKeyRetiresAt": retire_at.map(|t| t.to_contract_string()),
-    });
-    Ok((StatusCode::OK, Json(answer)).into_response())
+    let rotated = RotatedKey {
+        signing_secret: key,
+        previous_key_retires_at: retire_at,
+    };
+    Ok((StatusCode::OK, Json(rotated)).into_response())
 }
 
 /// Refuses a rotation of a secret that a subscription of another party

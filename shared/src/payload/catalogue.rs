@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 /// One event type and its versions.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EventTypeEntry {
     pub name: &'static str,
@@ -17,7 +17,7 @@ pub struct EventTypeEntry {
 }
 
 /// One version of a type's body.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct VersionEntry {
     pub version: &'static str,

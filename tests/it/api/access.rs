@@ -96,3 +96,39 @@ async fn the_catalogue_of_event_types_is_served_from_the_payload_types() {
     assert_eq!(api.get("/v1/event-types/nothing", Some(&key)).await.0, 404);
     assert_eq!(api.get("/v1/nowhere", Some(&key)).await.0, 404);
 }
+
+/// Every operation the OpenAPI document lists is routed: without a key it
+/// answers 401 (the document itself 200, to anyone), never the router's
+/// 404 or 405; and an answer unlike the document is caught by `conforms`.
+#[tokio::test]
+async fn every_documented_operation_is_routed_and_answers_are_held_to_the_document() {
+    let api = serve().await;
+    let doc = hubhooks::api::openapi::document();
+    let mut operations = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let concrete = path.replace("{id}", "a-1").replace("{name}", "newStatus");
+        for method in item.as_object().unwrap().keys() {
+            let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let a = api.call(m, &concrete, None, None, &[]).await;
+            let public = item[method]["security"] == json!([]);
+            assert_eq!(a.status, if public { 200 } else { 401 }, "{method} {path}");
+            operations += 1;
+        }
+    }
+    assert_eq!(operations, 17);
+    let (_, _, served) = api.get("/v1/openapi.json", None).await;
+    assert_eq!(served, doc);
+    let wrong = Answer {
+        status: 200,
+        kind: "application/json".into(),
+        headers: Default::default(),
+        body: json!({"data": [{"id": 5}]}),
+    };
+    let e = conforms("GET", "/v1/subscriptions", &wrong, "x").unwrap_err();
+    assert!(e.contains("at /data/0"), "{e}");
+    let undocumented = Answer {
+        status: 418,
+        ..wrong
+    };
+    assert!(conforms("GET", "/v1/subscriptions", &undocumented, "x").is_err());
+}

@@ -84,7 +84,8 @@ impl Api {
         body: Option<Vec<u8>>,
         headers: &[(&str, &str)],
     ) -> Answer {
-        let mut req = reqwest::Client::new().request(method, format!("{}{path}", self.base));
+        let mut req =
+            reqwest::Client::new().request(method.clone(), format!("{}{path}", self.base));
         if let Some(k) = key {
             req = req.header("authorization", format!("Bearer {k}"));
         }
@@ -109,12 +110,17 @@ impl Api {
             .unwrap_or_default()
             .to_owned();
         let text = res.text().await.unwrap();
-        Answer {
+        let answer = Answer {
             status,
             kind,
             headers,
             body: serde_json::from_str(&text).unwrap_or(Value::Null),
+        };
+        // Every answer of every test is as the published document says.
+        if let Err(e) = conforms(method.as_str(), path, &answer, &text) {
+            panic!("{method} {path} → {}: {e}\n{text}", answer.status);
         }
+        answer
     }
 
     async fn json(&self, method: &str, path: &str, key: &str, body: Value) -> Answer {
@@ -141,6 +147,68 @@ impl Api {
         .unwrap()
         .map(|s| s.value)
     }
+}
+
+/// Whether an answer is one the OpenAPI document gives for the operation:
+/// its status is listed, its media type is, and its body is valid against
+/// the schema (Draft 2020-12, references resolved in the document).
+fn conforms(method: &str, path: &str, a: &Answer, text: &str) -> Result<(), String> {
+    static DOC: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    let doc = DOC.get_or_init(hubhooks::api::openapi::document);
+    let path = path.split('?').next().unwrap_or_default();
+    let matches = |template: &str| {
+        let (t, p): (Vec<&str>, Vec<&str>) =
+            (template.split('/').collect(), path.split('/').collect());
+        t.len() == p.len()
+            && t.iter()
+                .zip(&p)
+                .all(|(t, p)| t == p || (t.starts_with('{') && !p.is_empty()))
+    };
+    let Some((_, item)) = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(t, _)| matches(t))
+    else {
+        // Undocumented paths are the router's fallback.
+        return (a.status == 404)
+            .then_some(())
+            .ok_or("an undocumented path".into());
+    };
+    let Some(op) = item.get(method.to_lowercase()) else {
+        return (a.status == 405)
+            .then_some(())
+            .ok_or("an undocumented method".into());
+    };
+    let mut response = op["responses"]
+        .get(a.status.to_string())
+        .ok_or_else(|| format!("status {} is not documented", a.status))?
+        .clone();
+    if let Some(r) = response["$ref"].as_str() {
+        let pointer = r.trim_start_matches('#');
+        response = doc.pointer(pointer).ok_or(format!("no {r}"))?.clone();
+    }
+    let Some(content) = response.get("content") else {
+        return text
+            .is_empty()
+            .then_some(())
+            .ok_or("a body where none is documented".into());
+    };
+    let essence = a.kind.split(';').next().unwrap_or_default().trim();
+    let schema = &content
+        .get(essence)
+        .ok_or_else(|| format!("media type `{essence}` is not documented"))?["schema"];
+    let mut root = doc.clone();
+    root["$ref"] = schema["$ref"].clone();
+    if root["$ref"].is_null() {
+        root = schema.clone();
+    }
+    let validator = jsonschema::draft202012::new(&root).map_err(|e| e.to_string())?;
+    let errors: Vec<String> = validator
+        .iter_errors(&a.body)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    errors.is_empty().then_some(()).ok_or(errors.join("; "))
 }
 
 /// The ids of a list's `data`, in order.
