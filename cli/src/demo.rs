@@ -241,7 +241,7 @@ async fn api_call(sdk: &SdkConfig, prefix: &str, stack: &LocalStack) -> Result<(
     )
     .put(&stored)
     .await?;
-    let resources = crate::local::api::resources(stack, keys_table);
+    let resources = crate::local::api::resources(stack, prefix);
     let egress =
         hubhooks::egress::AllowList::parse(crate::local::runner::LOCAL_EGRESS).unwrap_or_default();
     let base = crate::local::api::serve_on(sdk, &resources, egress, 0).await?;

@@ -33,6 +33,8 @@ pub struct Deployment {
     secrets: String,
     /// None: a stack deployed before the template had one.
     party_keys: Option<String>,
+    /// The management API's `Idempotency-Key`s (absent on older stacks).
+    idempotency: Option<String>,
     attempt_log: String,
     delivery_queue: String,
     ordered_queue: String,
@@ -60,6 +62,7 @@ pub mod output {
     pub const CONFIG_TABLE: &str = "ConfigTableName";
     pub const SECRETS_TABLE: &str = "SecretsTableName";
     pub const PARTY_KEYS_TABLE: &str = "PartyKeysTableName";
+    pub const IDEMPOTENCY_TABLE: &str = "IdempotencyTableName";
     pub const ATTEMPT_LOG_TABLE: &str = "DeliveryLogTableName";
     pub const PAYLOAD_BUCKET: &str = "PayloadBucketName";
     pub const DELIVERY_QUEUE: &str = "DeliveryQueueUrl";
@@ -94,6 +97,7 @@ impl Deployment {
             tables: TableNames::with_prefix(&prefix),
             secrets: format!("{prefix}-secrets"),
             party_keys: Some(format!("{prefix}-party-keys")),
+            idempotency: Some(format!("{prefix}-idempotency")),
             attempt_log: format!("{prefix}-delivery-log"),
             delivery_queue: format!("{prefix}-deliveries"),
             ordered_queue: format!("{prefix}-deliveries-ordered.fifo"),
@@ -134,6 +138,7 @@ impl Deployment {
             tables,
             secrets: get(output::SECRETS_TABLE)?,
             party_keys: optional(output::PARTY_KEYS_TABLE),
+            idempotency: optional(output::IDEMPOTENCY_TABLE),
             attempt_log: get(output::ATTEMPT_LOG_TABLE)?,
             delivery_queue: queue(output::DELIVERY_QUEUE)?,
             ordered_queue: queue(output::ORDERED_QUEUE)?,
@@ -210,6 +215,18 @@ impl Deployment {
 
     pub fn secrets_table(&self) -> String {
         self.secrets.clone()
+    }
+
+    /// The management API's idempotency table; a stack deployed before
+    /// the template had one is told to redeploy.
+    pub fn idempotency_table(&self) -> Result<String> {
+        self.idempotency.clone().with_context(|| {
+            format!(
+                "{}: no idempotency table (output {}): deploy this version's template.yaml",
+                self.hint(),
+                output::IDEMPOTENCY_TABLE
+            )
+        })
     }
 
     /// The party keys table (`crate::cmd::keys`); a stack deployed before

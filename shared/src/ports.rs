@@ -116,6 +116,45 @@ pub trait PartyKeyStore: Send + Sync {
     async fn used(&self, id: &str, at: crate::timestamp::Timestamp) -> Result<(), IoError>;
 }
 
+/// Requests made once (`Idempotency-Key`): a key is claimed by the first
+/// request, then holds its answer until it expires.
+#[async_trait]
+pub trait IdempotencyStore: Send + Sync {
+    /// Claims `key` for a request whose body has `digest`; if it is taken
+    /// (and not expired at `now`), what holds it.
+    async fn claim(
+        &self,
+        key: &str,
+        digest: &str,
+        now: Timestamp,
+        expires: Timestamp,
+    ) -> Result<Claim, IoError>;
+    /// The claimed request's answer, kept for its replays.
+    async fn complete(&self, key: &str, answer: &KeptAnswer) -> Result<(), IoError>;
+    /// Gives a claim up (the request failed: a retry may run it).
+    async fn release(&self, key: &str) -> Result<(), IoError>;
+}
+
+/// What holds an idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// Nothing did: this request has it now.
+    Claimed,
+    /// A request with body `digest` is being run.
+    Pending { digest: String },
+    /// A request with body `digest` was answered so.
+    Done { digest: String, answer: KeptAnswer },
+}
+
+/// An answer kept for replays: status, body and the headers that matter.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct KeptAnswer {
+    pub status: u16,
+    pub body: String,
+    pub location: Option<String>,
+    pub etag: Option<String>,
+}
+
 /// The delivery queue.
 #[async_trait]
 pub trait DeliveryQueue: Send + Sync {

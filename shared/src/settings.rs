@@ -420,6 +420,8 @@ pub struct ApiSettings {
     pub attempt_log_days: u32,
     /// Where test sends, resends and replays go (`DELIVERY_QUEUE_URL`).
     pub delivery_queue_url: String,
+    /// Creates' `Idempotency-Key`s (`IDEMPOTENCY_TABLE`).
+    pub idempotency_table: String,
     /// What the sender may reach: destinations are checked against it
     /// when a party writes them.
     pub egress: crate::egress::AllowList,
@@ -439,6 +441,7 @@ impl ApiSettings {
             attempt_log_table: var("ATTEMPT_LOG_TABLE")?,
             attempt_log_days: attempt_log_days(env)?,
             delivery_queue_url: var("DELIVERY_QUEUE_URL")?,
+            idempotency_table: var("IDEMPOTENCY_TABLE")?,
             egress: egress(env)?,
         })
     }

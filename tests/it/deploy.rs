@@ -82,8 +82,8 @@ async fn a_stack_that_creates_its_tables_deploys_and_passes_the_preflight() {
     let count = |kind: &str| resources.iter().filter(|(_, t)| t == kind).count();
     assert_eq!(
         count("AWS::DynamoDB::Table"),
-        10,
-        "six case tables, config, secrets, attempt log, party keys"
+        11,
+        "six case tables, config, secrets, attempt log, party keys, idempotency"
     );
     assert_eq!(count("AWS::Lambda::EventSourceMapping"), 8);
     assert_eq!(count("AWS::SQS::Queue"), 5);
@@ -136,12 +136,13 @@ async fn a_stack_attached_to_the_hubs_tables_creates_none_starts_at_latest_and_p
         .filter(|(_, t)| t == "AWS::DynamoDB::Table")
         .map(|(id, _)| id.as_str())
         .collect();
-    assert_eq!(tables.len(), 4, "{tables:?}");
+    assert_eq!(tables.len(), 5, "{tables:?}");
     for id in [
         "ConfigTable",
         "SecretsTable",
         "DeliveryLogTable",
         "PartyKeysTable",
+        "IdempotencyTable",
     ] {
         assert!(tables.contains(&id), "{tables:?}");
     }

@@ -21,14 +21,17 @@ pub async fn serve(sdk: &SdkConfig, ctx: &Ctx, port: u16, egress: AllowList) -> 
         attempt_log: ctx.dep.attempt_log_table(),
         attempt_log_days: hubhooks::settings::DEFAULT_ATTEMPT_LOG_DAYS,
         delivery_queue_url: ctx.dep.queue_url(&sqs, &ctx.dep.delivery_queue()).await?,
+        idempotency: ctx.dep.idempotency_table()?,
     };
     serve_on(sdk, &resources, egress, port).await
 }
 
-/// A local stack's resources, with `party_keys` the party keys table.
-pub fn resources(stack: &LocalStack, party_keys: String) -> ApiResources {
+/// A local stack's resources; the API's own tables are `<prefix>-party-keys`
+/// and `<prefix>-idempotency`.
+pub fn resources(stack: &LocalStack, prefix: &str) -> ApiResources {
     ApiResources {
-        party_keys,
+        party_keys: format!("{prefix}-party-keys"),
+        idempotency: format!("{prefix}-idempotency"),
         config: stack.tables.config.clone(),
         secrets: stack.secrets_table.clone(),
         attempt_log: stack.attempt_log_table.clone(),

@@ -308,10 +308,12 @@ pub async fn provision(
     let attempt_log_table = names.attempt_log_table();
     let checkpoints_table = names.checkpoints_table();
     let party_keys_table = format!("{prefix}-party-keys");
+    let idempotency_table = format!("{prefix}-idempotency");
     for (table, key_name) in [
         (&secrets_table, SECRETS_KEY),
         (&checkpoints_table, CHECKPOINT_KEY),
         (&party_keys_table, "id"),
+        (&idempotency_table, "id"),
     ] {
         let keys = vec![key(key_name, KeyType::Hash)?];
         let attrs = vec![attr(key_name, ScalarAttributeType::S)?];

@@ -4,6 +4,7 @@ use super::attempt_log::DynamoAttemptSearch;
 use super::config_writer::ConfigWriter;
 use super::dynamo::DynamoConfigSource;
 use super::dynamo::DynamoSecrets;
+use super::idempotency::DynamoIdempotency;
 use super::party_keys::DynamoPartyKeys;
 use super::secrets::SecretAdmin;
 use super::sqs::SqsDeliveryQueue;
@@ -22,6 +23,8 @@ pub struct ApiResources {
     pub attempt_log: String,
     pub attempt_log_days: u32,
     pub delivery_queue_url: String,
+    /// Creates' `Idempotency-Key`s.
+    pub idempotency: String,
 }
 
 impl From<crate::settings::ApiSettings> for ApiResources {
@@ -33,6 +36,7 @@ impl From<crate::settings::ApiSettings> for ApiResources {
             attempt_log: s.attempt_log_table,
             attempt_log_days: s.attempt_log_days,
             delivery_queue_url: s.delivery_queue_url,
+            idempotency: s.idempotency_table,
         }
     }
 }
@@ -65,6 +69,10 @@ pub async fn state(
         queue: Arc::new(SqsDeliveryQueue::new(
             sqs.clone(),
             tables.delivery_queue_url.clone(),
+        )),
+        idempotency: Arc::new(DynamoIdempotency::new(
+            ddb.clone(),
+            tables.idempotency.clone(),
         )),
         cursor_key: ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key.as_bytes()),
         clock: Arc::new(crate::clock::SystemClock),

@@ -5,6 +5,7 @@ pub mod attempt_log;
 pub mod config_writer;
 pub mod dynamo;
 pub mod http;
+pub mod idempotency;
 pub mod party_keys;
 pub mod s3;
 pub mod secrets;

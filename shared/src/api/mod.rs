@@ -9,6 +9,7 @@ mod cursor;
 pub mod deliveries;
 mod egress;
 mod etag;
+pub mod idempotency;
 pub mod openapi;
 mod problem;
 pub mod replay;
@@ -23,7 +24,8 @@ use crate::clock::Clock;
 use crate::event::EventType;
 use crate::payload::catalogue;
 use crate::ports::{
-    AttemptSearch, ConfigSource, ConfigStore, DeliveryQueue, PartyKeyStore, SecretWriter,
+    AttemptSearch, ConfigSource, ConfigStore, DeliveryQueue, IdempotencyStore, PartyKeyStore,
+    SecretWriter,
 };
 use axum::Json;
 use axum::Router;
@@ -47,6 +49,8 @@ pub struct ApiState {
     pub attempt_log_days: u32,
     /// Where test sends, resends and replays go.
     pub queue: Arc<dyn DeliveryQueue>,
+    /// `Idempotency-Key`s of creates and their answers.
+    pub idempotency: Arc<dyn IdempotencyStore>,
     /// Signs paging cursors (`cursor`).
     pub cursor_key: ring::hmac::Key,
     pub clock: Arc<dyn Clock>,

@@ -250,9 +250,17 @@ fn paths(c: &mut Components) -> Value {
             id: "createSubscription",
             summary: "A new subscription of the caller's; its signing key is shown this once.",
             request: Some(input.clone()),
-            ok: vec![(201, "Made; `Location` and `ETag` name it.", Some(created))],
+            ok: vec![(
+                201,
+                "Made; `Location` and `ETag` name it (`Idempotent-Replayed: true` on a replay of a kept answer).",
+                Some(created),
+            )],
             errors: WRITE,
-            params: vec![],
+            params: vec![
+                json!({"name": "Idempotency-Key", "in": "header", "required": false,
+                "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+                "description": "Makes the create once: the same key and body within a day get the first answer again; the same key with another body 422; while the first still runs 409. A refused or failed create frees the key."}),
+            ],
             public: false,
         },
         Op {

@@ -264,10 +264,25 @@ pub async fn get(
     Ok(answer(StatusCode::OK, &stored, view(&stored)?))
 }
 
+/// Creates a subscription (once per `Idempotency-Key`, if one is sent).
 pub async fn create(
     caller: Caller,
     State(state): State<Arc<ApiState>>,
+    headers: HeaderMap,
     body: Body<SubscriptionInput>,
+) -> Result<Response, Problem> {
+    let key = super::idempotency::key(&headers)?;
+    let raw = body.raw.clone();
+    super::idempotency::once(&state, caller, key, "/v1/subscriptions", &raw, || {
+        create_new(&state, caller, body.value)
+    })
+    .await
+}
+
+async fn create_new(
+    state: &ApiState,
+    caller: Caller,
+    input: SubscriptionInput,
 ) -> Result<Response, Problem> {
     let id = format!("sub_{}", uuid::Uuid::new_v4().simple());
     let base = Subscription {
@@ -291,8 +306,8 @@ pub async fn create(
         disabled_at: None,
         failing_since: None,
     };
-    let tokens = body.value.auth.clone();
-    let subscription = apply(&state, base, body.value).await?;
+    let tokens = input.auth.clone();
+    let subscription = apply(state, base, input).await?;
     let now = state.clock.now();
     let signing = state
         .secrets
@@ -300,10 +315,10 @@ pub async fn create(
         .await
         .map_err(unavailable)?
         .ok_or_else(Problem::unavailable)?;
-    store_tokens(&state, &id, tokens.as_ref()).await?;
+    store_tokens(state, &id, tokens.as_ref()).await?;
     let scope = Scope::Party(caller.0);
     if let Err(e) = ops::write(state.store.as_ref(), scope, subscription, Expect::Absent).await {
-        forget_secrets(&state, &id).await;
+        forget_secrets(state, &id).await;
         return Err(refused(e, "subscription"));
     }
     let stored = ops::get(state.store.as_ref(), scope, &id)

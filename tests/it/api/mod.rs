@@ -26,10 +26,10 @@ struct Answer {
     body: Value,
 }
 
-/// The API's state over a local stack, with `t-party-keys` for keys;
+/// The API's state over a local stack (prefix `t`);
 /// destinations are checked against `egress` when written.
 async fn api_state(s: &Stack, egress: AllowList) -> hubhooks::api::ApiState {
-    let resources = hubhooks_cli::local::api::resources(&s.stack, "t-party-keys".into());
+    let resources = hubhooks_cli::local::api::resources(&s.stack, "t");
     hubhooks::adapters::api::state(&s.ddb, &s.sqs, &resources, egress)
         .await
         .unwrap()

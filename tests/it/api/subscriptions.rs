@@ -185,3 +185,66 @@ async fn a_party_rotates_its_signing_key_with_a_grace_period_it_picks() {
     let foreign = api.json("POST", &path, &b, json!({})).await;
     assert_eq!(foreign.status, 404);
 }
+
+/// A create with an `Idempotency-Key` happens once: the same key and body
+/// get the first answer (the same id and signing key), another body with
+/// the key is refused, a refused create frees its key, and keys are each
+/// party's own.
+#[tokio::test]
+async fn a_create_with_an_idempotency_key_happens_once() {
+    let api = serve().await;
+    let a = api.key(Party::partner(1413), |k| k).await;
+    let post = |key: String, body: Value, idem: &'static str| {
+        let api = &api;
+        async move {
+            api.call(
+                reqwest::Method::POST,
+                "/v1/subscriptions",
+                Some(&key),
+                Some(body.to_string().into_bytes()),
+                &[("idempotency-key", idem)],
+            )
+            .await
+        }
+    };
+    let first = post(a.clone(), a_subscription(), "order-7").await;
+    assert_eq!(first.status, 201, "{}", first.body);
+    assert!(first.headers.get("idempotent-replayed").is_none());
+    let again = post(a.clone(), a_subscription(), "order-7").await;
+    assert_eq!(again.status, 201, "{}", again.body);
+    assert_eq!(again.body, first.body, "the same id and signing key");
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    assert_eq!(again.headers["location"], first.headers["location"]);
+    assert_eq!(again.headers["etag"], first.headers["etag"]);
+    let (_, _, listed) = api.get("/v1/subscriptions", Some(&a)).await;
+    assert_eq!(ids(&listed).len(), 3, "a-1, a-2 and one new: {listed}");
+    // The key with another body: refused, nothing made.
+    let mut other = a_subscription();
+    other["description"] = json!("another");
+    let reused = post(a.clone(), other, "order-7").await;
+    assert_eq!(reused.status, 422, "{}", reused.body);
+    assert!(
+        reused.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("another request")
+    );
+    // A refused create frees its key for the corrected one.
+    let mut bad = a_subscription();
+    bad["eventTypes"] = json!(["newThing"]);
+    assert_eq!(post(a.clone(), bad, "order-8").await.status, 422);
+    assert_eq!(
+        post(a.clone(), a_subscription(), "order-8").await.status,
+        201
+    );
+    // Another party's same key is its own.
+    let b = api.key(Party::partner(9999), |k| k).await;
+    let theirs = post(b, a_subscription(), "order-7").await;
+    assert_eq!(theirs.status, 201, "{}", theirs.body);
+    assert_ne!(theirs.body["id"], first.body["id"]);
+    // A key that is no key.
+    let long: &'static str = Box::leak("k".repeat(256).into_boxed_str());
+    assert_eq!(post(a.clone(), a_subscription(), long).await.status, 400);
+    let (_, _, listed) = api.get("/v1/subscriptions", Some(&a)).await;
+    assert_eq!(ids(&listed).len(), 4, "{listed}");
+}
