@@ -50,7 +50,7 @@ if ! command -v wrk >/dev/null 2>&1; then
 fi
 [ -x /usr/sbin/nginx ] || echo "bench: nginx absent: the built-in receiver stands in" >&2
 
-cargo build --release --locked -p hubhooks-bench -p router -p sender
+cargo build --release --locked -p hubhooks-bench -p router -p sender -p api
 
 extra=()
 if [ "$arm64" = 1 ]; then

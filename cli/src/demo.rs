@@ -244,7 +244,7 @@ async fn api_call(sdk: &SdkConfig, prefix: &str, stack: &LocalStack) -> Result<(
     let resources = crate::local::api::resources(stack, prefix);
     let egress =
         hubhooks::egress::AllowList::parse(crate::local::runner::LOCAL_EGRESS).unwrap_or_default();
-    let base = crate::local::api::serve_on(sdk, &resources, egress, 0).await?;
+    let base = crate::local::api::serve_on(sdk, &resources, egress, 0, None).await?;
     let url = format!("{base}/v1/subscriptions");
     let answer = reqwest::Client::new()
         .get(&url)

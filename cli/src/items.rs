@@ -67,17 +67,7 @@ pub fn concerns(item: &Value, party: Party) -> bool {
 
 /// Parses `partner:1413` / `provider:1004`.
 pub fn parse_party(s: &str) -> Result<Party> {
-    let (kind, id) = s
-        .split_once(':')
-        .with_context(|| format!("`{s}`: expected partner:ID or provider:ID"))?;
-    let id: i64 = id
-        .parse()
-        .with_context(|| format!("`{s}`: the id must be a number"))?;
-    match kind {
-        "partner" => Ok(Party::partner(id)),
-        "provider" => Ok(Party::provider(id)),
-        _ => bail!("`{s}`: expected partner:ID or provider:ID"),
-    }
+    s.parse().map_err(|e: String| anyhow::anyhow!(e))
 }
 
 pub async fn get(ddb: &aws_sdk_dynamodb::Client, table: &str, id: &str) -> Result<Option<Value>> {

@@ -2119,8 +2119,9 @@ async fn logs_are_json_or_text_as_asked() {
     );
 }
 
-/// `local run` serves the management API on 127.0.0.1 and prints its URL;
-/// a party key made with `keys create` reads that party's subscriptions.
+/// `local run` serves the management API on 127.0.0.1 and prints its URL
+/// and an operator token; a party key made with `keys create` reads that
+/// party's subscriptions, the token every party's.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn local_run_serves_the_management_api_and_prints_its_url() {
     use std::io::{BufRead, BufReader};
@@ -2171,6 +2172,30 @@ async fn local_run_serves_the_management_api_and_prints_its_url() {
         .await
         .unwrap();
     assert_eq!(refused.status().as_u16(), 401);
+    // The operator token it printed reaches every party's; a party key
+    // does not reach the admin routes.
+    let token = line
+        .split("operator token for /v1/admin: ")
+        .nth(1)
+        .and_then(|r| r.split(';').next())
+        .unwrap();
+    assert!(token.starts_with("hho_"), "{line}");
+    let admin = |bearer: String| {
+        reqwest::Client::new()
+            .get(format!("{base}/v1/admin/subscriptions"))
+            .header("authorization", format!("Bearer {bearer}"))
+            .send()
+    };
+    let all: Value = admin(token.to_owned()).await.unwrap().json().await.unwrap();
+    let ids: Vec<&str> = all["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["mine", "theirs"]);
+    let party = admin(key.trim().to_owned()).await.unwrap();
+    assert_eq!(party.status().as_u16(), 401);
     child.kill().unwrap();
     let _ = child.wait();
 }

@@ -58,6 +58,25 @@ impl Party {
     }
 }
 
+/// `partner:1413` or `provider:1004`, as the CLI and the admin routes take
+/// a party.
+impl std::str::FromStr for Party {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let expected = || format!("`{s}`: expected partner:ID or provider:ID");
+        let (kind, id) = s.split_once(':').ok_or_else(expected)?;
+        let id: i64 = id
+            .parse()
+            .map_err(|_| format!("`{s}`: the id must be a number"))?;
+        match kind {
+            "partner" => Ok(Party::partner(id)),
+            "provider" => Ok(Party::provider(id)),
+            _ => Err(expected()),
+        }
+    }
+}
+
 impl fmt::Display for PartyKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

@@ -114,6 +114,13 @@ pub trait PartyKeyStore: Send + Sync {
     async fn key(&self, id: &str) -> Result<Option<crate::party_key::PartyKey>, IoError>;
     /// Notes a use; a failure to is logged, never a refusal.
     async fn used(&self, id: &str, at: crate::timestamp::Timestamp) -> Result<(), IoError>;
+    /// Stores a new key (an id taken is an error, never an overwrite).
+    async fn add(&self, key: &crate::party_key::PartyKey) -> Result<(), IoError>;
+    /// Every key, oldest first.
+    async fn all(&self) -> Result<Vec<crate::party_key::PartyKey>, IoError>;
+    /// Revokes `id` from `at`; false when there is none or it was revoked
+    /// already.
+    async fn revoke(&self, id: &str, at: crate::timestamp::Timestamp) -> Result<bool, IoError>;
 }
 
 /// Requests made once (`Idempotency-Key`): a key is claimed by the first

@@ -501,4 +501,11 @@ fn the_management_api_is_throttled_logged_as_json_and_routes_v1_to_the_api_funct
         Some("ManagementApi")
     );
     assert_eq!(event["Properties"]["Path"], "/v1/{proxy+}");
+    // Operators' routes are IAM-signed at the gateway; the party routes
+    // take a party key in the function.
+    let admin = &t["Resources"]["ApiFunction"]["Properties"]["Events"]["Admin"]["Properties"];
+    assert_eq!(admin["Path"], "/v1/admin/{proxy+}");
+    assert_eq!(intrinsic(&admin["ApiId"], "Ref"), Some("ManagementApi"));
+    assert_eq!(admin["Auth"]["Authorizer"], "AWS_IAM");
+    assert!(event["Properties"].get("Auth").is_none());
 }

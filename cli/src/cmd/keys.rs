@@ -2,10 +2,11 @@
 //! at creation; the table holds only its hash (`hubhooks::party_key`).
 use super::Ctx;
 use crate::output::{self, Output};
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::Subcommand;
 use hubhooks::adapters::party_keys::DynamoPartyKeys;
-use hubhooks::party_key::{self, PartyKey};
+use hubhooks::operations::keys as ops;
+use hubhooks::party_key::PartyKey;
 use hubhooks::timestamp::Timestamp;
 
 #[derive(Subcommand)]
@@ -48,9 +49,7 @@ pub async fn run(command: KeysCommand, ctx: &Ctx) -> Result<()> {
                         .context("--expires")
                 })
                 .transpose()?;
-            let (plain, stored) = party_key::create(party, expires_at, now)
-                .map_err(|e| anyhow::anyhow!("generating a key: {e}"))?;
-            keys.put(&stored).await?;
+            let (plain, stored) = ops::create(&keys, party, expires_at, now).await?;
             if json {
                 println!(
                     "{}",
@@ -71,8 +70,7 @@ pub async fn run(command: KeysCommand, ctx: &Ctx) -> Result<()> {
                 .map(crate::items::parse_party)
                 .transpose()
                 .context("--party")?;
-            let mut found = keys.list().await?;
-            found.retain(|k| party.is_none_or(|p| k.party == p));
+            let found = ops::list(&keys, party).await?;
             output::emit(
                 ctx.output,
                 &found,
@@ -82,17 +80,12 @@ pub async fn run(command: KeysCommand, ctx: &Ctx) -> Result<()> {
             );
         }
         KeysCommand::Revoke { id } => {
-            if !keys.revoke(&id, now).await? {
-                match keys.get(&id).await? {
-                    None => bail!("no key `{id}` in {}", keys.table()),
-                    Some(k) => bail!(
-                        "key `{id}` was revoked already, at {}",
-                        k.revoked_at
-                            .map(|t| t.to_contract_string())
-                            .unwrap_or_default()
-                    ),
+            ops::revoke(&keys, &id, now).await.map_err(|e| match e {
+                hubhooks::operations::OpError::NotFound { .. } => {
+                    anyhow::anyhow!("no key `{id}` in {}", keys.table())
                 }
-            }
+                e => e.into(),
+            })?;
             if json {
                 println!("{}", serde_json::json!({"revoked": id, "at": now}));
             } else {
@@ -109,13 +102,7 @@ fn table(keys: &[PartyKey], now: Timestamp) -> String {
             .unwrap_or_else(|| "-".into())
     };
     let rows = keys.iter().map(|k| {
-        let state = if k.revoked_at.is_some_and(|t| t <= now) {
-            "revoked"
-        } else if k.expires_at.is_some_and(|t| t <= now) {
-            "expired"
-        } else {
-            "active"
-        };
+        let state = ops::state(k, now);
         vec![
             k.id.clone(),
             k.party.to_string(),

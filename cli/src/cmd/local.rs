@@ -88,9 +88,10 @@ pub async fn run(command: LocalCommand, ctx: &Ctx) -> Result<()> {
                 ..runner::RunnerOptions::default()
             };
             let runner = runner::Runner::start(&sdk, &stack, options).await?;
-            let api = crate::local::api::serve(&sdk, ctx, api_port, egress).await?;
+            let (api, operator_token) =
+                crate::local::api::serve(&sdk, ctx, api_port, egress).await?;
             eprintln!(
-                "running against {}; management API on {api}; Ctrl-C stops",
+                "running against {}; management API on {api}; operator token for /v1/admin: {operator_token}; Ctrl-C stops",
                 ctx.dep.prefix
             );
             runner.run_until_interrupted().await?;

@@ -10,9 +10,15 @@ use hubhooks::egress::AllowList;
 use std::sync::Arc;
 
 /// Starts serving the deployment's tables on `127.0.0.1:port` (0: a free
-/// port) in the background; its base URL. Destinations are checked against
-/// `egress`, as the runner's sender checks them.
-pub async fn serve(sdk: &SdkConfig, ctx: &Ctx, port: u16, egress: AllowList) -> Result<String> {
+/// port) in the background; its base URL and a fresh operator token for
+/// `/v1/admin/…`. Destinations are checked against `egress`, as the
+/// runner's sender checks them.
+pub async fn serve(
+    sdk: &SdkConfig,
+    ctx: &Ctx,
+    port: u16,
+    egress: AllowList,
+) -> Result<(String, String)> {
     let sqs = aws_sdk_sqs::Client::new(sdk);
     let resources = ApiResources {
         party_keys: ctx.dep.party_keys_table()?,
@@ -23,7 +29,10 @@ pub async fn serve(sdk: &SdkConfig, ctx: &Ctx, port: u16, egress: AllowList) -> 
         delivery_queue_url: ctx.dep.queue_url(&sqs, &ctx.dep.delivery_queue()).await?,
         idempotency: ctx.dep.idempotency_table()?,
     };
-    serve_on(sdk, &resources, egress, port).await
+    let token = hubhooks::api::operator::new_local_token()
+        .map_err(|_| anyhow::anyhow!("no randomness for an operator token"))?;
+    let base = serve_on(sdk, &resources, egress, port, Some(&token)).await?;
+    Ok((base, token))
 }
 
 /// A local stack's resources; the API's own tables are `<prefix>-party-keys`
@@ -46,12 +55,15 @@ pub async fn serve_on(
     resources: &ApiResources,
     egress: AllowList,
     port: u16,
+    operator_token: Option<&str>,
 ) -> Result<String> {
     let ddb = aws_sdk_dynamodb::Client::new(sdk);
     let sqs = aws_sdk_sqs::Client::new(sdk);
     let state = hubhooks::adapters::api::state(&ddb, &sqs, resources, egress)
         .await
         .context("starting the management API")?;
+    let mut state = state;
+    state.operator_token = operator_token.map(hubhooks::api::operator::token_hash);
     let state = Arc::new(state);
     // A taken port is no reason to stop the pipeline: another one is used,
     // and the URL says which.

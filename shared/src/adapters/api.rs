@@ -70,6 +70,7 @@ pub async fn state(
             sqs.clone(),
             tables.delivery_queue_url.clone(),
         )),
+        operator_token: None,
         idempotency: Arc::new(DynamoIdempotency::new(
             ddb.clone(),
             tables.idempotency.clone(),

@@ -125,4 +125,16 @@ impl crate::ports::PartyKeyStore for DynamoPartyKeys {
     async fn used(&self, id: &str, at: Timestamp) -> Result<(), IoError> {
         self.touch(id, at).await.map(|_| ())
     }
+
+    async fn add(&self, key: &PartyKey) -> Result<(), IoError> {
+        self.put(key).await
+    }
+
+    async fn all(&self) -> Result<Vec<PartyKey>, IoError> {
+        self.list().await
+    }
+
+    async fn revoke(&self, id: &str, at: Timestamp) -> Result<bool, IoError> {
+        DynamoPartyKeys::revoke(self, id, at).await
+    }
 }

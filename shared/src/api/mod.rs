@@ -3,6 +3,7 @@
 //! and `hubhooks local run` serve the same application.
 //!
 //! Another party's id answers 404 exactly as a missing one does.
+pub mod admin;
 mod auth;
 pub mod body;
 mod cursor;
@@ -11,6 +12,7 @@ mod egress;
 mod etag;
 pub mod idempotency;
 pub mod openapi;
+pub mod operator;
 mod problem;
 pub mod replay;
 pub mod send_test;
@@ -51,6 +53,9 @@ pub struct ApiState {
     pub queue: Arc<dyn DeliveryQueue>,
     /// `Idempotency-Key`s of creates and their answers.
     pub idempotency: Arc<dyn IdempotencyStore>,
+    /// The local stack's operator token (its SHA-256); none in AWS, where
+    /// `/v1/admin/…` is IAM-signed.
+    pub operator_token: Option<Vec<u8>>,
     /// Signs paging cursors (`cursor`).
     pub cursor_key: ring::hmac::Key,
     pub clock: Arc<dyn Clock>,
@@ -87,6 +92,21 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/v1/deliveries", get(deliveries::search))
         .route("/v1/deliveries/{id}", get(deliveries::get))
         .route("/v1/deliveries/{id}/resend", post(replay::resend))
+        .route(
+            "/v1/admin/keys",
+            get(admin::list_keys).post(admin::create_key),
+        )
+        .route("/v1/admin/keys/{id}/revoke", post(admin::revoke_key))
+        .route("/v1/admin/subscriptions", get(admin::list_subscriptions))
+        .route("/v1/admin/subscriptions/{id}", get(admin::get_subscription))
+        .route(
+            "/v1/admin/subscriptions/{id}/enable",
+            post(admin::enable_subscription),
+        )
+        .route(
+            "/v1/admin/subscriptions/{id}/disable",
+            post(admin::disable_subscription),
+        )
         .fallback(|| async { Problem::not_found("resource") })
         .method_not_allowed_fallback(|| async {
             Problem::new(

@@ -43,6 +43,19 @@ pub fn document() -> Value {
                     "scheme": "bearer",
                     "bearerFormat": "hhk_<id>_<secret>",
                     "description": "One party's key; shown once when an operator creates it (`hubhooks keys create`)."
+                },
+                "operatorSigV4": {
+                    "type": "apiKey",
+                    "name": "Authorization",
+                    "in": "header",
+                    "x-amazon-apigateway-authtype": "awsSigv4",
+                    "description": "In AWS, /v1/admin/… is IAM-authorized: sign with SigV4 (service execute-api) as a principal allowed execute-api:Invoke on it."
+                },
+                "operatorToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "hho_…",
+                    "description": "On the local stack only: the token `hubhooks local run` prints."
                 }
             },
             "responses": common_responses(),
@@ -180,9 +193,11 @@ fn paths(c: &mut Components) -> Value {
     c.add::<Problem>("Problem");
     let sub_view = c.add::<SubscriptionView>("Subscription");
     let sub_page = c.add::<Page<SubscriptionView>>("SubscriptionPage");
+    let (admin_view, admin_page) = (sub_view.clone(), sub_page.clone());
     let input = c.add_input::<SubscriptionInput>("SubscriptionInput");
     let created = c.add::<CreatedSubscription>("CreatedSubscription");
     let disable = c.add_input::<DisableInput>("DisableInput");
+    let admin_disable = disable.clone();
     let rotate = c.add_input::<RotateInput>("RotateInput");
     let rotated = c.add::<RotatedKey>("RotatedKey");
     let test_in = c.add_input::<TestInput>("TestInput");
@@ -195,6 +210,16 @@ fn paths(c: &mut Components) -> Value {
     let catalogue = c.add::<Page<EventTypeEntry>>("EventTypeList");
     let entry = c.add::<EventTypeEntry>("EventType");
     let sub_id = || vec![path_id("id", "The subscription's id.")];
+    let key_in = c.add_input::<super::admin::KeyInput>("KeyInput");
+    let key_made = c.add::<super::admin::CreatedKey>("CreatedKey");
+    let key_page = c.add::<Page<super::admin::KeyView>>("KeyPage");
+    let party_q = || {
+        vec![query(
+            "party",
+            "Only this party's: partner:ID or provider:ID.",
+            json!({"type": "string", "pattern": "^(partner|provider):-?[0-9]+$"}),
+        )]
+    };
     let ops = vec![
         Op {
             method: "get",
@@ -446,6 +471,83 @@ fn paths(c: &mut Components) -> Value {
             params: vec![path_id("id", "The delivery's id.")],
             public: false,
         },
+        Op {
+            method: "post",
+            path: "/v1/admin/keys",
+            id: "createPartyKey",
+            summary: "A key for one party, shown this once (operators).",
+            request: Some(key_in),
+            ok: vec![(201, "Made; give the key to the party now.", Some(key_made))],
+            errors: WRITE,
+            params: vec![],
+            public: false,
+        },
+        Op {
+            method: "get",
+            path: "/v1/admin/keys",
+            id: "listPartyKeys",
+            summary: "Every party key (never the key or its hash), oldest first (operators).",
+            request: None,
+            ok: vec![(200, "The keys.", Some(key_page))],
+            errors: SEARCH,
+            params: party_q(),
+            public: false,
+        },
+        Op {
+            method: "post",
+            path: "/v1/admin/keys/{id}/revoke",
+            id: "revokePartyKey",
+            summary: "Revokes a key: refused from now on (operators).",
+            request: None,
+            ok: vec![(204, "Revoked.", None)],
+            errors: WRITE,
+            params: vec![path_id("id", "The key's id (its public part).")],
+            public: false,
+        },
+        Op {
+            method: "get",
+            path: "/v1/admin/subscriptions",
+            id: "listAllSubscriptions",
+            summary: "Every party's subscriptions, by id (operators).",
+            request: None,
+            ok: vec![(200, "The subscriptions.", Some(admin_page))],
+            errors: SEARCH,
+            params: party_q(),
+            public: false,
+        },
+        Op {
+            method: "get",
+            path: "/v1/admin/subscriptions/{id}",
+            id: "getAnySubscription",
+            summary: "Any party's subscription (operators).",
+            request: None,
+            ok: vec![(200, "The subscription.", Some(admin_view.clone()))],
+            errors: READ_ONE,
+            params: sub_id(),
+            public: false,
+        },
+        Op {
+            method: "post",
+            path: "/v1/admin/subscriptions/{id}/enable",
+            id: "enableAnySubscription",
+            summary: "Enables any party's subscription again (operators).",
+            request: None,
+            ok: vec![(200, "Enabled.", Some(admin_view.clone()))],
+            errors: WRITE,
+            params: sub_id(),
+            public: false,
+        },
+        Op {
+            method: "post",
+            path: "/v1/admin/subscriptions/{id}/disable",
+            id: "disableAnySubscription",
+            summary: "Disables any party's subscription, with a reason (operators).",
+            request: Some(admin_disable),
+            ok: vec![(200, "Disabled.", Some(admin_view))],
+            errors: WRITE,
+            params: sub_id(),
+            public: false,
+        },
     ];
     let mut out = Map::new();
     for op in ops {
@@ -515,6 +617,9 @@ fn operation(op: Op) -> Value {
     }
     if op.public {
         o["security"] = json!([]);
+    } else if op.path.starts_with("/v1/admin/") {
+        o["security"] = json!([{"operatorSigV4": []}, {"operatorToken": []}]);
+        o["tags"] = json!(["operators"]);
     }
     o
 }

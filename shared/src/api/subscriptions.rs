@@ -85,7 +85,7 @@ pub struct DisableInput {
 }
 
 /// The longest disable reason.
-const MAX_REASON: usize = 500;
+pub(super) const MAX_REASON: usize = 500;
 
 /// The secret name the API keeps a subscription's `what` under.
 fn secret_name(id: &str, what: &str) -> String {

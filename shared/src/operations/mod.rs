@@ -2,6 +2,7 @@
 //! one implementation of each rule (who may see an item, what a write keeps,
 //! what enabling clears), so the two never disagree.
 pub mod deliveries;
+pub mod keys;
 pub mod send_test;
 pub mod subscriptions;
 

@@ -8,7 +8,10 @@
 //! 3. The real Sender with the real HTTP transport against that receiver.
 //! 4. With `--binaries DIR`: the release Lambda binaries under a minimal
 //!    Runtime API: start → first poll, and peak RSS after invocations
-//!    against the local stack (moto) and the receiver; their sizes.
+//!    against the local stack (moto) and the receiver; their sizes. And the
+//!    management API's p50/p99 latency of listing deliveries and creating
+//!    a subscription on the local stack, beside moto's own round trip.
+mod api_bench;
 mod cost;
 mod lambda_start;
 mod load;
@@ -334,6 +337,7 @@ struct LambdaFigures {
     sender_invocations: usize,
     router_bytes: u64,
     sender_bytes: u64,
+    api: api_bench::ApiFigures,
 }
 
 fn lambda_figures(
@@ -416,6 +420,15 @@ fn lambda_figures(
         ]);
         let sender_env = common;
         let _ = receiver_url;
+        let api_exe = dir.join("api");
+        let api = api_bench::measure(
+            &sdk,
+            &stack,
+            &sender_env,
+            Some(&api_exe).filter(|e| e.exists()),
+        )
+        .await
+        .context("the management API")?;
 
         eprintln!("lambdas: start → first poll, 10 starts each…");
         let ms = |d: Vec<Duration>| Spread::of(d.iter().map(|d| d.as_secs_f64() * 1e3).collect());
@@ -441,6 +454,7 @@ fn lambda_figures(
             sender_invocations: n_sender,
             router_bytes: std::fs::metadata(&router_exe)?.len(),
             sender_bytes: std::fs::metadata(&sender_exe)?.len(),
+            api,
         })
     })
 }
@@ -593,6 +607,41 @@ fn print_table(
                 l[format!("{f}_peak_rss_mb")].as_f64().unwrap_or(f64::NAN),
                 l[format!("{f}_invocations")],
                 l[format!("{f}_bytes")],
+                std::env::consts::ARCH,
+            );
+        }
+    }
+    if let Some(a) = report
+        .get("lambdas")
+        .map(|l| &l["api"])
+        .filter(|a| !a.is_null())
+    {
+        let lat = |k: &str| {
+            let l = &a[k];
+            format!(
+                "p50 {:.1} ms, p99 {:.1} ms ({} requests)",
+                l["p50_ms"].as_f64().unwrap_or(f64::NAN),
+                l["p99_ms"].as_f64().unwrap_or(f64::NAN),
+                l["requests"]
+            )
+        };
+        println!();
+        println!(
+            "management API on the local stack ({} attempts logged): list deliveries {}; create subscription {}; one moto GetItem {} (moto is Python: it bounds both)",
+            a["logged_attempts"],
+            lat("list_deliveries"),
+            lat("create_subscription"),
+            lat("moto_get_item")
+        );
+        if let Some(s) = a["start_ms"].as_object() {
+            println!(
+                "api: start → first poll {:.1} / {:.1} / {:.1} ms (min/median/max, one moto read of the cursor key included); peak RSS {:.1} MB after {} invocations; {} bytes ({})",
+                s["min"].as_f64().unwrap_or(f64::NAN),
+                s["median"].as_f64().unwrap_or(f64::NAN),
+                s["max"].as_f64().unwrap_or(f64::NAN),
+                a["peak_rss_mb"].as_f64().unwrap_or(f64::NAN),
+                a["invocations"],
+                a["bytes"],
                 std::env::consts::ARCH,
             );
         }

@@ -46,3 +46,38 @@ async fn api_gateway_v2_events_reach_the_router_as_the_lambda_serves_them() {
         .unwrap();
     assert_eq!(refused.status(), 401);
 }
+
+/// `/v1/admin/…` in AWS: the IAM identity API Gateway put in the request
+/// context is the operator; the same request without it (a route that was
+/// not IAM-authorized) is refused, whatever it carries.
+#[tokio::test]
+async fn an_iam_authorized_admin_event_is_an_operator_and_one_without_it_is_not() {
+    use tower::ServiceExt;
+    let api = serve().await;
+    let mut state = api_state(&api.stack, AllowList::default()).await;
+    state.operator_token = None; // as in AWS
+    let app = router(Arc::new(state));
+    let text =
+        std::fs::read_to_string(workspace_root().join("events/api-admin-list-subscriptions.json"))
+            .unwrap();
+    let event = |v: &Value| {
+        let request: lambda_http::request::LambdaRequest =
+            serde_json::from_value(v.clone()).unwrap();
+        lambda_http::Request::from(request)
+    };
+    let signed: Value = serde_json::from_str(&text).unwrap();
+    let answer = app.clone().oneshot(event(&signed)).await.unwrap();
+    assert_eq!(answer.status(), 200);
+    let bytes = axum::body::to_bytes(answer.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    let body: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(ids(&body), ["a-1", "a-2", "b-1"]);
+    let mut unsigned = signed.clone();
+    unsigned["requestContext"]
+        .as_object_mut()
+        .unwrap()
+        .remove("authorizer");
+    let refused = app.oneshot(event(&unsigned)).await.unwrap();
+    assert_eq!(refused.status(), 401);
+}

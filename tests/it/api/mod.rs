@@ -30,10 +30,15 @@ struct Answer {
 /// destinations are checked against `egress` when written.
 async fn api_state(s: &Stack, egress: AllowList) -> hubhooks::api::ApiState {
     let resources = hubhooks_cli::local::api::resources(&s.stack, "t");
-    hubhooks::adapters::api::state(&s.ddb, &s.sqs, &resources, egress)
+    let mut state = hubhooks::adapters::api::state(&s.ddb, &s.sqs, &resources, egress)
         .await
-        .unwrap()
+        .unwrap();
+    state.operator_token = Some(hubhooks::api::operator::token_hash(OPERATOR));
+    state
 }
+
+/// The operator token the tests' API takes (as `local run` prints one).
+const OPERATOR: &str = "hho_test-operator-token";
 
 async fn serve() -> Api {
     serve_with(QueueSettings::default(), AllowList::default()).await
@@ -222,6 +227,7 @@ fn ids(body: &Value) -> Vec<String> {
 }
 
 mod access;
+mod admin;
 mod bad_input;
 mod deliveries;
 mod isolation;
