@@ -645,6 +645,9 @@ fn print_table(
                 std::env::consts::ARCH,
             );
         }
+        if let Some(e) = a["invocation_error"].as_str() {
+            println!("api invocations failed: {e}");
+        }
     }
     if let Some(costs) = report["costPerMillion"].as_array() {
         println!();
