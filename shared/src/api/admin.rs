@@ -3,7 +3,7 @@
 //! party's subscriptions (list, read, enable, disable).
 use super::body::Body;
 use super::operator::Operator;
-use super::subscriptions::{DisableInput, MAX_REASON, refused, view};
+use super::subscriptions::{DisableInput, page, refused, view};
 use super::views::{Page, SubscriptionView};
 use super::{ApiState, Problem};
 use crate::operations::{Scope, keys, subscriptions as ops};
@@ -156,14 +156,7 @@ pub async fn list_subscriptions(
     let all = ops::list(state.config.as_ref(), scope)
         .await
         .map_err(|e| refused(e, "subscription"))?;
-    let data = all
-        .iter()
-        .filter_map(|raw| SubscriptionView::of_stored(&raw.id, &raw.value).ok())
-        .collect();
-    Ok(Json(Page {
-        data,
-        next_cursor: None,
-    }))
+    Ok(Json(page(&all)))
 }
 
 pub async fn get_subscription(
@@ -191,13 +184,7 @@ pub async fn disable_subscription(
     Path(id): Path<String>,
     body: Body<DisableInput>,
 ) -> Result<Json<SubscriptionView>, Problem> {
-    let reason = body.value.reason.trim().to_owned();
-    if reason.is_empty() || reason.chars().count() > MAX_REASON {
-        return Err(Problem::invalid(
-            "/reason",
-            format!("must be 1 to {MAX_REASON} characters"),
-        ));
-    }
+    let reason = body.value.reason()?;
     tracing::info!(operator = %who.0, subscription = %id, "disabled by an operator");
     set_enabled(&state, &id, false, &reason).await
 }

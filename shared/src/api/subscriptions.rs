@@ -85,7 +85,21 @@ pub struct DisableInput {
 }
 
 /// The longest disable reason.
-pub(super) const MAX_REASON: usize = 500;
+const MAX_REASON: usize = 500;
+
+impl DisableInput {
+    /// The reason, trimmed, if it is 1 to 500 characters.
+    pub fn reason(&self) -> Result<String, Problem> {
+        let reason = self.reason.trim();
+        if reason.is_empty() || reason.chars().count() > MAX_REASON {
+            return Err(Problem::invalid(
+                "/reason",
+                format!("must be 1 to {MAX_REASON} characters"),
+            ));
+        }
+        Ok(reason.to_owned())
+    }
+}
 
 /// The secret name the API keeps a subscription's `what` under.
 fn secret_name(id: &str, what: &str) -> String {
@@ -236,8 +250,13 @@ pub async fn list(
     let own = ops::list(state.config.as_ref(), Scope::Party(caller.0))
         .await
         .map_err(|e| refused(e, "subscription"))?;
-    // One that no longer parses is logged and left out: the others show.
-    let data = own
+    Ok(Json(page(&own)))
+}
+
+/// Stored subscriptions as a page of views; one that no longer parses is
+/// logged and left out: the others show.
+pub(super) fn page(stored: &[crate::config::RawConfigItem]) -> Page<SubscriptionView> {
+    let data = stored
         .iter()
         .filter_map(|raw| match SubscriptionView::of_stored(&raw.id, &raw.value) {
             Ok(v) => Some(v),
@@ -247,10 +266,10 @@ pub async fn list(
             }
         })
         .collect();
-    Ok(Json(Page {
+    Page {
         data,
         next_cursor: None,
-    }))
+    }
 }
 
 pub async fn get(
@@ -471,13 +490,7 @@ pub async fn disable(
     Path(id): Path<String>,
     body: Body<DisableInput>,
 ) -> Result<Response, Problem> {
-    let reason = body.value.reason.trim().to_owned();
-    if reason.is_empty() || reason.chars().count() > MAX_REASON {
-        return Err(Problem::invalid(
-            "/reason",
-            format!("must be 1 to {MAX_REASON} characters"),
-        ));
-    }
+    let reason = body.value.reason()?;
     set_enabled(&state, caller, &id, false, &reason).await
 }
 
