@@ -14,6 +14,7 @@ pub mod api;
 pub mod attempt;
 pub mod attempt_page;
 pub mod audience;
+pub mod auth_secrets;
 pub mod backoff;
 pub mod blacklist;
 pub mod case_update;

@@ -28,6 +28,9 @@ pub enum NoticeType {
     DeliveryDeadLettered,
     #[serde(rename = "delivery.failing")]
     DeliveryFailing,
+    /// Sent on request, to check a notice destination; about nothing.
+    #[serde(rename = "notice.test")]
+    Test,
 }
 
 impl NoticeType {
@@ -36,6 +39,7 @@ impl NoticeType {
             NoticeType::SubscriptionDisabled => "subscription.disabled",
             NoticeType::DeliveryDeadLettered => "delivery.deadLettered",
             NoticeType::DeliveryFailing => "delivery.failing",
+            NoticeType::Test => "notice.test",
         }
     }
 }
@@ -61,7 +65,9 @@ pub struct Notice {
     pub notice_type: NoticeType,
     pub occurred_at: Timestamp,
     pub party: Party,
-    pub subscription_id: SubscriptionId,
+    /// The subscription it is about; none for `notice.test`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscription_id: Option<SubscriptionId>,
     /// Why, in words (the last error, the streak's start).
     pub reason: String,
     /// Since when every attempt failed (`subscription.disabled` after a
@@ -120,8 +126,23 @@ impl Notice {
             notice_type,
             occurred_at: Timestamp::now(),
             party,
-            subscription_id: subscription_id.clone(),
+            subscription_id: Some(subscription_id.clone()),
             reason,
+            failing_since: None,
+            delivery: None,
+        }
+    }
+
+    /// A test of `party`'s notice destination: a fresh id each time, so a
+    /// receiver that deduplicates still shows every test.
+    pub fn test(party: Party, now: Timestamp) -> Notice {
+        Notice {
+            id: Uuid::new_v4().to_string(),
+            notice_type: NoticeType::Test,
+            occurred_at: now,
+            party,
+            subscription_id: None,
+            reason: "a test of this notice destination, sent on request".into(),
             failing_since: None,
             delivery: None,
         }

@@ -250,16 +250,7 @@ impl SenderSettings {
             egress,
             attempt_log_table: var("ATTEMPT_LOG_TABLE")?,
             config_ttl: config_ttl(env)?,
-            proxy: match env.get("DELIVERY_PROXY") {
-                Some(p) if !p.trim().is_empty() => {
-                    reqwest::Url::parse(p.trim()).map_err(|e| SettingsError {
-                        name: "DELIVERY_PROXY",
-                        problem: format!("`{p}` is not a URL: {e}"),
-                    })?;
-                    Some(p.trim().to_owned())
-                }
-                _ => None,
-            },
+            proxy: proxy(env)?,
             failure_streak: hours(
                 env,
                 "FAILURE_STREAK_HOURS",
@@ -292,6 +283,20 @@ impl SenderSettings {
             },
             attempt_log_days: attempt_log_days(env)?,
         })
+    }
+}
+
+/// `DELIVERY_PROXY`: the HTTP proxy deliveries (and notices) go through.
+fn proxy(env: &dyn Env) -> Result<Option<String>, SettingsError> {
+    match env.get("DELIVERY_PROXY") {
+        Some(p) if !p.trim().is_empty() => {
+            reqwest::Url::parse(p.trim()).map_err(|e| SettingsError {
+                name: "DELIVERY_PROXY",
+                problem: format!("`{p}` is not a URL: {e}"),
+            })?;
+            Ok(Some(p.trim().to_owned()))
+        }
+        _ => Ok(None),
     }
 }
 
@@ -425,6 +430,9 @@ pub struct ApiSettings {
     /// What the sender may reach: destinations are checked against it
     /// when a party writes them.
     pub egress: crate::egress::AllowList,
+    /// The proxy a notice destination's test goes through, as the
+    /// sender's notices do (`DELIVERY_PROXY`).
+    pub proxy: Option<String>,
 }
 
 impl ApiSettings {
@@ -443,6 +451,7 @@ impl ApiSettings {
             delivery_queue_url: var("DELIVERY_QUEUE_URL")?,
             idempotency_table: var("IDEMPOTENCY_TABLE")?,
             egress: egress(env)?,
+            proxy: proxy(env)?,
         })
     }
 }

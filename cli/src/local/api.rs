@@ -28,6 +28,7 @@ pub async fn serve(
         attempt_log_days: hubhooks::settings::DEFAULT_ATTEMPT_LOG_DAYS,
         delivery_queue_url: ctx.dep.queue_url(&sqs, &ctx.dep.delivery_queue()).await?,
         idempotency: ctx.dep.idempotency_table()?,
+        proxy: None,
     };
     let token = hubhooks::api::operator::new_local_token()
         .map_err(|_| anyhow::anyhow!("no randomness for an operator token"))?;
@@ -46,6 +47,7 @@ pub fn resources(stack: &LocalStack, prefix: &str) -> ApiResources {
         attempt_log: stack.attempt_log_table.clone(),
         attempt_log_days: hubhooks::settings::DEFAULT_ATTEMPT_LOG_DAYS,
         delivery_queue_url: stack.delivery_queue_url.clone(),
+        proxy: None,
     }
 }
 

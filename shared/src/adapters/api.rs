@@ -25,6 +25,8 @@ pub struct ApiResources {
     pub delivery_queue_url: String,
     /// Creates' `Idempotency-Key`s.
     pub idempotency: String,
+    /// The HTTP proxy a notice destination's test goes through.
+    pub proxy: Option<String>,
 }
 
 impl From<crate::settings::ApiSettings> for ApiResources {
@@ -37,6 +39,7 @@ impl From<crate::settings::ApiSettings> for ApiResources {
             attempt_log_days: s.attempt_log_days,
             delivery_queue_url: s.delivery_queue_url,
             idempotency: s.idempotency_table,
+            proxy: s.proxy,
         }
     }
 }
@@ -55,11 +58,15 @@ pub async fn state(
 ) -> Result<ApiState, IoError> {
     let secrets = SecretAdmin::new(ddb.clone(), tables.secrets.clone());
     let key = cursor_key(ddb, &secrets, &tables.secrets).await?;
+    let transport = super::http::HttpTransport::new(egress.clone(), tables.proxy.as_deref())
+        .map_err(|e| IoError::new("making the HTTP client", e.to_string()))?;
     Ok(ApiState {
         keys: Arc::new(DynamoPartyKeys::new(ddb.clone(), tables.party_keys.clone())),
         config: Arc::new(DynamoConfigSource::new(ddb.clone(), tables.config.clone())),
         store: Arc::new(ConfigWriter::new(ddb.clone(), tables.config.clone())),
         secrets: Arc::new(secrets),
+        secret_values: Arc::new(DynamoSecrets::new(ddb.clone(), tables.secrets.clone())),
+        transport: Arc::new(transport),
         egress,
         attempts: Arc::new(DynamoAttemptSearch::new(
             ddb.clone(),

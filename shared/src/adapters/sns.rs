@@ -35,7 +35,14 @@ impl NoticeTopic for SnsNotices {
             .message(notice.to_json());
         for (name, value) in [
             ("noticeType", notice.notice_type.as_str().to_owned()),
-            ("subscriptionId", notice.subscription_id.to_string()),
+            (
+                "subscriptionId",
+                notice
+                    .subscription_id
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
+            ),
             ("party", notice.party.to_string()),
         ] {
             if let Some(v) = attribute(&value) {

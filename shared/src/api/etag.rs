@@ -7,13 +7,13 @@ use axum::http::{HeaderMap, header};
 /// What a write expects, given its `If-Match` and what is stored now: a
 /// tag that is not the current one fails at once; one that is makes the
 /// write conditional on it (a change in between still fails it).
-pub fn expect(headers: &HeaderMap, stored: &StoredItem) -> Result<Expect, Problem> {
+pub fn expect(headers: &HeaderMap, stored: &StoredItem, what: &str) -> Result<Expect, Problem> {
     let Some(given) = headers.get(header::IF_MATCH) else {
         return Ok(Expect::Any);
     };
     let given = given
         .to_str()
-        .map_err(|_| Problem::precondition_failed("subscription"))?
+        .map_err(|_| Problem::precondition_failed(what))?
         .trim();
     if given == "*" {
         return Ok(Expect::Any);
@@ -25,6 +25,6 @@ pub fn expect(headers: &HeaderMap, stored: &StoredItem) -> Result<Expect, Proble
     if matches {
         Ok(Expect::Etag(stored.etag.clone()))
     } else {
-        Err(Problem::precondition_failed("subscription"))
+        Err(Problem::precondition_failed(what))
     }
 }

@@ -11,6 +11,7 @@ pub mod deliveries;
 mod egress;
 mod etag;
 pub mod idempotency;
+pub mod notices;
 pub mod openapi;
 pub mod operator;
 mod problem;
@@ -27,7 +28,7 @@ use crate::event::EventType;
 use crate::payload::catalogue;
 use crate::ports::{
     AttemptSearch, ConfigSource, ConfigStore, DeliveryQueue, IdempotencyStore, PartyKeyStore,
-    SecretWriter,
+    SecretStore, SecretWriter, Transport,
 };
 use axum::Json;
 use axum::Router;
@@ -49,6 +50,11 @@ pub struct ApiState {
     /// How many days the attempt log keeps (`AttemptLogDays`): the
     /// longest window a search may ask for.
     pub attempt_log_days: u32,
+    /// Reads secret values: a notice destination's, for its test.
+    pub secret_values: Arc<dyn SecretStore>,
+    /// Sends a notice destination's test, as the sender sends notices
+    /// (the same egress guard and proxy).
+    pub transport: Arc<dyn Transport>,
     /// Where test sends, resends and replays go.
     pub queue: Arc<dyn DeliveryQueue>,
     /// `Idempotency-Key`s of creates and their answers.
@@ -89,6 +95,11 @@ pub fn router(state: Arc<ApiState>) -> Router {
         )
         .route("/v1/subscriptions/{id}/test", post(send_test::test))
         .route("/v1/subscriptions/{id}/replay", post(replay::replay))
+        .route(
+            "/v1/notice-destination",
+            get(notices::get).put(notices::put).delete(notices::delete),
+        )
+        .route("/v1/notice-destination/test", post(notices::test))
         .route("/v1/deliveries", get(deliveries::search))
         .route("/v1/deliveries/{id}", get(deliveries::get))
         .route("/v1/deliveries/{id}/resend", post(replay::resend))

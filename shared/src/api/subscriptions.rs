@@ -102,7 +102,7 @@ impl DisableInput {
 }
 
 /// The secret name the API keeps a subscription's `what` under.
-fn secret_name(id: &str, what: &str) -> String {
+pub(super) fn secret_name(id: &str, what: &str) -> String {
     format!("api/{id}/{what}")
 }
 
@@ -175,16 +175,7 @@ async fn apply(
         };
         per_type.insert(t, settings);
     }
-    let mut auth = base.auth.clone().unwrap_or_default();
-    let id = base.id.to_string();
-    if let Some(given) = &input.auth {
-        if given.bearer_token.is_some() {
-            auth.bearer_secret = Some(secret_name(&id, "bearer"));
-        }
-        if given.x_token.is_some() {
-            auth.x_token_secret = Some(secret_name(&id, "x-token"));
-        }
-    }
+    let auth = with_tokens(base.auth.clone(), base.id.as_str(), input.auth.as_ref());
     let s = Subscription {
         description: input.description,
         event_types: input.event_types,
@@ -195,7 +186,7 @@ async fn apply(
         max_attempts: input.max_attempts,
         ordering: input.ordering,
         max_per_second: input.max_per_second,
-        auth: Some(auth).filter(|a| a.names().next().is_some()),
+        auth,
         ..base
     };
     let item = ConfigItem::Subscription(s);
@@ -208,6 +199,21 @@ async fn apply(
     };
     super::egress::check(state, &s).await?;
     Ok(s)
+}
+
+/// `auth` naming the secrets the API keeps for item `id`'s tokens, where
+/// `given` sets any; none when it names nothing.
+pub(super) fn with_tokens(auth: Option<Auth>, id: &str, given: Option<&AuthInput>) -> Option<Auth> {
+    let mut auth = auth.unwrap_or_default();
+    if let Some(given) = given {
+        if given.bearer_token.is_some() {
+            auth.bearer_secret = Some(secret_name(id, "bearer"));
+        }
+        if given.x_token.is_some() {
+            auth.x_token_secret = Some(secret_name(id, "x-token"));
+        }
+    }
+    Some(auth).filter(|a| a.names().next().is_some())
 }
 
 /// A config error as a problem naming the field by pointer.
@@ -234,8 +240,8 @@ fn unavailable(e: impl std::fmt::Display) -> Problem {
     Problem::unavailable()
 }
 
-/// A subscription's representation with its `ETag`.
-fn answer(status: StatusCode, stored: &StoredItem, body: impl Serialize) -> Response {
+/// A representation with its `ETag`.
+pub(super) fn answer(status: StatusCode, stored: &StoredItem, body: impl Serialize) -> Response {
     let mut response = (status, Json(body)).into_response();
     if let Ok(v) = HeaderValue::from_str(&stored.etag) {
         response.headers_mut().insert(header::ETAG, v);
@@ -355,7 +361,7 @@ async fn create_new(
 }
 
 /// Stores the token values given (write-only).
-async fn store_tokens(
+pub(super) async fn store_tokens(
     state: &ApiState,
     id: &str,
     tokens: Option<&AuthInput>,
@@ -390,7 +396,7 @@ async fn store_tokens(
 
 /// Removes the secrets the API kept for a subscription (best effort: a
 /// leftover secret names nothing and is listed by `secret list`).
-async fn forget_secrets(state: &ApiState, id: &str) {
+pub(super) async fn forget_secrets(state: &ApiState, id: &str) {
     for what in ["signing", "bearer", "x-token"] {
         if let Err(e) = state.secrets.delete(&secret_name(id, what)).await {
             tracing::warn!(subscription = id, error = %e, "a secret was left behind");
@@ -443,7 +449,7 @@ async fn write_input(
     let stored = ops::get(state.store.as_ref(), scope, id)
         .await
         .map_err(|e| refused(e, "subscription"))?;
-    let expect = etag::expect(headers, &stored)?;
+    let expect = etag::expect(headers, &stored, "subscription")?;
     let current = ops::parse(&stored).map_err(|e| refused(e, "subscription"))?;
     let input = make(input_of(&current)?)?;
     let tokens = input.auth.clone();
@@ -468,7 +474,7 @@ pub async fn delete(
     let stored = ops::get(state.store.as_ref(), scope, &id)
         .await
         .map_err(|e| refused(e, "subscription"))?;
-    let expect = etag::expect(&headers, &stored)?;
+    let expect = etag::expect(&headers, &stored, "subscription")?;
     ops::delete(state.store.as_ref(), scope, &id, expect)
         .await
         .map_err(|e| refused(e, "subscription"))?;

@@ -3,6 +3,7 @@
 //! what enabling clears), so the two never disagree.
 pub mod deliveries;
 pub mod keys;
+pub mod notices;
 pub mod send_test;
 pub mod subscriptions;
 

@@ -13,7 +13,7 @@ const WAIT: Duration = Duration::from_secs(40);
 
 /// Whether `r` verifies with `secret` (the Standard Webhooks library, as a
 /// receiver would).
-fn verifies(secret: &str, r: &Received) -> bool {
+pub(super) fn verifies(secret: &str, r: &Received) -> bool {
     let mut headers = http::HeaderMap::new();
     for (k, v) in &r.headers {
         if let (Ok(k), Ok(v)) = (

@@ -233,6 +233,7 @@ mod deliveries;
 mod isolation;
 mod journey;
 mod lambda;
+mod notices;
 mod subscriptions;
 
 fn a_subscription() -> Value {

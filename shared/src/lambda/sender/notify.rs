@@ -5,9 +5,7 @@
 //! the notice budget, so a slow or silent notice destination costs no
 //! delivery any time.
 use super::Sender;
-use crate::attempt;
 use crate::notice::Notice;
-use crate::ports::{DeliveryError, Outgoing};
 use futures::future::join_all;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -86,39 +84,17 @@ impl Sender {
                 return;
             }
         };
-        let body = notice.to_json();
-        for try_number in 1..=NOTICE_TRIES.tries {
-            let timestamp = self.clock.now().0.timestamp();
-            let headers = match attempt::signed_headers(
-                &notice.id, kind, try_number, timestamp, &body, &secrets, false,
-            ) {
-                Ok(h) => h,
-                Err(e) => {
-                    tracing::error!(notice_id = %notice.id, destination = %to.id, error = %e, "notice not sent");
-                    return;
-                }
-            };
-            let outgoing = Outgoing {
-                id: &notice.id,
-                kind,
-                subscription_id: &to.id,
-                destination: &to.destination,
-                body: &body,
-                headers,
-                broker_uri: None,
-            };
-            match self.transport.deliver(&outgoing).await {
-                Ok(_) => return,
-                // A refusal (the SSRF guard, a bad header) will not change.
-                Err(e)
-                    if try_number == NOTICE_TRIES.tries
-                        || matches!(e, DeliveryError::Refused(_)) =>
-                {
-                    tracing::error!(notice_id = %notice.id, notice_type = kind, destination = %to.id, error = %e, "could not deliver a notice");
-                    return;
-                }
-                Err(_) => tokio::time::sleep(NOTICE_TRIES.pause(try_number)).await,
-            }
+        let delivered = crate::operations::notices::deliver(
+            self.transport.as_ref(),
+            self.clock.as_ref(),
+            to,
+            &secrets,
+            notice,
+            NOTICE_TRIES,
+        )
+        .await;
+        if let Err(e) = delivered {
+            tracing::error!(notice_id = %notice.id, notice_type = kind, destination = %to.id, error = %e, "could not deliver a notice");
         }
     }
 }

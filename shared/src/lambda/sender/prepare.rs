@@ -58,50 +58,20 @@ impl Sender {
         };
         let secrets = self.secrets_of(delivery.auth.as_ref()).await?;
         let broker_uri = match &delivery.destination {
-            Destination::Amqp(a) => Some(self.first(&a.uri_secret, "destination.uriSecret").await?),
+            Destination::Amqp(a) => Some(
+                crate::auth_secrets::first(
+                    self.secrets.as_ref(),
+                    &a.uri_secret,
+                    "destination.uriSecret",
+                )
+                .await?,
+            ),
             Destination::Http(_) => None,
         };
         Ok((body, secrets, broker_uri))
     }
 
-    /// The values of the secrets `auth` names; what could not be read.
     pub(super) async fn secrets_of(&self, auth: Option<&Auth>) -> Result<Secrets, String> {
-        let mut secrets = Secrets::default();
-        if let Some(Auth {
-            x_token_secret,
-            bearer_secret,
-            signing_secret,
-        }) = auth
-        {
-            if let Some(name) = x_token_secret {
-                secrets.x_token = Some(self.first(name, "auth.xTokenSecret").await?);
-            }
-            if let Some(name) = bearer_secret {
-                secrets.bearer = Some(self.first(name, "auth.bearerSecret").await?);
-            }
-            if let Some(name) = signing_secret {
-                secrets.signing = self.all(name, "auth.signingSecret").await?;
-            }
-        }
-        Ok(secrets)
-    }
-
-    /// A missing secret is unreadable too: written again (a rotation, a
-    /// restore), it is read within seconds.
-    async fn all(&self, name: &str, field: &str) -> Result<Vec<String>, String> {
-        match self.secrets.secret(name).await {
-            Ok(Some(values)) if !values.is_empty() => Ok(values),
-            Ok(_) => Err(format!(
-                "secret `{name}` named by {field} does not exist or is empty"
-            )),
-            Err(e) => Err(format!(
-                "secret `{name}` named by {field} could not be read: {e}"
-            )),
-        }
-    }
-
-    async fn first(&self, name: &str, field: &str) -> Result<String, String> {
-        let mut values = self.all(name, field).await?;
-        Ok(values.swap_remove(0))
+        crate::auth_secrets::read(self.secrets.as_ref(), auth).await
     }
 }

@@ -3,6 +3,8 @@
 //! the type the handler reads or answers with (or, for webhooks, of the
 //! type the router renders). Served at `GET /v1/openapi.json`; the copy in
 //! docs/openapi.json is checked against it by a test.
+mod notice_destination;
+
 use super::Problem;
 use super::replay::ReplayInput;
 use super::send_test::TestInput;
@@ -549,6 +551,7 @@ fn paths(c: &mut Components) -> Value {
             public: false,
         },
     ];
+    let ops = ops.into_iter().chain(notice_destination::ops(c));
     let mut out = Map::new();
     for op in ops {
         let item = out
