@@ -72,12 +72,6 @@ pub struct CreatedKey {
 }
 
 fn party_filter(q: &HashMap<String, String>) -> Result<Option<Party>, Problem> {
-    if let Some(unknown) = q.keys().find(|k| k.as_str() != "party") {
-        return Err(Problem::invalid(
-            format!("/{unknown}"),
-            "unknown parameter (known: party)",
-        ));
-    }
     q.get("party")
         .map(|p| p.parse().map_err(|e: String| Problem::invalid("/party", e)))
         .transpose()
@@ -122,6 +116,7 @@ pub async fn list_keys(
     State(state): State<Arc<ApiState>>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<Page<KeyView>>, Problem> {
+    super::cursor::known_only(&q, &["party"])?;
     let party = party_filter(&q)?;
     let now = state.clock.now();
     let found = keys::list(state.keys.as_ref(), party)
@@ -149,6 +144,7 @@ pub async fn list_subscriptions(
     State(state): State<Arc<ApiState>>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<Page<SubscriptionView>>, Problem> {
+    super::cursor::known_only(&q, &["party", "limit", "cursor"])?;
     let scope = match party_filter(&q)? {
         Some(p) => Scope::Party(p),
         None => Scope::Operator,
@@ -156,7 +152,7 @@ pub async fn list_subscriptions(
     let all = ops::list(state.config.as_ref(), scope)
         .await
         .map_err(|e| refused(e, "subscription"))?;
-    Ok(Json(page(&all)))
+    Ok(Json(page(&state, all, &q, "operator")?))
 }
 
 pub async fn get_subscription(

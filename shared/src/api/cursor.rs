@@ -7,6 +7,81 @@ use crate::timestamp::Timestamp;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+
+/// A page's size when the caller names none, and the most it may name.
+pub const DEFAULT_LIMIT: usize = 50;
+pub const MAX_LIMIT: usize = 100;
+
+/// `limit` from a query string: 1 to [`MAX_LIMIT`], default [`DEFAULT_LIMIT`].
+pub fn limit(q: &HashMap<String, String>) -> Result<usize, Problem> {
+    match q.get("limit") {
+        None => Ok(DEFAULT_LIMIT),
+        Some(l) => match l.parse::<usize>() {
+            Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+            _ => Err(Problem::invalid(
+                "/limit",
+                format!("must be 1 to {MAX_LIMIT}"),
+            )),
+        },
+    }
+}
+
+/// Refuses a parameter not in `known`, naming it.
+pub fn known_only(q: &HashMap<String, String>, known: &[&str]) -> Result<(), Problem> {
+    match q.keys().find(|k| !known.contains(&k.as_str())) {
+        Some(unknown) => Err(Problem::invalid(
+            format!("/{unknown}"),
+            format!("unknown parameter (known: {})", known.join(", ")),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The query a cursor is bound to: who asks and every parameter but the
+/// cursor, in order.
+pub fn fingerprint(who: &str, q: &HashMap<String, String>) -> String {
+    let sorted: BTreeMap<&String, &String> = q.iter().filter(|(k, _)| *k != "cursor").collect();
+    format!(
+        "{who}?{}",
+        serde_json::to_string(&sorted).unwrap_or_default()
+    )
+}
+
+/// One page of `items` (sorted by key), after the cursor's position if
+/// `q` gives one; the cursor of the next page when there is more.
+pub fn page_of<T>(
+    items: Vec<T>,
+    key_of: impl Fn(&T) -> String,
+    q: &HashMap<String, String>,
+    who: &str,
+    key: &ring::hmac::Key,
+    now: Timestamp,
+) -> Result<(Vec<T>, Option<String>), Problem> {
+    let limit = limit(q)?;
+    let query = fingerprint(who, q);
+    let after = q
+        .get("cursor")
+        .map(|c| open(key, c, &query, now).map(|p| p.after))
+        .transpose()?;
+    let mut rest = items
+        .into_iter()
+        .filter(|i| after.as_ref().is_none_or(|a| key_of(i) > *a))
+        .peekable();
+    let page: Vec<T> = rest.by_ref().take(limit).collect();
+    let next = match (page.last(), rest.peek()) {
+        (Some(last), Some(_)) => Some(seal(
+            key,
+            &Position {
+                query,
+                after: key_of(last),
+                expires: Timestamp(now.0 + LIFETIME),
+            },
+        )),
+        _ => None,
+    };
+    Ok((page, next))
+}
 
 /// How long a cursor can be used.
 pub const LIFETIME: chrono::Duration = chrono::Duration::hours(1);

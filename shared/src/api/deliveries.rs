@@ -13,9 +13,6 @@ use axum::extract::{Path, Query, State};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
-/// A search's page size: default and most.
-const DEFAULT_LIMIT: usize = 50;
-const MAX_LIMIT: usize = 100;
 
 /// The parameters a search takes.
 const PARAMETERS: [&str; 8] = [
@@ -46,12 +43,7 @@ struct Search {
 /// Reads the query string, naming a parameter it refuses.
 fn read(q: &HashMap<String, String>, now: Timestamp, log_days: u32) -> Result<Search, Problem> {
     let bad = |name: &str, why: String| Problem::invalid(format!("/{name}"), why);
-    if let Some(unknown) = q.keys().find(|k| !PARAMETERS.contains(&k.as_str())) {
-        return Err(bad(
-            unknown,
-            format!("unknown parameter (known: {})", PARAMETERS.join(", ")),
-        ));
-    }
+    cursor::known_only(q, &PARAMETERS)?;
     let time = |name: &str| -> Result<Option<Timestamp>, Problem> {
         q.get(name)
             .map(|v| {
@@ -103,13 +95,7 @@ fn read(q: &HashMap<String, String>, now: Timestamp, log_days: u32) -> Result<Se
             format!("must be one of {}", outcomes.join(", ")),
         ));
     }
-    let limit = match q.get("limit") {
-        None => DEFAULT_LIMIT,
-        Some(l) => match l.parse::<usize>() {
-            Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
-            _ => return Err(bad("limit", format!("must be 1 to {MAX_LIMIT}"))),
-        },
-    };
+    let limit = cursor::limit(q)?;
     Ok(Search {
         subscription: q.get("subscription").cloned(),
         case: q.get("case").cloned(),
@@ -120,17 +106,6 @@ fn read(q: &HashMap<String, String>, now: Timestamp, log_days: u32) -> Result<Se
         limit,
         cursor: q.get("cursor").cloned(),
     })
-}
-
-/// The query a cursor is bound to: the caller and every parameter but the
-/// cursor, in order.
-fn fingerprint(caller: Caller, q: &HashMap<String, String>) -> String {
-    let sorted: BTreeMap<&String, &String> = q.iter().filter(|(k, _)| *k != "cursor").collect();
-    format!(
-        "{}?{}",
-        caller.0,
-        serde_json::to_string(&sorted).unwrap_or_default()
-    )
 }
 
 /// The deliveries among `attempts`, newest last attempt first.
@@ -196,7 +171,7 @@ pub async fn search(
 ) -> Result<Json<Page<DeliverySummary>>, Problem> {
     let now = state.clock.now();
     let s = read(&q, now, state.attempt_log_days)?;
-    let query = fingerprint(caller, &q);
+    let query = cursor::fingerprint(&caller.0.to_string(), &q);
     let after = s
         .cursor
         .as_deref()

@@ -13,13 +13,13 @@ use crate::operations::{OpError, Scope, subscriptions as ops};
 use crate::ports::{Expect, StoredItem};
 use crate::transition::TransitionRule;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 /// A subscription as a party writes it (create, replace; a patch is
@@ -252,17 +252,27 @@ pub(super) fn answer(status: StatusCode, stored: &StoredItem, body: impl Seriali
 pub async fn list(
     caller: Caller,
     State(state): State<Arc<ApiState>>,
+    Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<Page<SubscriptionView>>, Problem> {
+    super::cursor::known_only(&q, &["limit", "cursor"])?;
     let own = ops::list(state.config.as_ref(), Scope::Party(caller.0))
         .await
         .map_err(|e| refused(e, "subscription"))?;
-    Ok(Json(page(&own)))
+    Ok(Json(page(&state, own, &q, &caller.0.to_string())?))
 }
 
-/// Stored subscriptions as a page of views; one that no longer parses is
-/// logged and left out: the others show.
-pub(super) fn page(stored: &[crate::config::RawConfigItem]) -> Page<SubscriptionView> {
-    let data = stored
+/// One page of stored subscriptions (by id; `limit`, `cursor`) as views;
+/// one that no longer parses is logged and left out: the others show.
+pub(super) fn page(
+    state: &ApiState,
+    stored: Vec<crate::config::RawConfigItem>,
+    q: &HashMap<String, String>,
+    who: &str,
+) -> Result<Page<SubscriptionView>, Problem> {
+    let now = state.clock.now();
+    let (items, next_cursor) =
+        super::cursor::page_of(stored, |r| r.id.clone(), q, who, &state.cursor_key, now)?;
+    let data = items
         .iter()
         .filter_map(|raw| match SubscriptionView::of_stored(&raw.id, &raw.value) {
             Ok(v) => Some(v),
@@ -272,10 +282,7 @@ pub(super) fn page(stored: &[crate::config::RawConfigItem]) -> Page<Subscription
             }
         })
         .collect();
-    Page {
-        data,
-        next_cursor: None,
-    }
+    Ok(Page { data, next_cursor })
 }
 
 pub async fn get(

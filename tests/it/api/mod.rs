@@ -234,6 +234,7 @@ mod isolation;
 mod journey;
 mod lambda;
 mod notices;
+mod paging;
 mod subscriptions;
 
 fn a_subscription() -> Value {

@@ -165,6 +165,22 @@ fn query(name: &str, what: &str, schema: Value) -> Value {
     json!({"name": name, "in": "query", "required": false, "schema": schema, "description": what})
 }
 
+/// `limit` and `cursor`.
+fn paging() -> Vec<Value> {
+    vec![
+        query(
+            "limit",
+            "Page size.",
+            json!({"type": "integer", "minimum": 1, "maximum": 100, "default": 50}),
+        ),
+        query(
+            "cursor",
+            "The previous page's `nextCursor` (signed, bound to the query, 1 h).",
+            json!({"type": "string"}),
+        ),
+    ]
+}
+
 fn if_match() -> Value {
     json!({"name": "If-Match", "in": "header", "required": false, "schema": {"type": "string"},
            "description": "The `ETag` read: the write happens only if the subscription is still that version (else 412)."})
@@ -175,6 +191,13 @@ const READ_ONE: &[&str] = &["Unauthorized", "NotFound", "TooManyRequests", "Unav
 const SEARCH: &[&str] = &[
     "Unauthorized",
     "NotFound",
+    "Invalid",
+    "BadCursor",
+    "TooManyRequests",
+    "Unavailable",
+];
+const LIST: &[&str] = &[
+    "Unauthorized",
     "Invalid",
     "BadCursor",
     "TooManyRequests",
@@ -264,11 +287,11 @@ fn paths(c: &mut Components) -> Value {
             method: "get",
             path: "/v1/subscriptions",
             id: "listSubscriptions",
-            summary: "The caller's subscriptions, by id.",
+            summary: "The caller's subscriptions, by id, a page at a time.",
             request: None,
-            ok: vec![(200, "The subscriptions.", Some(sub_page))],
-            errors: READ,
-            params: vec![],
+            ok: vec![(200, "A page.", Some(sub_page))],
+            errors: LIST,
+            params: paging(),
             public: false,
         },
         Op {
@@ -407,7 +430,8 @@ fn paths(c: &mut Components) -> Value {
             request: None,
             ok: vec![(200, "A page.", Some(deliveries))],
             errors: SEARCH,
-            params: vec![
+            params: [
+                vec![
                 query(
                     "subscription",
                     "Only this subscription's.",
@@ -438,17 +462,10 @@ fn paths(c: &mut Components) -> Value {
                     "To (RFC 3339); default now.",
                     json!({"type": "string", "format": "date-time"}),
                 ),
-                query(
-                    "limit",
-                    "Page size.",
-                    json!({"type": "integer", "minimum": 1, "maximum": 100, "default": 50}),
-                ),
-                query(
-                    "cursor",
-                    "The previous page's `nextCursor` (signed, bound to the query, 1 h).",
-                    json!({"type": "string"}),
-                ),
-            ],
+                ],
+                paging(),
+            ]
+            .concat(),
             public: false,
         },
         Op {
@@ -510,11 +527,11 @@ fn paths(c: &mut Components) -> Value {
             method: "get",
             path: "/v1/admin/subscriptions",
             id: "listAllSubscriptions",
-            summary: "Every party's subscriptions, by id (operators).",
+            summary: "Every party's subscriptions, by id, a page at a time (operators).",
             request: None,
-            ok: vec![(200, "The subscriptions.", Some(admin_page))],
-            errors: SEARCH,
-            params: party_q(),
+            ok: vec![(200, "A page.", Some(admin_page))],
+            errors: LIST,
+            params: [party_q(), paging()].concat(),
             public: false,
         },
         Op {
