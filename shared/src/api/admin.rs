@@ -3,7 +3,7 @@
 //! party's subscriptions (list, read, enable, disable).
 use super::body::Body;
 use super::operator::Operator;
-use super::subscriptions::{DisableInput, page, refused, view};
+use super::subscriptions::{page, refused};
 use super::views::{Page, SubscriptionView};
 use super::{ApiState, Problem};
 use crate::operations::{Scope, keys, subscriptions as ops};
@@ -153,49 +153,4 @@ pub async fn list_subscriptions(
         .await
         .map_err(|e| refused(e, "subscription"))?;
     Ok(Json(page(&state, all, &q, "operator")?))
-}
-
-pub async fn get_subscription(
-    _: Operator,
-    State(state): State<Arc<ApiState>>,
-    Path(id): Path<String>,
-) -> Result<Json<SubscriptionView>, Problem> {
-    let stored = ops::get(state.store.as_ref(), Scope::Operator, &id)
-        .await
-        .map_err(|e| refused(e, "subscription"))?;
-    Ok(Json(view(&stored)?))
-}
-
-pub async fn enable_subscription(
-    _: Operator,
-    State(state): State<Arc<ApiState>>,
-    Path(id): Path<String>,
-) -> Result<Json<SubscriptionView>, Problem> {
-    set_enabled(&state, &id, true, "").await
-}
-
-pub async fn disable_subscription(
-    who: Operator,
-    State(state): State<Arc<ApiState>>,
-    Path(id): Path<String>,
-    body: Body<DisableInput>,
-) -> Result<Json<SubscriptionView>, Problem> {
-    let reason = body.value.reason()?;
-    tracing::info!(operator = %who.0, subscription = %id, "disabled by an operator");
-    set_enabled(&state, &id, false, &reason).await
-}
-
-async fn set_enabled(
-    state: &ApiState,
-    id: &str,
-    enabled: bool,
-    reason: &str,
-) -> Result<Json<SubscriptionView>, Problem> {
-    ops::set_enabled(state.store.as_ref(), Scope::Operator, id, enabled, reason)
-        .await
-        .map_err(|e| refused(e, "subscription"))?;
-    let stored = ops::get(state.store.as_ref(), Scope::Operator, id)
-        .await
-        .map_err(|e| refused(e, "subscription"))?;
-    Ok(Json(view(&stored)?))
 }

@@ -1,6 +1,7 @@
 //! Who is calling: a party, by its key (`Authorization: Bearer hhk_…`).
 //! Every refusal is the same 401; the key never reaches a log or an error.
 use super::{ApiState, Problem};
+use crate::operations::Scope;
 use crate::party::Party;
 use crate::party_key;
 use axum::extract::FromRequestParts;
@@ -44,5 +45,42 @@ impl FromRequestParts<Arc<ApiState>> for Caller {
                 Err(Problem::unauthorized())
             }
         }
+    }
+}
+
+/// On whose behalf a request acts: under `/v1/admin/` an operator (every
+/// party's items), elsewhere the party of its key (only its own). The same
+/// handler serves both; the operations draw the line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scoped(pub Scope);
+
+/// Routes an operator reaches with the party routes' handlers.
+pub const ADMIN_PREFIX: &str = "/v1/admin/";
+
+impl Scoped {
+    /// Who asks, as a paging cursor or an idempotency key is bound to.
+    pub fn label(self) -> String {
+        match self.0 {
+            Scope::Operator => "operator".to_owned(),
+            Scope::Party(p) => p.to_string(),
+        }
+    }
+}
+
+impl FromRequestParts<Arc<ApiState>> for Scoped {
+    type Rejection = Problem;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<ApiState>,
+    ) -> Result<Self, Self::Rejection> {
+        if parts.uri.path().starts_with(ADMIN_PREFIX) {
+            let who = super::operator::Operator::from_request_parts(parts, state).await?;
+            // Who changed what across parties is the operators' record.
+            tracing::info!(operator = %who.0, method = %parts.method, path = parts.uri.path(), "operator request");
+            return Ok(Scoped(Scope::Operator));
+        }
+        let Caller(party) = Caller::from_request_parts(parts, state).await?;
+        Ok(Scoped(Scope::Party(party)))
     }
 }

@@ -3,7 +3,7 @@
 //! time window, a page at a time) and one delivery with every attempt.
 use super::cursor::{self, Position};
 use super::views::{AttemptView, DeliveryDetail, DeliverySummary, Page};
-use super::{ApiState, Caller, Problem};
+use super::{ApiState, Problem, Scoped};
 use crate::attempt::{AttemptOutcome, AttemptRecord, Filter};
 use crate::event::EventType;
 use crate::operations::{Scope, subscriptions as ops};
@@ -12,7 +12,6 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
-
 
 /// The parameters a search takes.
 const PARAMETERS: [&str; 8] = [
@@ -157,27 +156,27 @@ fn unavailable(e: impl std::fmt::Display) -> Problem {
 }
 
 /// The caller's subscription ids (all of them, also disabled ones).
-async fn own_ids(state: &ApiState, caller: Caller) -> Result<BTreeSet<String>, Problem> {
-    let own = ops::list(state.config.as_ref(), Scope::Party(caller.0))
+async fn own_ids(state: &ApiState, scope: Scope) -> Result<BTreeSet<String>, Problem> {
+    let own = ops::list(state.config.as_ref(), scope)
         .await
         .map_err(|e| super::subscriptions::refused(e, "subscription"))?;
     Ok(own.into_iter().map(|raw| raw.id).collect())
 }
 
 pub async fn search(
-    caller: Caller,
+    scoped: Scoped,
     State(state): State<Arc<ApiState>>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<Page<DeliverySummary>>, Problem> {
     let now = state.clock.now();
     let s = read(&q, now, state.attempt_log_days)?;
-    let query = cursor::fingerprint(&caller.0.to_string(), &q);
+    let query = cursor::fingerprint(&scoped.label(), &q);
     let after = s
         .cursor
         .as_deref()
         .map(|c| cursor::open(&state.cursor_key, c, &query, now).map(|p| p.after))
         .transpose()?;
-    let own = own_ids(&state, caller).await?;
+    let own = own_ids(&state, scoped.0).await?;
     let filters: Vec<Filter> = match (&s.subscription, &s.case) {
         (Some(id), _) if !own.contains(id) => return Err(Problem::not_found("subscription")),
         (Some(id), _) => vec![Filter::Subscription(id.clone())],
@@ -222,7 +221,7 @@ pub async fn search(
 }
 
 pub async fn get(
-    caller: Caller,
+    scoped: Scoped,
     State(state): State<Arc<ApiState>>,
     Path(id): Path<String>,
 ) -> Result<Json<DeliveryDetail>, Problem> {
@@ -230,7 +229,7 @@ pub async fn get(
     let attempts = crate::operations::deliveries::attempts_of(
         state.attempts.as_ref(),
         state.store.as_ref(),
-        Scope::Party(caller.0),
+        scoped.0,
         &id,
         span,
     )

@@ -4,7 +4,7 @@
 //! first request is still running answers 409. Keys are the caller's own
 //! (scoped by party) and kept a day. Only a success is kept: after a
 //! refusal or a failure the key is free again, so a corrected retry runs.
-use super::{ApiState, Caller, Problem};
+use super::{ApiState, Problem};
 use crate::ports::{Claim, KeptAnswer};
 use crate::timestamp::Timestamp;
 use axum::body::Body;
@@ -41,11 +41,11 @@ pub fn key(headers: &HeaderMap) -> Result<Option<String>, Problem> {
     Ok(Some(k.to_owned()))
 }
 
-/// Runs `create` once per (caller, key, body): the first time, keeping
+/// Runs `create` once per (owner, key, body): the first time, keeping
 /// its answer if it succeeded; after that, the kept answer.
 pub async fn once<F, Fut>(
     state: &ApiState,
-    caller: Caller,
+    owner: &str,
     key: Option<String>,
     path: &str,
     raw: &[u8],
@@ -59,11 +59,7 @@ where
         return create().await;
     };
     // The store never sees the key itself, only its hash under the party.
-    let id = format!(
-        "{}/{}",
-        caller.0,
-        hex(digest(&SHA256, key.as_bytes()).as_ref())
-    );
+    let id = format!("{owner}/{}", hex(digest(&SHA256, key.as_bytes()).as_ref()));
     let request = [b"POST ", path.as_bytes(), b"\n", raw].concat();
     let request = hex(digest(&SHA256, &request).as_ref());
     let now = state.clock.now();

@@ -20,7 +20,7 @@ pub mod send_test;
 pub mod subscriptions;
 pub mod views;
 
-pub use auth::Caller;
+pub use auth::{Caller, Scoped};
 pub use problem::Problem;
 
 use crate::clock::Clock;
@@ -69,7 +69,7 @@ pub struct ApiState {
 
 /// Every route under `/v1`.
 pub fn router(state: Arc<ApiState>) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route("/v1/openapi.json", get(openapi_document))
         .route("/v1/event-types", get(event_types))
         .route("/v1/event-types/{name}", get(event_type))
@@ -78,46 +78,22 @@ pub fn router(state: Arc<ApiState>) -> Router {
             get(subscriptions::list).post(subscriptions::create),
         )
         .route(
-            "/v1/subscriptions/{id}",
-            get(subscriptions::get)
-                .put(subscriptions::replace)
-                .patch(subscriptions::patch)
-                .delete(subscriptions::delete),
-        )
-        .route("/v1/subscriptions/{id}/enable", post(subscriptions::enable))
-        .route(
-            "/v1/subscriptions/{id}/secret/rotate",
-            post(subscriptions::rotate),
-        )
-        .route(
-            "/v1/subscriptions/{id}/disable",
-            post(subscriptions::disable),
-        )
-        .route("/v1/subscriptions/{id}/test", post(send_test::test))
-        .route("/v1/subscriptions/{id}/replay", post(replay::replay))
-        .route(
             "/v1/notice-destination",
             get(notices::get).put(notices::put).delete(notices::delete),
         )
         .route("/v1/notice-destination/test", post(notices::test))
         .route("/v1/deliveries", get(deliveries::search))
-        .route("/v1/deliveries/{id}", get(deliveries::get))
-        .route("/v1/deliveries/{id}/resend", post(replay::resend))
         .route(
             "/v1/admin/keys",
             get(admin::list_keys).post(admin::create_key),
         )
         .route("/v1/admin/keys/{id}/revoke", post(admin::revoke_key))
-        .route("/v1/admin/subscriptions", get(admin::list_subscriptions))
-        .route("/v1/admin/subscriptions/{id}", get(admin::get_subscription))
         .route(
-            "/v1/admin/subscriptions/{id}/enable",
-            post(admin::enable_subscription),
+            "/v1/admin/subscriptions",
+            get(admin::list_subscriptions).post(subscriptions::create),
         )
-        .route(
-            "/v1/admin/subscriptions/{id}/disable",
-            post(admin::disable_subscription),
-        )
+        .route("/v1/admin/deliveries", get(deliveries::search));
+    scoped(scoped(routes, "/v1"), "/v1/admin")
         .fallback(|| async { Problem::not_found("resource") })
         .method_not_allowed_fallback(|| async {
             Problem::new(
@@ -127,6 +103,37 @@ pub fn router(state: Arc<ApiState>) -> Router {
         })
         .layer(axum::extract::DefaultBodyLimit::max(body::MAX_BODY))
         .with_state(state)
+}
+
+/// The routes of one subscription or delivery, under `prefix`: a party's
+/// (`/v1`) or an operator's (`/v1/admin`, every party's) with the same
+/// handlers ([`Scoped`]).
+fn scoped(routes: Router<Arc<ApiState>>, prefix: &str) -> Router<Arc<ApiState>> {
+    let at = |path: &str| format!("{prefix}{path}");
+    routes
+        .route(
+            &at("/subscriptions/{id}"),
+            get(subscriptions::get)
+                .put(subscriptions::replace)
+                .patch(subscriptions::patch)
+                .delete(subscriptions::delete),
+        )
+        .route(
+            &at("/subscriptions/{id}/enable"),
+            post(subscriptions::enable),
+        )
+        .route(
+            &at("/subscriptions/{id}/disable"),
+            post(subscriptions::disable),
+        )
+        .route(
+            &at("/subscriptions/{id}/secret/rotate"),
+            post(subscriptions::rotate),
+        )
+        .route(&at("/subscriptions/{id}/test"), post(send_test::test))
+        .route(&at("/subscriptions/{id}/replay"), post(replay::replay))
+        .route(&at("/deliveries/{id}"), get(deliveries::get))
+        .route(&at("/deliveries/{id}/resend"), post(replay::resend))
 }
 
 /// The OpenAPI document, open to anyone (it holds no one's data); made

@@ -6,8 +6,8 @@
 use super::body::Body;
 use super::subscriptions::refused;
 use super::views::{ReplayResult, Resent};
-use super::{ApiState, Caller, Problem};
-use crate::operations::{Scope, deliveries};
+use super::{ApiState, Problem, Scoped};
+use crate::operations::deliveries;
 use crate::replay::Which;
 use crate::timestamp::Timestamp;
 use axum::Json;
@@ -22,7 +22,7 @@ use std::sync::Arc;
 pub const MAX_REPLAY: usize = 1000;
 
 pub async fn resend(
-    caller: Caller,
+    scoped: Scoped,
     State(state): State<Arc<ApiState>>,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<Resent>), Problem> {
@@ -31,7 +31,7 @@ pub async fn resend(
         state.attempts.as_ref(),
         state.store.as_ref(),
         state.queue.as_ref(),
-        Scope::Party(caller.0),
+        scoped.0,
         &id,
         span,
     )
@@ -75,7 +75,7 @@ fn time(name: &str, value: &str) -> Result<Timestamp, Problem> {
 }
 
 pub async fn replay(
-    caller: Caller,
+    scoped: Scoped,
     State(state): State<Arc<ApiState>>,
     Path(id): Path<String>,
     body: Body<ReplayInput>,
@@ -99,7 +99,7 @@ pub async fn replay(
             Which::All
         },
     };
-    let scope = Scope::Party(caller.0);
+    let scope = scoped.0;
     let plan = deliveries::plan_window(
         state.attempts.as_ref(),
         state.store.as_ref(),

@@ -4,9 +4,9 @@
 use super::body::Body;
 use super::subscriptions::refused;
 use super::views::{AttemptView, TestResult};
-use super::{ApiState, Caller, Problem};
+use super::{ApiState, Problem, Scoped};
 use crate::event::EventType;
-use crate::operations::{Scope, send_test};
+use crate::operations::send_test;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
@@ -32,7 +32,7 @@ pub struct TestInput {
 }
 
 pub async fn test(
-    caller: Caller,
+    scoped: Scoped,
     State(state): State<Arc<ApiState>>,
     Path(id): Path<String>,
     body: Body<TestInput>,
@@ -57,7 +57,7 @@ pub async fn test(
         source: "api test",
         now: state.clock.now(),
     };
-    let scope = Scope::Party(caller.0);
+    let scope = scoped.0;
     let delivery = send_test::send(state.store.as_ref(), state.queue.as_ref(), scope, test)
         .await
         .map_err(|e| refused(e, "subscription"))?;

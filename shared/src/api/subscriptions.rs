@@ -5,7 +5,7 @@
 //! token values a party gives, write-only.
 use super::body::{Body, from_value};
 use super::views::{CreatedSubscription, Page, RotatedKey, SubscriptionView};
-use super::{ApiState, Caller, Problem, etag};
+use super::{ApiState, Problem, Scoped, etag};
 use crate::config::{Auth, ConfigItem, Destination, HttpDestination, Subscription, TypeSettings};
 use crate::event::{EventType, Version};
 use crate::ids::SubscriptionId;
@@ -250,15 +250,15 @@ pub(super) fn answer(status: StatusCode, stored: &StoredItem, body: impl Seriali
 }
 
 pub async fn list(
-    caller: Caller,
+    scoped: Scoped,
     State(state): State<Arc<ApiState>>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<Page<SubscriptionView>>, Problem> {
     super::cursor::known_only(&q, &["limit", "cursor"])?;
-    let own = ops::list(state.config.as_ref(), Scope::Party(caller.0))
+    let own = ops::list(state.config.as_ref(), scoped.0)
         .await
         .map_err(|e| refused(e, "subscription"))?;
-    Ok(Json(page(&state, own, &q, &caller.0.to_string())?))
+    Ok(Json(page(&state, own, &q, &scoped.label())?))
 }
 
 /// One page of stored subscriptions (by id; `limit`, `cursor`) as views;
@@ -286,40 +286,64 @@ pub(super) fn page(
 }
 
 pub async fn get(
-    caller: Caller,
+    scoped: Scoped,
     State(state): State<Arc<ApiState>>,
     Path(id): Path<String>,
 ) -> Result<Response, Problem> {
-    let stored = ops::get(state.store.as_ref(), Scope::Party(caller.0), &id)
+    let stored = ops::get(state.store.as_ref(), scoped.0, &id)
         .await
         .map_err(|e| refused(e, "subscription"))?;
     Ok(answer(StatusCode::OK, &stored, view(&stored)?))
 }
 
 /// Creates a subscription (once per `Idempotency-Key`, if one is sent).
+/// Creates a subscription (once per `Idempotency-Key`, if one is sent):
+/// the caller's own, or, for an operator, the party `?party=` names.
 pub async fn create(
-    caller: Caller,
+    scoped: Scoped,
     State(state): State<Arc<ApiState>>,
+    Query(q): Query<HashMap<String, String>>,
     headers: HeaderMap,
     body: Body<SubscriptionInput>,
 ) -> Result<Response, Problem> {
+    let party = match scoped.0 {
+        Scope::Party(p) => {
+            super::cursor::known_only(&q, &[])?;
+            p
+        }
+        Scope::Operator => {
+            super::cursor::known_only(&q, &["party"])?;
+            let given = q.get("party").ok_or_else(|| {
+                Problem::invalid("/party", "an operator names the party: ?party=partner:1413")
+            })?;
+            given
+                .parse()
+                .map_err(|e: String| Problem::invalid("/party", e))?
+        }
+    };
     let key = super::idempotency::key(&headers)?;
     let raw = body.raw.clone();
-    super::idempotency::once(&state, caller, key, "/v1/subscriptions", &raw, || {
-        create_new(&state, caller, body.value)
+    let path = if scoped.0 == Scope::Operator {
+        "/v1/admin/subscriptions"
+    } else {
+        "/v1/subscriptions"
+    };
+    super::idempotency::once(&state, &scoped.label(), key, path, &raw, || {
+        create_new(&state, party, path, body.value)
     })
     .await
 }
 
 async fn create_new(
     state: &ApiState,
-    caller: Caller,
+    party: crate::party::Party,
+    path: &str,
     input: SubscriptionInput,
 ) -> Result<Response, Problem> {
     let id = format!("sub_{}", uuid::Uuid::new_v4().simple());
     let base = Subscription {
         id: SubscriptionId::new(id.clone()),
-        party: caller.0,
+        party,
         enabled: true,
         event_types: Vec::new(),
         version: None,
@@ -348,7 +372,7 @@ async fn create_new(
         .map_err(unavailable)?
         .ok_or_else(Problem::unavailable)?;
     store_tokens(state, &id, tokens.as_ref()).await?;
-    let scope = Scope::Party(caller.0);
+    let scope = Scope::Party(party);
     if let Err(e) = ops::write(state.store.as_ref(), scope, subscription, Expect::Absent).await {
         forget_secrets(state, &id).await;
         return Err(refused(e, "subscription"));
@@ -361,7 +385,7 @@ async fn create_new(
         signing_secret: signing,
     };
     let mut response = answer(StatusCode::CREATED, &stored, created);
-    if let Ok(v) = HeaderValue::from_str(&format!("/v1/subscriptions/{id}")) {
+    if let Ok(v) = HeaderValue::from_str(&format!("{path}/{id}")) {
         response.headers_mut().insert(header::LOCATION, v);
     }
     Ok(response)
@@ -412,17 +436,17 @@ pub(super) async fn forget_secrets(state: &ApiState, id: &str) {
 }
 
 pub async fn replace(
-    caller: Caller,
+    scoped: Scoped,
     State(state): State<Arc<ApiState>>,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Body<SubscriptionInput>,
 ) -> Result<Response, Problem> {
-    write_input(&state, caller, &id, &headers, |_| Ok(body.value)).await
+    write_input(&state, scoped, &id, &headers, |_| Ok(body.value)).await
 }
 
 pub async fn patch(
-    caller: Caller,
+    scoped: Scoped,
     State(state): State<Arc<ApiState>>,
     Path(id): Path<String>,
     headers: HeaderMap,
@@ -435,7 +459,7 @@ pub async fn patch(
             "a merge patch (RFC 7396) is an object",
         ));
     }
-    write_input(&state, caller, &id, &headers, move |current| {
+    write_input(&state, scoped, &id, &headers, move |current| {
         let mut merged = serde_json::to_value(current).unwrap_or_default();
         super::body::merge(&mut merged, &patch);
         from_value(merged)
@@ -447,12 +471,12 @@ pub async fn patch(
 /// writes it if unchanged since (`If-Match`, when given).
 async fn write_input(
     state: &ApiState,
-    caller: Caller,
+    scoped: Scoped,
     id: &str,
     headers: &HeaderMap,
     make: impl FnOnce(SubscriptionInput) -> Result<SubscriptionInput, Problem>,
 ) -> Result<Response, Problem> {
-    let scope = Scope::Party(caller.0);
+    let scope = scoped.0;
     let stored = ops::get(state.store.as_ref(), scope, id)
         .await
         .map_err(|e| refused(e, "subscription"))?;
@@ -472,12 +496,12 @@ async fn write_input(
 }
 
 pub async fn delete(
-    caller: Caller,
+    scoped: Scoped,
     State(state): State<Arc<ApiState>>,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<StatusCode, Problem> {
-    let scope = Scope::Party(caller.0);
+    let scope = scoped.0;
     let stored = ops::get(state.store.as_ref(), scope, &id)
         .await
         .map_err(|e| refused(e, "subscription"))?;
@@ -490,31 +514,31 @@ pub async fn delete(
 }
 
 pub async fn enable(
-    caller: Caller,
+    scoped: Scoped,
     State(state): State<Arc<ApiState>>,
     Path(id): Path<String>,
 ) -> Result<Response, Problem> {
-    set_enabled(&state, caller, &id, true, "").await
+    set_enabled(&state, scoped, &id, true, "").await
 }
 
 pub async fn disable(
-    caller: Caller,
+    scoped: Scoped,
     State(state): State<Arc<ApiState>>,
     Path(id): Path<String>,
     body: Body<DisableInput>,
 ) -> Result<Response, Problem> {
     let reason = body.value.reason()?;
-    set_enabled(&state, caller, &id, false, &reason).await
+    set_enabled(&state, scoped, &id, false, &reason).await
 }
 
 async fn set_enabled(
     state: &ApiState,
-    caller: Caller,
+    scoped: Scoped,
     id: &str,
     enabled: bool,
     reason: &str,
 ) -> Result<Response, Problem> {
-    let scope = Scope::Party(caller.0);
+    let scope = scoped.0;
     ops::set_enabled(state.store.as_ref(), scope, id, enabled, reason)
         .await
         .map_err(|e| refused(e, "subscription"))?;
@@ -543,7 +567,7 @@ fn default_grace() -> u64 {
 /// signatures), then only the new one. The new key is shown this once. A
 /// key another party's subscription also uses is an operator's to rotate.
 pub async fn rotate(
-    caller: Caller,
+    scoped: Scoped,
     State(state): State<Arc<ApiState>>,
     Path(id): Path<String>,
     body: Body<RotateInput>,
@@ -555,7 +579,7 @@ pub async fn rotate(
             "must be at most 604800 (7 days)",
         ));
     }
-    let scope = Scope::Party(caller.0);
+    let scope = scoped.0;
     let stored = ops::get(state.store.as_ref(), scope, &id)
         .await
         .map_err(|e| refused(e, "subscription"))?;
@@ -564,7 +588,7 @@ pub async fn rotate(
     let name = current.auth.as_ref().and_then(|a| a.signing_secret.clone());
     let (key, retire_at) = match name {
         Some(name) => {
-            shared_only_within(&state, caller, &id, &name).await?;
+            shared_only_within(&state, scoped, &id, &name).await?;
             let (key, rotated) = state
                 .secrets
                 .rotate(&name, grace, now)
@@ -608,7 +632,7 @@ pub async fn rotate(
 /// also names (one party must not change another's signatures).
 async fn shared_only_within(
     state: &ApiState,
-    caller: Caller,
+    scoped: Scoped,
     id: &str,
     name: &str,
 ) -> Result<(), Problem> {
@@ -620,7 +644,7 @@ async fn shared_only_within(
         .map_err(|e| refused(e, "subscription"))?;
     let shared = all.iter().any(|raw| {
         raw.value["auth"]["signingSecret"].as_str() == Some(name)
-            && ops::owner(&raw.value) != Some(caller.0)
+            && !scoped.0.reaches(ops::owner(&raw.value))
     });
     if shared {
         return Err(Problem::conflict(

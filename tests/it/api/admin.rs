@@ -103,20 +103,26 @@ async fn a_party_key_or_no_operator_credentials_reach_no_admin_route() {
     let party = api.key(Party::partner(1413), |k| k).await;
     let before = api.stored("b-1").await;
     let body = || Some(br#"{"reason": "x", "party": {"type": "partner", "id": 1}}"#.to_vec());
-    let routes: [(reqwest::Method, &str); 7] = [
-        (reqwest::Method::GET, "/v1/admin/keys"),
-        (reqwest::Method::POST, "/v1/admin/keys"),
-        (
-            reqwest::Method::POST,
-            "/v1/admin/keys/0000000000000000/revoke",
-        ),
-        (reqwest::Method::GET, "/v1/admin/subscriptions"),
-        (reqwest::Method::GET, "/v1/admin/subscriptions/b-1"),
-        (reqwest::Method::POST, "/v1/admin/subscriptions/b-1/enable"),
-        (reqwest::Method::POST, "/v1/admin/subscriptions/b-1/disable"),
-    ];
+    // Every admin operation the document lists, on another party's ids.
+    let doc = hubhooks::api::openapi::document();
+    let mut routes = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        if !path.starts_with("/v1/admin/") {
+            continue;
+        }
+        let id = if path.contains("/keys/") {
+            "0000000000000000"
+        } else {
+            "b-1"
+        };
+        for method in item.as_object().unwrap().keys() {
+            let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            routes.push((m, path.replace("{id}", id)));
+        }
+    }
     let mut cases = 0;
-    for (method, route) in routes {
+    for (method, route) in &routes {
+        let route = route.as_str();
         for who in [
             Some(party.as_str()),
             None,
@@ -134,12 +140,114 @@ async fn a_party_key_or_no_operator_credentials_reach_no_admin_route() {
             cases += 1;
         }
     }
-    assert_eq!(cases, 28);
+    assert_eq!(cases, 68);
     assert_eq!(api.stored("b-1").await, before);
+    let queue = api.stack.stack.delivery_queue_url.clone();
+    assert_eq!(api.stack.depth(&queue).await.unwrap(), 0);
     let (_, _, keys) = api.get("/v1/admin/keys", Some(OPERATOR)).await;
     assert_eq!(
         keys["data"].as_array().unwrap().len(),
         1,
         "only the party's own: {keys}"
     );
+}
+
+/// An operator writes any party's subscriptions with the party routes'
+/// handlers under `/v1/admin`: create for a party it names, change,
+/// delete; a party cannot name another.
+#[tokio::test]
+async fn an_operator_creates_changes_and_deletes_any_partys_subscription() {
+    let api = serve().await;
+    let theirs = api.key(Party::partner(9999), |k| k).await;
+    let mine = api.key(Party::partner(1413), |k| k).await;
+    let body = json!({"eventTypes": ["newStatus"],
+                      "destination": {"method": "POST", "url": "https://x.example/ops"}});
+
+    // WHEN an operator creates one for partner 9999
+    let made = api
+        .json(
+            "POST",
+            "/v1/admin/subscriptions?party=partner:9999",
+            OPERATOR,
+            body.clone(),
+        )
+        .await;
+    // THEN it is 9999's, its key shown once, at an admin location
+    assert_eq!(made.status, 201, "{}", made.body);
+    let id = made.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(made.body["party"], json!({"type": "partner", "id": 9999}));
+    assert!(
+        made.body["signingSecret"]
+            .as_str()
+            .unwrap()
+            .starts_with("whsec_")
+    );
+    assert_eq!(
+        made.headers["location"].to_str().unwrap(),
+        format!("/v1/admin/subscriptions/{id}")
+    );
+    let (_, _, listed) = api.get("/v1/subscriptions", Some(&theirs)).await;
+    assert_eq!(ids(&listed), ["b-1".to_owned(), id.clone()]);
+    assert_eq!(
+        api.get(&format!("/v1/subscriptions/{id}"), Some(&mine))
+            .await
+            .0,
+        404
+    );
+
+    // WHEN it names no party, or a party names one
+    let none = api
+        .json("POST", "/v1/admin/subscriptions", OPERATOR, body.clone())
+        .await;
+    let named = api
+        .json(
+            "POST",
+            "/v1/subscriptions?party=partner:9999",
+            &mine,
+            body.clone(),
+        )
+        .await;
+    // THEN both are refused, naming `party`
+    for a in [&none, &named] {
+        assert_eq!(
+            (a.status, &a.body["pointer"]),
+            (422, &json!("/party")),
+            "{}",
+            a.body
+        );
+    }
+
+    // WHEN it patches another party's and deletes the one it made
+    let patched = api
+        .json(
+            "PATCH",
+            "/v1/admin/subscriptions/a-1",
+            OPERATOR,
+            json!({"description": "set by ops"}),
+        )
+        .await;
+    assert_eq!(patched.status, 200, "{}", patched.body);
+    assert_eq!(
+        api.stored("a-1").await.unwrap()["description"],
+        "set by ops"
+    );
+    assert_eq!(
+        api.stored("a-1").await.unwrap()["party"],
+        json!({"type": "partner", "id": 1413})
+    );
+    let gone = api
+        .call(
+            reqwest::Method::DELETE,
+            &format!("/v1/admin/subscriptions/{id}"),
+            Some(OPERATOR),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(gone.status, 204);
+    assert!(api.stored(&id).await.is_none());
+
+    // AND it searches every party's deliveries (none here)
+    let (status, _, found) = api.get("/v1/admin/deliveries", Some(OPERATOR)).await;
+    assert_eq!((status, &found["data"]), (200, &json!([])));
 }

@@ -104,7 +104,11 @@ async fn subscriptions_are_listed_a_page_at_a_time_by_id() {
         ("/v1/subscriptions?party=partner:9999", "/party"),
         ("/v1/admin/subscriptions?page=2", "/page"),
     ] {
-        let who = if path.contains("admin") { OPERATOR } else { &key };
+        let who = if path.contains("admin") {
+            OPERATOR
+        } else {
+            &key
+        };
         let (status, _, body) = api.get(path, Some(who)).await;
         assert_eq!((status, &body["pointer"]), (422, &json!(pointer)), "{path}");
     }

@@ -142,6 +142,7 @@ fn common_responses() -> Value {
 }
 
 /// One operation: method, path, what it does, its body and its answers.
+#[derive(Clone)]
 struct Op {
     method: &'static str,
     path: &'static str,
@@ -218,11 +219,10 @@ fn paths(c: &mut Components) -> Value {
     c.add::<Problem>("Problem");
     let sub_view = c.add::<SubscriptionView>("Subscription");
     let sub_page = c.add::<Page<SubscriptionView>>("SubscriptionPage");
-    let (admin_view, admin_page) = (sub_view.clone(), sub_page.clone());
+    let admin_page = sub_page.clone();
     let input = c.add_input::<SubscriptionInput>("SubscriptionInput");
     let created = c.add::<CreatedSubscription>("CreatedSubscription");
     let disable = c.add_input::<DisableInput>("DisableInput");
-    let admin_disable = disable.clone();
     let rotate = c.add_input::<RotateInput>("RotateInput");
     let rotated = c.add::<RotatedKey>("RotatedKey");
     let test_in = c.add_input::<TestInput>("TestInput");
@@ -534,40 +534,12 @@ fn paths(c: &mut Components) -> Value {
             params: [party_q(), paging()].concat(),
             public: false,
         },
-        Op {
-            method: "get",
-            path: "/v1/admin/subscriptions/{id}",
-            id: "getAnySubscription",
-            summary: "Any party's subscription (operators).",
-            request: None,
-            ok: vec![(200, "The subscription.", Some(admin_view.clone()))],
-            errors: READ_ONE,
-            params: sub_id(),
-            public: false,
-        },
-        Op {
-            method: "post",
-            path: "/v1/admin/subscriptions/{id}/enable",
-            id: "enableAnySubscription",
-            summary: "Enables any party's subscription again (operators).",
-            request: None,
-            ok: vec![(200, "Enabled.", Some(admin_view.clone()))],
-            errors: WRITE,
-            params: sub_id(),
-            public: false,
-        },
-        Op {
-            method: "post",
-            path: "/v1/admin/subscriptions/{id}/disable",
-            id: "disableAnySubscription",
-            summary: "Disables any party's subscription, with a reason (operators).",
-            request: Some(admin_disable),
-            ok: vec![(200, "Disabled.", Some(admin_view))],
-            errors: WRITE,
-            params: sub_id(),
-            public: false,
-        },
     ];
+    let mirrored: Vec<Op> = ops
+        .iter()
+        .filter(|op| AS_OPERATOR.contains(&op.id))
+        .cloned()
+        .collect();
     let ops = ops.into_iter().chain(notice_destination::ops(c));
     let mut out = Map::new();
     for op in ops {
@@ -577,7 +549,57 @@ fn paths(c: &mut Components) -> Value {
         let method = op.method;
         item[method] = operation(op);
     }
+    for op in mirrored {
+        let path = op.path.replacen("/v1/", "/v1/admin/", 1);
+        let method = op.method;
+        let item = out.entry(path).or_insert_with(|| Value::Object(Map::new()));
+        item[method] = as_operator(op);
+    }
     Value::Object(out)
+}
+
+/// The party operations an operator also calls under `/v1/admin/…`, on
+/// any party's items (the same handlers).
+const AS_OPERATOR: &[&str] = &[
+    "createSubscription",
+    "getSubscription",
+    "replaceSubscription",
+    "patchSubscription",
+    "deleteSubscription",
+    "enableSubscription",
+    "disableSubscription",
+    "rotateSigningKey",
+    "testSubscription",
+    "replayWindow",
+    "searchDeliveries",
+    "getDelivery",
+    "resendDelivery",
+];
+
+/// A party operation as an operator's: `admin…`, any party's, signed as
+/// an operator; a create names the party.
+fn as_operator(mut op: Op) -> Value {
+    if op.id == "createSubscription" {
+        op.params
+            .push(json!({"name": "party", "in": "query", "required": true,
+            "schema": {"type": "string", "pattern": "^(partner|provider):-?[0-9]+$"},
+            "description": "Whose subscription it is: partner:ID or provider:ID."}));
+    }
+    let id = op.id;
+    let summary = op.summary;
+    let mut v = operation(op);
+    let mut chars = id.chars();
+    let upper: String = chars
+        .next()
+        .map(|c| c.to_ascii_uppercase())
+        .into_iter()
+        .chain(chars)
+        .collect();
+    v["operationId"] = json!(format!("admin{upper}"));
+    v["summary"] = json!(format!("{summary} (operators: any party's)"));
+    v["security"] = json!([{"operatorSigV4": []}, {"operatorToken": []}]);
+    v["tags"] = json!(["operators"]);
+    v
 }
 
 fn operation(op: Op) -> Value {
