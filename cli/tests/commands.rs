@@ -2186,7 +2186,9 @@ async fn local_run_serves_the_management_api_and_prints_its_url() {
             .header("authorization", format!("Bearer {bearer}"))
             .send()
     };
-    let all: Value = admin(token.to_owned()).await.unwrap().json().await.unwrap();
+    // As text: the cli's reqwest has no `json` feature of its own.
+    let all = admin(token.to_owned()).await.unwrap().text().await.unwrap();
+    let all: Value = serde_json::from_str(&all).unwrap();
     let ids: Vec<&str> = all["data"]
         .as_array()
         .unwrap()
@@ -2198,4 +2200,98 @@ async fn local_run_serves_the_management_api_and_prints_its_url() {
     assert_eq!(party.status().as_u16(), 401);
     child.kill().unwrap();
     let _ = child.wait();
+}
+
+/// The curl examples of the README's API section and of docs/api.md, run
+/// as written with bash against the management API served over a local
+/// stack (the runner delivering): every command exits 0 (`--fail-with-body`
+/// fails on any error answer), and what they did is there.
+// Several threads: the API and the runner answer while bash runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_examples_run_against_the_local_stack() {
+    let e = env().await;
+    let _runner = Runner::start(&e.sdk, &e.stack, RunnerOptions::default())
+        .await
+        .unwrap();
+    let resources = hubhooks_cli::local::api::resources(&e.stack, PREFIX);
+    let base = hubhooks_cli::local::api::serve_on(
+        &e.sdk,
+        &resources,
+        hubhooks::egress::AllowList::default(),
+        0,
+        None,
+    )
+    .await
+    .unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let block = |file: &str, after: &str| {
+        let text = std::fs::read_to_string(root.join(file)).unwrap();
+        text.split(after)
+            .nth(1)
+            .and_then(|r| r.split("```sh\n").nth(1))
+            .and_then(|b| b.split("```").next())
+            .unwrap_or_else(|| panic!("{file}: no sh block after {after}"))
+            .to_owned()
+    };
+    let blocks = [
+        block("README.md", "## The management API"),
+        block("docs/api.md", "## Examples"),
+    ];
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_hubhooks"))
+        .parent()
+        .unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let dir = std::env::temp_dir().join(format!("hubhooks-api-examples-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for script in &blocks {
+        assert!(script.contains("curl"), "{script}");
+        // A command that hangs fails the test instead of holding it.
+        let out = Command::new("timeout")
+            .args(["120", "bash", "-euo", "pipefail", "-c", script])
+            .current_dir(&dir)
+            .env("PATH", &path)
+            .env("HUBHOOKS_API", &base)
+            .env("AWS_ENDPOINT_URL", &e.moto.endpoint)
+            .env("HUBHOOKS_PREFIX", PREFIX)
+            .env("RUST_LOG", "error")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{script}\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // The subscription the examples made, changed, rotated and tested.
+    let created: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("created.json")).unwrap()).unwrap();
+    assert!(
+        created["signingSecret"]
+            .as_str()
+            .unwrap()
+            .starts_with("whsec_")
+    );
+    let id = created["id"].as_str().unwrap();
+    let (code, out, err) = e.run(&["subscriptions", "get", id]);
+    assert_eq!(code, 0, "{err}");
+    let stored: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(stored["description"], "ERP: statuses and messages");
+    assert_eq!(stored["party"], json!({"type": "partner", "id": 1413}));
+    assert_eq!(stored["enabled"], true);
+    assert_eq!(stored["destination"]["url"], "https://erp.example/hooks");
+    let notices: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("notices.json")).unwrap()).unwrap();
+    assert_eq!(notices["id"], "notices_partner_1413");
+    let catalogue: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("newStatus.json")).unwrap())
+            .unwrap();
+    assert_eq!(catalogue["name"], "newStatus");
+    let _ = std::fs::remove_dir_all(&dir);
 }
