@@ -1941,14 +1941,7 @@ fn the_readmes_local_path_reaches_the_receiver() {
     // The reader's shell stays open (moto.sh stops moto when it exits).
     let mut script = script;
     script.push("wait");
-    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_hubhooks"))
-        .parent()
-        .unwrap();
-    let path = format!(
-        "{}:{}",
-        bin.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
+    let path = path_with_this_hubhooks();
     let errlog =
         std::env::temp_dir().join(format!("hubhooks-local-path-{}.err", std::process::id()));
     let mut child = Command::new("bash")
@@ -2237,14 +2230,7 @@ async fn the_api_examples_run_against_the_local_stack() {
         block("README.md", "## The management API"),
         block("docs/api.md", "## Examples"),
     ];
-    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_hubhooks"))
-        .parent()
-        .unwrap();
-    let path = format!(
-        "{}:{}",
-        bin.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
+    let path = path_with_this_hubhooks();
     let dir = std::env::temp_dir().join(format!("hubhooks-api-examples-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     for script in &blocks {
@@ -2294,4 +2280,17 @@ async fn the_api_examples_run_against_the_local_stack() {
             .unwrap();
     assert_eq!(catalogue["name"], "newStatus");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// PATH with the command this test built first (as `cargo install` would
+/// put it there for a reader).
+fn path_with_this_hubhooks() -> String {
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_hubhooks"))
+        .parent()
+        .unwrap();
+    format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
 }
