@@ -58,6 +58,14 @@ pub struct Scoped(pub Scope);
 pub const ADMIN_PREFIX: &str = "/v1/admin/";
 
 impl Scoped {
+    /// Where this caller's routes are: `/v1` or `/v1/admin`.
+    pub fn base(self) -> &'static str {
+        match self.0 {
+            Scope::Operator => "/v1/admin",
+            Scope::Party(_) => "/v1",
+        }
+    }
+
     /// Who asks, as a paging cursor or an idempotency key is bound to.
     pub fn label(self) -> String {
         match self.0 {

@@ -70,7 +70,7 @@ pub async fn test(
         event_type: delivery.event_type,
         attempt: attempt.as_ref().map(AttemptView::from),
     };
-    let location = format!("/v1/deliveries/{}", delivery.id);
+    let location = format!("{}/deliveries/{}", scoped.base(), delivery.id);
     // No attempt yet: accepted; the delivery's page shows it when made.
     let status = if attempt.is_some() {
         StatusCode::OK

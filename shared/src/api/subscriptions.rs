@@ -323,11 +323,8 @@ pub async fn create(
     };
     let key = super::idempotency::key(&headers)?;
     let raw = body.raw.clone();
-    let path = if scoped.0 == Scope::Operator {
-        "/v1/admin/subscriptions"
-    } else {
-        "/v1/subscriptions"
-    };
+    let path = format!("{}/subscriptions", scoped.base());
+    let path = path.as_str();
     super::idempotency::once(&state, &scoped.label(), key, path, &raw, || {
         create_new(&state, party, path, body.value)
     })

@@ -92,6 +92,11 @@ async fn a_party_tests_rotates_disables_resends_and_replays_through_the_api() {
         (Some(true), Some(1))
     );
     assert_eq!(one["attemptLog"].as_array().unwrap().len(), 1);
+    // AND an operator reads the same delivery under /v1/admin
+    let (status, _, seen) = api
+        .get(&format!("/v1/admin/deliveries/{test_id}"), Some(OPERATOR))
+        .await;
+    assert_eq!((status, &seen), (200, &one));
 
     // WHEN it rotates the key with a grace period of 4 seconds
     let rotated = api
