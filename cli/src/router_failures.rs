@@ -31,7 +31,7 @@ pub async fn redrive(
         wait_secs: policy.wait_secs,
     };
     let hold = Duration::from_secs(300);
-    pass(&mailbox, policy, hold, &SystemClock, async |l: Letter| {
+    pass::<anyhow::Error>(&mailbox, policy, hold, &SystemClock, async |l: Letter| {
         let mut record = record_of(router, &l).await?;
         if let Some(r) = record.as_mut() {
             now_as_stored(ddb, r).await?;

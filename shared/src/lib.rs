@@ -22,6 +22,7 @@ pub mod classify;
 pub mod clock;
 pub mod config;
 pub mod config_cache;
+pub mod dead_letter;
 pub mod delivery;
 pub mod egress;
 pub mod event;

@@ -7,159 +7,14 @@
 //! is sent twice, with the same delivery id, which receivers deduplicate.
 //! Messages held while a replay runs come back after `hold` if it stops.
 use anyhow::{Context, Result};
-use aws_sdk_sqs::types::{ChangeMessageVisibilityBatchRequestEntry, MessageSystemAttributeName};
-use hubhooks::adapters::sqs::{ATTR_ORIGIN, ATTR_REASON};
 use hubhooks::clock::SystemClock;
-use hubhooks::delivery::Delivery;
-use hubhooks::event::EventType;
-use hubhooks::timestamp::Timestamp;
 use std::collections::HashSet;
 use std::time::Duration;
 
-mod pass;
-
-/// One message of a dead-letter queue.
-#[derive(Debug, Clone)]
-pub struct Letter {
-    pub message_id: String,
-    pub receipt_handle: String,
-    pub body: String,
-    /// `hubhooksReason`: the last error.
-    pub reason: String,
-    pub origin: String,
-    /// When it was dead-lettered.
-    pub sent_at: Option<Timestamp>,
-    /// The delivery, when the body is one.
-    pub delivery: Option<Delivery>,
-}
-
-fn letter(m: aws_sdk_sqs::types::Message) -> Option<Letter> {
-    let attr = |name: &str| {
-        m.message_attributes
-            .as_ref()
-            .and_then(|a| a.get(name))
-            .and_then(|v| v.string_value.clone())
-            .unwrap_or_default()
-    };
-    let sent_at = m
-        .attributes
-        .as_ref()
-        .and_then(|a| a.get(&MessageSystemAttributeName::SentTimestamp))
-        .and_then(|t| t.parse::<i64>().ok())
-        .and_then(Timestamp::from_millis);
-    let body = m.body.clone().unwrap_or_default();
-    Some(Letter {
-        reason: attr(ATTR_REASON),
-        origin: attr(ATTR_ORIGIN),
-        delivery: serde_json::from_str(&body).ok(),
-        message_id: m.message_id?,
-        receipt_handle: m.receipt_handle?,
-        body,
-        sent_at,
-    })
-}
-
-pub use pass::{DrainPolicy, Mailbox, PassReport, Taken, pass};
-
-/// A real SQS queue, long-polled.
-pub struct SqsMailbox<'a> {
-    pub sqs: &'a aws_sdk_sqs::Client,
-    pub url: &'a str,
-    pub wait_secs: i32,
-}
-
-#[async_trait::async_trait]
-impl Mailbox for SqsMailbox<'_> {
-    async fn receive(&self, hold: Duration) -> Result<Vec<Letter>> {
-        let out = self
-            .sqs
-            .receive_message()
-            .queue_url(self.url)
-            .max_number_of_messages(10)
-            .visibility_timeout(hold.as_secs().max(1) as i32)
-            .wait_time_seconds(self.wait_secs)
-            .message_attribute_names("All")
-            .message_system_attribute_names(MessageSystemAttributeName::SentTimestamp)
-            .send()
-            .await
-            .map_err(crate::aws::sdk_err)
-            .with_context(|| format!("receiving from {}", self.url))?;
-        Ok(out
-            .messages
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(letter)
-            .collect())
-    }
-
-    async fn visible(&self) -> Result<u64> {
-        use aws_sdk_sqs::types::QueueAttributeName;
-        let out = self
-            .sqs
-            .get_queue_attributes()
-            .queue_url(self.url)
-            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
-            .send()
-            .await
-            .map_err(crate::aws::sdk_err)
-            .with_context(|| format!("reading the depth of {}", self.url))?;
-        Ok(out
-            .attributes
-            .and_then(|a| {
-                a.get(&QueueAttributeName::ApproximateNumberOfMessages)
-                    .and_then(|v| v.parse().ok())
-            })
-            .unwrap_or(0))
-    }
-
-    async fn extend(&self, handles: &[(String, Duration)]) -> Result<()> {
-        self.change_visibility(handles.iter().map(|(h, d)| (h.as_str(), *d)))
-            .await
-            .with_context(|| format!("extending the hold on messages of {}", self.url))
-    }
-
-    async fn release(&self, handles: &[String]) -> Result<()> {
-        self.change_visibility(handles.iter().map(|h| (h.as_str(), Duration::ZERO)))
-            .await
-            .with_context(|| format!("releasing messages of {}", self.url))
-    }
-}
-
-impl SqsMailbox<'_> {
-    /// Sets each handle's visibility timeout, ten to a call. Entries SQS
-    /// refuses (a handle gone stale) are skipped: their message is back.
-    async fn change_visibility(
-        &self,
-        handles: impl Iterator<Item = (&str, Duration)>,
-    ) -> Result<()> {
-        let handles: Vec<_> = handles.collect();
-        for chunk in handles.chunks(10) {
-            let entries = chunk
-                .iter()
-                .enumerate()
-                .map(|(i, (handle, hold))| {
-                    ChangeMessageVisibilityBatchRequestEntry::builder()
-                        .id(i.to_string())
-                        .receipt_handle(*handle)
-                        .visibility_timeout(hold.as_secs() as i32)
-                        .build()
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            let out = self
-                .sqs
-                .change_message_visibility_batch()
-                .queue_url(self.url)
-                .set_entries(Some(entries))
-                .send()
-                .await
-                .map_err(crate::aws::sdk_err)?;
-            for failed in out.failed {
-                tracing::debug!(code = failed.code, "a held message could not be changed");
-            }
-        }
-        Ok(())
-    }
-}
+pub use hubhooks::adapters::sqs_mailbox::SqsMailbox;
+pub use hubhooks::dead_letter::{
+    DrainPolicy, Letter, Mailbox, PassReport, ReplayReport, Selected, Selection, Taken, pass,
+};
 
 /// Every message now in the queue, once each, oldest first (left in place).
 pub async fn list(
@@ -174,7 +29,7 @@ pub async fn list(
         url,
         wait_secs: DrainPolicy::default().wait_secs,
     };
-    pass(
+    pass::<anyhow::Error>(
         &mailbox,
         DrainPolicy::default(),
         hold,
@@ -185,104 +40,6 @@ pub async fn list(
         },
     )
     .await
-}
-
-/// Which dead letters to replay.
-#[derive(Debug, Clone, Default)]
-pub struct Selection {
-    pub subscription: Option<String>,
-    pub event_type: Option<EventType>,
-    /// Dead-lettered at or after.
-    pub since: Option<Timestamp>,
-    /// The reason holds this text (any case).
-    pub reason: Option<String>,
-    /// Test sends (`send-test`) too: replaying or deleting them is asked
-    /// for, never a side effect of a broad selection.
-    pub tests: bool,
-}
-
-/// What a selection makes of one letter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Selected {
-    Yes,
-    No,
-    /// A test send the selection would take but for `tests`.
-    Test,
-    /// Not a delivery: only a listing shows it.
-    Unreadable,
-}
-
-impl Selection {
-    /// What a deletion takes: the selected deliveries, and what is no
-    /// delivery at all when nothing but its reason or time was asked.
-    pub fn deletes(&self, l: &Letter) -> bool {
-        matches!(self.select(l), Selected::Yes | Selected::Unreadable)
-    }
-
-    pub fn select(&self, l: &Letter) -> Selected {
-        let reason = self
-            .reason
-            .as_ref()
-            .is_none_or(|r| l.reason.to_lowercase().contains(&r.to_lowercase()));
-        let since = self
-            .since
-            .is_none_or(|since| l.sent_at.is_some_and(|at| at >= since));
-        let Some(d) = &l.delivery else {
-            let unfiltered = self.subscription.is_none() && self.event_type.is_none();
-            return if unfiltered && reason && since {
-                Selected::Unreadable
-            } else {
-                Selected::No
-            };
-        };
-        let chosen = self
-            .subscription
-            .as_ref()
-            .is_none_or(|s| d.subscription_id == *s)
-            && self.event_type.is_none_or(|t| t == d.event_type)
-            && reason
-            && since;
-        match (chosen, d.test && !self.tests) {
-            (false, _) => Selected::No,
-            (true, true) => Selected::Test,
-            (true, false) => Selected::Yes,
-        }
-    }
-}
-
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct ReplayReport {
-    pub replayed: usize,
-    /// Not selected, left in the DLQ.
-    pub kept: usize,
-    /// Not a delivery (a malformed message): never replayed.
-    pub unreadable: usize,
-    /// Replayed in this run and dead-lettered again before it ended (its
-    /// subscription is deleted or still disabled, its secret missing, ...):
-    /// left in the DLQ, not sent again. Each letter is sent at most once a
-    /// run.
-    pub came_back: usize,
-    /// Why they came back: each distinct reason with its count.
-    pub came_back_why: std::collections::BTreeMap<String, usize>,
-    /// Selected test sends left in the DLQ (`--tests` takes them).
-    pub tests: usize,
-    /// Letters the run met, each once.
-    pub read: usize,
-}
-
-impl ReplayReport {
-    /// Adds another queue's counts.
-    pub fn add(&mut self, other: ReplayReport) {
-        self.replayed += other.replayed;
-        self.kept += other.kept;
-        self.unreadable += other.unreadable;
-        self.came_back += other.came_back;
-        self.tests += other.tests;
-        self.read += other.read;
-        for (why, n) in other.came_back_why {
-            *self.came_back_why.entry(why).or_default() += n;
-        }
-    }
 }
 
 pub struct Replay<'a> {
@@ -315,7 +72,7 @@ impl Replay<'_> {
             url: self.dlq_url,
             wait_secs: policy.wait_secs,
         };
-        let passed = pass(
+        let passed = pass::<anyhow::Error>(
             &mailbox,
             policy,
             self.hold,
@@ -411,7 +168,7 @@ pub async fn delete(
         wait_secs: policy.wait_secs,
     };
     let mut deleted = 0;
-    pass(&mailbox, policy, hold, &SystemClock, async |l: Letter| {
+    pass::<anyhow::Error>(&mailbox, policy, hold, &SystemClock, async |l: Letter| {
         if !picked(&l) {
             return Ok(Taken::Held);
         }

@@ -11,6 +11,7 @@ pub mod s3;
 pub mod secrets;
 pub mod sns;
 pub mod sqs;
+pub mod sqs_mailbox;
 
 use crate::config::Destination;
 use crate::ports::{DeliveryError, IoError, IoErrorKind, Outgoing, Receipt, Transport};

@@ -10,8 +10,8 @@
 //! that were sent before the pass began count as progress: a queue that
 //! keeps filling while the pass runs cannot keep it running.
 use super::Letter;
-use anyhow::Result;
-use hubhooks::clock::Clock;
+use crate::clock::Clock;
+use crate::ports::IoError;
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
@@ -27,15 +27,15 @@ const LATE_AFTER: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
 #[async_trait::async_trait]
 pub trait Mailbox: Sync {
     /// Up to 10 messages, each hidden for `hold`.
-    async fn receive(&self, hold: Duration) -> Result<Vec<Letter>>;
+    async fn receive(&self, hold: Duration) -> Result<Vec<Letter>, IoError>;
     /// `ApproximateNumberOfMessages`: visible, not held by us.
-    async fn visible(&self) -> Result<u64>;
+    async fn visible(&self) -> Result<u64, IoError>;
     /// Hides each `(receipt handle, for)` again from now. A handle that no
     /// longer holds its message (it came back and was received again) is
     /// skipped, not an error.
-    async fn extend(&self, handles: &[(String, Duration)]) -> Result<()>;
+    async fn extend(&self, handles: &[(String, Duration)]) -> Result<(), IoError>;
     /// Makes the messages visible again at once.
-    async fn release(&self, handles: &[String]) -> Result<()>;
+    async fn release(&self, handles: &[String]) -> Result<(), IoError>;
 }
 
 /// When a pass may conclude it has met every message. SQS answers a
@@ -100,21 +100,22 @@ impl Held {
 }
 
 /// One pass over `mailbox`: each letter is handed to `each` once; what
-/// `each` leaves is held until the end, then released (also on an error).
-pub async fn pass(
+/// `each` leaves is held until the end, then released (also on an error,
+/// the caller's own or the queue's).
+pub async fn pass<E: From<IoError>>(
     mailbox: &dyn Mailbox,
     policy: DrainPolicy,
     hold: Duration,
     clock: &dyn Clock,
-    mut each: impl AsyncFnMut(Letter) -> Result<Taken>,
-) -> Result<PassReport> {
+    mut each: impl AsyncFnMut(Letter) -> Result<Taken, E>,
+) -> Result<PassReport, E> {
     let hold = hold.clamp(Duration::from_secs(1), MAX_HOLD);
     let late_after = clock.now().0 + LATE_AFTER;
     let mut held: HashMap<String, Held> = HashMap::new();
     let mut seen: HashSet<String> = HashSet::new();
     let mut report = PassReport::default();
     let mut empties = 0;
-    let outcome: Result<()> = async {
+    let outcome: Result<(), E> = async {
         loop {
             extend_due(mailbox, &mut held, clock.instant()).await?;
             let got = mailbox.receive(hold).await?;
@@ -170,7 +171,7 @@ pub async fn pass(
     let handles: Vec<String> = held.into_values().map(|h| h.handle).collect();
     let released = mailbox.release(&handles).await;
     outcome?;
-    released?;
+    released.map_err(E::from)?;
     Ok(report)
 }
 
@@ -180,7 +181,7 @@ async fn extend_due(
     mailbox: &dyn Mailbox,
     held: &mut HashMap<String, Held>,
     now: Instant,
-) -> Result<()> {
+) -> Result<(), IoError> {
     let mut due = Vec::new();
     for h in held.values_mut().filter(|h| h.due(now)) {
         let left = MAX_HOLD.saturating_sub(now.duration_since(h.first));
@@ -200,8 +201,10 @@ async fn extend_due(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hubhooks::clock::ManualClock;
-    use hubhooks::timestamp::Timestamp;
+    use crate::clock::ManualClock;
+    use crate::timestamp::Timestamp;
+
+    type Result<T> = std::result::Result<T, IoError>;
     use std::sync::{Arc, Mutex};
 
     fn letter_of(id: &str, handle: String, sent_at: Option<Timestamp>) -> Letter {
@@ -433,7 +436,7 @@ mod tests {
         let clock = sim.clock.clone();
         // WHEN one pass lists them
         let mut met = Vec::new();
-        let report = pass(
+        let report = pass::<IoError>(
             &sim,
             DrainPolicy::default(),
             Duration::from_secs(5),
@@ -465,7 +468,7 @@ mod tests {
         let clock = sim.clock.clone();
         // WHEN one pass lists them
         let started = clock.instant();
-        let report = pass(&sim, DrainPolicy::default(), HOLD, &clock, async |_| {
+        let report = pass::<IoError>(&sim, DrainPolicy::default(), HOLD, &clock, async |_| {
             Ok(Taken::Held)
         })
         .await
@@ -481,13 +484,21 @@ mod tests {
         let sim = Sim::new(30, Duration::from_secs(1), 0);
         let clock = sim.clock.clone();
         let mut n = 0;
-        let failed = pass(&sim, DrainPolicy::default(), HOLD, &clock, async |_| {
+        let failed = pass::<IoError>(&sim, DrainPolicy::default(), HOLD, &clock, async |_| {
             n += 1;
-            anyhow::ensure!(n < 15, "the 15th letter failed");
+            if n >= 15 {
+                return Err(IoError::new("handling a letter", "the 15th letter failed"));
+            }
             Ok(Taken::Held)
         })
         .await;
-        assert_eq!(failed.unwrap_err().to_string(), "the 15th letter failed");
+        assert!(
+            failed
+                .unwrap_err()
+                .to_string()
+                .contains("the 15th letter failed"),
+            "the handler's error"
+        );
         assert_eq!(sim.visible_now(), 30, "every held letter released");
     }
 }
