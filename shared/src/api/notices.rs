@@ -3,7 +3,8 @@
 //! begun). One per party; its signing key is made by the API and shown
 //! once, its token values are write-only, as for a subscription.
 use super::subscriptions::{
-    AuthInput, answer, forget_secrets, invalid, refused, secret_name, store_tokens, with_tokens,
+    AuthInput, answer, forget_secrets, invalid, refused, secret_name, store_tokens, unavailable,
+    with_tokens,
 };
 use super::views::AuthView;
 use super::{ApiState, Caller, Problem, body::Body, etag};
@@ -88,11 +89,6 @@ pub struct NoticeTestResult {
     pub error: Option<String>,
 }
 
-fn unavailable(e: impl std::fmt::Display) -> Problem {
-    tracing::error!(error = %e, "a store could not be reached");
-    Problem::unavailable()
-}
-
 pub async fn get(caller: Caller, State(state): State<Arc<ApiState>>) -> Result<Response, Problem> {
     let (stored, current) = ops::get(state.config.as_ref(), state.store.as_ref(), caller.0)
         .await
@@ -167,7 +163,7 @@ pub async fn put(
         }
         return Err(refused(e, WHAT));
     }
-    let (stored, current) = ops::get(state.config.as_ref(), state.store.as_ref(), caller.0)
+    let (stored, current) = ops::read(state.store.as_ref(), caller.0, &id)
         .await
         .map_err(|e| refused(e, WHAT))?;
     let view = NoticeDestinationView::of(&current);
@@ -214,19 +210,14 @@ pub async fn delete(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
 ) -> Result<StatusCode, Problem> {
-    let (stored, _) = ops::get(state.config.as_ref(), state.store.as_ref(), caller.0)
+    let (stored, current) = ops::get(state.config.as_ref(), state.store.as_ref(), caller.0)
         .await
         .map_err(|e| refused(e, WHAT))?;
     let expect = etag::expect(&headers, &stored, WHAT)?;
-    let deleted = ops::delete(
-        state.config.as_ref(),
-        state.store.as_ref(),
-        caller.0,
-        expect,
-    )
-    .await
-    .map_err(|e| refused(e, WHAT))?;
-    forget_secrets(&state, &deleted.id).await;
+    ops::delete(state.store.as_ref(), &current, expect)
+        .await
+        .map_err(|e| refused(e, WHAT))?;
+    forget_secrets(&state, &current.id).await;
     Ok(StatusCode::NO_CONTENT)
 }
 

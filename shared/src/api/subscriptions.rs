@@ -235,7 +235,7 @@ pub(super) fn refused(e: OpError, what: &str) -> Problem {
     }
 }
 
-fn unavailable(e: impl std::fmt::Display) -> Problem {
+pub(super) fn unavailable(e: impl std::fmt::Display) -> Problem {
     tracing::error!(error = %e, "a store could not be reached");
     Problem::unavailable()
 }

@@ -89,8 +89,21 @@ pub async fn get(
         id: party.to_string(),
     };
     let id = find(source, party).await?.ok_or_else(not_found)?;
-    let stored = store.item(&id).await?.ok_or_else(not_found)?;
-    let parsed = parse(&id, &stored)?;
+    read(store, party, &id).await
+}
+
+/// The notice destination stored under `id`, if it is `party`'s.
+pub async fn read(
+    store: &dyn ConfigStore,
+    party: Party,
+    id: &str,
+) -> Result<(StoredItem, NoticeDestination), OpError> {
+    let not_found = || OpError::NotFound {
+        what: WHAT,
+        id: party.to_string(),
+    };
+    let stored = store.item(id).await?.ok_or_else(not_found)?;
+    let parsed = parse(id, &stored)?;
     if parsed.party != party {
         return Err(not_found());
     }
@@ -130,18 +143,16 @@ pub async fn write(
     }
 }
 
-/// Deletes `party`'s notice destination, if what is stored is what
-/// `expect` says; the one deleted.
+/// Deletes `destination` (as read with [`get`]), if what is stored is
+/// what `expect` says.
 pub async fn delete(
-    source: &dyn ConfigSource,
     store: &dyn ConfigStore,
-    party: Party,
+    destination: &NoticeDestination,
     expect: Expect,
-) -> Result<NoticeDestination, OpError> {
-    let (_, destination) = get(source, store, party).await?;
+) -> Result<(), OpError> {
     match store.delete(&destination.id, expect).await? {
-        Written::Done(_) => Ok(destination),
-        Written::Conflict => Err(OpError::Conflict(destination.id)),
+        Written::Done(_) => Ok(()),
+        Written::Conflict => Err(OpError::Conflict(destination.id.clone())),
     }
 }
 
