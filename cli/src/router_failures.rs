@@ -1,7 +1,7 @@
 //! `hubhooks router-failures redrive`: stream records the router
 //! dead-lettered, routed again through the router once the data or config
 //! is fixed.
-use crate::dlq::{DrainPolicy, Letter, SqsMailbox, Taken, pass};
+use crate::dlq::{DrainPolicy, Letter, Mailbox, SqsMailbox, Taken, pass};
 use anyhow::{Context, Result};
 use aws_lambda_events::event::dynamodb::EventRecord;
 use hubhooks::clock::SystemClock;
@@ -25,11 +25,7 @@ pub async fn redrive(
     // Stream records re-driven in this run, by `eventID`.
     let mut tried: HashSet<String> = HashSet::new();
     let policy = DrainPolicy::default();
-    let mailbox = SqsMailbox {
-        sqs,
-        url,
-        wait_secs: policy.wait_secs,
-    };
+    let mailbox = SqsMailbox::new(sqs, url, policy.wait_secs);
     let hold = Duration::from_secs(300);
     pass::<anyhow::Error>(&mailbox, policy, hold, &SystemClock, async |l: Letter| {
         let mut record = record_of(router, &l).await?;
@@ -64,12 +60,7 @@ pub async fn redrive(
             // Dead-lettered again, the router wrote a new letter with today's
             // reason: this one goes.
             Redriven::Routed | Redriven::DeadLetteredAgain => {
-                sqs.delete_message()
-                    .queue_url(url)
-                    .receipt_handle(&l.receipt_handle)
-                    .send()
-                    .await
-                    .map_err(crate::aws::sdk_err)?;
+                mailbox.delete(&l.receipt_handle).await?;
                 if outcome == Redriven::Routed {
                     report.routed += 1;
                 } else {

@@ -425,6 +425,13 @@ pub struct ApiSettings {
     pub attempt_log_days: u32,
     /// Where test sends, resends and replays go (`DELIVERY_QUEUE_URL`).
     pub delivery_queue_url: String,
+    /// The delivery dead-letter queue an operator lists and replays
+    /// (`DELIVERY_DLQ_URL`).
+    pub dead_letter_queue_url: String,
+    /// The ordered queue (`ORDERED_DELIVERY_QUEUE_URL`) and its own DLQ
+    /// (`ORDERED_DLQ_URL`): listed and replayed too when both are set.
+    pub ordered_queue_url: Option<String>,
+    pub ordered_dead_letter_queue_url: Option<String>,
     /// Creates' `Idempotency-Key`s (`IDEMPOTENCY_TABLE`).
     pub idempotency_table: String,
     /// What the sender may reach: destinations are checked against it
@@ -449,6 +456,9 @@ impl ApiSettings {
             attempt_log_table: var("ATTEMPT_LOG_TABLE")?,
             attempt_log_days: attempt_log_days(env)?,
             delivery_queue_url: var("DELIVERY_QUEUE_URL")?,
+            dead_letter_queue_url: var("DELIVERY_DLQ_URL")?,
+            ordered_queue_url: optional(env, "ORDERED_DELIVERY_QUEUE_URL"),
+            ordered_dead_letter_queue_url: optional(env, "ORDERED_DLQ_URL"),
             idempotency_table: var("IDEMPOTENCY_TABLE")?,
             egress: egress(env)?,
             proxy: proxy(env)?,

@@ -219,15 +219,21 @@ async fn fix_and_replay(
     s.put_config(&config[8..9]).await?;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let in_dlq = s.depth(&s.stack.delivery_dlq_url).await?;
+    let (letters, back) = hubhooks_cli::dlq::queues(
+        &s.sqs,
+        &s.stack.delivery_dlq_url,
+        &s.stack.delivery_queue_url,
+        false,
+    );
     let replay = hubhooks_cli::dlq::Replay {
-        sqs: &s.sqs,
-        dlq_url: &s.stack.delivery_dlq_url,
-        queue_url: &s.stack.delivery_queue_url,
-        ordered: false,
+        letters: &letters,
+        back: &back,
         selection: Default::default(),
         dry_run: false,
         rate: None,
         hold: Duration::from_secs(60),
+        policy: Default::default(),
+        clock: &hubhooks::clock::SystemClock,
     }
     .run(|_, _| {})
     .await?;

@@ -63,17 +63,31 @@ fn delivery_id(l: &dlq::Letter) -> String {
         .unwrap_or_default()
 }
 
-fn replay<'a>(s: &'a Stack, selection: Selection, dry_run: bool) -> Replay<'a> {
+/// Replays the delivery DLQ, as `hubhooks dlq replay` does.
+async fn replay(
+    s: &Stack,
+    selection: Selection,
+    dry_run: bool,
+    progress: impl FnMut(&dlq::Letter, &dlq::ReplayReport),
+) -> Result<dlq::ReplayReport, hubhooks::ports::IoError> {
+    let (letters, back) = dlq::queues(
+        &s.sqs,
+        &s.stack.delivery_dlq_url,
+        &s.stack.delivery_queue_url,
+        false,
+    );
     Replay {
-        sqs: &s.sqs,
-        dlq_url: &s.stack.delivery_dlq_url,
-        queue_url: &s.stack.delivery_queue_url,
-        ordered: false,
+        letters: &letters,
+        back: &back,
         selection,
         dry_run,
         rate: None,
         hold: HOLD,
+        policy: Default::default(),
+        clock: &hubhooks::clock::SystemClock,
     }
+    .run(progress)
+    .await
 }
 
 #[tokio::test]
@@ -109,7 +123,9 @@ async fn a_dry_run_longer_than_its_hold_ends_and_counts_each_letter_once() {
     let mut met = Vec::new();
     let report = tokio::time::timeout(
         BOUND,
-        replay(&s, Selection::default(), true).run(|l, _| met.push(delivery_id(l))),
+        replay(&s, Selection::default(), true, |l, _| {
+            met.push(delivery_id(l))
+        }),
     )
     .await
     .expect("the dry run ended")
@@ -132,7 +148,7 @@ async fn a_selective_replay_longer_than_its_hold_sends_each_selected_letter_once
         subscription: Some("even".into()),
         ..Selection::default()
     };
-    let report = tokio::time::timeout(BOUND, replay(&s, selection, false).run(|_, _| {}))
+    let report = tokio::time::timeout(BOUND, replay(&s, selection, false, |_, _| {}))
         .await
         .expect("the replay ended")
         .unwrap();

@@ -34,15 +34,21 @@ fn partner_sub(id: &str, types: Value, url: &str, extra: Value) -> Value {
 
 /// Replays everything in the DLQ, as `hubhooks dlq replay` does.
 async fn replay_all(s: &Stack) -> hubhooks_cli::dlq::ReplayReport {
+    let (letters, back) = hubhooks_cli::dlq::queues(
+        &s.sqs,
+        &s.stack.delivery_dlq_url,
+        &s.stack.delivery_queue_url,
+        false,
+    );
     Replay {
-        sqs: &s.sqs,
-        dlq_url: &s.stack.delivery_dlq_url,
-        queue_url: &s.stack.delivery_queue_url,
-        ordered: false,
+        letters: &letters,
+        back: &back,
         selection: Selection::default(),
         dry_run: false,
         rate: None,
         hold: Duration::from_secs(30),
+        policy: Default::default(),
+        clock: &hubhooks::clock::SystemClock,
     }
     .run(|_, _| {})
     .await

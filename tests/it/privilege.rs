@@ -27,6 +27,7 @@ const SNS: &str = "shared/src/adapters/sns.rs";
 const CONFIG_WRITER: &str = "shared/src/adapters/config_writer.rs";
 const ATTEMPT_LOG: &str = "shared/src/adapters/attempt_log.rs";
 const PARTY_KEYS: &str = "shared/src/adapters/party_keys.rs";
+const SQS_MAILBOX: &str = "shared/src/adapters/sqs_mailbox.rs";
 
 /// The SDK calls per function: the list this test holds the roles to.
 fn calls(role: &str) -> BTreeMap<&'static str, Caller> {
@@ -91,6 +92,20 @@ fn calls(role: &str) -> BTreeMap<&'static str, Caller> {
             ("dynamodb:UpdateItem", Code(PARTY_KEYS, &["update_item"])),
             // Test sends, resends and replays (the delivery queue).
             ("sqs:SendMessage", Code(SQS, &["send_message_batch"])),
+            // Dead letters listed and replayed (one pass per request).
+            (
+                "sqs:ReceiveMessage",
+                Code(SQS_MAILBOX, &["receive_message"]),
+            ),
+            ("sqs:DeleteMessage", Code(SQS_MAILBOX, &["delete_message"])),
+            (
+                "sqs:ChangeMessageVisibility",
+                Code(SQS_MAILBOX, &["change_message_visibility_batch"]),
+            ),
+            (
+                "sqs:GetQueueAttributes",
+                Code(SQS_MAILBOX, &["get_queue_attributes"]),
+            ),
         ],
         other => panic!("no call list for {other}: add one"),
     };

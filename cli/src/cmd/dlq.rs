@@ -156,18 +156,20 @@ pub async fn run(command: DlqCommand, ctx: &Ctx) -> Result<()> {
             let selection = filters.selection(&sdk, ctx).await?;
             let json = ctx.output == output::Output::Json;
             let mut total = dlq::ReplayReport::default();
+            let policy = dlq::DrainPolicy::default();
             for q in &queues {
+                let (letters, back) = dlq::queues(&sqs, &q.dlq, &q.target, q.ordered);
                 let replay = dlq::Replay {
-                    sqs: &sqs,
-                    dlq_url: &q.dlq,
-                    queue_url: &q.target,
-                    ordered: q.ordered,
+                    letters: &letters,
+                    back: &back,
                     selection: selection.clone(),
                     dry_run,
                     rate,
                     hold: Duration::from_secs(hold_secs),
+                    policy,
+                    clock: &hubhooks::clock::SystemClock,
                 };
-                let report = replay_with_progress(&replay, &sqs, json).await?;
+                let report = replay_with_progress(&replay, &sqs, &q.dlq, json).await?;
                 total.add(report);
             }
             print_replay(&total, dry_run, json);
@@ -281,6 +283,7 @@ async fn delete(
 async fn replay_with_progress(
     replay: &dlq::Replay<'_>,
     sqs: &aws_sdk_sqs::Client,
+    dlq_url: &str,
     json: bool,
 ) -> Result<dlq::ReplayReport> {
     let verb = if replay.dry_run {
@@ -288,11 +291,7 @@ async fn replay_with_progress(
     } else {
         "replayed"
     };
-    let depth = dlq::SqsMailbox {
-        sqs,
-        url: replay.dlq_url,
-        wait_secs: 0,
-    };
+    let depth = dlq::SqsMailbox::new(sqs, dlq_url, 0);
     let total = dlq::Mailbox::visible(&depth).await.unwrap_or(0);
     if total == 0 {
         return Ok(dlq::ReplayReport::default());

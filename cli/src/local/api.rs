@@ -27,6 +27,20 @@ pub async fn serve(
         attempt_log: ctx.dep.attempt_log_table(),
         attempt_log_days: hubhooks::settings::DEFAULT_ATTEMPT_LOG_DAYS,
         delivery_queue_url: ctx.dep.queue_url(&sqs, &ctx.dep.delivery_queue()).await?,
+        dead_letter_queue_url: ctx
+            .dep
+            .queue_url(&sqs, &ctx.dep.dead_letter_queue())
+            .await?,
+        ordered_queue_url: ctx
+            .dep
+            .queue_url(&sqs, &ctx.dep.ordered_delivery_queue())
+            .await
+            .ok(),
+        ordered_dead_letter_queue_url: ctx
+            .dep
+            .queue_url(&sqs, &ctx.dep.ordered_dead_letter_queue())
+            .await
+            .ok(),
         idempotency: ctx.dep.idempotency_table()?,
         proxy: None,
     };
@@ -47,6 +61,9 @@ pub fn resources(stack: &LocalStack, prefix: &str) -> ApiResources {
         attempt_log: stack.attempt_log_table.clone(),
         attempt_log_days: hubhooks::settings::DEFAULT_ATTEMPT_LOG_DAYS,
         delivery_queue_url: stack.delivery_queue_url.clone(),
+        dead_letter_queue_url: stack.delivery_dlq_url.clone(),
+        ordered_queue_url: Some(stack.ordered_queue_url.clone()),
+        ordered_dead_letter_queue_url: Some(stack.ordered_dlq_url.clone()),
         proxy: None,
     }
 }

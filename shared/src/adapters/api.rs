@@ -8,7 +8,9 @@ use super::idempotency::DynamoIdempotency;
 use super::party_keys::DynamoPartyKeys;
 use super::secrets::SecretAdmin;
 use super::sqs::SqsDeliveryQueue;
+use super::sqs_mailbox::{SqsMailbox, SqsRequeue};
 use crate::api::ApiState;
+use crate::dead_letter::{DeadLetterQueue, QueueKind};
 use crate::egress::AllowList;
 use crate::ports::{IoError, SecretStore};
 use std::sync::Arc;
@@ -23,6 +25,11 @@ pub struct ApiResources {
     pub attempt_log: String,
     pub attempt_log_days: u32,
     pub delivery_queue_url: String,
+    /// The delivery DLQ an operator lists and replays.
+    pub dead_letter_queue_url: String,
+    /// The ordered queue and its DLQ, when the deployment has them.
+    pub ordered_queue_url: Option<String>,
+    pub ordered_dead_letter_queue_url: Option<String>,
     /// Creates' `Idempotency-Key`s.
     pub idempotency: String,
     /// The HTTP proxy a notice destination's test goes through.
@@ -38,6 +45,9 @@ impl From<crate::settings::ApiSettings> for ApiResources {
             attempt_log: s.attempt_log_table,
             attempt_log_days: s.attempt_log_days,
             delivery_queue_url: s.delivery_queue_url,
+            dead_letter_queue_url: s.dead_letter_queue_url,
+            ordered_queue_url: s.ordered_queue_url,
+            ordered_dead_letter_queue_url: s.ordered_dead_letter_queue_url,
             idempotency: s.idempotency_table,
             proxy: s.proxy,
         }
@@ -83,8 +93,34 @@ pub async fn state(
             tables.idempotency.clone(),
         )),
         cursor_key: ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key.as_bytes()),
+        dead_letters: dead_letter_queues(sqs, tables),
         clock: Arc::new(crate::clock::SystemClock),
     })
+}
+
+/// The delivery DLQ, and the ordered queue's where the deployment has one,
+/// each with the queue its letters go back to. Receives wait at most a
+/// second: a request has 30 s for its whole pass.
+fn dead_letter_queues(sqs: &aws_sdk_sqs::Client, r: &ApiResources) -> Vec<DeadLetterQueue> {
+    let queue = |kind, dlq: &str, target: &str, ordered| DeadLetterQueue {
+        kind,
+        letters: Arc::new(SqsMailbox::new(sqs, dlq, 1)),
+        back: Arc::new(SqsRequeue {
+            sqs: sqs.clone(),
+            url: target.to_owned(),
+            ordered,
+        }),
+    };
+    let mut all = vec![queue(
+        QueueKind::Deliveries,
+        &r.dead_letter_queue_url,
+        &r.delivery_queue_url,
+        false,
+    )];
+    if let (Some(dlq), Some(target)) = (&r.ordered_dead_letter_queue_url, &r.ordered_queue_url) {
+        all.push(queue(QueueKind::Ordered, dlq, target, true));
+    }
+    all
 }
 
 /// The deployment's cursor key: read; made first when there is none (a

@@ -7,6 +7,7 @@ pub mod admin;
 mod auth;
 pub mod body;
 mod cursor;
+pub mod dead_letters;
 pub mod deliveries;
 mod egress;
 mod etag;
@@ -64,6 +65,8 @@ pub struct ApiState {
     pub operator_token: Option<Vec<u8>>,
     /// Signs paging cursors (`cursor`).
     pub cursor_key: ring::hmac::Key,
+    /// The dead-letter queues an operator lists and replays.
+    pub dead_letters: Vec<crate::dead_letter::DeadLetterQueue>,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -92,7 +95,9 @@ pub fn router(state: Arc<ApiState>) -> Router {
             "/v1/admin/subscriptions",
             get(admin::list_subscriptions).post(subscriptions::create),
         )
-        .route("/v1/admin/deliveries", get(deliveries::search));
+        .route("/v1/admin/deliveries", get(deliveries::search))
+        .route("/v1/admin/dead-letters", get(dead_letters::list))
+        .route("/v1/admin/dead-letters/replay", post(dead_letters::replay));
     scoped(scoped(routes, "/v1"), "/v1/admin")
         .fallback(|| async { Problem::not_found("resource") })
         .method_not_allowed_fallback(|| async {

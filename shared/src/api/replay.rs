@@ -65,6 +65,16 @@ pub struct ReplayInput {
     pub dry_run: bool,
 }
 
+/// A replay's answer: `200` for a dry run (nothing changed), else `202`
+/// (sent to the delivery queue).
+pub(super) fn status_of(dry_run: bool) -> StatusCode {
+    if dry_run {
+        StatusCode::OK
+    } else {
+        StatusCode::ACCEPTED
+    }
+}
+
 fn time(name: &str, value: &str) -> Result<Timestamp, Problem> {
     Timestamp::parse(value).map_err(|_| {
         Problem::invalid(
@@ -134,13 +144,8 @@ pub async fn replay(
                 )
             })?
     };
-    let status = if input.dry_run {
-        StatusCode::OK
-    } else {
-        StatusCode::ACCEPTED
-    };
     Ok((
-        status,
+        status_of(input.dry_run),
         Json(ReplayResult {
             subscription_id: id,
             since,

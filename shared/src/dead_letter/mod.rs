@@ -1,14 +1,36 @@
 //! Dead letters: a message of a dead-letter queue with its reason, which
 //! of them a replay or a deletion takes (`Selection`), and what a replay
 //! did (`ReplayReport`). `pass` goes over a queue once, whatever its size;
-//! the SQS queue is `adapters::sqs_mailbox`. `hubhooks dlq` runs them.
+//! the SQS queue is `adapters::sqs_mailbox`. `hubhooks dlq` and the
+//! management API's `/v1/admin/dead-letters` run them.
 mod pass;
+mod replay;
 
-pub use pass::{DrainPolicy, Mailbox, PassReport, Taken, pass};
+pub use pass::{DrainPolicy, Mailbox, Pass, PassReport, Taken, pass};
+pub use replay::{Replay, Requeue};
 
 use crate::delivery::Delivery;
 use crate::event::EventType;
 use crate::timestamp::Timestamp;
+use std::sync::Arc;
+
+/// Which delivery queue a dead-letter queue belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum QueueKind {
+    /// The delivery queue's.
+    Deliveries,
+    /// The ordered (FIFO) queue's, of `ordering: perCase` subscriptions.
+    Ordered,
+}
+
+/// A dead-letter queue and the queue its letters go back to.
+#[derive(Clone)]
+pub struct DeadLetterQueue {
+    pub kind: QueueKind,
+    pub letters: Arc<dyn Mailbox>,
+    pub back: Arc<dyn Requeue>,
+}
 
 /// One message of a dead-letter queue.
 #[derive(Debug, Clone)]
@@ -106,6 +128,9 @@ pub struct ReplayReport {
     pub tests: usize,
     /// Letters the run met, each once.
     pub read: usize,
+    /// The run ended before it met every letter (its budget ran out):
+    /// another run goes on where it stopped.
+    pub cut_short: bool,
 }
 
 impl ReplayReport {
@@ -117,6 +142,7 @@ impl ReplayReport {
         self.came_back += other.came_back;
         self.tests += other.tests;
         self.read += other.read;
+        self.cut_short |= other.cut_short;
         for (why, n) in other.came_back_why {
             *self.came_back_why.entry(why).or_default() += n;
         }

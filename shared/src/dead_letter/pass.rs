@@ -12,7 +12,7 @@
 use super::Letter;
 use crate::clock::Clock;
 use crate::ports::IoError;
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
 /// The longest SQS lets a message stay hidden.
@@ -25,7 +25,7 @@ const LATE_AFTER: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
 
 /// A queue to pass over.
 #[async_trait::async_trait]
-pub trait Mailbox: Sync {
+pub trait Mailbox: Send + Sync {
     /// Up to 10 messages, each hidden for `hold`.
     async fn receive(&self, hold: Duration) -> Result<Vec<Letter>, IoError>;
     /// `ApproximateNumberOfMessages`: visible, not held by us.
@@ -36,6 +36,8 @@ pub trait Mailbox: Sync {
     async fn extend(&self, handles: &[(String, Duration)]) -> Result<(), IoError>;
     /// Makes the messages visible again at once.
     async fn release(&self, handles: &[String]) -> Result<(), IoError>;
+    /// Deletes a received message for good.
+    async fn delete(&self, handle: &str) -> Result<(), IoError>;
 }
 
 /// When a pass may conclude it has met every message. SQS answers a
@@ -50,6 +52,10 @@ pub struct DrainPolicy {
     pub wait_secs: i32,
     pub empty_receives: u32,
     pub give_up_after: u32,
+    /// The longest a pass may run: past it, it hands over nothing more,
+    /// releases what it holds and says it was cut short (an HTTP request
+    /// has 30 s; a command has no limit).
+    pub budget: Option<Duration>,
 }
 
 impl Default for DrainPolicy {
@@ -58,6 +64,7 @@ impl Default for DrainPolicy {
             wait_secs: 2,
             empty_receives: 2,
             give_up_after: 10,
+            budget: None,
         }
     }
 }
@@ -69,6 +76,9 @@ pub enum Taken {
     Held,
     /// Deleted from the queue by the handler.
     Gone,
+    /// Left in the queue, and the pass ends here (the caller has enough):
+    /// it is cut short.
+    Enough,
 }
 
 /// What a pass met.
@@ -82,6 +92,9 @@ pub struct PassReport {
     /// Letters dead-lettered after the pass began (handed over, but they
     /// did not keep the pass running).
     pub late: usize,
+    /// The pass ended before it met every letter: its budget ran out, or
+    /// the handler had enough. Letters it did not meet are still there.
+    pub cut_short: bool,
 }
 
 /// A letter the pass holds hidden.
@@ -99,6 +112,156 @@ impl Held {
     }
 }
 
+/// One pass over a mailbox, letter by letter: `next` hands each letter
+/// over once; what the caller does not mark `gone` is held until `end`,
+/// which releases it. A caller that stops early (an error, enough) still
+/// calls `end`.
+pub struct Pass<'a> {
+    mailbox: &'a dyn Mailbox,
+    policy: DrainPolicy,
+    hold: Duration,
+    clock: &'a dyn Clock,
+    deadline: Option<Instant>,
+    late_after: chrono::DateTime<chrono::Utc>,
+    held: HashMap<String, Held>,
+    seen: HashSet<String>,
+    /// Received, not yet handed over.
+    fresh: VecDeque<Letter>,
+    /// Whether the last batch received brought a letter that counts.
+    progress: Option<bool>,
+    empties: u32,
+    over: bool,
+    report: PassReport,
+}
+
+impl<'a> Pass<'a> {
+    pub fn new(
+        mailbox: &'a dyn Mailbox,
+        policy: DrainPolicy,
+        hold: Duration,
+        clock: &'a dyn Clock,
+    ) -> Self {
+        Pass {
+            mailbox,
+            policy,
+            hold: hold.clamp(Duration::from_secs(1), MAX_HOLD),
+            clock,
+            deadline: policy.budget.map(|b| clock.instant() + b),
+            late_after: clock.now().0 + LATE_AFTER,
+            held: HashMap::new(),
+            seen: HashSet::new(),
+            fresh: VecDeque::new(),
+            progress: None,
+            empties: 0,
+            over: false,
+            report: PassReport::default(),
+        }
+    }
+
+    /// The next letter; none when the pass has met every letter (or its
+    /// budget ran out: `cut_short`).
+    pub async fn next(&mut self) -> Result<Option<Letter>, IoError> {
+        loop {
+            if self.over {
+                return Ok(None);
+            }
+            if spent(self.deadline, self.clock.instant()) {
+                // What was received and not handed over is released by `end`.
+                self.report.cut_short = true;
+                self.over = true;
+                return Ok(None);
+            }
+            if let Some(l) = self.fresh.pop_front() {
+                self.report.read += 1;
+                if l.sent_at.is_some_and(|at| at.0 > self.late_after) {
+                    self.report.late += 1;
+                }
+                return Ok(Some(l));
+            }
+            if self.finished().await? {
+                self.over = true;
+                return Ok(None);
+            }
+            self.receive().await?;
+        }
+    }
+
+    /// The letter handed over as `message_id` was deleted: not released.
+    pub fn gone(&mut self, message_id: &str) {
+        self.held.remove(message_id);
+    }
+
+    /// The caller has what it wanted: the pass ends, cut short.
+    pub fn enough(&mut self) {
+        self.report.cut_short = true;
+        self.over = true;
+    }
+
+    /// Ends the pass: every letter it holds is visible again at once.
+    pub async fn end(self) -> Result<PassReport, IoError> {
+        let handles: Vec<String> = self.held.into_values().map(|h| h.handle).collect();
+        self.mailbox.release(&handles).await?;
+        Ok(self.report)
+    }
+
+    /// After a batch is handed over: whether the queue is done (see
+    /// [`DrainPolicy`]).
+    async fn finished(&mut self) -> Result<bool, IoError> {
+        match self.progress {
+            None => return Ok(false),
+            Some(true) => {
+                self.empties = 0;
+                return Ok(false);
+            }
+            Some(false) => self.empties += 1,
+        }
+        if self.empties >= self.policy.give_up_after {
+            let visible = self.mailbox.visible().await?;
+            if visible > 0 {
+                let empties = self.empties;
+                tracing::warn!(
+                    visible,
+                    empties,
+                    "the queue still reports visible messages but nothing new came in {empties} receives; stopping"
+                );
+            }
+            return Ok(true);
+        }
+        Ok(self.empties >= self.policy.empty_receives && self.mailbox.visible().await? == 0)
+    }
+
+    /// One receive: new letters wait to be handed over; a letter met
+    /// again keeps its newest receipt.
+    async fn receive(&mut self) -> Result<(), IoError> {
+        extend_due(self.mailbox, &mut self.held, self.clock.instant()).await?;
+        let got = self.mailbox.receive(self.hold).await?;
+        let now = self.clock.instant();
+        let mut progress = false;
+        for l in got {
+            if self.seen.insert(l.message_id.clone()) {
+                let h = Held {
+                    handle: l.receipt_handle.clone(),
+                    hold: self.hold,
+                    since: now,
+                    first: now,
+                };
+                self.held.insert(l.message_id.clone(), h);
+                // Letters dead-lettered after the pass began are shown but
+                // do not keep it running.
+                progress |= l.sent_at.is_none_or(|at| at.0 <= self.late_after);
+                self.fresh.push_back(l);
+            } else {
+                self.report.met_again += 1;
+                if let Some(h) = self.held.get_mut(&l.message_id) {
+                    (h.handle, h.hold, h.since) = (l.receipt_handle, self.hold, now);
+                }
+            }
+        }
+        self.progress = Some(progress);
+        Ok(())
+    }
+}
+
 /// One pass over `mailbox`: each letter is handed to `each` once; what
 /// `each` leaves is held until the end, then released (also on an error,
 /// the caller's own or the queue's).
@@ -109,70 +272,27 @@ pub async fn pass<E: From<IoError>>(
     clock: &dyn Clock,
     mut each: impl AsyncFnMut(Letter) -> Result<Taken, E>,
 ) -> Result<PassReport, E> {
-    let hold = hold.clamp(Duration::from_secs(1), MAX_HOLD);
-    let late_after = clock.now().0 + LATE_AFTER;
-    let mut held: HashMap<String, Held> = HashMap::new();
-    let mut seen: HashSet<String> = HashSet::new();
-    let mut report = PassReport::default();
-    let mut empties = 0;
+    let mut p = Pass::new(mailbox, policy, hold, clock);
     let outcome: Result<(), E> = async {
-        loop {
-            extend_due(mailbox, &mut held, clock.instant()).await?;
-            let got = mailbox.receive(hold).await?;
-            let now = clock.instant();
-            // Every letter received is ours to release, also those after
-            // one whose handling fails.
-            let mut fresh = Vec::new();
-            for l in got {
-                if seen.insert(l.message_id.clone()) {
-                    let h = Held { handle: l.receipt_handle.clone(), hold, since: now, first: now };
-                    held.insert(l.message_id.clone(), h);
-                    fresh.push(l);
-                } else {
-                    report.met_again += 1;
-                    if let Some(h) = held.get_mut(&l.message_id) {
-                        (h.handle, h.hold, h.since) = (l.receipt_handle, hold, now);
-                    }
-                }
-            }
-            let mut progress = false;
-            for l in fresh {
-                let late = l.sent_at.is_some_and(|at| at.0 > late_after);
-                report.late += usize::from(late);
-                progress |= !late;
-                report.read += 1;
-                let id = l.message_id.clone();
-                if each(l).await? == Taken::Gone {
-                    held.remove(&id);
-                }
-            }
-            if progress {
-                empties = 0;
-                continue;
-            }
-            empties += 1;
-            if empties >= policy.give_up_after {
-                let visible = mailbox.visible().await?;
-                if visible > 0 {
-                    tracing::warn!(
-                        visible,
-                        empties,
-                        "the queue still reports visible messages but nothing new came in {empties} receives; stopping"
-                    );
-                }
-                return Ok(());
-            }
-            if empties >= policy.empty_receives && mailbox.visible().await? == 0 {
-                return Ok(());
+        while let Some(l) = p.next().await? {
+            let id = l.message_id.clone();
+            match each(l).await? {
+                Taken::Held => {}
+                Taken::Gone => p.gone(&id),
+                Taken::Enough => p.enough(),
             }
         }
+        Ok(())
     }
     .await;
-    let handles: Vec<String> = held.into_values().map(|h| h.handle).collect();
-    let released = mailbox.release(&handles).await;
+    let report = p.end().await;
     outcome?;
-    released.map_err(E::from)?;
-    Ok(report)
+    report.map_err(E::from)
+}
+
+/// Whether the budget's deadline has come.
+fn spent(deadline: Option<Instant>, now: Instant) -> bool {
+    deadline.is_some_and(|d| now >= d)
 }
 
 /// Extends every held letter whose hold is half gone, doubling its timeout
@@ -247,6 +367,9 @@ mod tests {
             Ok(())
         }
         async fn release(&self, _: &[String]) -> Result<()> {
+            Ok(())
+        }
+        async fn delete(&self, _: &str) -> Result<()> {
             Ok(())
         }
     }
@@ -330,6 +453,9 @@ mod tests {
                 Ok(())
             }
             async fn release(&self, _: &[String]) -> Result<()> {
+                Ok(())
+            }
+            async fn delete(&self, _: &str) -> Result<()> {
                 Ok(())
             }
         }
@@ -426,6 +552,14 @@ mod tests {
             }
             Ok(())
         }
+        async fn delete(&self, handle: &str) -> Result<()> {
+            self.state
+                .lock()
+                .unwrap()
+                .messages
+                .retain(|m| m.1 != handle);
+            Ok(())
+        }
     }
 
     #[tokio::test]
@@ -500,5 +634,52 @@ mod tests {
             "the handler's error"
         );
         assert_eq!(sim.visible_now(), 30, "every held letter released");
+    }
+
+    #[tokio::test]
+    async fn a_pass_with_a_budget_stops_in_time_and_releases_what_it_holds() {
+        // GIVEN 2,000 letters and receives of 1 s each (a pass of over
+        // 200 s), and a budget of 20 s (an HTTP request's)
+        let sim = Sim::new(2_000, Duration::from_secs(1), 0);
+        let clock = sim.clock.clone();
+        let policy = DrainPolicy {
+            budget: Some(Duration::from_secs(20)),
+            ..DrainPolicy::default()
+        };
+        // WHEN one pass lists them
+        let started = clock.instant();
+        let report = pass::<IoError>(&sim, policy, HOLD, &clock, async |_| Ok(Taken::Held))
+            .await
+            .unwrap();
+        // THEN it ends at its budget, says so, and hands over what it read
+        // before it (ten a receive, a receive a second): the batch received
+        // at the deadline is released, not handed over
+        let took = clock.instant() - started;
+        assert_eq!(took, Duration::from_secs(20));
+        assert!(report.cut_short);
+        assert_eq!(report.read, 190);
+        // AND every letter is visible again at once
+        assert_eq!(sim.visible_now(), 2_000);
+    }
+
+    #[tokio::test]
+    async fn a_handler_that_has_enough_ends_the_pass() {
+        let sim = Sim::new(30, Duration::from_secs(1), 0);
+        let clock = sim.clock.clone();
+        let mut n = 0;
+        let report = pass::<IoError>(&sim, DrainPolicy::default(), HOLD, &clock, async |_| {
+            n += 1;
+            Ok(if n == 12 { Taken::Enough } else { Taken::Held })
+        })
+        .await
+        .unwrap();
+        assert_eq!((report.read, report.cut_short), (12, true));
+        assert_eq!(sim.visible_now(), 30, "every held letter released");
+        // A pass that meets every letter is not cut short.
+        let whole = pass::<IoError>(&sim, DrainPolicy::default(), HOLD, &clock, async |_| {
+            Ok(Taken::Held)
+        });
+        let whole = whole.await.unwrap();
+        assert_eq!((whole.read, whole.cut_short), (30, false));
     }
 }
