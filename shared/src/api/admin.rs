@@ -71,7 +71,7 @@ pub struct CreatedKey {
     pub key: String,
 }
 
-fn party_filter(q: &HashMap<String, String>) -> Result<Option<Party>, Problem> {
+pub(super) fn party_filter(q: &HashMap<String, String>) -> Result<Option<Party>, Problem> {
     q.get("party")
         .map(|p| p.parse().map_err(|e: String| Problem::invalid("/party", e)))
         .transpose()

@@ -6,6 +6,7 @@
 pub mod admin;
 mod auth;
 pub mod body;
+pub mod config_items;
 mod cursor;
 pub mod dead_letters;
 pub mod deliveries;
@@ -96,6 +97,13 @@ pub fn router(state: Arc<ApiState>) -> Router {
             get(admin::list_subscriptions).post(subscriptions::create),
         )
         .route("/v1/admin/deliveries", get(deliveries::search))
+        .route("/v1/admin/config-items", get(config_items::list))
+        .route(
+            "/v1/admin/config-items/{id}",
+            get(config_items::get)
+                .put(config_items::put)
+                .delete(config_items::delete),
+        )
         .route("/v1/admin/dead-letters", get(dead_letters::list))
         .route("/v1/admin/dead-letters/replay", post(dead_letters::replay));
     scoped(scoped(routes, "/v1"), "/v1/admin")

@@ -1,6 +1,7 @@
 //! The operations both the CLI and the management API perform, over ports:
 //! one implementation of each rule (who may see an item, what a write keeps,
 //! what enabling clears), so the two never disagree.
+pub mod config_items;
 pub mod deliveries;
 pub mod keys;
 pub mod notices;

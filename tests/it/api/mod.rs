@@ -229,6 +229,7 @@ fn ids(body: &Value) -> Vec<String> {
 mod access;
 mod admin;
 mod bad_input;
+mod config_items;
 mod dead_letters;
 mod deliveries;
 mod isolation;

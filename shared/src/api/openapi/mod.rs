@@ -3,6 +3,7 @@
 //! the type the handler reads or answers with (or, for webhooks, of the
 //! type the router renders). Served at `GET /v1/openapi.json`; the copy in
 //! docs/openapi.json is checked against it by a test.
+mod config_items;
 mod dead_letters;
 mod notice_destination;
 
@@ -544,7 +545,8 @@ fn paths(c: &mut Components) -> Value {
     let ops = ops
         .into_iter()
         .chain(notice_destination::ops(c))
-        .chain(dead_letters::ops(c));
+        .chain(dead_letters::ops(c))
+        .chain(config_items::ops(c));
     let mut out = Map::new();
     for op in ops {
         let item = out
