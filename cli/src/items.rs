@@ -55,15 +55,7 @@ pub async fn list(
     Ok(out)
 }
 
-/// Whether a stored item concerns `party` (its subscriptions, black list,
-/// mappings of a partner, invoice settings of a provider).
-pub fn concerns(item: &Value, party: Party) -> bool {
-    let id = Value::from(party.id);
-    let kind = party.kind.to_string();
-    item["party"]["type"].as_str() == Some(kind.as_str()) && item["party"]["id"] == id
-        || (kind == "partner" && item["partnerId"] == id)
-        || (kind == "provider" && (item["providerId"] == id))
-}
+pub use hubhooks::operations::config_items::concerns;
 
 /// Parses `partner:1413` / `provider:1004`.
 pub fn parse_party(s: &str) -> Result<Party> {
