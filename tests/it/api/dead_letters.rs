@@ -233,6 +233,10 @@ async fn an_operator_lists_and_replays_dead_letters_from_both_queues() {
         (json!({"since": "yesterday"}), "/since"),
         (json!({"dryrun": true}), "/dryrun"),
         (json!({"tests": "yes"}), "/tests"),
+        (json!({"dryRun": 1}), "/dryRun"),
+        (json!({"subscription": 7}), "/subscription"),
+        (json!({"reason": ["503"]}), "/reason"),
+        (json!([]), ""),
     ] {
         let bad = api.json("POST", &replay, OPERATOR, body.clone()).await;
         assert_eq!(
