@@ -5,6 +5,7 @@ use super::Ctx;
 use crate::{attempts, dlq, output};
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
+use hubhooks::dead_letter::QueueKind;
 use hubhooks::event::EventType;
 use std::time::Duration;
 
@@ -103,7 +104,7 @@ impl Filters {
 struct Queues {
     dlq: String,
     target: String,
-    ordered: bool,
+    kind: QueueKind,
 }
 
 /// The delivery DLQ, and the ordered queue's where the deployment has one.
@@ -112,7 +113,7 @@ async fn queues(ctx: &Ctx, sqs: &aws_sdk_sqs::Client) -> Result<Vec<Queues>> {
     let mut all = vec![Queues {
         dlq: dep.queue_url(sqs, &dep.dead_letter_queue()).await?,
         target: dep.queue_url(sqs, &dep.delivery_queue()).await?,
-        ordered: false,
+        kind: QueueKind::Deliveries,
     }];
     if let (Ok(dlq), Ok(target)) = (
         dep.queue_url(sqs, &dep.ordered_dead_letter_queue()).await,
@@ -121,7 +122,7 @@ async fn queues(ctx: &Ctx, sqs: &aws_sdk_sqs::Client) -> Result<Vec<Queues>> {
         all.push(Queues {
             dlq,
             target,
-            ordered: true,
+            kind: QueueKind::Ordered,
         });
     }
     Ok(all)
@@ -158,7 +159,8 @@ pub async fn run(command: DlqCommand, ctx: &Ctx) -> Result<()> {
             let mut total = dlq::ReplayReport::default();
             let policy = dlq::DrainPolicy::default();
             for q in &queues {
-                let (letters, back) = dlq::queues(&sqs, &q.dlq, &q.target, q.ordered);
+                let (letters, back) =
+                    dlq::queues(&sqs, &q.dlq, &q.target, q.kind == QueueKind::Ordered);
                 let replay = dlq::Replay {
                     letters: &letters,
                     back: &back,
@@ -210,7 +212,7 @@ async fn list(
             }
             shown += 1;
             if json {
-                println!("{}", letter_json(l, q.ordered));
+                println!("{}", letter_json(l, q.kind));
             } else {
                 println!("{}", output::line(&dlq::COLUMNS, &dlq::row(l)));
             }
@@ -229,10 +231,10 @@ async fn list(
     Ok(())
 }
 
-fn letter_json(l: &dlq::Letter, ordered: bool) -> serde_json::Value {
+fn letter_json(l: &dlq::Letter, queue: QueueKind) -> serde_json::Value {
     serde_json::json!({
         "deadLetteredAt": l.sent_at.map(|t| t.to_contract_string()),
-        "queue": if ordered { "ordered" } else { "deliveries" },
+        "queue": queue,
         "reason": l.reason, "origin": l.origin,
         "test": l.delivery.as_ref().is_some_and(|d| d.test),
         "delivery": l.delivery.as_ref().map(|d| d.as_written()),
@@ -262,7 +264,7 @@ async fn delete(
     };
     let deleted = dlq::delete_deliberately(sqs, &deletion, &|l| selection.deletes(l), |i, l| {
         if json {
-            println!("{}", letter_json(l, queues[i].ordered));
+            println!("{}", letter_json(l, queues[i].kind));
         } else {
             let id = l.delivery.as_ref().map(|d| d.id.as_str()).unwrap_or("?");
             println!("{verb} {id} ({})", l.reason.replace('\n', " "));

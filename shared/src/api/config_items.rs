@@ -8,7 +8,7 @@ use super::operator::Operator;
 use super::subscriptions::{answer, refused};
 use super::views::Page;
 use super::{ApiState, Problem, cursor, etag};
-use crate::config::{ConfigItem, REVISION};
+use crate::config::{ConfigItem, KINDS, REVISION};
 use crate::operations::config_items as ops;
 use crate::ports::{Expect, StoredItem};
 use axum::Json;
@@ -22,15 +22,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 const WHAT: &str = "config item";
-
-/// The kinds an item may be.
-const KINDS: [&str; 5] = [
-    "subscription",
-    "statusMapping",
-    "blackList",
-    "invoiceSettings",
-    "noticeDestination",
-];
 
 /// A stored config item.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -160,7 +151,7 @@ pub async fn put(
     )
     .await
     .map_err(|e| refused(e, WHAT))?;
-    tracing::info!(operator = %who.0, item = %id, kind = %item_kind(&item), "config item written");
+    tracing::info!(operator = %who.0, item = %id, kind = item.kind(), "config item written");
     let stored: StoredItem = ops::get(state.store.as_ref(), &id)
         .await
         .map_err(|e| refused(e, WHAT))?;
@@ -176,16 +167,6 @@ pub async fn put(
         response.headers_mut().insert(header::LOCATION, at);
     }
     Ok(response)
-}
-
-fn item_kind(item: &ConfigItem) -> &'static str {
-    match item {
-        ConfigItem::Subscription(_) => "subscription",
-        ConfigItem::StatusMapping(_) => "statusMapping",
-        ConfigItem::BlackList(_) => "blackList",
-        ConfigItem::InvoiceSettings(_) => "invoiceSettings",
-        ConfigItem::NoticeDestination(_) => "noticeDestination",
-    }
 }
 
 /// `DELETE /v1/admin/config-items/{id}`, under `If-Match` when given, with

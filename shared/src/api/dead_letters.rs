@@ -10,7 +10,7 @@
 //! can only show the first `limit` letters it meets. Letters are hidden
 //! while a pass holds them, so two passes at once each see part of them.
 use super::operator::Operator;
-use super::{ApiState, Problem, body::Body, cursor};
+use super::{ApiState, Problem, body::Body, cursor, fields};
 use crate::dead_letter::{
     DrainPolicy, Letter, Pass, QueueKind, Replay, ReplayReport, Selected, Selection,
 };
@@ -183,29 +183,6 @@ impl DeadLetterView {
 /// The parameters a listing takes.
 const PARAMETERS: [&str; 5] = ["subscription", "eventType", "reason", "since", "limit"];
 
-fn since(value: Option<&str>) -> Result<Option<Timestamp>, Problem> {
-    value
-        .map(|v| {
-            Timestamp::parse(v).map_err(|_| {
-                Problem::invalid("/since", "must be an RFC 3339 time (2026-12-05T08:00:00Z)")
-            })
-        })
-        .transpose()
-}
-
-fn event_type(value: Option<&str>) -> Result<Option<EventType>, Problem> {
-    value
-        .map(|t| {
-            t.parse::<EventType>().map_err(|_| {
-                Problem::invalid(
-                    "/eventType",
-                    format!("unknown event type (known: {})", EventType::known()),
-                )
-            })
-        })
-        .transpose()
-}
-
 /// A pass over one queue within what is left of the request's budget.
 fn policy(started: Instant, now: Instant) -> DrainPolicy {
     DrainPolicy {
@@ -229,8 +206,14 @@ pub async fn list(
     cursor::known_only(&q, &PARAMETERS)?;
     let selection = Selection {
         subscription: q.get("subscription").cloned(),
-        event_type: event_type(q.get("eventType").map(String::as_str))?,
-        since: since(q.get("since").map(String::as_str))?,
+        event_type: q
+            .get("eventType")
+            .map(|t| fields::event_type("eventType", t))
+            .transpose()?,
+        since: q
+            .get("since")
+            .map(|t| fields::time("since", t))
+            .transpose()?,
         reason: q.get("reason").cloned(),
         // A listing shows test sends, marked.
         tests: true,
@@ -286,7 +269,11 @@ pub async fn replay(
     let selection = Selection {
         subscription: input.subscription,
         event_type: input.event_type,
-        since: since(input.since.as_deref())?,
+        since: input
+            .since
+            .as_deref()
+            .map(|t| fields::time("since", t))
+            .transpose()?,
         reason: input.reason,
         tests: input.tests,
     };

@@ -2,6 +2,7 @@
 //! attempt log: a search (by subscription, case, event type, outcome and
 //! time window, a page at a time) and one delivery with every attempt.
 use super::cursor::{self, Position};
+use super::fields;
 use super::views::{AttemptView, DeliveryDetail, DeliverySummary, Page};
 use super::{ApiState, Problem, Scoped};
 use crate::attempt::{AttemptOutcome, AttemptRecord, Filter};
@@ -43,18 +44,7 @@ struct Search {
 fn read(q: &HashMap<String, String>, now: Timestamp, log_days: u32) -> Result<Search, Problem> {
     let bad = |name: &str, why: String| Problem::invalid(format!("/{name}"), why);
     cursor::known_only(q, &PARAMETERS)?;
-    let time = |name: &str| -> Result<Option<Timestamp>, Problem> {
-        q.get(name)
-            .map(|v| {
-                Timestamp::parse(v).map_err(|_| {
-                    bad(
-                        name,
-                        "must be an RFC 3339 time (2026-12-05T08:00:00Z)".into(),
-                    )
-                })
-            })
-            .transpose()
-    };
+    let time = |name: &str| q.get(name).map(|v| fields::time(name, v)).transpose();
     let oldest = Timestamp(now.0 - chrono::Duration::days(i64::from(log_days)));
     let since = time("since")?.unwrap_or(Timestamp(
         now.0 - chrono::Duration::days(crate::attempt::DEFAULT_SEARCH_DAYS),
@@ -71,14 +61,7 @@ fn read(q: &HashMap<String, String>, now: Timestamp, log_days: u32) -> Result<Se
     }
     let event_type = q
         .get("eventType")
-        .map(|t| {
-            t.parse::<EventType>().map_err(|_| {
-                bad(
-                    "eventType",
-                    format!("unknown event type (known: {})", EventType::known()),
-                )
-            })
-        })
+        .map(|t| fields::event_type("eventType", t))
         .transpose()?;
     let outcomes: Vec<&str> = AttemptOutcome::ALL
         .iter()

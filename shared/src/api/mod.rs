@@ -12,6 +12,7 @@ pub mod dead_letters;
 pub mod deliveries;
 mod egress;
 mod etag;
+mod fields;
 pub mod idempotency;
 pub mod notices;
 pub mod openapi;

@@ -4,12 +4,12 @@
 //! the same delivery ids (`operations::deliveries`, as `hubhooks resend`
 //! and `hubhooks replay`).
 use super::body::Body;
+use super::fields::time;
 use super::subscriptions::refused;
 use super::views::{ReplayResult, Resent};
 use super::{ApiState, Problem, Scoped};
 use crate::operations::deliveries;
 use crate::replay::Which;
-use crate::timestamp::Timestamp;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -73,15 +73,6 @@ pub(super) fn status_of(dry_run: bool) -> StatusCode {
     } else {
         StatusCode::ACCEPTED
     }
-}
-
-fn time(name: &str, value: &str) -> Result<Timestamp, Problem> {
-    Timestamp::parse(value).map_err(|_| {
-        Problem::invalid(
-            format!("/{name}"),
-            "must be an RFC 3339 time (2026-12-05T08:00:00Z)",
-        )
-    })
 }
 
 pub async fn replay(

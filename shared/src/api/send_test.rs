@@ -5,7 +5,6 @@ use super::body::Body;
 use super::subscriptions::refused;
 use super::views::{AttemptView, TestResult};
 use super::{ApiState, Problem, Scoped};
-use crate::event::EventType;
 use crate::operations::send_test;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -41,14 +40,7 @@ pub async fn test(
         .value
         .event_type
         .as_deref()
-        .map(|t| {
-            t.parse::<EventType>().map_err(|_| {
-                Problem::invalid(
-                    "/eventType",
-                    format!("unknown event type (known: {})", EventType::known()),
-                )
-            })
-        })
+        .map(|t| super::fields::event_type("eventType", t))
         .transpose()?;
     let test = send_test::TestSend {
         subscription: &id,

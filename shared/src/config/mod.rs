@@ -60,7 +60,27 @@ pub enum ConfigItem {
     NoticeDestination(NoticeDestination),
 }
 
+/// Every kind of config item, as its `kind` names it.
+pub const KINDS: [&str; 5] = [
+    "subscription",
+    "statusMapping",
+    "blackList",
+    "invoiceSettings",
+    "noticeDestination",
+];
+
 impl ConfigItem {
+    /// Its `kind`, one of [`KINDS`].
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ConfigItem::Subscription(_) => KINDS[0],
+            ConfigItem::StatusMapping(_) => KINDS[1],
+            ConfigItem::BlackList(_) => KINDS[2],
+            ConfigItem::InvoiceSettings(_) => KINDS[3],
+            ConfigItem::NoticeDestination(_) => KINDS[4],
+        }
+    }
+
     pub fn id(&self) -> &str {
         match self {
             ConfigItem::Subscription(s) => &s.id,

@@ -173,9 +173,7 @@ impl<'a> Pass<'a> {
             }
             if let Some(l) = self.fresh.pop_front() {
                 self.report.read += 1;
-                if l.sent_at.is_some_and(|at| at.0 > self.late_after) {
-                    self.report.late += 1;
-                }
+                self.report.late += usize::from(self.late(&l));
                 return Ok(Some(l));
             }
             if self.finished().await? {
@@ -230,6 +228,11 @@ impl<'a> Pass<'a> {
         Ok(self.empties >= self.policy.empty_receives && self.mailbox.visible().await? == 0)
     }
 
+    /// Whether a letter was dead-lettered after the pass began.
+    fn late(&self, l: &Letter) -> bool {
+        l.sent_at.is_some_and(|at| at.0 > self.late_after)
+    }
+
     /// One receive: new letters wait to be handed over; a letter met
     /// again keeps its newest receipt.
     async fn receive(&mut self) -> Result<(), IoError> {
@@ -248,7 +251,7 @@ impl<'a> Pass<'a> {
                 self.held.insert(l.message_id.clone(), h);
                 // Letters dead-lettered after the pass began are shown but
                 // do not keep it running.
-                progress |= l.sent_at.is_none_or(|at| at.0 <= self.late_after);
+                progress |= !self.late(&l);
                 self.fresh.push_back(l);
             } else {
                 self.report.met_again += 1;

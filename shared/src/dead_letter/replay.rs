@@ -45,10 +45,10 @@ impl Replay<'_> {
         let mut pass = Pass::new(self.letters, self.policy, self.hold, self.clock);
         let outcome = async {
             while let Some(l) = pass.next().await? {
-                if !self.take(&l, &mut report, &sent) {
+                let Some(d) = self.take(&l, &mut report, &sent) else {
                     continue;
-                }
-                if let (false, Some(d)) = (self.dry_run, l.delivery.as_ref()) {
+                };
+                if !self.dry_run {
                     self.back.send_back(&l, d).await?;
                     // Only now: a crash before this line leaves the letter.
                     self.letters.delete(&l.receipt_handle).await?;
@@ -72,29 +72,35 @@ impl Replay<'_> {
         Ok(report)
     }
 
-    /// Whether a letter is replayed, counted in `report` either way.
-    fn take(&self, l: &Letter, report: &mut ReplayReport, sent: &HashSet<String>) -> bool {
+    /// The delivery of a letter that is replayed; the letter is counted in
+    /// `report` either way.
+    fn take<'l>(
+        &self,
+        l: &'l Letter,
+        report: &mut ReplayReport,
+        sent: &HashSet<String>,
+    ) -> Option<&'l Delivery> {
         let Some(d) = l.delivery.as_ref() else {
             report.unreadable += 1;
-            return false;
+            return None;
         };
         if sent.contains(d.id.as_str()) {
             report.came_back += 1;
             *report.came_back_why.entry(l.reason.clone()).or_default() += 1;
-            return false;
+            return None;
         }
         match self.selection.select(l) {
             Selected::Yes => {
                 report.replayed += 1;
-                true
+                Some(d)
             }
             Selected::Test => {
                 report.tests += 1;
-                false
+                None
             }
             Selected::No | Selected::Unreadable => {
                 report.kept += 1;
-                false
+                None
             }
         }
     }

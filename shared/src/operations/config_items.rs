@@ -116,6 +116,28 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn an_items_kind_is_the_one_it_is_written_with() {
+        let items = [
+            json!({"id": "s", "kind": "subscription", "party": {"type": "partner", "id": 1},
+                   "eventTypes": ["newStatus"], "destination": {"method": "POST", "url": "https://x.example/"}}),
+            json!({"id": "m", "kind": "statusMapping", "partnerId": 1, "statuses": {"a": {"key": "b"}}}),
+            json!({"id": "b", "kind": "blackList", "party": {"type": "partner", "id": 1}, "keys": ["x"]}),
+            json!({"id": "i", "kind": "invoiceSettings", "providerId": 1, "statuses": {"p": {"sendToClient": true}}}),
+            json!({"id": "n", "kind": "noticeDestination", "party": {"type": "partner", "id": 1},
+                   "destination": {"method": "POST", "url": "https://x.example/"}}),
+        ];
+        let kinds: Vec<&str> = items
+            .iter()
+            .map(|v| {
+                let item = read(v["id"].as_str().unwrap(), v.clone()).unwrap();
+                assert_eq!(serde_json::to_value(&item).unwrap()["kind"], v["kind"]);
+                item.kind()
+            })
+            .collect();
+        assert_eq!(kinds, crate::config::KINDS);
+    }
+
+    #[test]
     fn an_item_concerns_the_parties_it_names() {
         let (partner, provider) = (Party::partner(1413), Party::provider(1004));
         let cases = [

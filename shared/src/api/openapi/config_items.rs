@@ -30,7 +30,7 @@ pub(super) fn ops(c: &mut Components) -> Vec<Op> {
                     query(
                         "kind",
                         "Only items of this kind.",
-                        json!({"type": "string", "enum": ["subscription", "statusMapping", "blackList", "invoiceSettings", "noticeDestination"]}),
+                        json!({"type": "string", "enum": crate::config::KINDS}),
                     ),
                     query(
                         "party",
