@@ -81,8 +81,16 @@ pub fn parse<T: DeserializeOwned>(raw: &[u8]) -> Result<T, Problem> {
 /// A JSON value as a `T`, naming the field of any refusal.
 pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Problem> {
     serde_path_to_error::deserialize(value).map_err(|e| {
-        let at = pointer(&e.path().to_string());
-        Problem::invalid(at, e.into_inner().to_string())
+        let mut at = pointer(&e.path().to_string());
+        let detail = e.into_inner().to_string();
+        // A missing field is refused at its parent; point at the field.
+        if let Some(name) = detail
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split('`').next())
+        {
+            at = format!("{at}/{}", name.replace('~', "~0").replace('/', "~1"));
+        }
+        Problem::invalid(at, detail)
     })
 }
 

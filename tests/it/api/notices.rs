@@ -175,7 +175,7 @@ async fn a_bad_notice_destination_is_refused_naming_its_field_and_nothing_is_mad
     let key = api.key(Party::partner(1413), |k| k).await;
     // (body, pointer, words in the detail)
     let rows: Vec<(Value, &str, &str)> = vec![
-        (json!({}), "", "missing field `destination`"),
+        (json!({}), "/destination", "missing field `destination`"),
         (
             json!({"destination": {"method": "POST", "url": "http://169.254.169.254/latest"}}),
             "/destination/url",
