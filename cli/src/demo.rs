@@ -185,7 +185,8 @@ fn print(r: &Received) {
     println!("   {}", r.body);
 }
 
-pub async fn run(sdk: &SdkConfig, prefix: &str) -> Result<()> {
+/// `exit`: stop after the check instead of serving the portal.
+pub async fn run(sdk: &SdkConfig, prefix: &str, exit: bool) -> Result<()> {
     let stack = provision(
         sdk,
         prefix,
@@ -220,17 +221,45 @@ pub async fn run(sdk: &SdkConfig, prefix: &str) -> Result<()> {
         })
         .collect();
     check(seen, want)?;
-    api_call(sdk, prefix, &stack).await?;
+    let base = api_call(sdk, prefix, &stack).await?;
     println!(
         "\ndemo ok: {} webhooks of all 8 types. The repeated `prod_recv` fired no new status, `internal_qc` stayed invisible to the partner, nobody heard of their own change, and the draft invoice stayed with the provider.",
         got.len()
+    );
+    if exit {
+        return Ok(());
+    }
+    portal_link(sdk, prefix, &base).await?;
+    tokio::signal::ctrl_c().await?;
+    Ok(())
+}
+
+/// Prints a portal link for the demo's partner: its subscriptions and the
+/// deliveries just made, in a browser, while the demo runs.
+async fn portal_link(sdk: &SdkConfig, prefix: &str, base: &str) -> Result<()> {
+    use hubhooks::party::Party;
+    let keys = hubhooks::adapters::party_keys::DynamoPartyKeys::new(
+        aws_sdk_dynamodb::Client::new(sdk),
+        format!("{prefix}-party-keys"),
+    );
+    let (key, _) = hubhooks::operations::portal::create_link(
+        &keys,
+        Party::partner(1413),
+        hubhooks::operations::portal::DEFAULT_LINK_TTL,
+        Timestamp::now(),
+    )
+    .await?;
+    println!(
+        "\nThe partner portal for partner 1413 (opens once, within an hour):\n\n  {}\n\nThe pipeline and the portal run until Ctrl-C.",
+        hubhooks::api::portal::link_url(base, key.expose())
     );
     Ok(())
 }
 
 /// The partner looks at its own subscriptions through the management API
 /// with a key of its own, as an integrator would.
-async fn api_call(sdk: &SdkConfig, prefix: &str, stack: &LocalStack) -> Result<()> {
+/// The API's base URL, served until the demo ends.
+async fn api_call(sdk: &SdkConfig, prefix: &str, stack: &LocalStack) -> Result<String> {
     use hubhooks::party::Party;
     let keys_table = format!("{prefix}-party-keys");
     let (key, stored) = hubhooks::party_key::create(Party::partner(1413), None, Timestamp::now())
@@ -244,7 +273,7 @@ async fn api_call(sdk: &SdkConfig, prefix: &str, stack: &LocalStack) -> Result<(
     let resources = crate::local::api::resources(stack, prefix);
     let egress =
         hubhooks::egress::AllowList::parse(crate::local::runner::LOCAL_EGRESS).unwrap_or_default();
-    let base = crate::local::api::serve_on(sdk, &resources, egress, 0, None).await?;
+    let base = crate::local::api::serve_on(sdk, &resources, egress, 8600, None).await?;
     let url = format!("{base}/v1/subscriptions");
     let answer = reqwest::Client::new()
         .get(&url)
@@ -277,7 +306,7 @@ GET {url} (partner 1413's key) → {status}: {}",
     if status != 200 || ids != want {
         bail!("the management API answered {status} with {ids:?}; expected 200 with {want:?}");
     }
-    Ok(())
+    Ok(base)
 }
 
 /// The partner's secrets (docs/example-config.json names them; a real

@@ -55,6 +55,8 @@ pub struct StackFacts {
     pub streams: Vec<String>,
     pub notice_topic: Option<String>,
     pub alarm_topic: Option<String>,
+    /// The management API's base URL (portal links point there).
+    pub api_url: Option<String>,
 }
 
 /// The stack outputs the CLI reads (template.yaml, `Outputs`).
@@ -74,6 +76,7 @@ pub mod output {
     pub const SENDER_FUNCTION: &str = "SenderFunctionName";
     pub const NOTICE_TOPIC: &str = "NoticeTopicArn";
     pub const ALARM_TOPIC: &str = "AlarmTopicArn";
+    pub const API_URL: &str = "ManagementApiUrl";
 
     /// `CasesTableName`, … (the template's logical id, `Table` → `TableName`).
     pub fn table(t: hubhooks::tables::CaseTable) -> String {
@@ -152,6 +155,7 @@ impl Deployment {
                 streams,
                 notice_topic: optional(output::NOTICE_TOPIC),
                 alarm_topic: optional(output::ALARM_TOPIC),
+                api_url: optional(output::API_URL),
             }),
         })
     }

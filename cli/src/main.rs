@@ -84,7 +84,7 @@ fn init_logs(pipeline: bool) {
 }
 
 async fn run(cli: Cli) -> Result<()> {
-    if !matches!(cli.command, Command::Demo) || std::env::var_os("RUST_LOG").is_some() {
+    if !matches!(cli.command, Command::Demo { .. }) || std::env::var_os("RUST_LOG").is_some() {
         // Logs go to stderr; stdout is for what the command prints.
         let pipeline = matches!(
             &cli.command,
@@ -166,9 +166,12 @@ async fn dispatch(command: Command, ctx: &Ctx) -> Result<()> {
         Command::EventTypes(args) => cmd::event_types::run(args, ctx),
         Command::Openapi => cmd::openapi::run(),
         Command::Keys { command } => cmd::keys::run(command, ctx).await,
+        Command::PortalLink(args) => cmd::portal_link::run(args, ctx).await,
         Command::Dlq { command } => cmd::dlq::run(command, ctx).await,
         Command::RouterFailures { command } => cmd::router_failures::run(command, ctx).await,
         Command::Preflight => cmd::preflight::run(ctx).await,
-        Command::Demo => hubhooks_cli::demo::run(&ctx.sdk().await, &ctx.dep.prefix).await,
+        Command::Demo { exit } => {
+            hubhooks_cli::demo::run(&ctx.sdk().await, &ctx.dep.prefix, exit).await
+        }
     }
 }

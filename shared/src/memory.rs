@@ -528,3 +528,46 @@ pub fn delivery(id: &str, subscription_id: &str, url: &str) -> Delivery {
         created_at: crate::timestamp::Timestamp::now(),
     }
 }
+
+/// Party keys (and portal links and sessions), by id.
+#[derive(Default)]
+pub struct MemoryPartyKeys {
+    keys: Mutex<Vec<crate::party_key::PartyKey>>,
+}
+
+#[async_trait]
+impl crate::ports::PartyKeyStore for MemoryPartyKeys {
+    async fn key(&self, id: &str) -> Result<Option<crate::party_key::PartyKey>, IoError> {
+        Ok(lock(&self.keys).iter().find(|k| k.id == id).cloned())
+    }
+
+    async fn used(&self, id: &str, at: Timestamp) -> Result<(), IoError> {
+        if let Some(k) = lock(&self.keys).iter_mut().find(|k| k.id == id) {
+            k.last_used_at = Some(at);
+        }
+        Ok(())
+    }
+
+    async fn add(&self, key: &crate::party_key::PartyKey) -> Result<(), IoError> {
+        let mut keys = lock(&self.keys);
+        if keys.iter().any(|k| k.id == key.id) {
+            return Err(IoError::new("add key", format!("key `{}` exists", key.id)));
+        }
+        keys.push(key.clone());
+        Ok(())
+    }
+
+    async fn all(&self) -> Result<Vec<crate::party_key::PartyKey>, IoError> {
+        Ok(lock(&self.keys).clone())
+    }
+
+    async fn revoke(&self, id: &str, at: Timestamp) -> Result<bool, IoError> {
+        Ok(match lock(&self.keys).iter_mut().find(|k| k.id == id) {
+            Some(k) if k.revoked_at.is_none() => {
+                k.revoked_at = Some(at);
+                true
+            }
+            _ => false,
+        })
+    }
+}

@@ -29,6 +29,40 @@ pub struct PartyKey {
     pub last_used_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revoked_at: Option<Timestamp>,
+    /// What the key opens: the API (a bearer key), or the partner portal
+    /// (a link, then the session it was exchanged for).
+    #[serde(default, skip_serializing_if = "Purpose::is_api")]
+    pub purpose: Purpose,
+}
+
+/// What a key is for. A key opens only what it was made for: a portal
+/// session is no bearer key, and a bearer key opens no portal.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "camelCase")]
+pub enum Purpose {
+    /// `Authorization: Bearer hhk_…` on `/v1/…`.
+    #[default]
+    Api,
+    /// A portal link: opened once, for a session.
+    PortalLink,
+    /// A portal session: the cookie a link was exchanged for.
+    PortalSession,
+}
+
+impl Purpose {
+    pub fn is_api(&self) -> bool {
+        *self == Purpose::Api
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Purpose::Api => "api",
+            Purpose::PortalLink => "portalLink",
+            Purpose::PortalSession => "portalSession",
+        }
+    }
 }
 
 /// The key as handed to the party, once. Its `Debug` shows only the id.
@@ -82,6 +116,7 @@ pub fn create(
         expires_at,
         last_used_at: None,
         revoked_at: None,
+        purpose: Purpose::Api,
     };
     Ok((Plaintext(format!("{PREFIX}{id}_{secret}")), stored))
 }

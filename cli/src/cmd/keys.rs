@@ -20,7 +20,8 @@ pub enum KeysCommand {
         #[arg(long)]
         expires: Option<String>,
     },
-    /// Every key's id, party, dates and state; never a key.
+    /// Every key's id, party, purpose (api, portalLink, portalSession),
+    /// dates and state; never a key.
     List {
         /// Only this party's keys: partner:ID or provider:ID.
         #[arg(long)]
@@ -106,6 +107,7 @@ fn table(keys: &[PartyKey], now: Timestamp) -> String {
         vec![
             k.id.clone(),
             k.party.to_string(),
+            k.purpose.as_str().to_owned(),
             state.to_owned(),
             k.created_at.to_contract_string(),
             when(k.expires_at),
@@ -113,7 +115,15 @@ fn table(keys: &[PartyKey], now: Timestamp) -> String {
         ]
     });
     output::table(
-        &["ID", "PARTY", "STATE", "CREATED", "EXPIRES", "LAST USED"],
+        &[
+            "ID",
+            "PARTY",
+            "PURPOSE",
+            "STATE",
+            "CREATED",
+            "EXPIRES",
+            "LAST USED",
+        ],
         rows,
     )
 }

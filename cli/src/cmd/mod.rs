@@ -8,6 +8,7 @@ pub mod items;
 pub mod keys;
 pub mod local;
 pub mod openapi;
+pub mod portal_link;
 pub mod preflight;
 pub mod replay;
 pub mod resend;
@@ -164,6 +165,9 @@ pub enum Command {
         #[command(subcommand)]
         command: keys::KeysCommand,
     },
+    /// A link that opens the partner portal for one party, once, within
+    /// its lifetime (default 1 h); the session lasts 8 hours.
+    PortalLink(portal_link::PortalLinkArgs),
     /// Secrets (tokens, signing keys, broker URIs) in the secrets table.
     Secret {
         #[command(subcommand)]
@@ -198,8 +202,13 @@ pub enum Command {
         #[command(subcommand)]
         command: router_failures::RouterFailuresCommand,
     },
-    /// Runs the whole pipeline once on the local stack and prints the webhooks.
-    Demo,
+    /// Runs the whole pipeline once on the local stack and prints the
+    /// webhooks, then a partner portal link; serves until Ctrl-C.
+    Demo {
+        /// Stop after the check instead of serving the portal.
+        #[arg(long)]
+        exit: bool,
+    },
     /// Checks a stage: case tables (keys, NEW_AND_OLD_IMAGES streams), event
     /// source mappings, config, secrets, queues, alarms. Exit 0 only when
     /// all hold.

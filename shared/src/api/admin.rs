@@ -38,6 +38,8 @@ pub struct KeyView {
     pub party: Party,
     /// active, expired or revoked.
     pub state: String,
+    /// `api` (a bearer key), `portalLink` or `portalSession`.
+    pub purpose: crate::party_key::Purpose,
     pub created_at: Timestamp,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<Timestamp>,
@@ -53,6 +55,7 @@ impl KeyView {
             id: k.id.clone(),
             party: k.party,
             state: keys::state(k, now).to_owned(),
+            purpose: k.purpose,
             created_at: k.created_at,
             expires_at: k.expires_at,
             last_used_at: k.last_used_at,

@@ -1,9 +1,13 @@
-//! Who is calling: a party, by its key (`Authorization: Bearer hhk_…`).
+//! Who is calling: a party, by its key (`Authorization: Bearer hhk_…`), or
+//! by its portal session (the portal's cookie, on requests that carry the
+//! portal's header: a cross-site form cannot set one, so together with the
+//! `SameSite=Strict` cookie no other site can write as the party).
 //! Every refusal is the same 401; the key never reaches a log or an error.
 use super::{ApiState, Problem};
 use crate::operations::Scope;
+use crate::operations::portal;
 use crate::party::Party;
-use crate::party_key;
+use crate::party_key::{self, Purpose};
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
@@ -20,20 +24,14 @@ impl FromRequestParts<Arc<ApiState>> for Caller {
         parts: &mut Parts,
         state: &Arc<ApiState>,
     ) -> Result<Self, Self::Rejection> {
-        let presented = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .ok_or_else(Problem::unauthorized)?;
+        let (presented, purpose) = presented(parts).ok_or_else(Problem::unauthorized)?;
         let id = party_key::id_of(presented).ok_or_else(Problem::unauthorized)?;
         let stored = state.keys.key(id).await.map_err(|e| {
             tracing::error!(key_id = %id, error = %e, "could not read the party key");
             Problem::unavailable()
         })?;
         let now = state.clock.now();
-        match party_key::authenticate(presented, stored.as_ref(), now) {
+        match portal::decide(presented, stored.as_ref(), purpose, now) {
             Ok(party) => {
                 if let Err(e) = state.keys.used(id, now).await {
                     tracing::warn!(key_id = %id, error = %e, "could not note the key's use");
@@ -46,6 +44,23 @@ impl FromRequestParts<Arc<ApiState>> for Caller {
             }
         }
     }
+}
+
+/// The key a request presents, and what it must have been made for: a
+/// bearer key, else the portal's session cookie with the portal's header.
+fn presented(parts: &Parts) -> Option<(&str, Purpose)> {
+    if let Some(v) = parts.headers.get(AUTHORIZATION) {
+        let key = v.to_str().ok()?.strip_prefix("Bearer ")?.trim();
+        return Some((key, Purpose::Api));
+    }
+    let from_portal = parts
+        .headers
+        .get(super::portal::HEADER)
+        .is_some_and(|v| v.as_bytes() == b"1");
+    if !from_portal {
+        return None;
+    }
+    super::portal::session_cookie(&parts.headers).map(|k| (k, Purpose::PortalSession))
 }
 
 /// On whose behalf a request acts: under `/v1/admin/` an operator (every

@@ -3,7 +3,7 @@
 //! time window, a page at a time) and one delivery with every attempt.
 use super::cursor::{self, Position};
 use super::fields;
-use super::views::{AttemptView, DeliveryDetail, DeliverySummary, Page};
+use super::views::{AttemptView, DeliveryDetail, DeliverySummary, Page, RequestView};
 use super::{ApiState, Problem, Scoped};
 use crate::attempt::{AttemptOutcome, AttemptRecord, Filter};
 use crate::event::EventType;
@@ -221,9 +221,22 @@ pub async fn get(
     let summary = summarise(&attempts)
         .pop()
         .ok_or_else(|| Problem::not_found("delivery"))?;
+    let request = match (attempts.first(), attempts.last()) {
+        (Some(first), Some(last)) => state
+            .attempts
+            .logged(first.subscription_id.as_str(), first.at, last.at)
+            .await
+            .map_err(unavailable)?
+            .into_iter()
+            .filter(|(r, _)| r.delivery_id.as_str() == id)
+            .find_map(|(_, envelope)| envelope)
+            .map(|d| RequestView::of(&d)),
+        _ => None,
+    };
     Ok(Json(DeliveryDetail {
         summary,
         attempt_log: attempts.iter().map(AttemptView::from).collect(),
+        request,
     }))
 }
 

@@ -10,6 +10,7 @@ pub mod config_items;
 mod cursor;
 pub mod dead_letters;
 pub mod deliveries;
+pub mod delivery_stats;
 mod egress;
 mod etag;
 mod fields;
@@ -17,6 +18,7 @@ pub mod idempotency;
 pub mod notices;
 pub mod openapi;
 pub mod operator;
+pub mod portal;
 mod problem;
 pub mod replay;
 pub mod send_test;
@@ -88,6 +90,8 @@ pub fn router(state: Arc<ApiState>) -> Router {
         )
         .route("/v1/notice-destination/test", post(notices::test))
         .route("/v1/deliveries", get(deliveries::search))
+        .route("/v1/delivery-stats", get(delivery_stats::stats))
+        .route("/v1/admin/portal-links", post(portal::create_link))
         .route(
             "/v1/admin/keys",
             get(admin::list_keys).post(admin::create_key),
@@ -107,7 +111,19 @@ pub fn router(state: Arc<ApiState>) -> Router {
         )
         .route("/v1/admin/dead-letters", get(dead_letters::list))
         .route("/v1/admin/dead-letters/replay", post(dead_letters::replay));
+    let portal = Router::new()
+        .route("/portal", get(portal::root))
+        .route("/portal/", get(portal::page))
+        .route("/portal/enter", get(portal::page))
+        .route("/portal/assets/{name}", get(portal::asset))
+        .route(
+            "/portal/session",
+            get(portal::session)
+                .post(portal::open)
+                .delete(portal::close),
+        );
     scoped(scoped(routes, "/v1"), "/v1/admin")
+        .merge(portal)
         .fallback(|| async { Problem::not_found("resource") })
         .method_not_allowed_fallback(|| async {
             Problem::new(

@@ -182,6 +182,87 @@ pub struct DeliveryDetail {
     #[serde(flatten)]
     pub summary: DeliverySummary,
     pub attempt_log: Vec<AttemptView>,
+    /// What each attempt sent, from the envelope the attempt log kept
+    /// (absent where it kept none: `AttemptLogBodies` off).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request: Option<RequestView>,
+}
+
+/// The request a delivery makes: secret values masked (`***`), the
+/// headers that change per attempt named with what they hold.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestView {
+    /// `POST`, … or `publish` (AMQP).
+    pub method: String,
+    /// The destination, its query values and password masked; for AMQP
+    /// the exchange and routing key.
+    pub target: String,
+    /// In the order sent.
+    pub headers: Vec<HeaderView>,
+    /// The body as sent; absent when it was stored aside (over the queue's
+    /// message size).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct HeaderView {
+    pub name: String,
+    pub value: String,
+}
+
+impl RequestView {
+    /// What `d` sends, as the sender sends it (docs/receiving-webhooks.md).
+    pub fn of(d: &crate::delivery::Delivery) -> Self {
+        use crate::config::Destination;
+        use crate::headers as h;
+        use crate::masked_url::HIDDEN;
+        let header = |name: &str, value: &str| HeaderView {
+            name: name.to_owned(),
+            value: value.to_owned(),
+        };
+        let (method, target, mut headers) = match &d.destination {
+            Destination::Http(http) => {
+                let url = reqwest::Url::parse(&http.url)
+                    .map(|u| crate::masked_url::masked(&u).to_string())
+                    .unwrap_or_else(|_| HIDDEN.to_owned());
+                let method = http.method.as_reqwest().to_string();
+                let constant: Vec<HeaderView> =
+                    http.headers.iter().map(|(k, v)| header(k, v)).collect();
+                (method, url, constant)
+            }
+            Destination::Amqp(a) => (
+                "publish".to_owned(),
+                format!("exchange `{}`, routing key `{}`", a.exchange, a.routing_key),
+                Vec::new(),
+            ),
+        };
+        headers.push(header("content-type", "application/json"));
+        headers.push(header(h::DELIVERY_ID, d.id.as_str()));
+        headers.push(header(h::EVENT_TYPE, d.event_type.as_str()));
+        headers.push(header(h::ATTEMPT, "the attempt's number (1, 2, …)"));
+        headers.push(header(h::TIMESTAMP, "the attempt's Unix time"));
+        if d.test {
+            headers.push(header(h::TEST, "true"));
+        }
+        let auth = d.auth.clone().unwrap_or_default();
+        if auth.signing_secret.is_some() {
+            headers.push(header(h::SIGNATURE, &format!("v1,{HIDDEN}")));
+        }
+        if auth.x_token_secret.is_some() {
+            headers.push(header(h::X_TOKEN, HIDDEN));
+        }
+        if auth.bearer_secret.is_some() {
+            headers.push(header(h::AUTHORIZATION, &format!("Bearer {HIDDEN}")));
+        }
+        RequestView {
+            method,
+            target,
+            headers,
+            body: (d.body_ref.is_none()).then(|| d.body.clone()),
+        }
+    }
 }
 
 /// A test send and the receiver's answer.

@@ -5,6 +5,7 @@ pub mod config_items;
 pub mod deliveries;
 pub mod keys;
 pub mod notices;
+pub mod portal;
 pub mod send_test;
 pub mod subscriptions;
 

@@ -115,7 +115,7 @@ async fn every_documented_operation_is_routed_and_answers_are_held_to_the_docume
             operations += 1;
         }
     }
-    assert_eq!(operations, 44);
+    assert_eq!(operations, 46);
     let (_, _, served) = api.get("/v1/openapi.json", None).await;
     assert_eq!(served, doc);
     let wrong = Answer {

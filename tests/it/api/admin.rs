@@ -140,7 +140,7 @@ async fn a_party_key_or_no_operator_credentials_reach_no_admin_route() {
             cases += 1;
         }
     }
-    assert_eq!(cases, 92);
+    assert_eq!(cases, 96);
     assert_eq!(api.stored("b-1").await, before);
     let queue = api.stack.stack.delivery_queue_url.clone();
     assert_eq!(api.stack.depth(&queue).await.unwrap(), 0);

@@ -5,7 +5,6 @@
 //! disable and enable, resend one delivery, replay a window with the
 //! counts it asked for.
 use super::*;
-use hubhooks_cli::local::runner::LOCAL_EGRESS;
 use std::time::Duration;
 
 const GUID: &str = "7a1f0c44-5e2b-4b8a-9d3e-2c6f1e0a9b17";
@@ -30,12 +29,7 @@ pub(super) fn verifies(secret: &str, r: &Received) -> bool {
 
 #[tokio::test]
 async fn a_party_tests_rotates_disables_resends_and_replays_through_the_api() {
-    let egress = AllowList::parse(LOCAL_EGRESS).unwrap();
-    let queues = QueueSettings {
-        visibility_timeout_secs: 1,
-        ..QueueSettings::default()
-    };
-    let api = serve_with(queues, egress).await;
+    let api = serve_delivering().await;
     let rx = TestReceiver::start(200).await.unwrap();
     rx.set_answer_body(&format!("accepted {}", "x".repeat(2000)));
     let mut runner = Some(api.stack.run().await.unwrap());

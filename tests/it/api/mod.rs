@@ -44,6 +44,17 @@ async fn serve() -> Api {
     serve_with(QueueSettings::default(), AllowList::default()).await
 }
 
+/// Served over a stack whose runner delivers to receivers on 127.0.0.1
+/// (the local egress), retrying after 1 s.
+async fn serve_delivering() -> Api {
+    let egress = AllowList::parse(hubhooks_cli::local::runner::LOCAL_EGRESS).unwrap();
+    let queues = QueueSettings {
+        visibility_timeout_secs: 1,
+        ..QueueSettings::default()
+    };
+    serve_with(queues, egress).await
+}
+
 /// Served over a stack with these queues; destinations checked against
 /// `egress` (the local runner's to reach receivers on 127.0.0.1).
 async fn serve_with(queues: QueueSettings, egress: AllowList) -> Api {
@@ -237,6 +248,7 @@ mod journey;
 mod lambda;
 mod notices;
 mod paging;
+mod portal;
 mod subscriptions;
 
 fn a_subscription() -> Value {

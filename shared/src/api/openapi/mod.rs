@@ -6,6 +6,7 @@
 mod config_items;
 mod dead_letters;
 mod notice_destination;
+mod portal;
 
 use super::Problem;
 use super::replay::ReplayInput;
@@ -546,7 +547,8 @@ fn paths(c: &mut Components) -> Value {
         .into_iter()
         .chain(notice_destination::ops(c))
         .chain(dead_letters::ops(c))
-        .chain(config_items::ops(c));
+        .chain(config_items::ops(c))
+        .chain(portal::ops(c));
     let mut out = Map::new();
     for op in ops {
         let item = out
