@@ -2294,3 +2294,54 @@ fn path_with_this_hubhooks() -> String {
         std::env::var("PATH").unwrap_or_default()
     )
 }
+
+/// `hubhooks portal-link` prints a link into the portal whose key opens
+/// once, for the party asked; a lifetime past a day is refused.
+#[tokio::test]
+async fn a_portal_link_opens_once_for_its_party() {
+    use hubhooks::operations::portal;
+    let e = env().await;
+    let store = hubhooks::adapters::party_keys::DynamoPartyKeys::new(
+        e.ddb(),
+        format!("{PREFIX}-party-keys"),
+    );
+    let (code, out, err) = e.run(&[
+        "portal-link",
+        "--party",
+        "provider:1004",
+        "--ttl",
+        "30m",
+        "--api-url",
+        "https://hooks.example/",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let url = out.trim();
+    let key = url
+        .strip_prefix("https://hooks.example/portal/enter#")
+        .unwrap_or_else(|| panic!("{url}"));
+    assert!(err.contains("opens once"), "{err}");
+    let now = hubhooks::timestamp::Timestamp::now();
+    let stored = store
+        .get(hubhooks::party_key::id_of(key).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let minutes = (stored.expires_at.unwrap().0 - now.0).num_minutes();
+    assert!((29..=30).contains(&minutes), "{minutes}");
+    let (_, session) = portal::open(&store, key, now).await.unwrap().unwrap();
+    assert_eq!(session.party, hubhooks::party::Party::provider(1004));
+    assert_eq!(
+        portal::open(&store, key, now).await.unwrap().err(),
+        Some(portal::LinkRefusal::Used)
+    );
+    let (code, _, err) = e.run(&["portal-link", "--party", "partner:1413", "--ttl", "2d"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("--ttl") && err.contains("24 hours"), "{err}");
+    // Without --api-url, a local prefix's link points at `local run`.
+    let (code, out, _) = e.run(&["portal-link", "--party", "partner:1413"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.starts_with("http://127.0.0.1:8600/portal/enter#hhk_"),
+        "{out}"
+    );
+}

@@ -205,6 +205,7 @@ async fn the_partner_portal_works_in_a_real_browser() {
     assert_eq!(report["replayed"], 2);
     // AND the portal's page weight is what the closing note gives
     let weight = report["pageWeight"].as_u64().unwrap();
+    eprintln!("the portal's first load: {weight} bytes of HTML, JS and CSS");
     assert!(weight > 10_000 && weight < 200_000, "{weight} bytes");
 }
 
