@@ -219,6 +219,12 @@ export async function edit(main, id) {
       fill(status, note('error', err.pointer ? `${err.pointer}: ${err.message}` : err.message));
     }
   });
+  // Transition rules apply to statusTransition only: shown when it is chosen.
+  const rules = form.querySelector('.transitions');
+  const transitionBox = form.querySelector('input[name=type][value=statusTransition]');
+  const showRules = () => { rules.hidden = !(transitionBox && transitionBox.checked); };
+  transitionBox?.addEventListener('change', showRules);
+  showRules();
   fill(main, h('p', {}, h('a', {href: '#/subscriptions'}, '← Subscriptions')),
     h('h1', {}, id ? `Edit ${s.description || s.id}` : 'Add a subscription'), form);
 }

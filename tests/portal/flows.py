@@ -95,6 +95,12 @@ def main():
         page.get_by_role("link", name="Add a subscription").click()
         page.get_by_label("Description").fill("<b>Portal</b> hooks")
         page.get_by_label("URL").fill(os.environ["RECEIVER_URL"])
+        # transition rules show only for statusTransition
+        expect(page.locator(".transitions")).to_be_hidden()
+        page.get_by_label("statusTransition", exact=True).check()
+        expect(page.locator(".transitions")).to_be_visible()
+        page.get_by_label("statusTransition", exact=True).uncheck()
+        expect(page.locator(".transitions")).to_be_hidden()
         page.get_by_label("newStatus", exact=True).check()
         page.get_by_label("Version of newStatus").select_option("v2")
         page.get_by_role("button", name="Add a header").click()
