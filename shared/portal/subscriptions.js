@@ -78,7 +78,10 @@ export async function show(main, id) {
       s.transitions?.length ? [h('dt', {}, 'Transitions'), h('dd', {}, s.transitions
         .map((t) => `${t.from || 'any'} → ${t.to || 'any'}`).join('; '))] : null,
       h('dt', {}, 'Authentication'), h('dd', {}, [
-        s.auth.signing ? 'Signed (Standard Webhooks)' : 'Not signed',
+        !s.auth.signing ? 'Not signed'
+          : s.signature?.format === 'hmacSha256'
+            ? `Signed: ${s.signature.header}: ${s.signature.prefix}<HMAC-SHA256 of the body, ${s.signature.encoding}>`
+            : 'Signed (Standard Webhooks)',
         s.auth.bearerToken ? ', Authorization: Bearer' : '',
         s.auth.xToken ? ', X-Token' : ''].join(''))),
     h('div', {class: 'actions'},

@@ -179,17 +179,40 @@ pub fn headers(
     timestamp: i64,
     body: &str,
     secrets: &Secrets,
-) -> Result<Vec<(&'static str, String)>, HeaderError> {
-    signed_headers(
-        &delivery.id,
-        delivery.event_type.as_str(),
-        attempt,
-        timestamp,
-        body,
-        secrets,
-        delivery.test,
-    )
+) -> Result<Vec<(Header, String)>, HeaderError> {
+    let signed = |secrets: &Secrets| {
+        signed_headers(
+            &delivery.id,
+            delivery.event_type.as_str(),
+            attempt,
+            timestamp,
+            body,
+            secrets,
+            delivery.test,
+        )
+    };
+    // Another scheme signs the body alone, in its own header, instead of
+    // `webhook-signature`.
+    let Some((name, values)) = delivery
+        .signature
+        .as_ref()
+        .and_then(|s| s.sign_body(&secrets.signing, body))
+    else {
+        return signed(secrets);
+    };
+    let unsigned = Secrets {
+        x_token: secrets.x_token.clone(),
+        bearer: secrets.bearer.clone(),
+        signing: Vec::new(),
+    };
+    let mut out = signed(&unsigned)?;
+    out.extend(values.into_iter().map(|v| (Header::Owned(name.clone()), v)));
+    Ok(out)
 }
+
+/// A header's name: hubhooks' own, or one a subscription chose (its
+/// signature header).
+pub type Header = std::borrow::Cow<'static, str>;
 
 /// The headers of anything hubhooks sends (a delivery; an operational
 /// notice, whose `event-type` is the notice's type): identity, attempt,
@@ -202,18 +225,19 @@ pub fn signed_headers(
     body: &str,
     secrets: &Secrets,
     test: bool,
-) -> Result<Vec<(&'static str, String)>, HeaderError> {
+) -> Result<Vec<(Header, String)>, HeaderError> {
+    let own = |name: &'static str, value: String| (Header::Borrowed(name), value);
     let mut out = vec![
-        (headers::DELIVERY_ID, id.to_owned()),
-        (headers::EVENT_TYPE, kind.to_owned()),
-        (headers::ATTEMPT, attempt.to_string()),
-        (headers::TIMESTAMP, timestamp.to_string()),
+        own(headers::DELIVERY_ID, id.to_owned()),
+        own(headers::EVENT_TYPE, kind.to_owned()),
+        own(headers::ATTEMPT, attempt.to_string()),
+        own(headers::TIMESTAMP, timestamp.to_string()),
     ];
     if test {
-        out.push((headers::TEST, "true".to_owned()));
+        out.push(own(headers::TEST, "true".to_owned()));
     }
     if !secrets.signing.is_empty() {
-        out.push((
+        out.push(own(
             headers::SIGNATURE,
             signature::sign(&secrets.signing, id, timestamp, body)?,
         ));
@@ -223,13 +247,13 @@ pub fn signed_headers(
         if !printable(token) {
             return Err(HeaderError::NotPrintable("x-token"));
         }
-        out.push((headers::X_TOKEN, token.clone()));
+        out.push(own(headers::X_TOKEN, token.clone()));
     }
     if let Some(token) = &secrets.bearer {
         if !printable(token) {
             return Err(HeaderError::NotPrintable("bearer"));
         }
-        out.push((headers::AUTHORIZATION, format!("Bearer {token}")));
+        out.push(own(headers::AUTHORIZATION, format!("Bearer {token}")));
     }
     Ok(out)
 }

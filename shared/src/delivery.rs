@@ -64,6 +64,9 @@ pub struct Delivery {
     /// Names of the subscription's secrets (never their values).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth: Option<Auth>,
+    /// The subscription's signature scheme; absent: Standard Webhooks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<crate::config::Signature>,
     /// Of a subscription with `ordering: perCase`: travels on the ordered
     /// (FIFO) queue, and the sender delivers a case's in order.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -113,6 +116,8 @@ struct Envelope<'a> {
     unreadable: Option<Unreadable>,
     #[serde(skip_serializing_if = "Option::is_none")]
     auth: Option<&'a Auth>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signature: Option<&'a crate::config::Signature>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     ordered: bool,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
@@ -210,6 +215,7 @@ impl Delivery {
             spent_attempts: 0,
             unreadable: None,
             auth: subscription.auth.clone(),
+            signature: subscription.signature.clone(),
             ordered: subscription.ordered(),
             test: false,
             source,
@@ -275,6 +281,7 @@ impl Delivery {
             spent_attempts: self.spent_attempts,
             unreadable: self.unreadable,
             auth: self.auth.as_ref(),
+            signature: self.signature.as_ref(),
             ordered: self.ordered,
             test: self.test,
             source: &self.source,

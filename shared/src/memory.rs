@@ -240,7 +240,7 @@ pub struct ScriptedTransport {
 pub struct SentAttempt {
     pub delivery_id: String,
     pub destination: String,
-    pub headers: Vec<(&'static str, String)>,
+    pub headers: Vec<(crate::attempt::Header, String)>,
     pub body: String,
 }
 
@@ -523,6 +523,7 @@ pub fn delivery(id: &str, subscription_id: &str, url: &str) -> Delivery {
         unreadable: None,
         ordered: false,
         auth: None,
+        signature: None,
         test: false,
         source: "statuses/e1".to_owned(),
         created_at: crate::timestamp::Timestamp::now(),

@@ -210,7 +210,7 @@ pub struct Outgoing<'a> {
     pub subscription_id: &'a str,
     pub destination: &'a crate::config::Destination,
     pub body: &'a str,
-    pub headers: Vec<(&'static str, String)>,
+    pub headers: Vec<(crate::attempt::Header, String)>,
     /// For AMQP: the broker URI, from the destination's secret.
     pub broker_uri: Option<String>,
 }
@@ -220,7 +220,7 @@ impl<'a> Outgoing<'a> {
     pub fn of(
         delivery: &'a Delivery,
         body: &'a str,
-        headers: Vec<(&'static str, String)>,
+        headers: Vec<(crate::attempt::Header, String)>,
         broker_uri: Option<String>,
     ) -> Self {
         Outgoing {

@@ -383,6 +383,7 @@ async fn a_thousand_deliveries_to_flaky_receivers_all_arrive() {
             unreadable: None,
             ordered: false,
             auth: None,
+            signature: None,
             test: false,
             source: format!("chaos/{i}"),
             created_at: Timestamp::now(),

@@ -182,3 +182,101 @@ async fn each_documented_verifier_accepts_a_real_delivery_and_refuses_a_forgery(
         }
     }
 }
+
+/// What Python's own `hmac` says of a header value: the digest of `body`
+/// under `key`, as a receiver migrating from GitHub or Shopify checks it.
+fn python_hmac(key: &str, body: &str, encoding: &str) -> String {
+    let program = r#"
+import base64, hashlib, hmac, json, sys
+i = json.load(sys.stdin)
+d = hmac.new(i["key"].encode(), i["body"].encode(), hashlib.sha256)
+print(d.hexdigest() if i["encoding"] == "hex" else base64.b64encode(d.digest()).decode())
+"#;
+    let out = std::process::Command::new(workspace_root().join(".venv/bin/python"))
+        .args(["-c", program])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            let input = json!({"key": key, "body": body, "encoding": encoding});
+            c.stdin
+                .take()
+                .unwrap()
+                .write_all(input.to_string().as_bytes())?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// A subscription migrating from another system keeps its receiver's
+/// check: GitHub's `X-Hub-Signature-256: sha256=<hex>` and Shopify's
+/// `X-Shopify-Hmac-Sha256: <base64>` over the raw body, as Python's `hmac`
+/// computes them, instead of `webhook-signature`; the default subscription
+/// beside them still gets Standard Webhooks.
+#[tokio::test]
+async fn a_subscription_signs_in_the_header_and_format_its_receiver_already_checks() {
+    let s = Stack::start(QueueSettings::default()).await.unwrap();
+    let rx = TestReceiver::start(200).await.unwrap();
+    let sub = |id: &str, signature: Value| {
+        let mut item = json!({"id": id, "kind": "subscription",
+            "party": {"type": "partner", "id": PARTNER}, "eventTypes": ["newStatus"],
+            "auth": {"signingSecret": "legacy-secret"},
+            "destination": {"method": "POST", "url": rx.url(&format!("/{id}"))}});
+        if signature.is_null() {
+            // Standard Webhooks signs with a whsec_ key.
+            item["auth"]["signingSecret"] = json!("standard-signing");
+        } else {
+            item["signature"] = signature;
+        }
+        item
+    };
+    s.put_config(&[
+        sub("github", json!({"format": "hmacSha256"})),
+        sub(
+            "shopify",
+            json!({"format": "hmacSha256", "header": "X-Shopify-Hmac-Sha256",
+                               "encoding": "base64", "prefix": ""}),
+        ),
+        sub("standard", Value::Null),
+    ])
+    .await
+    .unwrap();
+    // A receiver's existing secret, as it was (not a whsec_ key).
+    const LEGACY: &str = "It's a Secret to Everybody";
+    s.put_secret("legacy-secret", &[LEGACY]).await.unwrap();
+    s.put_secret("standard-signing", &[NEW_KEY]).await.unwrap();
+    s.put_case(&fixtures::case(GUID, 1290486)).await.unwrap();
+    let _runner = s.run().await.unwrap();
+    s.put_status(&fixtures::status(1290486, GUID, 1, "registered"))
+        .await
+        .unwrap();
+    let mut got = rx.wait_for(3, Duration::from_secs(40)).await;
+    assert_eq!(got.len(), 3);
+    got.sort_by(|a, b| a.path.cmp(&b.path));
+    let [github, shopify, standard] = [&got[0], &got[1], &got[2]];
+    assert_eq!(
+        github.header("x-hub-signature-256"),
+        Some(format!("sha256={}", python_hmac(LEGACY, &github.body, "hex")).as_str())
+    );
+    assert_eq!(github.header("webhook-signature"), None);
+    assert_eq!(
+        shopify.header("x-shopify-hmac-sha256"),
+        Some(python_hmac(LEGACY, &shopify.body, "base64").as_str())
+    );
+    assert_eq!(shopify.header("webhook-signature"), None);
+    assert_eq!(shopify.header("x-hub-signature-256"), None);
+    assert!(
+        standard
+            .header("webhook-signature")
+            .is_some_and(|v| v.starts_with("v1,"))
+    );
+    assert_eq!(standard.header("x-hub-signature-256"), None);
+    // A forged body does not match.
+    let forged = github.body.replace("registered", "finalised");
+    assert_ne!(
+        github.header("x-hub-signature-256").unwrap(),
+        format!("sha256={}", python_hmac(LEGACY, &forged, "hex"))
+    );
+}

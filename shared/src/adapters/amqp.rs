@@ -290,7 +290,7 @@ fn properties(outgoing: &Outgoing<'_>) -> BasicProperties {
     let mut headers = FieldTable::default();
     for (name, value) in &outgoing.headers {
         headers.insert(
-            ShortString::from(*name),
+            ShortString::from(name.as_ref()),
             AMQPValue::LongString(LongString::from(value.as_bytes().to_vec())),
         );
     }

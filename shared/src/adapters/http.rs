@@ -223,7 +223,7 @@ fn with_headers(
     for (name, value) in &outgoing.headers {
         let value = HeaderValue::from_str(value)
             .map_err(|_| DeliveryError::Refused(format!("header `{name}` has an invalid value")))?;
-        request = request.header(*name, value);
+        request = request.header(name.as_ref(), value);
     }
     for (name, value) in constant {
         let (Ok(name), Ok(value)) = (

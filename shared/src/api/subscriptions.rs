@@ -52,6 +52,9 @@ pub struct SubscriptionInput {
     /// Token values sent with every webhook; write-only (never shown).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth: Option<AuthInput>,
+    /// How webhooks are signed; absent: Standard Webhooks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<crate::config::Signature>,
 }
 
 /// One type's own destination and version.
@@ -147,6 +150,7 @@ fn input_of(s: &Subscription) -> Result<SubscriptionInput, Problem> {
         ordering: s.ordering,
         max_per_second: s.max_per_second,
         auth: None,
+        signature: s.signature.clone(),
     })
 }
 
@@ -187,6 +191,7 @@ async fn apply(
         ordering: input.ordering,
         max_per_second: input.max_per_second,
         auth,
+        signature: input.signature,
         ..base
     };
     let item = ConfigItem::Subscription(s);
@@ -355,6 +360,7 @@ async fn create_new(
             ..Auth::default()
         }),
         description: None,
+        signature: None,
         disabled_reason: None,
         disabled_at: None,
         failing_since: None,

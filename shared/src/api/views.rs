@@ -40,6 +40,9 @@ pub struct SubscriptionView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     pub auth: AuthView,
+    /// How webhooks are signed; absent: Standard Webhooks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signature: Option<crate::config::Signature>,
     /// Why it stopped sending (a `410`, a failure streak, a disable).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub disabled_reason: Option<String>,
@@ -78,6 +81,7 @@ impl SubscriptionView {
             ordering: s.ordering,
             max_per_second: s.max_per_second,
             description: s.description,
+            signature: s.signature,
             auth: AuthView {
                 signing: auth.signing_secret.is_some(),
                 bearer_token: auth.bearer_secret.is_some(),
@@ -248,7 +252,16 @@ impl RequestView {
         }
         let auth = d.auth.clone().unwrap_or_default();
         if auth.signing_secret.is_some() {
-            headers.push(header(h::SIGNATURE, &format!("v1,{HIDDEN}")));
+            match &d.signature {
+                Some(crate::config::Signature::HmacSha256 {
+                    header: name,
+                    prefix,
+                    ..
+                }) => {
+                    headers.push(header(name, &format!("{prefix}{HIDDEN}")));
+                }
+                _ => headers.push(header(h::SIGNATURE, &format!("v1,{HIDDEN}"))),
+            }
         }
         if auth.x_token_secret.is_some() {
             headers.push(header(h::X_TOKEN, HIDDEN));

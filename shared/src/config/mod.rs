@@ -11,6 +11,7 @@ mod destination;
 mod invoice_settings;
 mod notice_destination;
 mod set;
+mod signature;
 mod status_mapping;
 mod subscription;
 
@@ -22,6 +23,7 @@ pub use destination::{AmqpDestination, Destination, HttpDestination, HttpMethod}
 pub use invoice_settings::{InvoiceSettings, InvoiceStatus};
 pub use notice_destination::NoticeDestination;
 pub use set::ConfigSet;
+pub use signature::{Encoding, Signature};
 pub use status_mapping::{MappedStatus, StatusMapping};
 pub use subscription::{Ordering, Registered, Subscription, TypeSettings};
 
@@ -354,7 +356,7 @@ mod tests {
         );
         assert_eq!(
             error_of(|v| v["evenTypes"] = json!([])),
-            "config item `sub-1`, field `evenTypes`: unknown field `evenTypes`, expected one of `id`, `party`, `enabled`, `eventTypes`, `version`, `destination`, `perType`, `transitions`, `maxAttempts`, `ordering`, `maxPerSecond`, `auth`, `description`, `disabledReason`, `disabledAt`, `failingSince`"
+            "config item `sub-1`, field `evenTypes`: unknown field `evenTypes`, expected one of `id`, `party`, `enabled`, `eventTypes`, `version`, `destination`, `perType`, `transitions`, `maxAttempts`, `ordering`, `maxPerSecond`, `auth`, `signature`, `description`, `disabledReason`, `disabledAt`, `failingSince`"
         );
         assert_eq!(
             error_of(|v| v["kind"] = json!("webhook")),
@@ -428,6 +430,22 @@ mod tests {
         assert_eq!(
             err(json!({"auth": {}})),
             "config item `s`, field `auth`: name at least one of xTokenSecret, bearerSecret, signingSecret"
+        );
+        assert_eq!(
+            err(json!({"signature": {"format": "hmacSha256"}})),
+            "config item `s`, field `signature`: hmacSha256 signs with auth.signingSecret: name one"
+        );
+        assert_eq!(
+            err(
+                json!({"signature": {"format": "hmacSha256", "header": "Webhook-Signature"}, "auth": {"signingSecret": "k"}})
+            ),
+            "config item `s`, field `signature.header`: `Webhook-Signature` is one of hubhooks' own headers"
+        );
+        let unknown = err(json!({"signature": {"format": "md5"}, "auth": {"signingSecret": "k"}}));
+        assert!(
+            unknown.starts_with("config item `s`, field `signature")
+                && unknown.contains("unknown variant `md5`"),
+            "{unknown}"
         );
         assert_eq!(
             err(json!({"maxAttempts": 0})),

@@ -125,6 +125,10 @@ pub struct Subscription {
     /// Token, bearer and signing secrets, by name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth: Option<Auth>,
+    /// How webhooks are signed: Standard Webhooks (absent), or one
+    /// HMAC-SHA256 header for receivers migrating from another system.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<super::Signature>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Set by the sender when a receiver answered `410 Gone` or failed for
@@ -277,6 +281,7 @@ impl Subscription {
             auth.validate()
                 .map_err(|e| e.under("auth").of_item(self.id.as_str()))?;
         }
+        self.validate_signature()?;
         self.validate_transitions()
     }
 
@@ -286,6 +291,27 @@ impl Subscription {
         message: impl Into<String>,
     ) -> Result<(), ConfigError> {
         Err(ConfigError::new(&self.id, field.into(), message.into()))
+    }
+
+    /// A scheme other than the default needs a signing secret to sign with.
+    fn validate_signature(&self) -> Result<(), ConfigError> {
+        let Some(signature) = &self.signature else {
+            return Ok(());
+        };
+        signature
+            .validate()
+            .map_err(|e| e.under("signature").of_item(self.id.as_str()))?;
+        let signs = self
+            .auth
+            .as_ref()
+            .is_some_and(|a| a.signing_secret.is_some());
+        if matches!(signature, super::Signature::HmacSha256 { .. }) && !signs {
+            return self.refuse(
+                "signature",
+                "hmacSha256 signs with auth.signingSecret: name one",
+            );
+        }
+        Ok(())
     }
 
     /// At least one type, none twice, `any`/`allCurrent` alone.

@@ -248,3 +248,43 @@ async fn a_create_with_an_idempotency_key_happens_once() {
     let (_, _, listed) = api.get("/v1/subscriptions", Some(&a)).await;
     assert_eq!(ids(&listed).len(), 4, "{listed}");
 }
+
+/// A party chooses its receiver's signature scheme over the API as in
+/// config: echoed back, refused naming the field when it cannot be sent.
+#[tokio::test]
+async fn a_party_sets_a_migration_signature_scheme() {
+    let api = serve().await;
+    let key = api.key(Party::partner(1413), |k| k).await;
+    let made = api
+        .json(
+            "POST",
+            "/v1/subscriptions",
+            &key,
+            json!({"eventTypes": ["newStatus"],
+                   "destination": {"method": "POST", "url": "https://x.example/"},
+                   "signature": {"format": "hmacSha256"}}),
+        )
+        .await;
+    assert_eq!(made.status, 201, "{}", made.body);
+    assert_eq!(
+        made.body["signature"],
+        json!({"format": "hmacSha256", "header": "X-Hub-Signature-256",
+               "encoding": "hex", "prefix": "sha256="})
+    );
+    let path = format!("/v1/subscriptions/{}", made.body["id"].as_str().unwrap());
+    let bad = api
+        .json(
+            "PATCH",
+            &path,
+            &key,
+            json!({"signature": {"format": "hmacSha256", "header": "webhook-id"}}),
+        )
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    assert_eq!(bad.body["pointer"], "/signature/header");
+    let back = api
+        .json("PATCH", &path, &key, json!({"signature": null}))
+        .await;
+    assert_eq!(back.status, 200, "{}", back.body);
+    assert_eq!(back.body.get("signature"), None);
+}

@@ -32,6 +32,7 @@ impl Sender {
                 .map_err(NotAttempted::Withdrawn)?;
         delivery.destination = route.destination.clone();
         delivery.auth = subscription.auth.clone();
+        delivery.signature = subscription.signature.clone();
         // A test send (`hubhooks send-test`) keeps its single attempt.
         if !delivery.test {
             delivery.max_attempts = subscription.max_attempts();
