@@ -257,8 +257,8 @@ async fn portal_link(sdk: &SdkConfig, prefix: &str, base: &str) -> Result<()> {
 }
 
 /// The partner looks at its own subscriptions through the management API
-/// with a key of its own, as an integrator would.
-/// The API's base URL, served until the demo ends.
+/// with a key of its own, as an integrator would; the API's base URL,
+/// served until the demo ends.
 async fn api_call(sdk: &SdkConfig, prefix: &str, stack: &LocalStack) -> Result<String> {
     use hubhooks::party::Party;
     let keys_table = format!("{prefix}-party-keys");
@@ -273,7 +273,14 @@ async fn api_call(sdk: &SdkConfig, prefix: &str, stack: &LocalStack) -> Result<S
     let resources = crate::local::api::resources(stack, prefix);
     let egress =
         hubhooks::egress::AllowList::parse(crate::local::runner::LOCAL_EGRESS).unwrap_or_default();
-    let base = crate::local::api::serve_on(sdk, &resources, egress, 8600, None).await?;
+    let base = crate::local::api::serve_on(
+        sdk,
+        &resources,
+        egress,
+        crate::local::api::DEFAULT_PORT,
+        None,
+    )
+    .await?;
     let url = format!("{base}/v1/subscriptions");
     let answer = reqwest::Client::new()
         .get(&url)

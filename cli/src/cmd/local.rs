@@ -23,7 +23,7 @@ pub enum LocalCommand {
         egress_allow: String,
         /// The port the management API listens on, on 127.0.0.1 (0: any
         /// free port; the URL is printed).
-        #[arg(long, default_value_t = 8600)]
+        #[arg(long, default_value_t = crate::local::api::DEFAULT_PORT)]
         api_port: u16,
     },
     /// A receiver on 127.0.0.1 that prints every webhook as it arrives

@@ -9,9 +9,6 @@ use hubhooks::api::portal::link_url;
 use hubhooks::operations::portal;
 use hubhooks::timestamp::Timestamp;
 
-/// Where `hubhooks local run` serves the API unless told otherwise.
-const LOCAL_API: &str = "http://127.0.0.1:8600";
-
 #[derive(Args)]
 pub struct PortalLinkArgs {
     /// The party the portal opens for: partner:ID or provider:ID.
@@ -38,7 +35,7 @@ pub async fn run(args: PortalLinkArgs, ctx: &Ctx) -> Result<()> {
         (None, Some(stack)) => stack.api_url.clone().with_context(|| {
             "the stack has no ManagementApiUrl output: give --api-url".to_owned()
         })?,
-        (None, None) => LOCAL_API.to_owned(),
+        (None, None) => format!("http://127.0.0.1:{}", crate::local::api::DEFAULT_PORT),
     };
     let ddb = aws_sdk_dynamodb::Client::new(&ctx.sdk().await);
     let keys = DynamoPartyKeys::new(ddb, ctx.dep.party_keys_table()?);

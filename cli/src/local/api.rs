@@ -9,6 +9,10 @@ use hubhooks::api::router;
 use hubhooks::egress::AllowList;
 use std::sync::Arc;
 
+/// Where `hubhooks local run` serves the API unless told otherwise (and
+/// where `hubhooks demo` and a local prefix's portal links point).
+pub const DEFAULT_PORT: u16 = 8600;
+
 /// Starts serving the deployment's tables on `127.0.0.1:port` (0: a free
 /// port) in the background; its base URL and a fresh operator token for
 /// `/v1/admin/…`. Destinations are checked against `egress`, as the

@@ -53,11 +53,7 @@ fn presented(parts: &Parts) -> Option<(&str, Purpose)> {
         let key = v.to_str().ok()?.strip_prefix("Bearer ")?.trim();
         return Some((key, Purpose::Api));
     }
-    let from_portal = parts
-        .headers
-        .get(super::portal::HEADER)
-        .is_some_and(|v| v.as_bytes() == b"1");
-    if !from_portal {
+    if !super::portal::from_portal(&parts.headers) {
         return None;
     }
     super::portal::session_cookie(&parts.headers).map(|k| (k, Purpose::PortalSession))

@@ -133,13 +133,13 @@ fn matches(s: &Search, d: &DeliverySummary) -> bool {
         && d.last_attempt_at.as_str() <= s.until.to_contract_string().as_str()
 }
 
-fn unavailable(e: impl std::fmt::Display) -> Problem {
+pub(super) fn unavailable(e: impl std::fmt::Display) -> Problem {
     tracing::error!(error = %e, "the attempt log could not be read");
     Problem::unavailable()
 }
 
 /// The caller's subscription ids (all of them, also disabled ones).
-async fn own_ids(state: &ApiState, scope: Scope) -> Result<BTreeSet<String>, Problem> {
+pub(super) async fn own_ids(state: &ApiState, scope: Scope) -> Result<BTreeSet<String>, Problem> {
     let own = ops::list(state.config.as_ref(), scope)
         .await
         .map_err(|e| super::subscriptions::refused(e, "subscription"))?;
@@ -221,18 +221,12 @@ pub async fn get(
     let summary = summarise(&attempts)
         .pop()
         .ok_or_else(|| Problem::not_found("delivery"))?;
-    let request = match (attempts.first(), attempts.last()) {
-        (Some(first), Some(last)) => state
-            .attempts
-            .logged(first.subscription_id.as_str(), first.at, last.at)
-            .await
-            .map_err(unavailable)?
-            .into_iter()
-            .filter(|(r, _)| r.delivery_id.as_str() == id)
-            .find_map(|(_, envelope)| envelope)
-            .map(|d| RequestView::of(&d)),
-        _ => None,
-    };
+    let request = crate::operations::deliveries::logged_of(state.attempts.as_ref(), &attempts, &id)
+        .await
+        .map_err(unavailable)?
+        .into_iter()
+        .find_map(|(_, envelope)| envelope)
+        .map(|d| RequestView::of(&d));
     Ok(Json(DeliveryDetail {
         summary,
         attempt_log: attempts.iter().map(AttemptView::from).collect(),

@@ -1,7 +1,7 @@
 //! `/v1/delivery-stats`: the caller's deliveries per hour by outcome, over
 //! the last days (the portal's chart). A delivery counts once, in the hour
 //! of its first attempt, under the outcome of its latest.
-use super::deliveries::summarise;
+use super::deliveries::{own_ids, summarise, unavailable};
 use super::{ApiState, Problem, Scoped};
 use crate::attempt::{AttemptRecord, Filter};
 use crate::timestamp::Timestamp;
@@ -53,16 +53,18 @@ pub fn hourly(attempts: &[AttemptRecord], until: Timestamp, days: u32) -> Vec<Ho
         })
         .collect();
     for d in summarise(attempts) {
-        let Ok(at) = Timestamp::parse(&d.first_attempt_at) else {
+        // Before the window (also less than an hour before, which
+        // `num_hours` would round to hour 0): not counted.
+        let Some(at) = Timestamp::parse(&d.first_attempt_at)
+            .ok()
+            .filter(|at| at.0 >= first)
+        else {
             continue;
         };
         let index = (at.0 - first).num_hours();
         let Some(hour) = usize::try_from(index).ok().and_then(|i| hours.get_mut(i)) else {
             continue;
         };
-        if at.0 < first {
-            continue;
-        }
         match d.outcome.as_str() {
             "delivered" => hour.delivered += 1,
             "retrying" => hour.retrying += 1,
@@ -95,20 +97,14 @@ pub async fn stats(
             })?,
     };
     let now = state.clock.now();
-    let own = crate::operations::subscriptions::list(state.config.as_ref(), scoped.0)
-        .await
-        .map_err(|e| super::subscriptions::refused(e, "subscription"))?;
     let span = TimeDelta::days(i64::from(days));
     let mut attempts = Vec::new();
-    for sub in own {
+    for id in own_ids(&state, scoped.0).await? {
         let found = state
             .attempts
-            .attempts(&Filter::Subscription(sub.id), span)
+            .attempts(&Filter::Subscription(id), span)
             .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "the attempt log could not be read");
-                Problem::unavailable()
-            })?;
+            .map_err(unavailable)?;
         attempts.extend(found);
     }
     let hours = hourly(&attempts, now, days);

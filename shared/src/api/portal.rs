@@ -82,6 +82,12 @@ const ASSETS: [(&str, &str, &str); 9] = [
 ];
 const INDEX: &str = include_str!("../../portal/index.html");
 
+/// Whether a request carries the portal's header (a cross-site form
+/// cannot): without it the session cookie opens nothing.
+pub fn from_portal(headers: &HeaderMap) -> bool {
+    headers.get(HEADER).is_some_and(|v| v.as_bytes() == b"1")
+}
+
 /// The session cookie's value in `headers`, if there is one.
 pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
     headers
@@ -128,15 +134,11 @@ pub async fn page() -> Response {
 
 /// A portal file, by name; revalidated by its `ETag` after five minutes.
 pub async fn asset(Path(name): Path<String>, headers: HeaderMap) -> Response {
-    let Some((_, kind, content)) = ASSETS.iter().find(|(n, _, _)| *n == name) else {
+    let Some(i) = ASSETS.iter().position(|(n, _, _)| *n == name) else {
         return Problem::not_found("portal file").into_response();
     };
-    let digest = ring::digest::digest(&ring::digest::SHA256, content.as_bytes());
-    let tag: String = digest.as_ref()[..12]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let tag = format!("\"{tag}\"");
+    let (_, kind, content) = &ASSETS[i];
+    let tag = &tags()[i];
     let cache = "public, max-age=300";
     let fresh = headers
         .get(header::IF_NONE_MATCH)
@@ -147,7 +149,7 @@ pub async fn asset(Path(name): Path<String>, headers: HeaderMap) -> Response {
     } else {
         (*content).into_response()
     };
-    if let Ok(v) = HeaderValue::from_str(&tag) {
+    if let Ok(v) = HeaderValue::from_str(tag) {
         res.headers_mut().insert(header::ETAG, v);
     }
     let kind = if kind.starts_with("text/") {
@@ -173,6 +175,25 @@ pub struct SessionView {
     pub expires_at: Option<Timestamp>,
 }
 
+/// Each asset's `ETag` (a quoted SHA-256 prefix), in [`ASSETS`]' order:
+/// made once per instance, not per request.
+fn tags() -> &'static [String] {
+    static TAGS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    TAGS.get_or_init(|| {
+        ASSETS
+            .iter()
+            .map(|(_, _, content)| {
+                let digest = ring::digest::digest(&ring::digest::SHA256, content.as_bytes());
+                let hex: String = digest.as_ref()[..12]
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
+                format!("\"{hex}\"")
+            })
+            .collect()
+    })
+}
+
 /// Whether the caller reached us over HTTPS (API Gateway says so in
 /// `X-Forwarded-Proto`): the cookie is then `Secure`.
 fn over_https(headers: &HeaderMap) -> bool {
@@ -195,7 +216,7 @@ pub async fn open(
     headers: HeaderMap,
     body: Body<OpenInput>,
 ) -> Result<Response, Problem> {
-    if headers.get(HEADER).is_none_or(|v| v.as_bytes() != b"1") {
+    if !from_portal(&headers) {
         return Err(Problem::unauthorized());
     }
     let now = state.clock.now();

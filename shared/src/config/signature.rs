@@ -58,8 +58,8 @@ impl Signature {
         let Signature::HmacSha256 { header, prefix, .. } = self else {
             return Ok(());
         };
-        let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
-        if header.is_empty() || header.len() > 64 || !header.chars().all(token) {
+        let name = reqwest::header::HeaderName::from_bytes(header.as_bytes());
+        if header.len() > 64 || name.is_err() {
             return Err(FieldError::new(
                 "header",
                 "must be a header name: 1 to 64 letters, digits and `-`",

@@ -7,7 +7,7 @@
 use super::{OpError, Scope, subscriptions};
 use crate::attempt::{AttemptRecord, Filter};
 use crate::delivery::Delivery;
-use crate::ports::{AttemptSearch, ConfigStore, DeliveryQueue};
+use crate::ports::{AttemptSearch, ConfigStore, DeliveryQueue, IoError};
 use crate::replay::{Plan, Which, plan};
 use crate::timestamp::Timestamp;
 use std::time::Duration;
@@ -59,12 +59,7 @@ pub async fn resend(
             id: id.to_owned(),
         });
     };
-    let logged = search
-        .logged(first.subscription_id.as_str(), first.at, last.at)
-        .await?
-        .into_iter()
-        .filter(|(r, _)| r.delivery_id.as_str() == id)
-        .collect();
+    let logged = logged_of(search, &attempts, id).await?;
     let chosen = plan(logged, first.at, last.at, Which::All);
     if chosen.tests > 0 {
         return Err(OpError::Refused(format!(
@@ -79,6 +74,24 @@ pub async fn resend(
     };
     enqueue_one(queue, &delivery).await?;
     Ok(delivery)
+}
+
+/// Delivery `id`'s pages of the attempt log, each with the envelope it
+/// kept, given its `attempts` (oldest first, as [`attempts_of`] reads them).
+pub async fn logged_of(
+    search: &dyn AttemptSearch,
+    attempts: &[AttemptRecord],
+    id: &str,
+) -> Result<Vec<(AttemptRecord, Option<Delivery>)>, IoError> {
+    let (Some(first), Some(last)) = (attempts.first(), attempts.last()) else {
+        return Ok(Vec::new());
+    };
+    Ok(search
+        .logged(first.subscription_id.as_str(), first.at, last.at)
+        .await?
+        .into_iter()
+        .filter(|(r, _)| r.delivery_id.as_str() == id)
+        .collect())
 }
 
 /// Enqueues one delivery, its failure an error.
