@@ -70,6 +70,14 @@ impl RetrySchedule {
         Ok(RetrySchedule(delays))
     }
 
+    /// A schedule already checked (a subscription's `retry`); never empty.
+    pub fn from_delays(delays: Vec<Duration>) -> Self {
+        if delays.is_empty() {
+            return RetrySchedule::default();
+        }
+        RetrySchedule(delays)
+    }
+
     /// The delay after failed attempt `attempt` (1-based), before jitter.
     pub fn delay_after(&self, attempt: u32) -> Duration {
         let i = (attempt.max(1) as usize - 1).min(self.0.len() - 1);

@@ -21,10 +21,12 @@ impl FieldError {
     }
 
     /// The same problem, seen from `prefix` (`destination` + `url` gives
-    /// `destination.url`).
+    /// `destination.url`, `retry` + `[2]` gives `retry[2]`).
     pub fn under(self, prefix: &str) -> Self {
         let path = if self.path.is_empty() {
             prefix.to_owned()
+        } else if self.path.starts_with('[') {
+            format!("{prefix}{}", self.path)
         } else {
             format!("{prefix}.{}", self.path)
         };

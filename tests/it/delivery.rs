@@ -108,6 +108,31 @@ async fn a_receiver_that_always_fails_leaves_the_delivery_in_the_dlq_with_its_la
 }
 
 #[tokio::test]
+async fn a_subscriptions_own_retry_schedule_sets_its_attempts_and_waits() {
+    let (s, rx) = one_delivery(|rx| rx.url("/own"), json!({"retry": [1, 4]})).await;
+    rx.set_status(503);
+    let _runner = s.run().await.unwrap();
+    s.put_status(&status(1, "registered")).await.unwrap();
+    let parked = s.dead_letters(WAIT).await.unwrap();
+    tokio::time::sleep(GRACE).await;
+    let got = rx.received();
+    assert_eq!(got.len(), 3, "one attempt, then one per delay");
+    assert_eq!(
+        reason(&parked[0]),
+        "gave up after 3 of 3 attempts; last error: receiver answered 503: "
+    );
+    // The local runner's own schedule is 1 s, 1 s, 2 s: the subscription's
+    // 4 s (less 20% jitter) shows it was followed.
+    let waited = got[2].at - got[1].at;
+    assert!(
+        waited >= Duration::from_millis(3200),
+        "retried after {waited:?}"
+    );
+    let delivery: Value = serde_json::from_str(&parked[0].0).unwrap();
+    assert_eq!(delivery["maxAttempts"], 3);
+}
+
+#[tokio::test]
 async fn retry_after_sets_the_next_attempt() {
     let (s, rx) = one_delivery(|rx| rx.url("/busy"), json!({})).await;
     rx.script(&[429]);

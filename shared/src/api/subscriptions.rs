@@ -45,6 +45,9 @@ pub struct SubscriptionInput {
     pub transitions: Vec<TransitionRule>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_attempts: Option<u32>,
+    /// Its own retry schedule in seconds, each delay used once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<crate::config::RetryDelays>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ordering: Option<crate::config::Ordering>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -147,6 +150,7 @@ fn input_of(s: &Subscription) -> Result<SubscriptionInput, Problem> {
         per_type,
         transitions: s.transitions.clone(),
         max_attempts: s.max_attempts,
+        retry: s.retry.clone(),
         ordering: s.ordering,
         max_per_second: s.max_per_second,
         auth: None,
@@ -188,6 +192,7 @@ async fn apply(
         per_type,
         transitions: input.transitions,
         max_attempts: input.max_attempts,
+        retry: input.retry,
         ordering: input.ordering,
         max_per_second: input.max_per_second,
         auth,
@@ -353,6 +358,7 @@ async fn create_new(
         per_type: BTreeMap::new(),
         transitions: Vec::new(),
         max_attempts: None,
+        retry: None,
         ordering: None,
         max_per_second: None,
         auth: Some(Auth {

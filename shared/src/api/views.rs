@@ -34,6 +34,8 @@ pub struct SubscriptionView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_attempts: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry: Option<crate::config::RetryDelays>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ordering: Option<Ordering>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_per_second: Option<u32>,
@@ -78,6 +80,7 @@ impl SubscriptionView {
             per_type: s.per_type,
             transitions: s.transitions,
             max_attempts: s.max_attempts,
+            retry: s.retry,
             ordering: s.ordering,
             max_per_second: s.max_per_second,
             description: s.description,

@@ -10,6 +10,7 @@ mod black_list;
 mod destination;
 mod invoice_settings;
 mod notice_destination;
+mod retry;
 mod set;
 mod signature;
 mod status_mapping;
@@ -22,6 +23,7 @@ pub use black_list::BlackList;
 pub use destination::{AmqpDestination, Destination, HttpDestination, HttpMethod};
 pub use invoice_settings::{InvoiceSettings, InvoiceStatus};
 pub use notice_destination::NoticeDestination;
+pub use retry::RetryDelays;
 pub use set::ConfigSet;
 pub use signature::{Encoding, Signature};
 pub use status_mapping::{MappedStatus, StatusMapping};
@@ -356,7 +358,7 @@ mod tests {
         );
         assert_eq!(
             error_of(|v| v["evenTypes"] = json!([])),
-            "config item `sub-1`, field `evenTypes`: unknown field `evenTypes`, expected one of `id`, `party`, `enabled`, `eventTypes`, `version`, `destination`, `perType`, `transitions`, `maxAttempts`, `ordering`, `maxPerSecond`, `auth`, `signature`, `description`, `disabledReason`, `disabledAt`, `failingSince`"
+            "config item `sub-1`, field `evenTypes`: unknown field `evenTypes`, expected one of `id`, `party`, `enabled`, `eventTypes`, `version`, `destination`, `perType`, `transitions`, `maxAttempts`, `retry`, `ordering`, `maxPerSecond`, `auth`, `signature`, `description`, `disabledReason`, `disabledAt`, `failingSince`"
         );
         assert_eq!(
             error_of(|v| v["kind"] = json!("webhook")),

@@ -112,6 +112,10 @@ pub struct Subscription {
     /// Attempts per delivery before it goes to the dead-letter queue.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_attempts: Option<u32>,
+    /// Its own retry schedule in seconds, each delay used once, replacing
+    /// the deployment's: `[10, 60, 600]` is four attempts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<super::RetryDelays>,
     /// `perCase`: the subscription's webhooks of one case arrive in the
     /// order they were made, each after the one before succeeded or was
     /// dead-lettered (the ordered delivery queue, SQS FIFO).
@@ -200,8 +204,13 @@ impl Subscription {
         self.ordering == Some(Ordering::PerCase)
     }
 
+    /// `maxAttempts`, or one more than `retry` has delays, or the default.
     pub fn max_attempts(&self) -> u32 {
-        self.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS)
+        match (&self.max_attempts, &self.retry) {
+            (Some(n), _) => *n,
+            (None, Some(r)) => r.attempts(),
+            (None, None) => DEFAULT_MAX_ATTEMPTS,
+        }
     }
 
     fn has(&self, r: Registered) -> bool {
@@ -400,7 +409,29 @@ impl Subscription {
                 format!("must be between 1 and {MAX_PER_SECOND_LIMIT}"),
             );
         }
-        Ok(())
+        self.validate_retry()
+    }
+
+    /// `retry` sets the attempts itself; a `maxAttempts` beside it must
+    /// agree, or one of the two is a mistake.
+    fn validate_retry(&self) -> Result<(), ConfigError> {
+        let Some(retry) = &self.retry else {
+            return Ok(());
+        };
+        retry
+            .validate()
+            .map_err(|e| e.under("retry").of_item(self.id.as_str()))?;
+        match self.max_attempts {
+            Some(n) if n != retry.attempts() => self.refuse(
+                "maxAttempts",
+                format!(
+                    "{n} disagrees with retry's {} delays ({} attempts): drop maxAttempts, retry sets the attempts",
+                    retry.0.len(),
+                    retry.attempts()
+                ),
+            ),
+            _ => Ok(()),
+        }
     }
 
     /// `statusTransition` and its conditions come together.
@@ -560,6 +591,18 @@ mod tests {
         assert_eq!(
             err(json!({"eventTypes": ["newStatus"], "perType": {"invoice": {"version": "v3"}}})),
             "config item `s`, field `perType.invoice`: `invoice` is not in eventTypes"
+        );
+        assert_eq!(
+            err(json!({"eventTypes": ["newStatus"], "retry": [10, 0]})),
+            "config item `s`, field `retry[1]`: 0 s is outside 1 … 43200 s (12 h, the longest SQS hides a message)"
+        );
+        assert_eq!(
+            err(json!({"eventTypes": ["newStatus"], "retry": [10, 60], "maxAttempts": 8})),
+            "config item `s`, field `maxAttempts`: 8 disagrees with retry's 2 delays (3 attempts): drop maxAttempts, retry sets the attempts"
+        );
+        assert_eq!(
+            err(json!({"eventTypes": ["newStatus"], "retry": "30,60"})),
+            "config item `s`, field `retry`: invalid type: string \"30,60\", expected a sequence"
         );
         assert_eq!(
             err(json!({"eventTypes": ["newStatus", "any"]})),

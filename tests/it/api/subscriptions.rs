@@ -288,3 +288,36 @@ async fn a_party_sets_a_migration_signature_scheme() {
     assert_eq!(back.status, 200, "{}", back.body);
     assert_eq!(back.body.get("signature"), None);
 }
+
+#[tokio::test]
+async fn a_party_sets_its_own_retry_schedule_within_the_bounds() {
+    let api = serve().await;
+    let key = api.key(Party::partner(1413), |k| k).await;
+    let made = api
+        .json(
+            "POST",
+            "/v1/subscriptions",
+            &key,
+            json!({"eventTypes": ["newStatus"],
+                   "destination": {"method": "POST", "url": "https://x.example/"},
+                   "retry": [10, 60, 600]}),
+        )
+        .await;
+    assert_eq!(made.status, 201, "{}", made.body);
+    assert_eq!(made.body["retry"], json!([10, 60, 600]));
+    let path = format!("/v1/subscriptions/{}", made.body["id"].as_str().unwrap());
+    let bad = api
+        .json("PATCH", &path, &key, json!({"retry": [10, 86400]}))
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    assert_eq!(bad.body["pointer"], "/retry/1");
+    assert_eq!(
+        bad.body["detail"],
+        "86400 s is outside 1 … 43200 s (12 h, the longest SQS hides a message)"
+    );
+    let too_many = api
+        .json("PATCH", &path, &key, json!({"retry": vec![60; 20]}))
+        .await;
+    assert_eq!(too_many.status, 422, "{}", too_many.body);
+    assert_eq!(too_many.body["pointer"], "/retry");
+}

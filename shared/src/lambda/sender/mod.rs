@@ -222,7 +222,7 @@ impl Sender {
             result,
             received,
             delivery.max_attempts,
-            &self.schedule,
+            current.schedule.as_ref().unwrap_or(&self.schedule),
             &delivery.id,
         );
         let verdict = if delivery.test {

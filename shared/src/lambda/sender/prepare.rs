@@ -13,10 +13,12 @@ use crate::timestamp::Timestamp;
 pub(super) struct Current {
     pub failing_since: Option<Timestamp>,
     pub max_per_second: Option<u32>,
+    /// The subscription's own retry schedule (`retry`), if it has one.
+    pub schedule: Option<crate::retry::RetrySchedule>,
 }
 
 impl Sender {
-    /// Takes destination, auth and attempt limit from the subscription as
+    /// Takes destination, auth, attempt limit and retry schedule from the subscription as
     /// configured now; `Withdrawn` when it must not be sent any more. Says
     /// since when the subscription is failing, if it is.
     pub(super) async fn follow_config(
@@ -40,6 +42,7 @@ impl Sender {
         Ok(Current {
             failing_since: subscription.failing_since,
             max_per_second: subscription.max_per_second,
+            schedule: subscription.retry.as_ref().map(|r| r.schedule()),
         })
     }
 

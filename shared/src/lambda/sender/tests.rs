@@ -590,6 +590,39 @@ async fn the_last_allowed_attempt_dead_letters_with_the_last_error() {
     );
 }
 
+#[tokio::test]
+async fn a_subscriptions_own_retry_schedule_replaces_the_deployments() {
+    let w = world(
+        vec![subscription(json!({"retry": [5, 3600]}))],
+        ScriptedTransport::new([], memory::answered(503)),
+    );
+    for received in 1..=2 {
+        assert_eq!(
+            w.sender.process(&message(&envelope(), received)).await,
+            Settled::Failed
+        );
+    }
+    let delays: Vec<u64> = w
+        .redelivery
+        .delays
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(_, d)| d.as_secs())
+        .collect();
+    // ±20% jitter around 5 s, then an hour (the deployment's would be 30 s, 2 min).
+    assert!((4..=6).contains(&delays[0]), "{delays:?}");
+    assert!((2880..=4320).contains(&delays[1]), "{delays:?}");
+    assert_eq!(
+        w.sender.process(&message(&envelope(), 3)).await,
+        Settled::DeadLettered
+    );
+    assert_eq!(
+        w.dead_letters.letters()[0].reason,
+        "gave up after 3 of 3 attempts; last error: receiver answered 503: "
+    );
+}
+
 /// Counts deliveries in flight at once, per subscription.
 #[derive(Default)]
 struct Gauge {
