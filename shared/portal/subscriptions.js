@@ -77,6 +77,8 @@ export async function show(main, id) {
         headers.map(([k, v]) => h('li', {}, h('code', {}, `${k}: ${v}`)))))] : null,
       s.transitions?.length ? [h('dt', {}, 'Transitions'), h('dd', {}, s.transitions
         .map((t) => `${t.from || 'any'} → ${t.to || 'any'}`).join('; '))] : null,
+      s.filter ? [h('dt', {}, 'Filter'), h('dd', {class: 'wrap'}, h('code', {}, JSON.stringify(s.filter)))] : null,
+      s.retry ? [h('dt', {}, 'Retries'), h('dd', {}, `after ${s.retry.map((d) => `${d} s`).join(', ')} (${s.retry.length + 1} attempts)`)] : null,
       h('dt', {}, 'Authentication'), h('dd', {}, [
         !s.auth.signing ? 'Not signed'
           : s.signature?.format === 'hmacSha256'

@@ -17,6 +17,7 @@ pub mod audience;
 pub mod auth_secrets;
 pub mod backoff;
 pub mod blacklist;
+pub mod body_filter;
 pub mod case_update;
 pub mod classify;
 pub mod clock;

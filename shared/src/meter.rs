@@ -141,7 +141,13 @@ pub fn unreadable_earlier_status() {
 
 /// One router batch: `RouterRecords`, `RouterRecordsMalformed` (parked),
 /// `RouterRecordsIgnored`, `RouterDeliveries` (fan-out).
-pub fn router_batch(records: usize, parked: usize, ignored: usize, deliveries: usize) {
+pub fn router_batch(
+    records: usize,
+    parked: usize,
+    ignored: usize,
+    deliveries: usize,
+    filtered: usize,
+) {
     if parked > 0 {
         trouble();
     }
@@ -149,6 +155,7 @@ pub fn router_batch(records: usize, parked: usize, ignored: usize, deliveries: u
     metrics::counter!("RouterRecordsMalformed").increment(parked as u64);
     metrics::counter!("RouterRecordsIgnored").increment(ignored as u64);
     metrics::counter!("RouterDeliveries").increment(deliveries as u64);
+    metrics::counter!("RouterFiltered").increment(filtered as u64);
 }
 
 #[cfg(test)]

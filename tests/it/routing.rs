@@ -668,3 +668,99 @@ async fn the_lambdas_sdk_config_from_their_environment_reaches_every_service() {
         .unwrap_or_default();
     assert!(!logged.is_empty(), "the attempt log was written");
 }
+
+/// Filters, end to end: statuses only of key `final`, case updates only
+/// when `orderData.region` becomes `north` (a case update carries what
+/// changed, so the region is in the body when it changed).
+#[tokio::test]
+async fn a_subscriptions_filter_lets_through_exactly_the_webhooks_it_names() {
+    let s = Stack::start(QueueSettings::default()).await.unwrap();
+    let rx = TestReceiver::start(200).await.unwrap();
+    let mut filtered = sub(
+        "p-filtered",
+        ("partner", PARTNER),
+        json!(["newStatus", "caseUpdated"]),
+        json!({"method": "POST", "url": rx.url("/partner")}),
+        json!([]),
+    );
+    filtered["filter"] = json!({"path": "key", "in": ["final"]});
+    filtered["perType"] = json!({"caseUpdated": {"filter": {"all": [
+        {"path": "orderData.region", "equals": "north"},
+        {"not": {"path": "orderData.refNo", "prefix": "TEST-"}}]}}});
+    s.put_config(&[filtered]).await.unwrap();
+    let mut case = case();
+    case["orderData"]["region"] = json!("south");
+    s.put_case(&case).await.unwrap();
+    let _runner = s.run().await.unwrap();
+    s.put_status(&status(1, "registered", "Registered"))
+        .await
+        .unwrap();
+    s.put_status(&status(2, "final", "Repair finished"))
+        .await
+        .unwrap();
+    case["orderData"]["region"] = json!("north");
+    s.put_case(&case).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    case["orderData"]["region"] = json!("south");
+    s.put_case(&case).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    case["orderData"]["region"] = json!("north");
+    case["orderData"]["refNo"] = json!("TEST-1");
+    s.put_case(&case).await.unwrap();
+    let got = settle(&rx, 2).await;
+    let bodies: Vec<String> = got.iter().map(|r| r.body.clone()).collect();
+    assert_eq!(got.len(), 2, "{bodies:#?}");
+    assert!(
+        bodies.contains(&new_status_body(2, "final", "Repair finished")),
+        "{bodies:#?}"
+    );
+    assert!(
+        bodies.contains(&format!(
+            r#"{{"guid":"{GUID}","orderData":{{"region":"north"}}}}"#
+        )),
+        "{bodies:#?}"
+    );
+}
+
+#[tokio::test]
+async fn a_filtered_out_webhook_is_not_enqueued_and_is_counted() {
+    let s = Stack::start(QueueSettings::default()).await.unwrap();
+    let mut finals = sub(
+        "finals-only",
+        ("partner", PARTNER),
+        json!(["newStatus"]),
+        json!({"method": "POST", "url": "http://127.0.0.1:9/f"}),
+        json!([]),
+    );
+    finals["filter"] = json!({"path": "key", "equals": "final"});
+    let every = sub(
+        "every",
+        ("partner", PARTNER),
+        json!(["newStatus"]),
+        json!({"method": "POST", "url": "http://127.0.0.1:9/e"}),
+        json!([]),
+    );
+    s.put_config(&[finals, every]).await.unwrap();
+    s.put_case(&case()).await.unwrap();
+    let router = s.router_to(&s.stack.delivery_queue_url);
+    // Three statuses of key `repair_done`: not `final`.
+    let event = status_event(&s, 3);
+    let (response, summary) = router.invoke(&event.records).await;
+    assert!(response.batch_item_failures.is_empty(), "{summary:?}");
+    assert_eq!(
+        (summary.deliveries, summary.filtered),
+        (3, 3),
+        "{summary:?}"
+    );
+    let queued = s.drain(&s.stack.delivery_queue_url).await.unwrap();
+    let subs: Vec<String> = queued
+        .iter()
+        .map(|(b, _)| {
+            serde_json::from_str::<Value>(b).unwrap()["subscriptionId"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(subs, vec!["every"; 3]);
+}

@@ -43,6 +43,9 @@ pub struct SubscriptionInput {
     /// Conditions for `statusTransition`; any one matching fires it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub transitions: Vec<TransitionRule>,
+    /// Conditions on the rendered body; a webhook failing them is not sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<crate::config::Filter>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_attempts: Option<u32>,
     /// Its own retry schedule in seconds, each delay used once.
@@ -68,6 +71,9 @@ pub struct TypeInput {
     pub destination: Option<HttpDestination>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<Version>,
+    /// Conditions on this type's body instead of the subscription's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<crate::config::Filter>,
 }
 
 /// Token values, stored in the secrets table and sent as headers.
@@ -138,6 +144,7 @@ fn input_of(s: &Subscription) -> Result<SubscriptionInput, Problem> {
             t.to_string(),
             TypeInput {
                 destination,
+                filter: settings.filter.clone(),
                 version: settings.version,
             },
         );
@@ -149,6 +156,7 @@ fn input_of(s: &Subscription) -> Result<SubscriptionInput, Problem> {
         destination: http(&s.destination, "the destination")?,
         per_type,
         transitions: s.transitions.clone(),
+        filter: s.filter.clone(),
         max_attempts: s.max_attempts,
         retry: s.retry.clone(),
         ordering: s.ordering,
@@ -180,6 +188,7 @@ async fn apply(
         let settings = TypeSettings {
             destination: i.destination.map(Destination::Http),
             version: i.version,
+            filter: i.filter,
         };
         per_type.insert(t, settings);
     }
@@ -191,6 +200,7 @@ async fn apply(
         destination: input.destination.map(Destination::Http),
         per_type,
         transitions: input.transitions,
+        filter: input.filter,
         max_attempts: input.max_attempts,
         retry: input.retry,
         ordering: input.ordering,
@@ -357,6 +367,7 @@ async fn create_new(
         destination: None,
         per_type: BTreeMap::new(),
         transitions: Vec::new(),
+        filter: None,
         max_attempts: None,
         retry: None,
         ordering: None,

@@ -32,6 +32,8 @@ pub struct SubscriptionView {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub transitions: Vec<TransitionRule>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub filter: Option<crate::config::Filter>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_attempts: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry: Option<crate::config::RetryDelays>,
@@ -79,6 +81,7 @@ impl SubscriptionView {
             destination: s.destination,
             per_type: s.per_type,
             transitions: s.transitions,
+            filter: s.filter,
             max_attempts: s.max_attempts,
             retry: s.retry,
             ordering: s.ordering,

@@ -8,6 +8,7 @@ mod admission;
 mod auth;
 mod black_list;
 mod destination;
+mod filter;
 mod invoice_settings;
 mod notice_destination;
 mod retry;
@@ -21,6 +22,7 @@ pub use admission::{Admission, admit, conflicts, missing_secrets, secret_names, 
 pub use auth::{Auth, SecretNameError, validate_secret_name};
 pub use black_list::BlackList;
 pub use destination::{AmqpDestination, Destination, HttpDestination, HttpMethod};
+pub use filter::Filter;
 pub use invoice_settings::{InvoiceSettings, InvoiceStatus};
 pub use notice_destination::NoticeDestination;
 pub use retry::RetryDelays;
@@ -358,7 +360,7 @@ mod tests {
         );
         assert_eq!(
             error_of(|v| v["evenTypes"] = json!([])),
-            "config item `sub-1`, field `evenTypes`: unknown field `evenTypes`, expected one of `id`, `party`, `enabled`, `eventTypes`, `version`, `destination`, `perType`, `transitions`, `maxAttempts`, `retry`, `ordering`, `maxPerSecond`, `auth`, `signature`, `description`, `disabledReason`, `disabledAt`, `failingSince`"
+            "config item `sub-1`, field `evenTypes`: unknown field `evenTypes`, expected one of `id`, `party`, `enabled`, `eventTypes`, `version`, `destination`, `perType`, `transitions`, `filter`, `maxAttempts`, `retry`, `ordering`, `maxPerSecond`, `auth`, `signature`, `description`, `disabledReason`, `disabledAt`, `failingSince`"
         );
         assert_eq!(
             error_of(|v| v["kind"] = json!("webhook")),

@@ -84,6 +84,10 @@ pub struct TypeSettings {
     pub destination: Option<Destination>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<Version>,
+    /// Conditions on this type's rendered body, instead of the
+    /// subscription's `filter`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<super::Filter>,
 }
 
 /// A party's subscription: which webhook types go where, in which version.
@@ -109,6 +113,10 @@ pub struct Subscription {
     /// Conditions for `statusTransition`; any one matching fires it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub transitions: Vec<TransitionRule>,
+    /// Conditions on the rendered body of every type (unless `perType`
+    /// gives the type its own): a webhook that fails them is not sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<super::Filter>,
     /// Attempts per delivery before it goes to the dead-letter queue.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_attempts: Option<u32>,
@@ -213,6 +221,23 @@ impl Subscription {
         }
     }
 
+    /// The filter for `event_type`: its `perType` one, or the subscription's.
+    pub fn filter_for(&self, event_type: EventType) -> Option<&super::Filter> {
+        self.per_type
+            .get(&event_type)
+            .and_then(|p| p.filter.as_ref())
+            .or(self.filter.as_ref())
+    }
+
+    /// The version `event_type` is sent in.
+    pub fn version_for(&self, event_type: EventType) -> Version {
+        self.per_type
+            .get(&event_type)
+            .and_then(|p| p.version)
+            .or(self.version)
+            .unwrap_or_default()
+    }
+
     fn has(&self, r: Registered) -> bool {
         self.event_types.contains(&r)
     }
@@ -268,12 +293,7 @@ impl Subscription {
         self.registered_types()
             .into_iter()
             .filter_map(|t| {
-                let v = self
-                    .per_type
-                    .get(&t)
-                    .and_then(|p| p.version)
-                    .or(self.version)
-                    .unwrap_or_default();
+                let v = self.version_for(t);
                 v.is_deprecated().then_some((t, v))
             })
             .collect()
@@ -291,7 +311,47 @@ impl Subscription {
                 .map_err(|e| e.under("auth").of_item(self.id.as_str()))?;
         }
         self.validate_signature()?;
-        self.validate_transitions()
+        self.validate_transitions()?;
+        self.validate_filters()
+    }
+
+    /// Each filter is well formed, and every path it names is in the body
+    /// of each type it applies to, in that type's version.
+    fn validate_filters(&self) -> Result<(), ConfigError> {
+        let written = self.filter.iter().map(|f| ("filter".to_owned(), f)).chain(
+            self.per_type.iter().filter_map(|(t, p)| {
+                p.filter
+                    .as_ref()
+                    .map(|f| (format!("perType.{t}.filter"), f))
+            }),
+        );
+        for (field, f) in written {
+            f.validate()
+                .map_err(|e| e.under(&field).of_item(self.id.as_str()))?;
+        }
+        for t in self.registered_types() {
+            let Some(filter) = self.filter_for(t) else {
+                continue;
+            };
+            let field = if self.per_type.get(&t).is_some_and(|p| p.filter.is_some()) {
+                format!("perType.{t}.filter")
+            } else {
+                "filter".to_owned()
+            };
+            let version = self.version_for(t);
+            let Some(schema) = crate::payload::schema::of(t, version) else {
+                continue; // refused by validate_versions
+            };
+            for (at, path) in filter.paths() {
+                if let Err(why) = crate::payload::schema::has_path(&schema, path) {
+                    return self.refuse(
+                        format!("{field}.{at}"),
+                        format!("`{path}` is not in a {t} {version} webhook: {why}"),
+                    );
+                }
+            }
+        }
+        Ok(())
     }
 
     fn refuse(
@@ -357,8 +417,11 @@ impl Subscription {
             if !self.registers(*t) {
                 return self.refuse(field, format!("`{t}` is not in eventTypes"));
             }
-            if settings.destination.is_none() && settings.version.is_none() {
-                return self.refuse(field, "give a destination, a version or both");
+            if settings.destination.is_none()
+                && settings.version.is_none()
+                && settings.filter.is_none()
+            {
+                return self.refuse(field, "give a destination, a version, a filter or several");
             }
             if let Some(d) = &settings.destination {
                 d.validate().map_err(|e| {
@@ -603,6 +666,29 @@ mod tests {
         assert_eq!(
             err(json!({"eventTypes": ["newStatus"], "retry": "30,60"})),
             "config item `s`, field `retry`: invalid type: string \"30,60\", expected a sequence"
+        );
+        assert_eq!(
+            err(
+                json!({"eventTypes": ["newStatus"], "filter": {"path": "orderData.region", "equals": "north"}})
+            ),
+            "config item `s`, field `filter.path`: `orderData.region` is not in a newStatus v3 webhook: `orderData` is not in the body (there: caseId, createdAt, declaredAt, guid, id, key, name, updatedAt)"
+        );
+        assert_eq!(
+            err(json!({"eventTypes": ["newStatus", "caseUpdated"],
+                       "filter": {"any": [{"path": "key", "equals": "final"}, {"path": "guid", "prefix": "a"}]}})),
+            "config item `s`, field `filter.any[0].path`: `key` is not in a caseUpdated v3 webhook: `key` is not in the body (there: consumer, customer, guid, orderData, pickupDst, productData, returnDst, sender)"
+        );
+        assert_eq!(
+            err(
+                json!({"eventTypes": ["newStatus"], "version": "v1", "filter": {"path": "caseId", "equals": 7}})
+            ),
+            "config item `s`, field `filter.path`: `caseId` is not in a newStatus v1 webhook: `caseId` is not in the body (there: createdAt, guid, key, name, updatedAt)"
+        );
+        assert_eq!(
+            err(json!({"eventTypes": ["newStatus", "caseUpdated"],
+                       "filter": {"path": "key", "equals": "final"},
+                       "perType": {"caseUpdated": {"filter": {"path": "orderData.region", "in": []}}}})),
+            "config item `s`, field `perType.caseUpdated.filter`: `in` lists 1 to 100 values, not 0"
         );
         assert_eq!(
             err(json!({"eventTypes": ["newStatus", "any"]})),

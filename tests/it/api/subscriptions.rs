@@ -255,16 +255,8 @@ async fn a_create_with_an_idempotency_key_happens_once() {
 async fn a_party_sets_a_migration_signature_scheme() {
     let api = serve().await;
     let key = api.key(Party::partner(1413), |k| k).await;
-    let made = api
-        .json(
-            "POST",
-            "/v1/subscriptions",
-            &key,
-            json!({"eventTypes": ["newStatus"],
-                   "destination": {"method": "POST", "url": "https://x.example/"},
-                   "signature": {"format": "hmacSha256"}}),
-        )
-        .await;
+    let made =
+        new_status_subscription(&api, &key, json!({"signature": {"format": "hmacSha256"}})).await;
     assert_eq!(made.status, 201, "{}", made.body);
     assert_eq!(
         made.body["signature"],
@@ -293,16 +285,7 @@ async fn a_party_sets_a_migration_signature_scheme() {
 async fn a_party_sets_its_own_retry_schedule_within_the_bounds() {
     let api = serve().await;
     let key = api.key(Party::partner(1413), |k| k).await;
-    let made = api
-        .json(
-            "POST",
-            "/v1/subscriptions",
-            &key,
-            json!({"eventTypes": ["newStatus"],
-                   "destination": {"method": "POST", "url": "https://x.example/"},
-                   "retry": [10, 60, 600]}),
-        )
-        .await;
+    let made = new_status_subscription(&api, &key, json!({"retry": [10, 60, 600]})).await;
     assert_eq!(made.status, 201, "{}", made.body);
     assert_eq!(made.body["retry"], json!([10, 60, 600]));
     let path = format!("/v1/subscriptions/{}", made.body["id"].as_str().unwrap());
@@ -320,4 +303,45 @@ async fn a_party_sets_its_own_retry_schedule_within_the_bounds() {
         .await;
     assert_eq!(too_many.status, 422, "{}", too_many.body);
     assert_eq!(too_many.body["pointer"], "/retry");
+}
+
+#[tokio::test]
+async fn a_party_filters_its_webhooks_and_a_path_its_types_lack_is_refused() {
+    let api = serve().await;
+    let key = api.key(Party::partner(1413), |k| k).await;
+    let made = new_status_subscription(
+        &api,
+        &key,
+        json!({"filter": {"path": "key", "in": ["final", "arrived"]}}),
+    )
+    .await;
+    assert_eq!(made.status, 201, "{}", made.body);
+    assert_eq!(
+        made.body["filter"],
+        json!({"path": "key", "in": ["final", "arrived"]})
+    );
+    let bad = new_status_subscription(
+        &api,
+        &key,
+        json!({"filter": {"any": [{"path": "key", "equals": "final"},
+                                      {"path": "orderData.region", "equals": "north"}]}}),
+    )
+    .await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    assert_eq!(bad.body["pointer"], "/filter/any/1/path");
+    assert_eq!(
+        bad.body["detail"],
+        "`orderData.region` is not in a newStatus v3 webhook: `orderData` is not in the body (there: caseId, createdAt, declaredAt, guid, id, key, name, updatedAt)"
+    );
+}
+
+/// Creates a subscription to new statuses at https://x.example/ with
+/// `extra` fields; the answer.
+async fn new_status_subscription(api: &Api, key: &str, extra: Value) -> Answer {
+    let mut body = json!({"eventTypes": ["newStatus"],
+                          "destination": {"method": "POST", "url": "https://x.example/"}});
+    body.as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    api.json("POST", "/v1/subscriptions", key, body).await
 }

@@ -55,6 +55,8 @@ pub struct BatchSummary {
     pub ignored: usize,
     pub dead_lettered: usize,
     pub deliveries: usize,
+    /// Webhooks a subscription's filter held back (not enqueued).
+    pub filtered: usize,
     /// Deliveries skipped because this instance had enqueued them already.
     pub already_enqueued: usize,
     /// Why the batch stopped at its failed record, if it did.
@@ -77,6 +79,7 @@ impl Router {
             summary.dead_lettered,
             summary.ignored,
             summary.deliveries,
+            summary.filtered,
         );
         tracing::info!(
             records = summary.records,
@@ -84,6 +87,7 @@ impl Router {
             ignored = summary.ignored,
             dead_lettered = summary.dead_lettered,
             deliveries = summary.deliveries,
+            filtered = summary.filtered,
             already_enqueued = summary.already_enqueued,
             failed_from = response
                 .batch_item_failures
@@ -148,9 +152,10 @@ impl Router {
         for (i, record) in records.iter().enumerate() {
             match self.route_record(&config, record).await {
                 Ok(None) => summary.ignored += 1,
-                Ok(Some(ds)) => {
+                Ok(Some(routed)) => {
                     summary.routed += 1;
-                    deliveries.extend(ds.into_iter().map(|d| (i, d)));
+                    summary.filtered += routed.filtered;
+                    deliveries.extend(routed.deliveries.into_iter().map(|d| (i, d)));
                 }
                 Err(Setback::Park(reason)) => {
                     if let Err(e) = self.dead_letter_record(record, &reason).await {

@@ -20,7 +20,7 @@ impl Router {
         &self,
         config: &ConfigSet,
         record: &EventRecord,
-    ) -> Result<Option<Vec<Delivery>>, Setback> {
+    ) -> Result<Option<Routed>, Setback> {
         let table = record_table(record).ok_or_else(|| {
             let arn = record.event_source_arn.as_deref().unwrap_or_default();
             Setback::Park(format!(
@@ -63,7 +63,7 @@ impl Router {
         let earlier = match &classified {
             Classified::StatusAdded(status) => {
                 if !routing::wants_statuses(config, &case) {
-                    return Ok(Some(Vec::new()));
+                    return Ok(Some(Routed::default()));
                 }
                 self.earlier_statuses(status).await?
             }
@@ -102,17 +102,19 @@ impl Router {
         }
     }
 
+    /// Route → filter → deliveries.
     fn plan(
         &self,
         config: &ConfigSet,
         case: &CaseRecord,
         change: &Change<'_>,
         at: &Origin<'_>,
-    ) -> Result<Vec<Delivery>, Setback> {
-        let planned = routing::route(config, case, change)
+    ) -> Result<Routed, Setback> {
+        let mut planned = routing::route(config, case, change)
             .map_err(|e| Setback::Park(format!("cannot render a body from {}: {e}", at.table)))?;
+        let filtered = crate::body_filter::keep_passing(&mut planned);
         let now = Timestamp::now();
-        Ok(planned
+        let deliveries = planned
             .into_iter()
             .map(|p| {
                 Delivery::new(
@@ -126,8 +128,20 @@ impl Router {
                     now,
                 )
             })
-            .collect())
+            .collect();
+        Ok(Routed {
+            deliveries,
+            filtered,
+        })
     }
+}
+
+/// What a record makes: its deliveries, and how many webhooks its
+/// subscriptions' filters held back.
+#[derive(Debug, Default)]
+pub(super) struct Routed {
+    pub deliveries: Vec<Delivery>,
+    pub filtered: usize,
 }
 
 /// Where a record came from: its table and `<table>/<stream event id>`.
