@@ -158,6 +158,9 @@ pub struct Secrets {
     pub bearer: Option<String>,
     /// Signing keys, newest first.
     pub signing: Vec<String>,
+    /// The OAuth2 client secret (`auth.oauth2.clientSecret`); the access
+    /// token it buys travels as `bearer`.
+    pub oauth2_client: Option<String>,
 }
 
 /// Why an attempt's headers could not be made; never shows a secret value.
@@ -204,6 +207,7 @@ pub fn headers(
         x_token: secrets.x_token.clone(),
         bearer: secrets.bearer.clone(),
         signing: Vec::new(),
+        oauth2_client: None,
     };
     let mut out = signed(&unsigned)?;
     out.extend(values.into_iter().map(|v| (Header::Owned(name.clone()), v)));

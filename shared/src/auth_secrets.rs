@@ -12,6 +12,7 @@ pub async fn read(store: &dyn SecretStore, auth: Option<&Auth>) -> Result<Secret
         x_token_secret,
         bearer_secret,
         signing_secret,
+        oauth2,
     }) = auth
     {
         if let Some(name) = x_token_secret {
@@ -22,6 +23,10 @@ pub async fn read(store: &dyn SecretStore, auth: Option<&Auth>) -> Result<Secret
         }
         if let Some(name) = signing_secret {
             secrets.signing = all(store, name, "auth.signingSecret").await?;
+        }
+        if let Some(grant) = oauth2 {
+            secrets.oauth2_client =
+                Some(first(store, &grant.client_secret, "auth.oauth2.clientSecret").await?);
         }
     }
     Ok(secrets)

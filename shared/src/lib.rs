@@ -36,6 +36,7 @@ pub mod masked_url;
 pub mod memory;
 pub mod meter;
 pub mod notice;
+pub mod oauth2;
 pub mod operations;
 pub mod outcome;
 pub mod party;

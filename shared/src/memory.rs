@@ -572,3 +572,18 @@ impl crate::ports::PartyKeyStore for MemoryPartyKeys {
         })
     }
 }
+
+/// A token endpoint for tests that need none: every request is refused.
+pub struct NoTokenEndpoint;
+
+#[async_trait]
+impl crate::oauth2::TokenEndpoint for NoTokenEndpoint {
+    async fn request(
+        &self,
+        _: &crate::oauth2::TokenRequest<'_>,
+    ) -> Result<crate::oauth2::TokenAnswer, crate::ports::DeliveryError> {
+        Err(crate::ports::DeliveryError::Refused(
+            "no token endpoint in this test".into(),
+        ))
+    }
+}

@@ -15,6 +15,7 @@ mod openapi;
 mod ordering;
 mod outages;
 mod privilege;
+mod receiver_auth;
 mod receiving;
 mod replay;
 mod routing;

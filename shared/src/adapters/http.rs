@@ -297,9 +297,78 @@ impl Transport for HttpTransport {
     }
 }
 
+/// How long the token endpoint may take.
+pub const TOKEN_TIMEOUT: Duration = Duration::from_secs(10);
+/// The most of a token endpoint's answer read.
+const TOKEN_ANSWER_BYTES: usize = 16 * 1024;
+
+#[async_trait]
+impl crate::oauth2::TokenEndpoint for HttpTransport {
+    /// POSTs the grant to the token endpoint, through the same client and
+    /// guard as deliveries.
+    async fn request(
+        &self,
+        request: &crate::oauth2::TokenRequest<'_>,
+    ) -> Result<crate::oauth2::TokenAnswer, DeliveryError> {
+        let url = self.url(&request.grant.token_url)?;
+        self.guard(&url).await?;
+        let (form, basic) = request.form();
+        let mut post = self
+            .client
+            .post(url)
+            .timeout(TOKEN_TIMEOUT)
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(reqwest::header::ACCEPT, "application/json");
+        if let Some((id, secret)) = basic {
+            post = post.basic_auth(id, Some(secret));
+        }
+        let response = post
+            .body(form)
+            .send()
+            .await
+            .map_err(|e| unanswered(e, TOKEN_TIMEOUT))?;
+        Ok(crate::oauth2::TokenAnswer {
+            status: response.status().as_u16(),
+            body: excerpt(response, TOKEN_ANSWER_BYTES).await,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_token_url_passes_the_ssrf_guard_like_any_destination() {
+        use crate::oauth2::{TokenEndpoint, TokenRequest};
+        let t = HttpTransport::new(AllowList::default(), None).unwrap();
+        let ask = |url: &str| -> crate::config::OAuth2 {
+            serde_json::from_value(
+                serde_json::json!({"tokenUrl": url, "clientId": "c", "clientSecret": "s"}),
+            )
+            .unwrap()
+        };
+        for (url, why) in [
+            (
+                "http://127.0.0.1:9/token",
+                "127.0.0.1 is a loopback address",
+            ),
+            (
+                "https://169.254.169.254/token",
+                "169.254.169.254 is a cloud metadata address",
+            ),
+        ] {
+            let grant = ask(url);
+            let r = TokenRequest {
+                grant: &grant,
+                client_secret: "x",
+            };
+            match t.request(&r).await {
+                Err(DeliveryError::Refused(got)) => assert!(got.contains(why), "{got}"),
+                other => panic!("{url}: {other:?}"),
+            }
+        }
+    }
 
     #[test]
     fn parsed_urls_are_the_parse_and_invalid_ones_are_refused_every_time() {

@@ -199,6 +199,16 @@ impl Transport for Transports {
     }
 }
 
+#[async_trait]
+impl crate::oauth2::TokenEndpoint for Transports {
+    async fn request(
+        &self,
+        request: &crate::oauth2::TokenRequest<'_>,
+    ) -> Result<crate::oauth2::TokenAnswer, DeliveryError> {
+        self.http.request(request).await
+    }
+}
+
 #[cfg(test)]
 mod kind_tests {
     use super::*;

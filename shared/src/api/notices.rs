@@ -58,6 +58,7 @@ impl NoticeDestinationView {
                 signing: auth.signing_secret.is_some(),
                 bearer_token: auth.bearer_secret.is_some(),
                 x_token: auth.x_token_secret.is_some(),
+                oauth2: false,
             },
         }
     }

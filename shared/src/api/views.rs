@@ -67,6 +67,10 @@ pub struct AuthView {
     pub bearer_token: bool,
     /// `X-Token` is sent.
     pub x_token: bool,
+    /// An OAuth2 access token is sent as `Authorization: Bearer`
+    /// (`auth.oauth2`, set by an operator); absent when not.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub oauth2: bool,
 }
 
 impl SubscriptionView {
@@ -92,6 +96,7 @@ impl SubscriptionView {
                 signing: auth.signing_secret.is_some(),
                 bearer_token: auth.bearer_secret.is_some(),
                 x_token: auth.x_token_secret.is_some(),
+                oauth2: auth.oauth2.is_some(),
             },
             disabled_reason: s.disabled_reason,
             disabled_at: s.disabled_at,

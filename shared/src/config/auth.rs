@@ -17,6 +17,10 @@ pub struct Auth {
     /// one per key while keys rotate.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signing_secret: Option<String>,
+    /// An OAuth2 access token (client credentials), sent as
+    /// `Authorization: Bearer`; instead of `bearerSecret`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oauth2: Option<super::OAuth2>,
 }
 
 impl Auth {
@@ -26,6 +30,10 @@ impl Auth {
             ("xTokenSecret", self.x_token_secret.as_deref()),
             ("bearerSecret", self.bearer_secret.as_deref()),
             ("signingSecret", self.signing_secret.as_deref()),
+            (
+                "oauth2.clientSecret",
+                self.oauth2.as_ref().map(|o| o.client_secret.as_str()),
+            ),
         ]
         .into_iter()
         .filter_map(|(f, n)| n.map(|n| (f, n)))
@@ -35,8 +43,17 @@ impl Auth {
         if self.names().next().is_none() {
             return Err(FieldError::new(
                 "",
-                "name at least one of xTokenSecret, bearerSecret, signingSecret",
+                "name at least one of xTokenSecret, bearerSecret, signingSecret, oauth2",
             ));
+        }
+        if let Some(o) = &self.oauth2 {
+            if self.bearer_secret.is_some() {
+                return Err(FieldError::new(
+                    "oauth2",
+                    "both send Authorization: Bearer; give oauth2 or bearerSecret, not both",
+                ));
+            }
+            o.validate().map_err(|e| e.under("oauth2"))?;
         }
         for (field, name) in self.names() {
             validate_secret_name(name).map_err(|e| FieldError::new(field, e.to_string()))?;

@@ -11,6 +11,7 @@ mod destination;
 mod filter;
 mod invoice_settings;
 mod notice_destination;
+mod oauth2;
 mod retry;
 mod set;
 mod signature;
@@ -25,6 +26,7 @@ pub use destination::{AmqpDestination, Destination, HttpDestination, HttpMethod}
 pub use filter::Filter;
 pub use invoice_settings::{InvoiceSettings, InvoiceStatus};
 pub use notice_destination::NoticeDestination;
+pub use oauth2::{ClientAuth, OAuth2};
 pub use retry::RetryDelays;
 pub use set::ConfigSet;
 pub use signature::{Encoding, Signature};

@@ -37,6 +37,13 @@ impl NoticeDestination {
         if let Some(auth) = &self.auth {
             auth.validate()
                 .map_err(|e| e.under("auth").of_item(self.id.as_str()))?;
+            if auth.oauth2.is_some() {
+                return Err(ConfigError::new(
+                    &self.id,
+                    "auth.oauth2",
+                    "notices carry tokens from the secrets table (bearerSecret, xTokenSecret); OAuth2 is for subscriptions",
+                ));
+            }
         }
         Ok(())
     }

@@ -147,11 +147,13 @@ pub fn sender(config: Vec<serde_json::Value>, log: Arc<EncodingLog>) -> Result<S
             crate::world::SIGNING_SECRET.into(),
             vec![crate::world::SIGNING_KEY.into()],
         );
+    let transports = Arc::new(Transports {
+        http: HttpTransport::new(allow.clone(), None)?,
+        amqp: AmqpTransport::new(allow),
+    });
     Ok(Sender {
-        transport: Arc::new(Transports {
-            http: HttpTransport::new(allow.clone(), None)?,
-            amqp: AmqpTransport::new(allow),
-        }),
+        transport: transports.clone(),
+        tokens: hubhooks::oauth2::Tokens::new(transports),
         dead_letters: Arc::new(MemoryDeadLetters::default()),
         redelivery: Arc::new(MemoryRedelivery::default()),
         secrets: Arc::new(secrets),

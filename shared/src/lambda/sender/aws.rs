@@ -12,11 +12,13 @@ impl Sender {
         use crate::adapters::{amqp, dynamo, http, s3, sqs};
         let sqs_client = aws_sdk_sqs::Client::new(sdk);
         let ddb = aws_sdk_dynamodb::Client::new(sdk);
+        let transports = Arc::new(crate::adapters::Transports {
+            http: http::HttpTransport::new(settings.egress.clone(), settings.proxy.as_deref())?,
+            amqp: amqp::AmqpTransport::new(settings.egress.clone()),
+        });
         Ok(Sender {
-            transport: Arc::new(crate::adapters::Transports {
-                http: http::HttpTransport::new(settings.egress.clone(), settings.proxy.as_deref())?,
-                amqp: amqp::AmqpTransport::new(settings.egress.clone()),
-            }),
+            transport: transports.clone(),
+            tokens: crate::oauth2::Tokens::new(transports),
             dead_letters: Arc::new(sqs::SqsDeadLetters::new(
                 sqs_client.clone(),
                 settings.dead_letter_queue_url,

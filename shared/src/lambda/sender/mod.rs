@@ -110,6 +110,8 @@ pub struct Sender {
     pub breakers: Breakers,
     /// Receipts of ordered deliveries held back (not attempts).
     pub holds: Arc<dyn Holds>,
+    /// OAuth2 access tokens, one per subscription (`auth.oauth2`).
+    pub tokens: crate::oauth2::Tokens,
     pub clock: Arc<dyn crate::clock::Clock>,
     /// How long a delivery may stay unreadable (its config, a secret, its
     /// stored body) before it is dead-lettered unsent.
@@ -268,22 +270,67 @@ impl Sender {
     }
 
     /// Attempt number `attempt`: signed, sent; a timeout opens the
-    /// receiver's breaker.
+    /// receiver's breaker. With `auth.oauth2`, a `401` to a token from the
+    /// cache buys one new token and the attempt is made again at once.
     async fn attempt(
         &self,
         delivery: &Delivery,
         attempt: u32,
-        (body, secrets, broker_uri): (String, Secrets, Option<String>),
+        (body, mut secrets, broker_uri): (String, Secrets, Option<String>),
     ) -> Result<Receipt, DeliveryError> {
         let timestamp = self.clock.now().0.timestamp();
-        let headers = attempt::headers(delivery, attempt, timestamp, &body, &secrets)
-            .map_err(|e| DeliveryError::Refused(e.to_string()))?;
-        let outgoing = Outgoing::of(delivery, &body, headers, broker_uri);
-        let result = self.transport.deliver(&outgoing).await;
-        if matches!(result, Err(DeliveryError::Timeout(_))) {
-            self.breakers
-                .trip(&delivery.subscription_id, self.clock.instant());
+        let mut token = self.access_token(delivery, &secrets, false).await?;
+        loop {
+            if let Some(t) = &token {
+                secrets.bearer = Some(t.value.clone());
+            }
+            let headers = attempt::headers(delivery, attempt, timestamp, &body, &secrets)
+                .map_err(|e| DeliveryError::Refused(e.to_string()))?;
+            let outgoing = Outgoing::of(delivery, &body, headers, broker_uri.clone());
+            let result = self.transport.deliver(&outgoing).await;
+            if matches!(result, Err(DeliveryError::Rejected { status: 401, .. }))
+                && token.as_ref().is_some_and(|t| !t.fresh)
+            {
+                token = self.access_token(delivery, &secrets, true).await?;
+                continue;
+            }
+            if matches!(result, Err(DeliveryError::Timeout(_))) {
+                self.breakers
+                    .trip(&delivery.subscription_id, self.clock.instant());
+            }
+            return result;
         }
-        result
+    }
+
+    /// The subscription's OAuth2 access token, if it asks for one (HTTP
+    /// destinations only); `renew` when the receiver refused the last.
+    async fn access_token(
+        &self,
+        delivery: &Delivery,
+        secrets: &Secrets,
+        renew: bool,
+    ) -> Result<Option<crate::oauth2::Issued>, DeliveryError> {
+        let Some(grant) = delivery.auth.as_ref().and_then(|a| a.oauth2.as_ref()) else {
+            return Ok(None);
+        };
+        if !matches!(delivery.destination, crate::config::Destination::Http(_)) {
+            return Ok(None);
+        }
+        let client_secret = secrets.oauth2_client.as_deref().ok_or_else(|| {
+            DeliveryError::Refused("auth.oauth2.clientSecret was not read".into())
+        })?;
+        let request = crate::oauth2::TokenRequest {
+            grant,
+            client_secret,
+        };
+        self.tokens
+            .token(
+                &delivery.subscription_id,
+                &request,
+                self.clock.instant(),
+                renew,
+            )
+            .await
+            .map(Some)
     }
 }

@@ -73,6 +73,7 @@ fn world(config: Vec<Value>, transport: ScriptedTransport) -> World {
             ),
             rates: Arc::new(memory::MemoryRates::default()),
             breakers: Breakers::default(),
+            tokens: crate::oauth2::Tokens::new(Arc::new(memory::NoTokenEndpoint)),
             holds: holds.clone(),
             clock: clock.clone(),
             unreadable_limit: crate::settings::DEFAULT_UNREADABLE_LIMIT,
