@@ -435,7 +435,7 @@ mod tests {
         );
         assert_eq!(
             err(json!({"auth": {}})),
-            "config item `s`, field `auth`: name at least one of xTokenSecret, bearerSecret, signingSecret"
+            "config item `s`, field `auth`: name at least one of xTokenSecret, bearerSecret, signingSecret, oauth2"
         );
         assert_eq!(
             err(json!({"signature": {"format": "hmacSha256"}})),
