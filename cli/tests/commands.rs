@@ -1091,21 +1091,10 @@ async fn local_provision_and_secret_put() {
         String::from_utf8_lossy(&out.stdout),
         "stored secret `acme-signing` (2 values) in ops-secrets\n"
     );
-    let item = e
-        .ddb()
-        .get_item()
-        .table_name("ops-secrets")
-        .key(
-            "id",
-            aws_sdk_dynamodb::types::AttributeValue::S("acme-signing".into()),
-        )
-        .send()
-        .await
-        .unwrap()
-        .item
-        .unwrap();
-    let item: Value = serde_dynamo::from_item(item).unwrap();
-    assert_eq!(item["values"], json!(["whsec_bmV3", "whsec_b2xk"]));
+    assert_eq!(
+        stored_values(&e, "acme-signing").await,
+        json!(["whsec_bmV3", "whsec_b2xk"])
+    );
     // A value where a name belongs is refused, and nothing is written.
     let (code, _, err) = e.run(&["secret", "put", "whsec_pasted"]);
     assert_eq!(code, 1);
@@ -1123,6 +1112,39 @@ async fn local_provision_and_secret_put() {
         err,
         "error: secret `too-big`: its values are 500006 bytes; at most 65536 (a secret is a key, a token or a URI)\n"
     );
+    // PEM (a client certificate for auth.mtls) is one value with its lines
+    // with --pem, and refused without: a line per value would break it.
+    let pem = "-----BEGIN CERTIFICATE-----\nMIIB\nAAAA\n-----END CERTIFICATE-----\n";
+    let out = with_stdin(e.command(&["secret", "put", "acme-cert"]), pem.as_bytes());
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: secret `acme-cert`: standard input holds PEM, which would be stored a line per value; use `secret put acme-cert --pem`\n"
+    );
+    let out = with_stdin(
+        e.command(&["secret", "put", "acme-cert", "--pem"]),
+        pem.as_bytes(),
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stored_values(&e, "acme-cert").await, json!([pem]));
+}
+
+/// The values the secrets table holds for `name` (table `ops-secrets`).
+async fn stored_values(e: &Env, name: &str) -> Value {
+    let item = e
+        .ddb()
+        .get_item()
+        .table_name("ops-secrets")
+        .key(
+            "id",
+            aws_sdk_dynamodb::types::AttributeValue::S(name.into()),
+        )
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    serde_dynamo::from_item::<_, Value>(item).unwrap()["values"].clone()
 }
 
 /// Verifies a received webhook with the reference library and `key`.

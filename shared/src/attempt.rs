@@ -161,6 +161,8 @@ pub struct Secrets {
     /// The OAuth2 client secret (`auth.oauth2.clientSecret`); the access
     /// token it buys travels as `bearer`.
     pub oauth2_client: Option<String>,
+    /// The client certificate for mutual TLS (`auth.mtls`), checked.
+    pub client_tls: Option<std::sync::Arc<crate::adapters::client_tls::ClientTls>>,
 }
 
 /// Why an attempt's headers could not be made; never shows a secret value.
@@ -208,6 +210,7 @@ pub fn headers(
         bearer: secrets.bearer.clone(),
         signing: Vec::new(),
         oauth2_client: None,
+        client_tls: None,
     };
     let mut out = signed(&unsigned)?;
     out.extend(values.into_iter().map(|v| (Header::Owned(name.clone()), v)));

@@ -1,4 +1,5 @@
-//! The values of the secrets an `auth` names (token, bearer, signing keys),
+//! The values of the secrets an `auth` names (token, bearer, signing keys,
+//! OAuth2 client secret, client certificate),
 //! read for one attempt of a webhook or a notice. What cannot be read is
 //! said by name and field, never by value.
 use crate::attempt::Secrets;
@@ -13,6 +14,7 @@ pub async fn read(store: &dyn SecretStore, auth: Option<&Auth>) -> Result<Secret
         bearer_secret,
         signing_secret,
         oauth2,
+        mtls,
     }) = auth
     {
         if let Some(name) = x_token_secret {
@@ -28,8 +30,26 @@ pub async fn read(store: &dyn SecretStore, auth: Option<&Auth>) -> Result<Secret
             secrets.oauth2_client =
                 Some(first(store, &grant.client_secret, "auth.oauth2.clientSecret").await?);
         }
+        if let Some(m) = mtls {
+            secrets.client_tls = Some(std::sync::Arc::new(client_tls(store, m).await?));
+        }
     }
     Ok(secrets)
+}
+
+/// The client certificate `auth.mtls` names, read and checked: a key that
+/// is not the certificate's is refused here, before any request.
+async fn client_tls(
+    store: &dyn SecretStore,
+    m: &crate::config::Mtls,
+) -> Result<crate::adapters::client_tls::ClientTls, String> {
+    let certificate = first(store, &m.certificate_secret, "auth.mtls.certificateSecret").await?;
+    let key = first(store, &m.key_secret, "auth.mtls.keySecret").await?;
+    let ca = match &m.server_ca_secret {
+        Some(name) => Some(first(store, name, "auth.mtls.serverCaSecret").await?),
+        None => None,
+    };
+    crate::adapters::client_tls::ClientTls::parse(&certificate, &key, ca.as_deref())
 }
 
 /// Every value of `name`, newest first. A missing secret is unreadable

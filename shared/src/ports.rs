@@ -213,6 +213,8 @@ pub struct Outgoing<'a> {
     pub headers: Vec<(crate::attempt::Header, String)>,
     /// For AMQP: the broker URI, from the destination's secret.
     pub broker_uri: Option<String>,
+    /// For HTTPS: the client certificate to present (`auth.mtls`).
+    pub client_tls: Option<std::sync::Arc<crate::adapters::client_tls::ClientTls>>,
 }
 
 impl<'a> Outgoing<'a> {
@@ -231,6 +233,7 @@ impl<'a> Outgoing<'a> {
             body,
             headers,
             broker_uri,
+            client_tls: None,
         }
     }
 }

@@ -3,6 +3,7 @@
 //! a `401` buying one new token, the endpoint down).
 use hubhooks_cli::local::provision::QueueSettings;
 use hubhooks_tests::*;
+use rustls::pki_types::pem::PemObject;
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -149,4 +150,105 @@ async fn a_token_endpoint_that_fails_is_the_receivers_failure_and_an_expired_tok
             .all(|r| r.header("authorization") == Some("Bearer tok-short"))
     );
     assert_eq!(tok.received().len(), 4, "2 failed, then one per token life");
+}
+
+/// Mutual TLS: a receiver that requires a client certificate from its CA
+/// accepts ours, refuses a request without one, and a key that is not the
+/// certificate's is refused before any request.
+#[tokio::test]
+async fn a_receiver_requiring_a_client_certificate_accepts_ours_and_a_wrong_key_sends_nothing() {
+    use hubhooks_tests::tls_receiver::{TestCa, TlsReceiver};
+    let ca = TestCa::new("Acme partner CA").unwrap();
+    let server = ca
+        .leaf("hooks.acme.test", &["localhost", "127.0.0.1"])
+        .unwrap();
+    let client = ca.leaf("hubhooks", &[]).unwrap();
+    let stranger = ca.leaf("someone else", &[]).unwrap();
+    let tls = TlsReceiver::start(&server, &ca.pem()).await.unwrap();
+
+    // Without a certificate the receiver refuses the handshake.
+    hubhooks::adapters::tls::install();
+    let bare = reqwest::Client::builder()
+        .tls_certs_only(reqwest::Certificate::from_pem_bundle(ca.pem().as_bytes()).unwrap())
+        .build()
+        .unwrap();
+    assert!(bare.post(tls.url("/hook")).send().await.is_err());
+    assert_eq!(tls.refused.load(std::sync::atomic::Ordering::SeqCst), 1);
+
+    let s = Stack::start(QueueSettings {
+        visibility_timeout_secs: 1,
+        ..QueueSettings::default()
+    })
+    .await
+    .unwrap();
+    s.put_secret("acme-client-cert", &[&client.certificate])
+        .await
+        .unwrap();
+    s.put_secret("acme-client-key", &[&client.key])
+        .await
+        .unwrap();
+    s.put_secret("stranger-key", &[&stranger.key])
+        .await
+        .unwrap();
+    s.put_secret("acme-receiver-ca", &[&ca.pem()])
+        .await
+        .unwrap();
+    let sub = |id: &str, key: &str| {
+        json!({"id": id, "kind": "subscription", "party": {"type": "partner", "id": PARTNER},
+            "eventTypes": ["newStatus"], "destination": {"method": "POST", "url": tls.url(&format!("/{id}"))},
+            "auth": {"mtls": {"certificateSecret": "acme-client-cert", "keySecret": key,
+                              "serverCaSecret": "acme-receiver-ca"}}})
+    };
+    s.put_config(&[
+        sub("mtls", "acme-client-key"),
+        sub("wrong-key", "stranger-key"),
+    ])
+    .await
+    .unwrap();
+    s.put_case(&fixtures::case(GUID, 4242)).await.unwrap();
+    let _runner = s
+        .run_with(hubhooks_cli::local::runner::RunnerOptions {
+            // What cannot be read (here: a key that is not the
+            // certificate's) is dead-lettered unsent at once.
+            unreadable_limit: Duration::ZERO,
+            ..hubhooks_cli::local::runner::RunnerOptions::default()
+        })
+        .await
+        .unwrap();
+    for id in 1..=20 {
+        s.put_status(&status(id)).await.unwrap();
+    }
+    let got = tls.wait_for(20, WAIT).await;
+    let parked = s.dead_letters(WAIT).await.unwrap();
+    tokio::time::sleep(GRACE).await;
+    let got = if got.len() >= 20 { tls.requests() } else { got };
+    assert_eq!(got.len(), 20, "the mtls subscription's 20 webhooks");
+    assert!(got.iter().all(|r| r.path == "/mtls"));
+    let ours = rustls::pki_types::CertificateDer::from_pem_slice(client.certificate.as_bytes())
+        .unwrap()
+        .to_vec();
+    assert!(
+        got.iter()
+            .all(|r| r.client_certificate.as_ref() == Some(&ours))
+    );
+    let handshakes = tls.handshakes.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        (1..=hubhooks::lambda::sender::PER_SUBSCRIPTION_IN_FLIGHT * 2).contains(&handshakes),
+        "connections are pooled: {handshakes} handshakes for 20 deliveries"
+    );
+    eprintln!("mtls: {handshakes} TLS handshakes for 20 deliveries (2 senders)");
+    let parked = if parked.len() < 20 {
+        s.dead_letters(WAIT).await.unwrap()
+    } else {
+        parked
+    };
+    let wrong: Vec<&str> = parked.iter().map(reason).collect();
+    assert!(!wrong.is_empty());
+    assert!(
+        wrong.iter().all(|r| r.contains(
+            "auth.mtls.keySecret does not go with the certificate of auth.mtls.certificateSecret"
+        )),
+        "{wrong:#?}"
+    );
+    assert_eq!(tls.refused.load(std::sync::atomic::Ordering::SeqCst), 1);
 }

@@ -18,6 +18,7 @@ pub use hubhooks_testkit::receiver::{Received, TestReceiver};
 pub use hubhooks_testkit::moto::workspace_root;
 
 pub mod rehearsal;
+pub mod tls_receiver;
 
 /// A provisioned stack on its own moto server.
 pub struct Stack {

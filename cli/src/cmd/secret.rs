@@ -16,6 +16,10 @@ pub enum SecretCommand {
     Put {
         /// The name subscriptions use (`auth.signingSecret`, …).
         name: String,
+        /// Standard input is one PEM value (a certificate chain, a key, a
+        /// CA for `auth.mtls`), kept whole with its lines.
+        #[arg(long)]
+        pem: bool,
     },
     /// Generates a signing key (`whsec_…`), stores it under NAME and prints
     /// it once, to hand to the receiver. Refuses a NAME that exists.
@@ -60,9 +64,13 @@ pub async fn run(command: SecretCommand, ctx: &Ctx) -> Result<()> {
     let table = admin.table().to_owned();
     let json = ctx.output == crate::output::Output::Json;
     match command {
-        SecretCommand::Put { name } => {
+        SecretCommand::Put { name, pem } => {
             valid_name(&name)?;
-            let values = read_values(&name)?;
+            let values = if pem {
+                read_pem(&name)?
+            } else {
+                read_values(&name)?
+            };
             admin.put(&name, &values, Timestamp::now()).await?;
             if json {
                 println!(
@@ -177,6 +185,27 @@ fn read_values(name: &str) -> Result<Vec<String>> {
     if values.is_empty() {
         bail!("no value on standard input (one per line, newest first)");
     }
+    if values.iter().any(|v| v.starts_with("-----BEGIN ")) {
+        bail!(
+            "secret `{name}`: standard input holds PEM, which would be stored a line per value; use `secret put {name} --pem`"
+        );
+    }
+    sized(name, values)
+}
+
+/// Standard input as one PEM value.
+fn read_pem(name: &str) -> Result<Vec<String>> {
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)?;
+    let text = text.trim().to_owned();
+    if !text.starts_with("-----BEGIN ") || !text.ends_with("-----") {
+        bail!("secret `{name}`: standard input is not PEM (-----BEGIN … -----END …-----)");
+    }
+    sized(name, vec![text + "\n"])
+}
+
+/// The values, unless together they are too large to store.
+fn sized(name: &str, values: Vec<String>) -> Result<Vec<String>> {
     let bytes: usize = values.iter().map(String::len).sum();
     if bytes > MAX_SECRET_BYTES {
         bail!(

@@ -9,6 +9,7 @@
 //! checked here before the request goes to the proxy (the proxy resolves it
 //! again, so a DNS-rebinding window remains; the proxy's own address must
 //! pass the guard too, e.g. through `EGRESS_ALLOW`).
+use super::client_tls::ClientTls;
 use crate::config::Destination;
 use crate::egress::AllowList;
 use crate::ports::{DeliveryError, Outgoing, Receipt, Transport};
@@ -30,9 +31,36 @@ pub struct HttpTransport {
     proxied: bool,
     /// The configured proxy's host and port.
     proxy: Option<(String, u16)>,
+    proxy_url: Option<String>,
     /// Destination URLs parsed before: parsing (IDNA included) was 6% of
     /// the sender's CPU, and a batch goes to a few URLs many times.
     urls: std::sync::Mutex<std::collections::HashMap<String, reqwest::Url>>,
+    /// A client per client certificate (`auth.mtls`), by fingerprint.
+    tls_clients: std::sync::Mutex<std::collections::HashMap<u64, reqwest::Client>>,
+}
+
+/// Clients with a client certificate kept at most; past it they start over.
+const TLS_CLIENTS: usize = 256;
+
+/// Every client's settings: no environment proxy, no redirects, the
+/// guarded resolver, pooled connections.
+fn builder(
+    egress: &AllowList,
+    proxy: Option<&str>,
+) -> Result<reqwest::ClientBuilder, reqwest::Error> {
+    let mut builder = reqwest::Client::builder().no_proxy();
+    if let Some(p) = proxy {
+        builder = builder.proxy(reqwest::Proxy::all(p)?);
+    }
+    Ok(builder
+        // A redirect could point anywhere; receivers must give the final URL.
+        .redirect(reqwest::redirect::Policy::none())
+        .dns_resolver(Arc::new(GuardedResolver {
+            egress: egress.clone(),
+        }))
+        .pool_idle_timeout(Duration::from_secs(60))
+        .connect_timeout(Duration::from_secs(5))
+        .user_agent(concat!("hubhooks/", env!("CARGO_PKG_VERSION"))))
 }
 
 /// Parsed URLs kept at most; past it the cache starts over.
@@ -86,20 +114,7 @@ impl HttpTransport {
     /// used, whatever the environment says.
     pub fn new(egress: AllowList, proxy: Option<&str>) -> Result<Self, reqwest::Error> {
         super::tls::install();
-        let mut builder = reqwest::Client::builder().no_proxy();
-        if let Some(p) = proxy {
-            builder = builder.proxy(reqwest::Proxy::all(p)?);
-        }
-        let client = builder
-            // A redirect could point anywhere; receivers must give the final URL.
-            .redirect(reqwest::redirect::Policy::none())
-            .dns_resolver(Arc::new(GuardedResolver {
-                egress: egress.clone(),
-            }))
-            .pool_idle_timeout(Duration::from_secs(60))
-            .connect_timeout(Duration::from_secs(5))
-            .user_agent(concat!("hubhooks/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+        let client = builder(&egress, proxy)?.build()?;
         let proxy_at = proxy
             .and_then(|p| reqwest::Url::parse(p).ok())
             .and_then(|u| Some((u.host_str()?.to_owned(), u.port_or_known_default()?)));
@@ -108,8 +123,39 @@ impl HttpTransport {
             egress,
             proxied: proxy.is_some(),
             proxy: proxy_at,
+            proxy_url: proxy.map(str::to_owned),
             urls: Default::default(),
+            tls_clients: Default::default(),
         })
+    }
+
+    /// The client that presents `tls`'s certificate (and trusts only its
+    /// server CA, when it names one): made once per identity, so its
+    /// connections stay pooled across deliveries.
+    fn client_for(&self, tls: &ClientTls) -> Result<reqwest::Client, DeliveryError> {
+        let mut clients = self.tls_clients.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = clients.get(&tls.fingerprint) {
+            return Ok(c.clone());
+        }
+        let refused = |e: reqwest::Error| {
+            DeliveryError::Refused(format!(
+                "auth.mtls: the client certificate cannot be used: {}",
+                describe(&e)
+            ))
+        };
+        let identity = reqwest::Identity::from_pem(&tls.identity_pem).map_err(refused)?;
+        let mut b = builder(&self.egress, self.proxy_url.as_deref())
+            .map_err(refused)?
+            .identity(identity);
+        if let Some(ca) = &tls.server_ca_pem {
+            b = b.tls_certs_only(reqwest::Certificate::from_pem_bundle(ca).map_err(refused)?);
+        }
+        let client = b.build().map_err(refused)?;
+        if clients.len() >= TLS_CLIENTS {
+            clients.clear();
+        }
+        clients.insert(tls.fingerprint, client.clone());
+        Ok(client)
     }
 
     /// `text` parsed, from the cache when it was parsed before; an invalid
@@ -265,8 +311,11 @@ impl Transport for HttpTransport {
         };
         let url = self.url(&dest.url)?;
         self.guard(&url).await?;
-        let request = self
-            .client
+        let client = match &outgoing.client_tls {
+            Some(tls) => &self.client_for(tls)?,
+            None => &self.client,
+        };
+        let request = client
             .request(dest.method.as_reqwest(), url)
             .timeout(dest.timeout())
             .header(CONTENT_TYPE, "application/json");

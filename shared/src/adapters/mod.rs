@@ -2,6 +2,7 @@
 pub mod amqp;
 pub mod api;
 pub mod attempt_log;
+pub mod client_tls;
 pub mod config_writer;
 pub mod dynamo;
 pub mod http;

@@ -59,6 +59,7 @@ impl NoticeDestinationView {
                 bearer_token: auth.bearer_secret.is_some(),
                 x_token: auth.x_token_secret.is_some(),
                 oauth2: false,
+                mtls: false,
             },
         }
     }

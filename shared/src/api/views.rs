@@ -71,6 +71,10 @@ pub struct AuthView {
     /// (`auth.oauth2`, set by an operator); absent when not.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub oauth2: bool,
+    /// A client certificate is presented (`auth.mtls`, set by an
+    /// operator); absent when not.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub mtls: bool,
 }
 
 impl SubscriptionView {
@@ -97,6 +101,7 @@ impl SubscriptionView {
                 bearer_token: auth.bearer_secret.is_some(),
                 x_token: auth.x_token_secret.is_some(),
                 oauth2: auth.oauth2.is_some(),
+                mtls: auth.mtls.is_some(),
             },
             disabled_reason: s.disabled_reason,
             disabled_at: s.disabled_at,

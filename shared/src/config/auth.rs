@@ -21,6 +21,23 @@ pub struct Auth {
     /// `Authorization: Bearer`; instead of `bearerSecret`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub oauth2: Option<super::OAuth2>,
+    /// A client certificate presented to HTTPS receivers (mutual TLS).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mtls: Option<Mtls>,
+}
+
+/// Mutual TLS: secrets holding PEM text, by name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Mtls {
+    /// The client certificate, then any intermediates (PEM).
+    pub certificate_secret: String,
+    /// The certificate's private key (PEM: PKCS#8, PKCS#1 or SEC1).
+    pub key_secret: String,
+    /// The CA that signed the receiver's server certificate, when it is a
+    /// private one (PEM); then only that CA is trusted for this receiver.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_ca_secret: Option<String>,
 }
 
 impl Auth {
@@ -34,6 +51,20 @@ impl Auth {
                 "oauth2.clientSecret",
                 self.oauth2.as_ref().map(|o| o.client_secret.as_str()),
             ),
+            (
+                "mtls.certificateSecret",
+                self.mtls.as_ref().map(|m| m.certificate_secret.as_str()),
+            ),
+            (
+                "mtls.keySecret",
+                self.mtls.as_ref().map(|m| m.key_secret.as_str()),
+            ),
+            (
+                "mtls.serverCaSecret",
+                self.mtls
+                    .as_ref()
+                    .and_then(|m| m.server_ca_secret.as_deref()),
+            ),
         ]
         .into_iter()
         .filter_map(|(f, n)| n.map(|n| (f, n)))
@@ -43,7 +74,7 @@ impl Auth {
         if self.names().next().is_none() {
             return Err(FieldError::new(
                 "",
-                "name at least one of xTokenSecret, bearerSecret, signingSecret, oauth2",
+                "name at least one of xTokenSecret, bearerSecret, signingSecret, oauth2, mtls",
             ));
         }
         if let Some(o) = &self.oauth2 {

@@ -20,7 +20,7 @@ mod subscription;
 
 pub use crate::validation::FieldError;
 pub use admission::{Admission, admit, conflicts, missing_secrets, secret_names, unencoded_urls};
-pub use auth::{Auth, SecretNameError, validate_secret_name};
+pub use auth::{Auth, Mtls, SecretNameError, validate_secret_name};
 pub use black_list::BlackList;
 pub use destination::{AmqpDestination, Destination, HttpDestination, HttpMethod};
 pub use filter::Filter;
@@ -435,7 +435,7 @@ mod tests {
         );
         assert_eq!(
             err(json!({"auth": {}})),
-            "config item `s`, field `auth`: name at least one of xTokenSecret, bearerSecret, signingSecret, oauth2"
+            "config item `s`, field `auth`: name at least one of xTokenSecret, bearerSecret, signingSecret, oauth2, mtls"
         );
         assert_eq!(
             err(json!({"signature": {"format": "hmacSha256"}})),

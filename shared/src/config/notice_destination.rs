@@ -37,11 +37,16 @@ impl NoticeDestination {
         if let Some(auth) = &self.auth {
             auth.validate()
                 .map_err(|e| e.under("auth").of_item(self.id.as_str()))?;
-            if auth.oauth2.is_some() {
+            if auth.oauth2.is_some() || auth.mtls.is_some() {
+                let field = if auth.oauth2.is_some() {
+                    "auth.oauth2"
+                } else {
+                    "auth.mtls"
+                };
                 return Err(ConfigError::new(
                     &self.id,
-                    "auth.oauth2",
-                    "notices carry tokens from the secrets table (bearerSecret, xTokenSecret); OAuth2 is for subscriptions",
+                    field,
+                    "notices carry tokens from the secrets table (bearerSecret, xTokenSecret); OAuth2 and mutual TLS are for subscriptions",
                 ));
             }
         }

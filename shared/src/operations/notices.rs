@@ -43,6 +43,7 @@ pub async fn deliver(
             body: &body,
             headers,
             broker_uri: None,
+            client_tls: None,
         };
         match transport.deliver(&outgoing).await {
             Ok(receipt) => return Ok(receipt),

@@ -286,7 +286,8 @@ impl Sender {
             }
             let headers = attempt::headers(delivery, attempt, timestamp, &body, &secrets)
                 .map_err(|e| DeliveryError::Refused(e.to_string()))?;
-            let outgoing = Outgoing::of(delivery, &body, headers, broker_uri.clone());
+            let mut outgoing = Outgoing::of(delivery, &body, headers, broker_uri.clone());
+            outgoing.client_tls = secrets.client_tls.clone();
             let result = self.transport.deliver(&outgoing).await;
             if matches!(result, Err(DeliveryError::Rejected { status: 401, .. }))
                 && token.as_ref().is_some_and(|t| !t.fresh)
