@@ -88,8 +88,13 @@ async fn a_stack_that_creates_its_tables_deploys_and_passes_the_preflight() {
     assert_eq!(count("AWS::Lambda::EventSourceMapping"), 8);
     assert_eq!(count("AWS::SQS::Queue"), 5);
     assert_eq!(count("AWS::IAM::Role"), 3, "router, sender, api");
-    // No notice topic given: no notices policy.
+    // No notice topic given: no notices policy; no fixed egress: no VPC.
     assert_eq!(count("AWS::IAM::Policy"), 0);
+    assert!(
+        resources.iter().all(|(_, t)| !t.starts_with("AWS::EC2::")),
+        "{resources:?}"
+    );
+    assert_eq!(output(&r, "hubhooks-dev", "EgressIps").await, None);
     let facts = dep.stack.clone().unwrap();
     let router = mappings(&r, &facts.router_function).await;
     assert_eq!(router.len(), 6);
@@ -116,6 +121,91 @@ async fn a_stack_that_creates_its_tables_deploys_and_passes_the_preflight() {
     use aws_sdk_sqs::types::QueueAttributeName as Q;
     assert_eq!(attrs[&Q::VisibilityTimeout], "540");
     assert_eq!(attrs[&Q::MaximumMessageSize], "262144");
+}
+
+/// One output of a stack, if it has it.
+async fn output(r: &Rehearsal, stack: &str, key: &str) -> Option<String> {
+    r.cfn
+        .describe_stacks()
+        .stack_name(stack)
+        .send()
+        .await
+        .unwrap()
+        .stacks()
+        .first()
+        .unwrap()
+        .outputs()
+        .iter()
+        .find(|o| o.output_key() == Some(key))
+        .and_then(|o| o.output_value().map(str::to_owned))
+}
+
+/// A function's configuration as moto answers it, read as JSON: moto
+/// answers the environment's numbers unquoted, which the SDK refuses.
+async fn function_configuration(r: &Rehearsal, name: &str) -> serde_json::Value {
+    reqwest::Client::new()
+        .get(format!(
+            "{}/2015-03-31/functions/{name}/configuration",
+            r.moto.endpoint
+        ))
+        // moto routes a request to its service by the credential's scope.
+        .header(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=0",
+        )
+        .send()
+        .await
+    .unwrap()
+    .text()
+    .await
+    .map(|t| serde_json::from_str(&t).unwrap())
+    .unwrap()
+}
+
+/// Fixed egress IPs: the sender in a VPC of its own, its private subnets
+/// behind a NAT gateway with an Elastic IP per zone, the IPs an output.
+#[tokio::test]
+async fn fixed_egress_puts_the_sender_behind_nat_gateways_whose_ips_are_an_output() {
+    let r = Rehearsal::start().await.unwrap();
+    for (zones, stack) in [("1", "hubhooks-one"), ("2", "hubhooks-two")] {
+        let dep = r
+            .deploy(
+                stack,
+                &[
+                    param("Stage", stack.trim_start_matches("hubhooks-")),
+                    param("FixedEgressIps", zones),
+                ],
+            )
+            .await
+            .unwrap();
+        let n: usize = zones.parse().unwrap();
+        let resources = r.resources(stack).await.unwrap();
+        let count = |kind: &str| resources.iter().filter(|(_, t)| t == kind).count();
+        assert_eq!(count("AWS::EC2::VPC"), 1);
+        assert_eq!(count("AWS::EC2::NatGateway"), n, "{resources:?}");
+        assert_eq!(count("AWS::EC2::EIP"), n);
+        assert_eq!(count("AWS::EC2::Subnet"), 2 * n);
+        assert_eq!(count("AWS::EC2::VPCEndpoint"), 2, "DynamoDB and S3");
+        assert_eq!(count("AWS::IAM::Policy"), 1, "the sender's VPC policy");
+        // The sender runs in the private subnets.
+        let facts = dep.stack.clone().unwrap();
+        let sender = function_configuration(&r, &facts.sender_function).await;
+        let vpc = &sender["VpcConfig"];
+        assert_eq!(vpc["SubnetIds"].as_array().unwrap().len(), n, "{vpc}");
+        assert_eq!(vpc["SecurityGroupIds"].as_array().unwrap().len(), 1);
+        let ec2_ips = output(&r, stack, "EgressIps").await.unwrap();
+        let ips: Vec<std::net::Ipv4Addr> =
+            ec2_ips.split(',').map(|ip| ip.parse().unwrap()).collect();
+        assert_eq!(ips.len(), n, "{ec2_ips}");
+        // The router and the API stay out of the VPC.
+        let router = function_configuration(&r, &facts.router_function).await;
+        assert!(
+            router["VpcConfig"]["SubnetIds"]
+                .as_array()
+                .is_none_or(|s| s.is_empty()),
+            "{router}"
+        );
+    }
 }
 
 #[tokio::test]

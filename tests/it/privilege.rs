@@ -17,6 +17,9 @@ enum Caller {
     EventSourceMapping,
     /// The Lambda runtime (logs) and the X-Ray daemon.
     Runtime,
+    /// Lambda placing the function in its VPC (FixedEgressIps): the
+    /// network-interface actions of AWSLambdaVPCAccessExecutionRole.
+    VpcPlacement,
 }
 use Caller::*;
 
@@ -75,6 +78,11 @@ fn calls(role: &str) -> BTreeMap<&'static str, Caller> {
             ),
             ("s3:GetObject", Code(S3, &["get_object"])),
             ("sns:Publish", Code(SNS, &["publish"])),
+            ("ec2:CreateNetworkInterface", VpcPlacement),
+            ("ec2:DescribeNetworkInterfaces", VpcPlacement),
+            ("ec2:DeleteNetworkInterface", VpcPlacement),
+            ("ec2:AssignPrivateIpAddresses", VpcPlacement),
+            ("ec2:UnassignPrivateIpAddresses", VpcPlacement),
         ],
         "ApiRole" => vec![
             // A party key by id; a subscription read before a write; a
@@ -214,6 +222,15 @@ fn every_granted_action_is_one_the_code_calls_and_no_resource_is_a_needless_wild
         for r in list(&st["Resource"]) {
             // X-Ray has no resource-level permissions: `*` is the only form.
             if r == "*" && actions.iter().all(|a| a.starts_with("xray:")) {
+                continue;
+            }
+            // Nor does Lambda's placement in a VPC: the interfaces it makes
+            // do not exist before it asks (AWS's managed policy uses `*`).
+            if r == "*"
+                && actions
+                    .iter()
+                    .all(|a| matches!(calls(role).get(a.as_str()), Some(VpcPlacement)))
+            {
                 continue;
             }
             if let Some(why) = wildcard(&r) {

@@ -55,21 +55,27 @@ fn keys(table: &Value) -> Vec<(String, String)> {
 
 /// cfn-lint with the serverless rules (cfn-lint-serverless): clean but for
 /// the false positives the template documents where it ignores them.
+/// Linted as written and with fixed egress IPs off, in one zone and in two.
 #[test]
 fn cfn_lint_passes() {
     let lint = workspace_root().join(".venv/bin/cfn-lint");
     assert!(lint.exists(), "run scripts/bootstrap.sh (make test does)");
-    let out = std::process::Command::new(lint)
-        .arg(workspace_root().join("template.yaml"))
-        .args(["--append-rules", "cfn_lint_serverless.rules"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "cfn-lint:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    for parameters in [None, Some("0"), Some("1"), Some("2")] {
+        let mut command = std::process::Command::new(&lint);
+        command
+            .arg(workspace_root().join("template.yaml"))
+            .args(["--append-rules", "cfn_lint_serverless.rules"]);
+        if let Some(zones) = parameters {
+            command.args(["--parameters", &format!("FixedEgressIps={zones}")]);
+        }
+        let out = command.output().unwrap();
+        assert!(
+            out.status.success(),
+            "cfn-lint (FixedEgressIps {parameters:?}):\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
 
 /// `sam validate --lint` (the SAM CLI, pinned in scripts/requirements-sam.txt):

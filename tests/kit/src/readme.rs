@@ -88,6 +88,11 @@ pub fn invocations(markdown: &str, program: &str) -> Vec<Invocation> {
                 let stage = stage.trim();
                 let background = stage.ends_with('&');
                 let stage = stage.trim_end_matches('&').trim();
+                // `cmd < file`: the file is its standard input, as a pipe's.
+                let (stage, redirected) = match stage.split_once(" < ") {
+                    Some((command, _file)) => (command.trim(), true),
+                    None => (stage, false),
+                };
                 let args = if let Some(rest) = stage.strip_prefix(&direct) {
                     rest
                 } else if let Some((_, rest)) = stage.split_once(&via_cargo) {
@@ -97,7 +102,7 @@ pub fn invocations(markdown: &str, program: &str) -> Vec<Invocation> {
                 };
                 out.push(Invocation {
                     args: words(&fill_placeholders(args)),
-                    piped: n > 0,
+                    piped: n > 0 || redirected,
                     background,
                     env: env.clone(),
                 });
@@ -113,7 +118,7 @@ mod tests {
 
     #[test]
     fn finds_pipes_sequences_placeholders_and_quotes() {
-        let md = "text\n```sh\nprintf x | tool a --b \"c d\"; tool e <F G> # note\nexport K=v L=\"w x\"\ntool run &\n```\n```json\ntool no\n```\n```sh\ntool x\n```\n";
+        let md = "text\n```sh\nprintf x | tool a --b \"c d\"; tool e <F G> # note\nexport K=v L=\"w x\"\ntool run &\n```\n```json\ntool no\n```\n```sh\ntool x\ntool put k < key.pem\n```\n";
         let found = invocations(md, "tool");
         assert_eq!(
             found,
@@ -139,6 +144,12 @@ mod tests {
                 Invocation {
                     args: vec!["x".into()],
                     piped: false,
+                    background: false,
+                    env: vec![]
+                },
+                Invocation {
+                    args: vec!["put".into(), "k".into()],
+                    piped: true,
                     background: false,
                     env: vec![]
                 },
