@@ -85,6 +85,8 @@ export async function show(main, id) {
             ? `Signed: ${s.signature.header}: ${s.signature.prefix}<HMAC-SHA256 of the body, ${s.signature.encoding}>`
             : 'Signed (Standard Webhooks)',
         s.auth.bearerToken ? ', Authorization: Bearer' : '',
+        s.auth.oauth2 ? `, Authorization: Bearer (OAuth2 token from ${s.auth.oauth2.tokenUrl})` : '',
+        s.auth.mtls ? ', a client certificate (mutual TLS)' : '',
         s.auth.xToken ? ', X-Token' : ''].join(''))),
     h('div', {class: 'actions'},
       h('a', {class: 'button', href: `#/subscriptions/${encodeURIComponent(id)}/edit`}, 'Edit'),

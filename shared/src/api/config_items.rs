@@ -185,7 +185,7 @@ pub async fn delete(
     ops::delete(state.store.as_ref(), &id, expect)
         .await
         .map_err(|e| refused(e, WHAT))?;
-    super::subscriptions::forget_secrets(&state, &id).await;
+    super::tokens::forget_secrets(&state, &id).await;
     tracing::info!(operator = %who.0, item = %id, "config item deleted");
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -23,6 +23,7 @@ mod problem;
 pub mod replay;
 pub mod send_test;
 pub mod subscriptions;
+pub mod tokens;
 pub mod views;
 
 pub use auth::{Caller, Scoped};

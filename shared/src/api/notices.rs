@@ -2,10 +2,8 @@
 //! subscriptions (disabled, a delivery dead-lettered, a failure streak
 //! begun). One per party; its signing key is made by the API and shown
 //! once, its token values are write-only, as for a subscription.
-use super::subscriptions::{
-    AuthInput, answer, forget_secrets, invalid, refused, secret_name, store_tokens, unavailable,
-    with_tokens,
-};
+use super::subscriptions::{answer, invalid, refused, unavailable};
+use super::tokens::{AuthInput, forget_secrets, secret_name, store_tokens, with_tokens};
 use super::views::AuthView;
 use super::{ApiState, Caller, Problem, body::Body, etag};
 use crate::config::{Auth, ConfigItem, Destination, HttpDestination, NoticeDestination};
@@ -58,7 +56,7 @@ impl NoticeDestinationView {
                 signing: auth.signing_secret.is_some(),
                 bearer_token: auth.bearer_secret.is_some(),
                 x_token: auth.x_token_secret.is_some(),
-                oauth2: false,
+                oauth2: None,
                 mtls: false,
             },
         }
@@ -192,7 +190,7 @@ async fn apply(
     let next = NoticeDestination {
         destination: Destination::Http(input.destination.clone()),
         description: input.description.clone(),
-        auth: with_tokens(base.auth.clone(), &base.id, input.auth.as_ref()),
+        auth: with_tokens(base.auth.clone(), &base.id, input.auth.as_ref())?,
         ..base
     };
     let item = ConfigItem::NoticeDestination(next);

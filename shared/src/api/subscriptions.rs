@@ -4,6 +4,7 @@
 //! `api/<id>/…`, generates its signing key (shown once) and stores the
 //! token values a party gives, write-only.
 use super::body::{Body, from_value};
+use super::tokens::{AuthInput, forget_secrets, secret_name, store_tokens, with_tokens};
 use super::views::{CreatedSubscription, Page, RotatedKey, SubscriptionView};
 use super::{ApiState, Problem, Scoped, etag};
 use crate::config::{Auth, ConfigItem, Destination, HttpDestination, Subscription, TypeSettings};
@@ -76,18 +77,6 @@ pub struct TypeInput {
     pub filter: Option<crate::config::Filter>,
 }
 
-/// Token values, stored in the secrets table and sent as headers.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct AuthInput {
-    /// Sent as `Authorization: Bearer <value>`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bearer_token: Option<String>,
-    /// Sent as `X-Token: <value>`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub x_token: Option<String>,
-}
-
 /// Why a subscription was disabled.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -111,11 +100,6 @@ impl DisableInput {
         }
         Ok(reason.to_owned())
     }
-}
-
-/// The secret name the API keeps a subscription's `what` under.
-pub(super) fn secret_name(id: &str, what: &str) -> String {
-    format!("api/{id}/{what}")
 }
 
 /// The stored item as the API shows it (secrets as presence only); one
@@ -192,7 +176,7 @@ async fn apply(
         };
         per_type.insert(t, settings);
     }
-    let auth = with_tokens(base.auth.clone(), base.id.as_str(), input.auth.as_ref());
+    let auth = with_tokens(base.auth.clone(), base.id.as_str(), input.auth.as_ref())?;
     let s = Subscription {
         description: input.description,
         event_types: input.event_types,
@@ -219,21 +203,6 @@ async fn apply(
     };
     super::egress::check(state, &s).await?;
     Ok(s)
-}
-
-/// `auth` naming the secrets the API keeps for item `id`'s tokens, where
-/// `given` sets any; none when it names nothing.
-pub(super) fn with_tokens(auth: Option<Auth>, id: &str, given: Option<&AuthInput>) -> Option<Auth> {
-    let mut auth = auth.unwrap_or_default();
-    if let Some(given) = given {
-        if given.bearer_token.is_some() {
-            auth.bearer_secret = Some(secret_name(id, "bearer"));
-        }
-        if given.x_token.is_some() {
-            auth.x_token_secret = Some(secret_name(id, "x-token"));
-        }
-    }
-    Some(auth).filter(|a| a.names().next().is_some())
 }
 
 /// A config error as a problem naming the field by pointer.
@@ -409,50 +378,6 @@ async fn create_new(
         response.headers_mut().insert(header::LOCATION, v);
     }
     Ok(response)
-}
-
-/// Stores the token values given (write-only).
-pub(super) async fn store_tokens(
-    state: &ApiState,
-    id: &str,
-    tokens: Option<&AuthInput>,
-) -> Result<(), Problem> {
-    let Some(tokens) = tokens else { return Ok(()) };
-    let now = state.clock.now();
-    for (what, value) in [
-        ("bearer", &tokens.bearer_token),
-        ("x-token", &tokens.x_token),
-    ] {
-        if let Some(value) = value {
-            if value.is_empty() || value.len() > 4096 {
-                let field = if what == "bearer" {
-                    "bearerToken"
-                } else {
-                    "xToken"
-                };
-                return Err(Problem::invalid(
-                    format!("/auth/{field}"),
-                    "must be 1 to 4096 characters",
-                ));
-            }
-            state
-                .secrets
-                .put(&secret_name(id, what), std::slice::from_ref(value), now)
-                .await
-                .map_err(unavailable)?;
-        }
-    }
-    Ok(())
-}
-
-/// Removes the secrets the API kept for a subscription (best effort: a
-/// leftover secret names nothing and is listed by `secret list`).
-pub(super) async fn forget_secrets(state: &ApiState, id: &str) {
-    for what in ["signing", "bearer", "x-token"] {
-        if let Err(e) = state.secrets.delete(&secret_name(id, what)).await {
-            tracing::warn!(subscription = id, error = %e, "a secret was left behind");
-        }
-    }
 }
 
 pub async fn replace(

@@ -67,14 +67,39 @@ pub struct AuthView {
     pub bearer_token: bool,
     /// `X-Token` is sent.
     pub x_token: bool,
-    /// An OAuth2 access token is sent as `Authorization: Bearer`
-    /// (`auth.oauth2`, set by an operator); absent when not.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub oauth2: bool,
+    /// An OAuth2 access token is sent as `Authorization: Bearer`: the
+    /// client credentials without their secret; absent when not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oauth2: Option<OAuth2View>,
     /// A client certificate is presented (`auth.mtls`, set by an
     /// operator); absent when not.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub mtls: bool,
+}
+
+/// OAuth2 client credentials as shown: never the client secret.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OAuth2View {
+    pub token_url: String,
+    pub client_id: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
+    pub client_auth: crate::config::ClientAuth,
+}
+
+impl OAuth2View {
+    fn of(o: &crate::config::OAuth2) -> Self {
+        OAuth2View {
+            token_url: o.token_url.clone(),
+            client_id: o.client_id.clone(),
+            scopes: o.scopes.clone(),
+            audience: o.audience.clone(),
+            client_auth: o.client_auth,
+        }
+    }
 }
 
 impl SubscriptionView {
@@ -100,7 +125,7 @@ impl SubscriptionView {
                 signing: auth.signing_secret.is_some(),
                 bearer_token: auth.bearer_secret.is_some(),
                 x_token: auth.x_token_secret.is_some(),
-                oauth2: auth.oauth2.is_some(),
+                oauth2: auth.oauth2.as_ref().map(OAuth2View::of),
                 mtls: auth.mtls.is_some(),
             },
             disabled_reason: s.disabled_reason,

@@ -345,3 +345,79 @@ async fn new_status_subscription(api: &Api, key: &str, extra: Value) -> Answer {
         .extend(extra.as_object().unwrap().clone());
     api.json("POST", "/v1/subscriptions", key, body).await
 }
+
+/// A party gives its token endpoint's client credentials: the secret is
+/// kept write-only under the subscription's own name, never shown, kept
+/// when a change leaves it out, and a bearer token replaces OAuth2.
+#[tokio::test]
+async fn a_party_sets_oauth2_client_credentials_whose_secret_is_write_only() {
+    use hubhooks::ports::SecretStore;
+    let api = serve().await;
+    let key = api.key(Party::partner(1413), |k| k).await;
+    let grant = |secret: Option<&str>| {
+        let mut g = json!({"tokenUrl": "https://login.acme.example/oauth/token",
+                           "clientId": "hubhooks", "scopes": ["webhooks.write"]});
+        if let Some(s) = secret {
+            g["clientSecret"] = json!(s);
+        }
+        json!({"auth": {"oauth2": g}})
+    };
+    let first = new_status_subscription(&api, &key, grant(None)).await;
+    assert_eq!(first.status, 422, "{}", first.body);
+    assert_eq!(first.body["pointer"], "/auth/oauth2/clientSecret");
+
+    let made = new_status_subscription(&api, &key, grant(Some("cl1ent-s3cret"))).await;
+    assert_eq!(made.status, 201, "{}", made.body);
+    assert_eq!(
+        made.body["auth"],
+        json!({"signing": true, "bearerToken": false, "xToken": false,
+               "oauth2": {"tokenUrl": "https://login.acme.example/oauth/token",
+                          "clientId": "hubhooks", "scopes": ["webhooks.write"], "clientAuth": "basic"}})
+    );
+    assert!(!made.body.to_string().contains("cl1ent-s3cret"));
+    let id = made.body["id"].as_str().unwrap().to_owned();
+    let name = format!("api/{id}/oauth2-client");
+    let stored = api.stored(&id).await.unwrap();
+    assert_eq!(stored["auth"]["oauth2"]["clientSecret"], json!(name));
+    let secrets = hubhooks::adapters::dynamo::DynamoSecrets::new(
+        api.stack.ddb.clone(),
+        api.stack.stack.secrets_table.clone(),
+    );
+    assert_eq!(
+        secrets.secret(&name).await.unwrap(),
+        Some(vec!["cl1ent-s3cret".to_owned()])
+    );
+
+    // A change that leaves the secret out keeps it; an http token URL is refused.
+    let path = format!("/v1/subscriptions/{id}");
+    let mut scopes = grant(None);
+    scopes["auth"]["oauth2"]["scopes"] = json!(["webhooks.write", "cases.read"]);
+    let changed = api.json("PATCH", &path, &key, scopes).await;
+    assert_eq!(changed.status, 200, "{}", changed.body);
+    assert_eq!(
+        changed.body["auth"]["oauth2"]["scopes"],
+        json!(["webhooks.write", "cases.read"])
+    );
+    assert_eq!(
+        secrets.secret(&name).await.unwrap(),
+        Some(vec!["cl1ent-s3cret".to_owned()])
+    );
+    let mut plain = grant(None);
+    plain["auth"]["oauth2"]["tokenUrl"] = json!("http://login.acme.example/token");
+    let refused = api.json("PATCH", &path, &key, plain).await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert_eq!(refused.body["pointer"], "/auth/oauth2/tokenUrl");
+
+    // One Authorization at a time: a bearer token replaces OAuth2.
+    let bearer = api
+        .json(
+            "PATCH",
+            &path,
+            &key,
+            json!({"auth": {"bearerToken": "t0ken"}}),
+        )
+        .await;
+    assert_eq!(bearer.status, 200, "{}", bearer.body);
+    assert_eq!(bearer.body["auth"]["bearerToken"], json!(true));
+    assert_eq!(bearer.body["auth"].get("oauth2"), None);
+}
