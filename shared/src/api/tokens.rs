@@ -2,7 +2,6 @@
 //! OAuth2 client credentials, stored write-only in the secrets table under
 //! `api/<id>/…` (a party never names a secret: it could name another
 //! party's).
-use super::subscriptions::unavailable;
 use super::{ApiState, Problem};
 use crate::config::{Auth, ClientAuth, OAuth2};
 use schemars::JsonSchema;
@@ -121,7 +120,10 @@ pub(super) async fn store_tokens(
                 .secrets
                 .put(&secret_name(id, what), std::slice::from_ref(value), now)
                 .await
-                .map_err(unavailable)?;
+                .map_err(|e| {
+                    tracing::error!(error = %e, "a store could not be reached");
+                    Problem::unavailable()
+                })?;
         }
     }
     Ok(())
