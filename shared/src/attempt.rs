@@ -205,12 +205,11 @@ pub fn headers(
     else {
         return signed(secrets);
     };
+    // The tokens still travel; only the signing keys stay out.
     let unsigned = Secrets {
         x_token: secrets.x_token.clone(),
         bearer: secrets.bearer.clone(),
-        signing: Vec::new(),
-        oauth2_client: None,
-        client_tls: None,
+        ..Secrets::default()
     };
     let mut out = signed(&unsigned)?;
     out.extend(values.into_iter().map(|v| (Header::Owned(name.clone()), v)));

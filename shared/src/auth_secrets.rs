@@ -31,7 +31,7 @@ pub async fn read(store: &dyn SecretStore, auth: Option<&Auth>) -> Result<Secret
                 Some(first(store, &grant.client_secret, "auth.oauth2.clientSecret").await?);
         }
         if let Some(m) = mtls {
-            secrets.client_tls = Some(std::sync::Arc::new(client_tls(store, m).await?));
+            secrets.client_tls = Some(client_tls(store, m).await?);
         }
     }
     Ok(secrets)
@@ -42,7 +42,7 @@ pub async fn read(store: &dyn SecretStore, auth: Option<&Auth>) -> Result<Secret
 async fn client_tls(
     store: &dyn SecretStore,
     m: &crate::config::Mtls,
-) -> Result<crate::adapters::client_tls::ClientTls, String> {
+) -> Result<std::sync::Arc<crate::adapters::client_tls::ClientTls>, String> {
     let certificate = first(store, &m.certificate_secret, "auth.mtls.certificateSecret").await?;
     let key = first(store, &m.key_secret, "auth.mtls.keySecret").await?;
     let ca = match &m.server_ca_secret {

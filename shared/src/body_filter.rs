@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 /// Keeps the webhooks that pass their filter; says how many it dropped.
 pub fn keep_passing(planned: &mut Vec<Planned<'_>>) -> usize {
-    let mut parsed: HashMap<String, Option<Value>> = HashMap::new();
+    let mut parsed: HashMap<&str, Option<Value>> = HashMap::new();
     let keep: Vec<bool> = planned
         .iter()
         .map(|p| {
@@ -16,7 +16,7 @@ pub fn keep_passing(planned: &mut Vec<Planned<'_>>) -> usize {
                 return true;
             };
             let body = parsed
-                .entry(p.body.clone())
+                .entry(p.body.as_str())
                 .or_insert_with(|| serde_json::from_str(&p.body).ok());
             match body {
                 Some(body) => filter.matches(body),

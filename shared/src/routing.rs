@@ -29,12 +29,8 @@ pub fn subscription_route(sub: &Subscription, event_type: EventType) -> Option<R
     let destination = per
         .and_then(|p| p.destination.as_ref())
         .or(sub.destination.as_ref())?;
-    let version = per
-        .and_then(|p| p.version)
-        .or(sub.version)
-        .unwrap_or_default();
     Some(Route {
-        version,
+        version: sub.version_for(event_type),
         destination,
     })
 }

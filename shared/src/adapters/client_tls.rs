@@ -4,7 +4,9 @@
 //! with no certificate is said by field, never by value.
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// A checked client identity, and the receiver's private CA if it has one.
 #[derive(Clone, PartialEq, Eq)]
@@ -24,17 +26,47 @@ impl std::fmt::Debug for ClientTls {
     }
 }
 
+/// Identities checked already, by their PEM: a warm sender checks a
+/// certificate and its key once, not at every attempt.
+type Checked = HashMap<(Vec<u8>, Option<Vec<u8>>), Arc<ClientTls>>;
+static CHECKED: OnceLock<Mutex<Checked>> = OnceLock::new();
+/// Identities kept at most; past it the cache starts over.
+const CHECKED_KEPT: usize = 256;
+
+/// The certificates of a PEM text, at least one; `field` names the secret.
+fn certificates(pem: &str, field: &str) -> Result<Vec<CertificateDer<'static>>, String> {
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(pem.as_bytes())
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("auth.mtls.{field} is not PEM certificates: {e}"))?;
+    if certs.is_empty() {
+        return Err(format!("auth.mtls.{field} holds no certificate"));
+    }
+    Ok(certs)
+}
+
 impl ClientTls {
     /// Checks the PEM texts: at least one certificate, one private key
-    /// that matches the first certificate, and a CA that holds one.
-    pub fn parse(certificate: &str, key: &str, server_ca: Option<&str>) -> Result<Self, String> {
-        let certs: Vec<CertificateDer<'static>> =
-            CertificateDer::pem_slice_iter(certificate.as_bytes())
-                .collect::<Result<_, _>>()
-                .map_err(|e| format!("auth.mtls.certificateSecret is not PEM certificates: {e}"))?;
-        if certs.is_empty() {
-            return Err("auth.mtls.certificateSecret holds no certificate".into());
+    /// that matches the first certificate, and a CA that holds one. The
+    /// same texts checked before are answered from memory.
+    pub fn parse(
+        certificate: &str,
+        key: &str,
+        server_ca: Option<&str>,
+    ) -> Result<Arc<Self>, String> {
+        let mut identity_pem = certificate.trim_end().as_bytes().to_vec();
+        identity_pem.push(b'\n');
+        identity_pem.extend_from_slice(key.as_bytes());
+        let server_ca_pem = server_ca.map(|c| c.as_bytes().to_vec());
+        let texts = (identity_pem, server_ca_pem);
+        let checked = CHECKED.get_or_init(Default::default);
+        if let Some(known) = checked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&texts)
+        {
+            return Ok(known.clone());
         }
+        let certs = certificates(certificate, "certificateSecret")?;
         let private = PrivateKeyDer::from_pem_slice(key.as_bytes())
             .map_err(|e| format!("auth.mtls.keySecret is not a PEM private key: {e}"))?;
         let provider = rustls::crypto::ring::default_provider();
@@ -42,25 +74,20 @@ impl ClientTls {
             format!("auth.mtls.keySecret does not go with the certificate of auth.mtls.certificateSecret: {e}")
         })?;
         if let Some(ca) = server_ca {
-            let n = CertificateDer::pem_slice_iter(ca.as_bytes())
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| format!("auth.mtls.serverCaSecret is not PEM certificates: {e}"))?
-                .len();
-            if n == 0 {
-                return Err("auth.mtls.serverCaSecret holds no certificate".into());
-            }
+            certificates(ca, "serverCaSecret")?;
         }
-        let mut identity_pem = certificate.trim_end().as_bytes().to_vec();
-        identity_pem.push(b'\n');
-        identity_pem.extend_from_slice(key.as_bytes());
-        let server_ca_pem = server_ca.map(|c| c.as_bytes().to_vec());
         let mut h = std::collections::hash_map::DefaultHasher::new();
-        identity_pem.hash(&mut h);
-        server_ca_pem.hash(&mut h);
-        Ok(ClientTls {
-            identity_pem,
-            server_ca_pem,
+        texts.hash(&mut h);
+        let identity = Arc::new(ClientTls {
+            identity_pem: texts.0.clone(),
+            server_ca_pem: texts.1.clone(),
             fingerprint: h.finish(),
-        })
+        });
+        let mut checked = checked.lock().unwrap_or_else(|e| e.into_inner());
+        if checked.len() >= CHECKED_KEPT {
+            checked.clear();
+        }
+        checked.insert(texts, identity.clone());
+        Ok(identity)
     }
 }

@@ -26,11 +26,11 @@ pub const EXCERPT_BYTES: usize = 1024;
 pub struct HttpTransport {
     client: reqwest::Client,
     egress: AllowList,
-    /// Requests go through a configured proxy: names are checked here,
-    /// and so is the proxy's own address.
-    proxied: bool,
     /// The configured proxy's host and port.
     proxy: Option<(String, u16)>,
+    /// The configured proxy, as given: requests go through it, so names
+    /// are checked here, and so is the proxy's own address. Clients made
+    /// later (per client certificate) use it too.
     proxy_url: Option<String>,
     /// Destination URLs parsed before: parsing (IDNA included) was 6% of
     /// the sender's CPU, and a batch goes to a few URLs many times.
@@ -121,7 +121,6 @@ impl HttpTransport {
         Ok(HttpTransport {
             client,
             egress,
-            proxied: proxy.is_some(),
             proxy: proxy_at,
             proxy_url: proxy.map(str::to_owned),
             urls: Default::default(),
@@ -224,7 +223,8 @@ impl HttpTransport {
         if let Some(host) = url.host_str() {
             let port = url.port_or_known_default().unwrap_or(80);
             // Without a proxy, our resolver checks names as it resolves them.
-            self.guard_host(host, port, self.proxied).await?;
+            self.guard_host(host, port, self.proxy_url.is_some())
+                .await?;
         }
         // The proxy's own address passes the guard too.
         if let Some((host, port)) = &self.proxy {

@@ -46,19 +46,12 @@ pub struct NoticeDestinationView {
 
 impl NoticeDestinationView {
     fn of(n: &NoticeDestination) -> Self {
-        let auth = n.auth.clone().unwrap_or_default();
         NoticeDestinationView {
             id: n.id.clone(),
             party: n.party,
             destination: n.destination.clone(),
             description: n.description.clone(),
-            auth: AuthView {
-                signing: auth.signing_secret.is_some(),
-                bearer_token: auth.bearer_secret.is_some(),
-                x_token: auth.x_token_secret.is_some(),
-                oauth2: None,
-                mtls: false,
-            },
+            auth: AuthView::of(n.auth.as_ref()),
         }
     }
 }

@@ -90,6 +90,20 @@ pub struct OAuth2View {
     pub client_auth: crate::config::ClientAuth,
 }
 
+impl AuthView {
+    /// Which of `auth`'s secrets there are (none without an `auth`).
+    pub fn of(auth: Option<&crate::config::Auth>) -> Self {
+        let has = |named: fn(&crate::config::Auth) -> bool| auth.is_some_and(named);
+        AuthView {
+            signing: has(|a| a.signing_secret.is_some()),
+            bearer_token: has(|a| a.bearer_secret.is_some()),
+            x_token: has(|a| a.x_token_secret.is_some()),
+            oauth2: auth.and_then(|a| a.oauth2.as_ref()).map(OAuth2View::of),
+            mtls: has(|a| a.mtls.is_some()),
+        }
+    }
+}
+
 impl OAuth2View {
     fn of(o: &crate::config::OAuth2) -> Self {
         OAuth2View {
@@ -104,7 +118,6 @@ impl OAuth2View {
 
 impl SubscriptionView {
     pub fn of(s: Subscription) -> Self {
-        let auth = s.auth.unwrap_or_default();
         SubscriptionView {
             enabled: s.enabled && s.disabled_reason.is_none(),
             id: s.id,
@@ -121,13 +134,7 @@ impl SubscriptionView {
             max_per_second: s.max_per_second,
             description: s.description,
             signature: s.signature,
-            auth: AuthView {
-                signing: auth.signing_secret.is_some(),
-                bearer_token: auth.bearer_secret.is_some(),
-                x_token: auth.x_token_secret.is_some(),
-                oauth2: auth.oauth2.as_ref().map(OAuth2View::of),
-                mtls: auth.mtls.is_some(),
-            },
+            auth: AuthView::of(s.auth.as_ref()),
             disabled_reason: s.disabled_reason,
             disabled_at: s.disabled_at,
             failing_since: s.failing_since,

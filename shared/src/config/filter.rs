@@ -194,7 +194,7 @@ impl Filter {
     /// (`all[1].path`).
     pub fn paths(&self) -> Vec<(String, &str)> {
         let mut out = Vec::new();
-        self.walk("", &mut |at, f| {
+        self.walk("", 0, &mut |at, _, f| {
             if let Filter::Test { path, .. } = f {
                 out.push((format!("{at}path"), path.as_str()));
             }
@@ -202,8 +202,10 @@ impl Filter {
         out
     }
 
-    fn walk<'a>(&'a self, at: &str, visit: &mut impl FnMut(&str, &'a Filter)) {
-        visit(at, self);
+    /// Visits every condition with where it sits (`any[1].not.`) and how
+    /// deep (the filter itself is 0).
+    fn walk<'a>(&'a self, at: &str, depth: usize, visit: &mut impl FnMut(&str, usize, &'a Filter)) {
+        visit(at, depth, self);
         match self {
             Filter::All(v) | Filter::Any(v) => {
                 let name = if matches!(self, Filter::All(_)) {
@@ -212,10 +214,10 @@ impl Filter {
                     "any"
                 };
                 for (i, f) in v.iter().enumerate() {
-                    f.walk(&format!("{at}{name}[{i}]."), visit);
+                    f.walk(&format!("{at}{name}[{i}]."), depth + 1, visit);
                 }
             }
-            Filter::Not(f) => f.walk(&format!("{at}not."), visit),
+            Filter::Not(f) => f.walk(&format!("{at}not."), depth + 1, visit),
             Filter::Test { .. } => {}
         }
     }
@@ -224,13 +226,12 @@ impl Filter {
     pub fn validate(&self) -> Result<(), FieldError> {
         let mut count = 0;
         let mut problem: Option<FieldError> = None;
-        self.walk("", &mut |at, f| {
+        self.walk("", 0, &mut |at, depth, f| {
             count += 1;
             if problem.is_some() {
                 return;
             }
             let at = at.trim_end_matches('.');
-            let depth = at.matches('[').count() + at.matches("not").count();
             problem = match f {
                 _ if depth > MAX_DEPTH => Some(FieldError::new(
                     at,
